@@ -1,0 +1,40 @@
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { FailureKind } from "../shared/failure-kind.js";
+
+/**
+ * How one tool call ended, as the front end needs it:
+ * - `result`: the provider's CallToolResult, passed through untouched (kind `ok`, or `tool_error`
+ *   when the result has isError);
+ * - `rpc_error`: the provider answered the request with a JSON-RPC error (forwarded as such);
+ * - `failure`: the hangar could not get an answer (timeout, crash, start failure, …).
+ */
+export type CallOutcome =
+  | { status: "result"; kind: "ok" | "tool_error"; result: CallToolResult }
+  | { status: "rpc_error"; kind: "tool_error"; code: number; message: string; data?: unknown }
+  | { status: "failure"; kind: Exclude<FailureKind, "ok" | "tool_error">; message: string; stderrTail?: string[] };
+
+export type CallReply = (outcome: CallOutcome) => void;
+
+/** A tool call travelling from the front end through the supervisor to a provider connection. */
+export interface ToolCall {
+  tool: string;
+  arguments: Record<string, unknown> | undefined;
+  /** Correlates the call across logs, events and (later) traces. */
+  correlationId: string;
+  /** Overrides the provider's call_timeout_s. */
+  timeoutMs?: number;
+  /** Aborted when the client cancels; the connection cancels the provider request. */
+  signal?: AbortSignal;
+  /** Extra `_meta` the client sent (progress tokens and the like) — passed to the provider. */
+  meta?: Record<string, unknown>;
+  /** Called exactly once with the outcome. */
+  reply: CallReply;
+}
+
+export function failure(
+  kind: Exclude<FailureKind, "ok" | "tool_error">,
+  message: string,
+  stderrTail?: string[],
+): CallOutcome {
+  return stderrTail === undefined ? { status: "failure", kind, message } : { status: "failure", kind, message, stderrTail };
+}
