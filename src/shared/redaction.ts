@@ -8,6 +8,10 @@ const SECRET_KEY_PATTERN = /(token|secret|password|passwd|api[_-]?key|apikey|pri
 const MASK = "***";
 /** Values shorter than this are too common to mask by value without destroying unrelated text. */
 const MIN_SECRET_LENGTH = 4;
+/** A value under an innocent name that still looks like a credential. */
+const TOKEN_LIKE = /^[^\s/]{12,}$/;
+/** A URL that carries credentials (`scheme://user:password@host`). */
+const URL_WITH_CREDENTIALS = /^[a-z][a-z0-9+.-]*:\/\/[^/\s]*@/i;
 
 export function looksLikeSecretKey(key: string): boolean {
   return SECRET_KEY_PATTERN.test(key);
@@ -23,9 +27,16 @@ export class Redactor {
     this.pattern = undefined;
   }
 
-  /** Registers every value of a map (provider env, headers). */
+  /**
+   * Registers the secret-looking values of a map (provider env, headers): every value under a
+   * secret-like key, and any other value that looks like a token (long, no spaces or slashes) or
+   * is a URL with credentials.
+   * Masking every env value would turn "info" or "6" into *** all over the logs.
+   */
   registerAll(values: Record<string, string> | undefined): void {
-    for (const value of Object.values(values ?? {})) this.register(value);
+    for (const [key, value] of Object.entries(values ?? {})) {
+      if (looksLikeSecretKey(key) || TOKEN_LIKE.test(value) || URL_WITH_CREDENTIALS.test(value)) this.register(value);
+    }
   }
 
   redact(text: string): string {

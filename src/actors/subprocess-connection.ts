@@ -1,0 +1,451 @@
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import {
+  ErrorCode,
+  ListToolsResultSchema,
+  McpError,
+  ToolListChangedNotificationSchema,
+  type CallToolResult,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import { fromCallback } from "xstate";
+import { z } from "zod";
+import type { SubprocessProviderSpec } from "../config/types.js";
+import { failure, type CallOutcome, type ToolCall } from "../machines/call.js";
+import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput } from "../machines/connection-protocol.js";
+import { log as hangarLog, type Logger } from "../observability/log.js";
+import type { LineRing } from "../shared/line-ring.js";
+import { redactor } from "../shared/redaction.js";
+import { ChildProcessTransport, MalformedLineError } from "./child-process-transport.js";
+import { forEachLine } from "./line-splitter.js";
+import { spawnProcessGroup } from "./process-group.js";
+import { providerEnv } from "./provider-env.js";
+import { terminateProcessGroup } from "./terminate.js";
+
+const CLIENT_INFO = { name: "mcp-hangar", version: "0.1.0" };
+/** How much of the provider's stderr travels with a crash or start failure. */
+export const STDERR_TAIL_LINES = 20;
+/** The FAILED message is read by people; a shorter tail keeps it readable. */
+const MESSAGE_TAIL_LINES = 10;
+/**
+ * After the process exits, how long its pipes get to deliver the last bytes (an answer written
+ * just before exiting, the stderr line that explains the crash). Usually the child's 'close'
+ * comes first; the timer covers a grandchild that still holds the pipes open.
+ */
+const EXIT_FLUSH_MS = 250;
+/** After stdout closes, how long the process gets to exit before the break is called `transport`. */
+const CHANNEL_LOSS_GRACE_MS = 1_000;
+/** A provider that pages forever (or repeats a cursor) must not hang the start. */
+const MAX_TOOL_PAGES = 1_000;
+
+/**
+ * tools/call results are passed to the front end as the provider sent them. The SDK's
+ * CallToolResultSchema would rebuild every content item (and callTool adds ajv validation of
+ * structuredContent); this only checks that the result is an object and hands back the same one.
+ */
+const passthroughResult = z.custom<CallToolResult>((value) => typeof value === "object" && value !== null);
+
+type Phase = "starting" | "ready" | "failed" | "stopped";
+type FailedKind = Extract<ConnectionEvent, { type: "CONNECTION.FAILED" }>["kind"];
+
+export interface SubprocessConnectionOptions {
+  /** Where the connection logs (tests capture it). Default: the hangar log. */
+  log?: Logger;
+  /** The hangar environment the provider env is drawn from. Default: process.env. */
+  hangarEnv?: NodeJS.ProcessEnv;
+}
+
+/**
+ * One provider process and its MCP session, for exactly as long as the invoking provider state
+ * lasts. Events follow connection-protocol.ts: READY once initialized and listed, FAILED at most
+ * once, CALL.DONE per call, nothing after the actor stops. Stopping answers the calls still in
+ * flight, closes the session and ends the process group through terminateProcessGroup.
+ */
+export function createSubprocessConnection(options: SubprocessConnectionOptions = {}) {
+  const baseLog = options.log ?? hangarLog;
+  const hangarEnv = options.hangarEnv ?? process.env;
+  return fromCallback<ConnectionCallEvent, ConnectionInput>(({ input, sendBack, receive }) => {
+    const session = new SubprocessSession(input, sendBack, baseLog, hangarEnv);
+    receive((event) => {
+      session.call(event.call);
+    });
+    session.start();
+    return () => {
+      session.stop();
+    };
+  });
+}
+
+export const subprocessConnection = createSubprocessConnection();
+
+class SubprocessSession {
+  private readonly spec: SubprocessProviderSpec;
+  private readonly stderr: LineRing;
+  private readonly log: Logger;
+  private phase: Phase = "starting";
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private spawnError: unknown;
+  private readonly transport: ChildProcessTransport | undefined;
+  private readonly client = new Client(CLIENT_INFO, { capabilities: {} });
+  /** In-flight calls and when each started; membership is what guarantees one reply per call. */
+  private readonly inflight = new Map<ToolCall, number>();
+  private readonly startup = new AbortController();
+  private startupTimer: NodeJS.Timeout | undefined;
+  private flushTimer: NodeJS.Timeout | undefined;
+  private channelTimer: NodeJS.Timeout | undefined;
+  private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** Counts tools/list_changed notifications, so a re-list knows whether it is already stale. */
+  private listChanges = 0;
+  private relisting = false;
+
+  constructor(
+    input: ConnectionInput,
+    private readonly sendBack: (event: ConnectionEvent) => void,
+    baseLog: Logger,
+    hangarEnv: NodeJS.ProcessEnv,
+  ) {
+    this.spec = input.spec;
+    this.stderr = input.stderr;
+    this.log = baseLog.child({ provider: input.spec.id });
+    try {
+      this.child = spawnProcessGroup(this.spec.command, { cwd: this.spec.cwd, env: providerEnv(this.spec, hangarEnv) });
+    } catch (error) {
+      this.child = undefined;
+      this.spawnError = error;
+    }
+    this.transport = this.child === undefined ? undefined : new ChildProcessTransport(this.child.stdin, this.child.stdout);
+  }
+
+  private get callTimeoutMs(): number {
+    return this.spec.callTimeoutS * 1000;
+  }
+
+  start(): void {
+    const child = this.child;
+    const transport = this.transport;
+    if (child === undefined || transport === undefined) {
+      // Reported a tick later so the parent never receives an event from inside the actor's start.
+      queueMicrotask(() => {
+        this.fail("start_failed", `could not start ${describeCommand(this.spec)}: ${errorText(this.spawnError)}`);
+      });
+      return;
+    }
+    child.on("error", this.onChildError);
+    child.once("exit", this.onExit);
+    forEachLine(child.stderr, this.onStderrLine);
+    child.stderr.on("error", this.onPipeError);
+
+    this.client.onerror = this.onClientError;
+    this.client.onclose = this.onChannelClosed;
+    this.client.setNotificationHandler(ToolListChangedNotificationSchema, this.onToolsListChanged);
+
+    const startupMs = this.spec.startupTimeoutS * 1000;
+    this.startupTimer = setTimeout(this.onStartupTimeout, startupMs);
+    void this.initialize(transport, startupMs);
+  }
+
+  call(call: ToolCall): void {
+    this.inflight.set(call, performance.now());
+    if (this.phase === "ready") {
+      void this.runCall(call);
+      return;
+    }
+    // The provider chart sends calls only while READY; anything else is a race with a failure.
+    if (this.phase === "stopped") {
+      this.inflight.delete(call);
+      replySafely(call, failure("cancelled", "provider stopped"), this.log);
+      return;
+    }
+    const reason = this.phase === "starting" ? "is still starting" : "connection has failed";
+    this.settle(call, failure("unavailable", `provider "${this.spec.id}" ${reason}`));
+  }
+
+  stop(): void {
+    if (this.phase === "stopped") return;
+    this.phase = "stopped";
+    this.clearTimers();
+    this.startup.abort(new Error("provider stopped"));
+    const stopped = failure("cancelled", "provider stopped");
+    for (const call of this.inflight.keys()) replySafely(call, stopped, this.log);
+    this.inflight.clear();
+    const child = this.child;
+    if (child === undefined) return;
+    this.client.close().catch((error: unknown) => {
+      this.log.debug("closing the MCP client failed", { error });
+    });
+    // Tracked by the process registry, so the hangar's shutdown can await it.
+    void terminateProcessGroup(child, this.spec.shutdownGraceS * 1000);
+  }
+
+  private async initialize(transport: ChildProcessTransport, startupMs: number): Promise<void> {
+    const signal = this.startup.signal;
+    try {
+      // connect() sends initialize, checks the version and sends notifications/initialized.
+      await this.client.connect(transport, { signal, timeout: startupMs });
+      const changesBeforeListing = this.listChanges;
+      const tools = await this.listTools(signal, startupMs);
+      if (this.phase !== "starting") return;
+      clearTimeout(this.startupTimer);
+      this.phase = "ready";
+      const pid = this.child?.pid;
+      const protocolVersion = transport.protocolVersion;
+      this.log.info("provider ready", { pid, tools: tools.length, protocolVersion });
+      this.emit({ type: "CONNECTION.READY", tools, pid, serverInfo: this.client.getServerVersion(), protocolVersion });
+      if (this.listChanges !== changesBeforeListing) void this.refreshTools();
+    } catch (error) {
+      if (this.phase !== "starting") return;
+      // A dead or deaf process: the exit or channel-loss path reports it, with the exit code.
+      if (this.channelGone()) {
+        this.watchChannelLoss("closed its stdout");
+        return;
+      }
+      this.fail("start_failed", `MCP initialization failed: ${errorText(error)}`);
+    }
+  }
+
+  /**
+   * tools/list through request() rather than client.listTools(): the latter compiles an ajv
+   * validator for every output schema, for callTool's benefit, and calls never use callTool.
+   */
+  private async listTools(signal: AbortSignal | undefined, timeout: number): Promise<Tool[]> {
+    const tools: Tool[] = [];
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
+      const result = await this.client.request(
+        { method: "tools/list", params: cursor === undefined ? undefined : { cursor } },
+        ListToolsResultSchema,
+        { signal, timeout },
+      );
+      tools.push(...result.tools);
+      cursor = result.nextCursor;
+      if (cursor === undefined) return tools;
+      if (seen.has(cursor)) throw new Error(`tools/list repeated the cursor ${JSON.stringify(cursor)}`);
+      seen.add(cursor);
+    }
+    throw new Error(`tools/list returned more than ${MAX_TOOL_PAGES} pages`);
+  }
+
+  private async runCall(call: ToolCall): Promise<void> {
+    const timeout = call.timeoutMs ?? this.callTimeoutMs;
+    let outcome: CallOutcome | undefined;
+    try {
+      const result = await this.client.request(
+        { method: "tools/call", params: { name: call.tool, arguments: call.arguments, _meta: call.meta } },
+        passthroughResult,
+        { timeout, signal: call.signal },
+      );
+      outcome = { status: "result", kind: result.isError === true ? "tool_error" : "ok", result };
+    } catch (error) {
+      if (!this.inflight.has(call)) return; // already answered (stopped, or failed)
+      outcome = this.classifyCallError(call, error, timeout);
+    }
+    if (outcome !== undefined) this.settle(call, outcome);
+  }
+
+  /** undefined: leave the call in flight; the exit / channel-loss path answers it. */
+  private classifyCallError(call: ToolCall, error: unknown, timeoutMs: number): CallOutcome | undefined {
+    if (call.signal?.aborted === true) return failure("cancelled", "the caller cancelled the call");
+    if (error instanceof McpError) {
+      if (error.code === (ErrorCode.RequestTimeout as number) && isOwnTimeout(error, timeoutMs)) {
+        return failure("timeout", `provider "${this.spec.id}" did not answer "${call.tool}" within ${timeoutMs / 1000} s`);
+      }
+      if (!(error.code === (ErrorCode.ConnectionClosed as number) && this.channelGone())) {
+        const message = providerMessage(error);
+        return error.data === undefined
+          ? { status: "rpc_error", kind: "tool_error", code: error.code, message }
+          : { status: "rpc_error", kind: "tool_error", code: error.code, message, data: error.data };
+      }
+    }
+    if (this.channelGone()) {
+      this.watchChannelLoss("closed its pipes");
+      return undefined;
+    }
+    return failure("transport", `provider "${this.spec.id}" sent an invalid answer to "${call.tool}": ${errorText(error)}`);
+  }
+
+  private settle(call: ToolCall, outcome: CallOutcome): void {
+    const started = this.inflight.get(call);
+    if (started === undefined) return;
+    this.inflight.delete(call);
+    replySafely(call, outcome, this.log);
+    this.emit({
+      type: "CALL.DONE",
+      correlationId: call.correlationId,
+      tool: call.tool,
+      kind: outcome.kind,
+      durationMs: performance.now() - started,
+    });
+  }
+
+  /** At most once; answers every in-flight call before telling the provider actor. */
+  private fail(kind: FailedKind, message: string): void {
+    if (this.phase === "failed" || this.phase === "stopped") return;
+    this.phase = "failed";
+    this.clearTimers();
+    this.startup.abort(new Error(message));
+    const tail = this.stderr.tail(STDERR_TAIL_LINES);
+    const callFailure = failure(kind, message, tail);
+    for (const call of [...this.inflight.keys()]) this.settle(call, callFailure);
+    const full = withTail(message, tail.slice(-MESSAGE_TAIL_LINES));
+    this.log.warn("provider connection failed", { kind, message: full });
+    this.emit({ type: "CONNECTION.FAILED", kind, message: full });
+  }
+
+  private emit(event: ConnectionEvent): void {
+    if (this.phase !== "stopped") this.sendBack(event);
+  }
+
+  /** The pipes are gone or going: the provider cannot answer any more. */
+  private channelGone(): boolean {
+    return this.exit !== undefined || this.transport?.endedByPeer === true || this.child?.stdin.writable !== true;
+  }
+
+  /** Gives a process whose pipes broke a moment to exit (then it is a crash) before calling it a transport failure. */
+  private watchChannelLoss(what: string): void {
+    if (this.channelTimer !== undefined || this.exit !== undefined) return;
+    if (this.phase !== "starting" && this.phase !== "ready") return;
+    this.channelTimer = setTimeout(() => {
+      this.channelTimer = undefined;
+      if (this.exit !== undefined) return;
+      const message = `provider "${this.spec.id}" ${what} while its process kept running`;
+      this.fail(this.phase === "starting" ? "start_failed" : "transport", message);
+    }, CHANNEL_LOSS_GRACE_MS);
+  }
+
+  private async refreshTools(): Promise<void> {
+    this.relisting = true;
+    try {
+      let seen: number;
+      let tools: Tool[];
+      do {
+        seen = this.listChanges;
+        tools = await this.listTools(undefined, this.callTimeoutMs);
+        // Another notification during the listing: this list may already be stale.
+      } while (seen !== this.listChanges && this.phase === "ready");
+      this.log.info("provider tools changed", { tools: tools.length });
+      if (this.phase === "ready") this.emit({ type: "CONNECTION.TOOLS_CHANGED", tools });
+    } catch (error) {
+      if (this.phase === "ready") this.log.warn("re-listing tools after tools/list_changed failed", { error });
+    } finally {
+      this.relisting = false;
+    }
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.startupTimer);
+    clearTimeout(this.flushTimer);
+    clearTimeout(this.channelTimer);
+    this.startupTimer = this.flushTimer = this.channelTimer = undefined;
+  }
+
+  // Handlers are bound once per session, not per call.
+
+  private readonly onToolsListChanged = (): void => {
+    // While starting, the count alone makes initialize() list again once READY is out; while a
+    // re-list runs, it makes that re-list go round once more.
+    this.listChanges++;
+    if (this.phase === "ready" && !this.relisting) void this.refreshTools();
+  };
+
+  private readonly onStartupTimeout = (): void => {
+    this.startupTimer = undefined;
+    this.fail("start_failed", `provider "${this.spec.id}" did not complete MCP initialization within ${this.spec.startupTimeoutS} s`);
+  };
+
+  private readonly onStderrLine = (line: string): void => {
+    // Masked before storing: the ring's lines end up in errors and registry details.
+    const safe = redactor.redact(line);
+    this.stderr.push(safe);
+    this.log.info(safe, { stream: "stderr" });
+  };
+
+  private readonly onChildError = (error: Error): void => {
+    if (this.child?.pid === undefined) {
+      this.fail("start_failed", `could not start ${describeCommand(this.spec)}: ${error.message}`);
+      return;
+    }
+    this.log.warn("provider process error", { error });
+  };
+
+  private readonly onPipeError = (error: Error): void => {
+    this.log.debug("provider pipe error", { error });
+  };
+
+  private readonly onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+    this.exit = { code, signal };
+    this.log.info("provider process exited", { code, signal });
+    if (this.phase !== "starting" && this.phase !== "ready") return;
+    clearTimeout(this.channelTimer);
+    this.channelTimer = undefined;
+    this.child?.once("close", this.onExitFlushed);
+    this.flushTimer = setTimeout(this.onExitFlushed, EXIT_FLUSH_MS);
+  };
+
+  private readonly onExitFlushed = (): void => {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const how = describeExit(this.exit);
+    if (this.phase === "starting") {
+      this.fail("start_failed", `provider "${this.spec.id}" ${how} before completing MCP initialization`);
+    } else if (this.phase === "ready") {
+      this.fail("crash", `provider "${this.spec.id}" ${how}`);
+    }
+  };
+
+  private readonly onChannelClosed = (): void => {
+    // Closes we cause (stop, a failed initialize) are reported by whoever caused them.
+    if (this.transport?.endedByPeer === true) this.watchChannelLoss("closed its stdout");
+  };
+
+  private readonly onClientError = (error: Error): void => {
+    if (error instanceof MalformedLineError) {
+      this.log.warn("provider wrote a non-MCP line on stdout (ignored)", { error: error.message });
+      return;
+    }
+    // Late answers to timed-out requests, unknown progress tokens, pipe errors: the exit and
+    // channel-loss paths decide what matters.
+    this.log.debug("MCP client error", { error: error.message });
+  };
+}
+
+function replySafely(call: ToolCall, outcome: CallOutcome, log: Logger): void {
+  try {
+    call.reply(outcome);
+  } catch (error) {
+    log.error("a call's reply callback threw", { correlationId: call.correlationId, error });
+  }
+}
+
+/**
+ * The SDK raises RequestTimeout (with `data.timeout`) when our own deadline passes; a provider
+ * may also answer with code -32001 itself, which is its error to forward, not our timeout.
+ */
+function isOwnTimeout(error: McpError, timeoutMs: number): boolean {
+  const data: unknown = error.data;
+  return typeof data === "object" && data !== null && (data as { timeout?: unknown }).timeout === timeoutMs;
+}
+
+/** McpError prefixes "MCP error <code>: "; the front end forwards the provider's own message. */
+function providerMessage(error: McpError): string {
+  const prefix = `MCP error ${error.code}: `;
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+}
+
+function describeCommand(spec: SubprocessProviderSpec): string {
+  return `${JSON.stringify(spec.command.join(" "))} in ${spec.cwd}`;
+}
+
+function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null } | undefined): string {
+  if (exit === undefined) return "exited";
+  if (exit.signal !== null) return `was killed by ${exit.signal}`;
+  return `exited with code ${exit.code ?? "unknown"}`;
+}
+
+function withTail(message: string, tail: string[]): string {
+  return tail.length === 0 ? `${message} (stderr was empty)` : `${message}; last stderr lines:\n${tail.join("\n")}`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,190 @@
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from "yaml";
+import { looksLikeSecretKey, redactor } from "../shared/redaction.js";
+import { ConfigError, type ConfigIssue } from "./errors.js";
+import { interpolateDocument, type ConfigPath } from "./interpolate.js";
+import { emptyConfigMessage, validateConfig, type ProblemTarget, type RawConfig, type RawTool } from "./schema.js";
+import type { HangarConfig, PredefinedTool, ProviderSpec } from "./types.js";
+
+/**
+ * YAML text → HangarConfig. Everything that can be wrong is reported together, each issue at
+ * the line and column of the node it concerns.
+ */
+
+/** Reads and parses a config file; `path` is shown in messages as given. */
+export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): HangarConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = error instanceof Error && "code" in error && error.code === "ENOENT" ? "file not found" : String(error);
+    throw new ConfigError([{ file: path, path: "", message: `cannot read the config: ${reason}` }]);
+  }
+  return parseConfig(text, path, env);
+}
+
+/** Parses config text; `file` names it in messages, and relative `cwd`s resolve against its folder. */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): HangarConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const at = (offset: number): Pick<ConfigIssue, "line" | "column"> => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+
+  // Only the first syntax error: yaml keeps going, but what it reports next is mostly fallout
+  // (one missing `]` yields dozens of "unexpected token"), and past it the tree is guesswork, so
+  // validating it would only add noise.
+  const syntaxError = doc.errors[0];
+  if (syntaxError !== undefined) {
+    throw new ConfigError([{ file, ...at(syntaxError.pos[0]), path: "", message: syntaxError.message }]);
+  }
+  if (doc.contents === null) {
+    throw new ConfigError([{ file, line: 1, column: 1, path: "", message: emptyConfigMessage() }]);
+  }
+
+  const issues: ConfigIssue[] = [];
+  const interpolationProblems = interpolateDocument(doc, env);
+  for (const problem of interpolationProblems) {
+    issues.push({ file, ...at(problem.node.range?.[0] ?? 0), path: formatPath(problem.path), message: problem.message });
+  }
+
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (error) {
+    // toJS refuses alias bombs (excessive alias expansion); there is no single node to blame.
+    throw new ConfigError([{ file, line: 1, column: 1, path: "", message: String(error) }]);
+  }
+
+  const validation = validateConfig(data);
+  if (!validation.ok) {
+    for (const problem of validation.problems) {
+      // A value that failed interpolation is still the raw `${…}` text; its type error is noise.
+      if (interpolationProblems.some((p) => startsWith(problem.path, p.path))) continue;
+      const offset = locate(doc, problem.path, problem.target);
+      const shown = problem.target === "value" ? problem.path : problem.path.slice(0, -1);
+      issues.push({ file, ...at(offset), path: formatPath(shown), message: problem.message });
+    }
+  }
+  if (issues.length > 0 || !validation.ok) throw new ConfigError(issues);
+
+  const config = toHangarConfig(validation.value, resolve(file));
+  registerSecrets(validation.value);
+  return config;
+}
+
+function toHangarConfig(raw: RawConfig, source: string): HangarConfig {
+  const base = dirname(source);
+  const providers = Object.entries(raw.providers).map(
+    ([id, p]): ProviderSpec => ({
+      id,
+      mode: p.mode,
+      command: p.command,
+      env: p.env,
+      inheritEnv: p.inherit_env,
+      cwd: resolve(base, p.cwd ?? "."),
+      idleTtlS: p.idle_ttl_s,
+      healthCheckIntervalS: p.health_check_interval_s,
+      maxConsecutiveFailures: p.max_consecutive_failures,
+      startupTimeoutS: p.startup_timeout_s,
+      callTimeoutS: p.call_timeout_s,
+      shutdownGraceS: p.shutdown_grace_s,
+      tools: p.tools.map(toTool),
+      warm: p.warm,
+      ...(p.description === undefined ? {} : { description: p.description }),
+    }),
+  );
+  return { source, expose: raw.expose, providers };
+}
+
+function toTool(tool: RawTool): PredefinedTool {
+  const out: PredefinedTool = { name: tool.name, inputSchema: tool.inputSchema };
+  if (tool.description !== undefined) out.description = tool.description;
+  if (tool.outputSchema !== undefined) out.outputSchema = tool.outputSchema;
+  if (tool.annotations !== undefined) out.annotations = tool.annotations;
+  return out;
+}
+
+/** Provider env values are secrets by default; elsewhere the key's name decides. */
+function registerSecrets(raw: RawConfig): void {
+  for (const provider of Object.values(raw.providers)) redactor.registerAll(provider.env);
+  registerSecretLike(raw, undefined);
+}
+
+function registerSecretLike(value: unknown, key: string | undefined): void {
+  if (typeof value === "string") {
+    if (key !== undefined && looksLikeSecretKey(key)) redactor.register(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) registerSecretLike(item, key);
+  } else if (typeof value === "object" && value !== null) {
+    for (const [innerKey, inner] of Object.entries(value)) registerSecretLike(inner, innerKey);
+  }
+}
+
+/** Source offset of the node a problem concerns. */
+function locate(doc: Document, path: ConfigPath, target: ProblemTarget): number {
+  let node: unknown = doc.contents;
+  let pair: Pair | undefined;
+  let found = 0;
+  for (const segment of path) {
+    const next = child(doc, node, segment);
+    if (next === undefined) break;
+    ({ node, pair } = next);
+    found++;
+  }
+  const complete = found === path.length;
+  if (complete && target === "key" && pair !== undefined) return start(pair.key) ?? 0;
+  // An empty value (`idle_ttl_s:`) has no text of its own; its key is what the user sees.
+  if (complete && pair !== undefined && isEmpty(node)) return start(pair.key) ?? 0;
+  return start(node) ?? start(doc.contents) ?? 0;
+}
+
+function child(doc: Document, parent: unknown, segment: string | number): { node: unknown; pair?: Pair } | undefined {
+  const container = isAlias(parent) ? parent.resolve(doc) : parent;
+  if (isMap(container)) {
+    const pair = container.items.find((item) => keyText(item.key) === String(segment));
+    return pair === undefined ? undefined : { node: pair.value, pair };
+  }
+  if (isSeq(container) && typeof segment === "number") {
+    const item: unknown = container.items[segment];
+    return item === undefined ? undefined : { node: item };
+  }
+  return undefined;
+}
+
+function keyText(key: unknown): string {
+  return isScalar(key) ? String(key.value) : String(key);
+}
+
+function start(node: unknown): number | undefined {
+  return isNode(node) ? node.range?.[0] : undefined;
+}
+
+function isEmpty(node: unknown): boolean {
+  if (!isNode(node)) return true;
+  const range = node.range;
+  return range !== undefined && range !== null && range[0] === range[1];
+}
+
+function isNode(value: unknown): value is Node {
+  return isScalar(value) || isMap(value) || isSeq(value) || isAlias(value);
+}
+
+function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {
+  return prefix.length <= path.length && prefix.every((segment, index) => String(path[index]) === String(segment));
+}
+
+const PLAIN_KEY = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+
+/** `providers.math.tools[0].name`; odd keys are quoted so the path stays unambiguous. */
+export function formatPath(path: ConfigPath): string {
+  let out = "";
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else if (PLAIN_KEY.test(segment)) out += out === "" ? segment : `.${segment}`;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}

@@ -1,0 +1,68 @@
+import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { ProviderStateName } from "../shared/domain-events.js";
+import type { ProviderContext, ProviderError, ProviderStats } from "./provider.js";
+
+/** Where a listed tool comes from: the provider's live tools/list, or the config only. */
+export type ToolSource = "live" | "predefined";
+
+export interface ListedTool {
+  tool: Tool;
+  source: ToolSource;
+}
+
+/**
+ * The tools a provider offers: its live tools ∪ its predefined tools, the live schema winning.
+ * Live tools are kept after an idle stop, so stopping changes nothing a client sees.
+ */
+export function listedTools(context: Pick<ProviderContext, "liveTools" | "spec">): ListedTool[] {
+  const live = context.liveTools ?? [];
+  const listed: ListedTool[] = live.map((tool) => ({ tool, source: "live" }));
+  if (context.spec.tools.length === 0) return listed;
+  const liveNames = new Set(live.map((tool) => tool.name));
+  for (const predefined of context.spec.tools) {
+    if (liveNames.has(predefined.name)) continue;
+    listed.push({ tool: predefined, source: "predefined" });
+  }
+  return listed;
+}
+
+/** What registry_list / registry_details / registry_status show of one provider. */
+export interface ProviderView {
+  id: string;
+  mode: string;
+  description: string | undefined;
+  state: ProviderStateName;
+  pid: number | undefined;
+  uptimeS: number | undefined;
+  inFlight: number;
+  queued: number;
+  stats: ProviderStats;
+  lastError: ProviderError | undefined;
+  tools: ListedTool[];
+  serverInfo: { name: string; version: string } | undefined;
+  protocolVersion: string | undefined;
+  stderrTail: string[];
+  command: string[];
+  idleTtlS: number;
+}
+
+export function providerView(context: ProviderContext, now = Date.now(), stderrLines = 200): ProviderView {
+  return {
+    id: context.spec.id,
+    mode: context.spec.mode,
+    description: context.spec.description,
+    state: context.state,
+    pid: context.pid,
+    uptimeS: context.readyAt === undefined ? undefined : Math.round((now - context.readyAt) / 1000),
+    inFlight: context.inFlight,
+    queued: context.queue.length,
+    stats: context.stats,
+    lastError: context.lastError,
+    tools: listedTools(context),
+    serverInfo: context.serverInfo ? { name: context.serverInfo.name, version: context.serverInfo.version } : undefined,
+    protocolVersion: context.protocolVersion,
+    stderrTail: context.stderr.tail(stderrLines),
+    command: context.spec.command,
+    idleTtlS: context.spec.idleTtlS,
+  };
+}

@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+import { terminateAll } from "./actors/process-registry.js";
+import { subprocessConnection } from "./actors/subprocess-connection.js";
+import { parseCommand, UsageError, type Command } from "./cli/args.js";
+import { NO_CONFIG_HELP, USAGE } from "./cli/usage.js";
+import { ConfigError } from "./config/errors.js";
+import { findConfigFile } from "./config/find.js";
+import { loadConfig } from "./config/load.js";
+import type { HangarConfig } from "./config/types.js";
+import { configureLog, log } from "./observability/log.js";
+import { logDomainEvents } from "./observability/log-observer.js";
+import { HangarRuntime } from "./runtime/hangar-runtime.js";
+import { serveStdio } from "./transports/stdio.js";
+import { ToolCatalogue } from "./transports/tool-catalogue.js";
+import { VERSION } from "./version.js";
+
+/** If graceful shutdown takes longer than this, exit anyway (the exit hook SIGKILLs what is left). */
+const SHUTDOWN_DEADLINE_MS = 15_000;
+
+function readConfig(path: string): HangarConfig | undefined {
+  try {
+    return loadConfig(path);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`mcp-hangar: invalid config\n${error.format()}`);
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+async function serve(command: Extract<Command, { kind: "serve" }>): Promise<number | undefined> {
+  configureLog({ level: command.logLevel, format: command.logFormat });
+  const configPath = command.configPath ?? findConfigFile(process.cwd(), process.env);
+  if (configPath === undefined) {
+    console.error(NO_CONFIG_HELP);
+    return 2;
+  }
+  const config = readConfig(configPath);
+  if (!config) return 1;
+
+  const runtime = new HangarRuntime(config, {
+    connection: subprocessConnection,
+    awaitProcessesGone: () => terminateAll(),
+    onObserverError: (error) => {
+      log.error("an observer failed", { error: String(error) });
+    },
+  });
+  const catalogue = new ToolCatalogue(runtime);
+  logDomainEvents(runtime.events, log);
+
+  let exiting = false;
+  const shutdown = (reason: string): void => {
+    if (exiting) return;
+    exiting = true;
+    log.info(`shutting down (${reason})`);
+    const deadline = setTimeout(() => {
+      log.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    runtime
+      .shutdown()
+      .then(() => {
+        catalogue.close();
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        log.error("shutdown failed", { error: String(error) });
+        process.exit(1);
+      });
+  };
+  process.once("SIGINT", () => {
+    shutdown("SIGINT");
+  });
+  process.once("SIGTERM", () => {
+    shutdown("SIGTERM");
+  });
+
+  runtime.start();
+  await serveStdio(runtime, catalogue, config.expose, shutdown);
+  log.info(`mcp-hangar ${VERSION} serving ${config.providers.length} providers over stdio (config ${config.source})`);
+
+  for (const spec of config.providers.filter((provider) => provider.warm)) {
+    void runtime.startProvider(spec.id).then((result) => {
+      if (!result.ok) log.warn(`warm start of ${spec.id} failed: ${result.message}`, { provider: spec.id });
+    });
+  }
+  return undefined;
+}
+
+async function main(argv: string[]): Promise<number | undefined> {
+  let command: Command;
+  try {
+    command = parseCommand(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`mcp-hangar: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+  switch (command.kind) {
+    case "help":
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    case "version":
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case "validate": {
+      const config = readConfig(command.file);
+      if (!config) return 1;
+      process.stdout.write(`${command.file}: ok (${config.providers.length} providers: ${config.providers.map((p) => p.id).join(", ")})\n`);
+      return 0;
+    }
+    case "serve":
+      return serve(command);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error("mcp-hangar: fatal:", error);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,42 @@
+import type { DomainEventBus } from "./domain-event-bus.js";
+import type { Logger } from "./log.js";
+
+/**
+ * Logs the domain events a person wants to see: state changes and starts at info, failures at
+ * warn, each call at debug. An observer only: it never drives the system.
+ */
+export function logDomainEvents(bus: DomainEventBus, logger: Logger): () => void {
+  return bus.subscribe((event) => {
+    switch (event.type) {
+      case "ProviderStateChanged":
+        logger.info(`provider ${event.providerId}: ${event.from} → ${event.to} (${event.reason})`, { provider: event.providerId });
+        break;
+      case "ProviderStarted":
+        logger.info(`provider ${event.providerId} ready: pid ${event.pid ?? "?"}, ${event.toolCount} tools, ${event.durationMs} ms`, {
+          provider: event.providerId,
+        });
+        break;
+      case "ProviderStopped":
+        if (event.reason === "crash" || event.reason === "start_failed") {
+          logger.warn(`provider ${event.providerId} stopped (${event.reason}): ${event.message ?? ""}`, { provider: event.providerId });
+        } else {
+          logger.info(`provider ${event.providerId} stopped (${event.reason})`, { provider: event.providerId });
+        }
+        break;
+      case "ToolInvocationFailed":
+        logger.warn(`call ${event.providerId}/${event.tool} failed (${event.kind})${event.message ? `: ${event.message}` : ""}`, {
+          provider: event.providerId,
+          correlationId: event.correlationId,
+        });
+        break;
+      case "ToolInvocationCompleted":
+        logger.debug(`call ${event.providerId}/${event.tool} ${event.kind} in ${event.durationMs} ms`, {
+          provider: event.providerId,
+          correlationId: event.correlationId,
+        });
+        break;
+      default:
+        break;
+    }
+  });
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import { createActor, type ActorRefFrom, type CallbackActorLogic, type InspectionEvent } from "xstate";
+import type { HangarConfig, ProviderSpec } from "../config/types.js";
+import type { CallOutcome } from "../machines/call.js";
+import type { ConnectionCallEvent, ConnectionInput } from "../machines/connection-protocol.js";
+import { hangarMachine, type ProviderRef } from "../machines/hangar.js";
+import { providerMachine, type StartResult } from "../machines/provider.js";
+import { listedTools, providerView, type ListedTool, type ProviderView } from "../machines/provider-view.js";
+import { DomainEventBus } from "../observability/domain-event-bus.js";
+import type { DomainEvent } from "../shared/domain-events.js";
+
+export type ConnectionLogic = CallbackActorLogic<ConnectionCallEvent, ConnectionInput>;
+
+export interface HangarRuntimeOptions {
+  /** The I/O behind every provider: a subprocess in production, anything in tests. */
+  connection: ConnectionLogic;
+  /** Awaited after the actor system stops: resolves when every provider process is gone. */
+  awaitProcessesGone?: () => Promise<void>;
+  inspect?: (event: InspectionEvent) => void;
+  onObserverError?: (error: unknown) => void;
+}
+
+export interface InvokeOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  meta?: Record<string, unknown>;
+  correlationId?: string;
+}
+
+/**
+ * The hangar as the front ends see it: promises in, messages to the root actor out. It owns the
+ * actor system's lifetime and the domain-event bus.
+ */
+export class HangarRuntime {
+  readonly events: DomainEventBus;
+  private readonly actor: ActorRefFrom<typeof hangarMachine>;
+  private readonly providers: Record<string, ProviderRef>;
+  private shuttingDown: Promise<void> | undefined;
+
+  constructor(
+    readonly config: HangarConfig,
+    private readonly options: HangarRuntimeOptions,
+  ) {
+    this.events = new DomainEventBus(options.onObserverError);
+    const machine = hangarMachine.provide({
+      actors: { provider: providerMachine.provide({ actors: { connection: options.connection } }) },
+    });
+    this.actor = createActor(machine, {
+      systemId: "hangar",
+      input: { providers: config.providers },
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.providers = this.actor.getSnapshot().context.providers;
+    for (const ref of Object.values(this.providers)) {
+      const systemId = ref.id;
+      ref.on("*", (event: DomainEvent) => {
+        this.events.publish(systemId, event);
+      });
+    }
+  }
+
+  start(): this {
+    this.actor.start();
+    return this;
+  }
+
+  providerIds(): string[] {
+    return Object.keys(this.providers);
+  }
+
+  hasProvider(providerId: string): boolean {
+    return providerId in this.providers;
+  }
+
+  spec(providerId: string): ProviderSpec | undefined {
+    return this.providers[providerId]?.getSnapshot().context.spec;
+  }
+
+  /** The tools a provider lists now (live ∪ predefined), read without a round trip. */
+  tools(providerId: string): ListedTool[] {
+    const ref = this.providers[providerId];
+    return ref ? listedTools(ref.getSnapshot().context) : [];
+  }
+
+  view(providerId: string): ProviderView | undefined {
+    const ref = this.providers[providerId];
+    return ref ? providerView(ref.getSnapshot().context) : undefined;
+  }
+
+  invoke(
+    providerId: string,
+    tool: string,
+    args: Record<string, unknown> | undefined,
+    options: InvokeOptions = {},
+  ): Promise<CallOutcome> {
+    return new Promise<CallOutcome>((resolve) => {
+      this.actor.send({
+        type: "INVOKE",
+        providerId,
+        call: {
+          tool,
+          arguments: args,
+          correlationId: options.correlationId ?? randomUUID(),
+          timeoutMs: options.timeoutMs,
+          signal: options.signal,
+          meta: options.meta,
+          reply: resolve,
+        },
+      });
+    });
+  }
+
+  startProvider(providerId: string): Promise<StartResult> {
+    return new Promise<StartResult>((resolve) => {
+      this.actor.send({ type: "START", providerId, reply: resolve });
+    });
+  }
+
+  stopProvider(providerId: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.actor.send({ type: "STOP", providerId, reason: "manual", reply: resolve });
+    });
+  }
+
+  status(): Promise<ProviderView[]> {
+    return new Promise<ProviderView[]>((resolve) => {
+      this.actor.send({ type: "STATUS", reply: resolve });
+    });
+  }
+
+  /** Every provider stops gracefully, pending calls are answered, and no process outlives this. */
+  shutdown(): Promise<void> {
+    this.shuttingDown ??= (async () => {
+      this.actor.send({ type: "SHUTDOWN" });
+      this.actor.stop();
+      await this.options.awaitProcessesGone?.();
+    })();
+    return this.shuttingDown;
+  }
+}

@@ -1,0 +1,43 @@
+import type { FailureKind } from "./failure-kind.js";
+
+/**
+ * The hangar's domain events: what the charts announce with XState `emit`. Metrics, traces,
+ * logs and the audit trail observe this one channel (see observability/domain-event-bus.ts);
+ * none of them drives the system.
+ */
+export type ProviderStateName = "COLD" | "INITIALIZING" | "READY" | "DEGRADED" | "DEAD";
+
+export type StopReason = "idle" | "manual" | "shutdown" | "crash" | "config" | "start_failed" | "gave_up";
+
+export type DomainEvent =
+  | { type: "ProviderStateChanged"; providerId: string; from: ProviderStateName; to: ProviderStateName; reason: string }
+  | { type: "ProviderStarted"; providerId: string; pid: number | undefined; toolCount: number; durationMs: number }
+  | { type: "ProviderStopped"; providerId: string; reason: StopReason; message?: string }
+  | { type: "ProviderToolsChanged"; providerId: string; toolCount: number }
+  | { type: "ToolInvocationRequested"; providerId: string; tool: string; correlationId: string }
+  | {
+      type: "ToolInvocationCompleted";
+      providerId: string;
+      tool: string;
+      correlationId: string;
+      kind: "ok" | "tool_error";
+      durationMs: number;
+    }
+  | {
+      type: "ToolInvocationFailed";
+      providerId: string;
+      tool: string;
+      correlationId: string;
+      kind: Exclude<FailureKind, "ok" | "tool_error">;
+      durationMs?: number;
+      message?: string;
+    };
+
+export type DomainEventType = DomainEvent["type"];
+
+/** A domain event as observers receive it: stamped once, in order, by the bus. */
+export type StampedDomainEvent = DomainEvent & {
+  seq: number;
+  timestamp: string;
+  systemId: string;
+};

@@ -1,0 +1,93 @@
+/* eslint-disable @typescript-eslint/no-deprecated -- the low-level Server is the deliberate choice:
+   the high-level McpServer re-describes tools with zod, and downstream JSON Schemas must pass through untouched. */
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { Protocol } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import {
+  CallToolRequestSchema,
+  type CallToolRequest,
+  type ServerNotification,
+  type ServerRequest,
+  ErrorCode,
+  ListToolsRequestSchema,
+  McpError,
+  type CallToolResult,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { ExposeMode } from "../config/types.js";
+import type { HangarRuntime } from "../runtime/hangar-runtime.js";
+import { VERSION } from "../version.js";
+import { outcomeToResult } from "./outcome-result.js";
+import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
+import type { ToolCatalogue } from "./tool-catalogue.js";
+
+export const SERVER_INFO = { name: "mcp-hangar", version: VERSION } as const;
+
+/** How many tool names an "unknown tool" error lists before it says "and N more". */
+const KNOWN_TOOLS_SHOWN = 30;
+
+/**
+ * One MCP server session in front of the hangar, independent of the transport (stdio now, HTTP
+ * sessions later share the same runtime and catalogue). Low-level `Server`, so downstream JSON
+ * Schemas and results pass through untouched.
+ */
+export function createHangarServer(runtime: HangarRuntime, catalogue: ToolCatalogue, expose: ExposeMode): Server {
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: true } },
+    instructions:
+      "mcp-hangar manages several MCP providers. Provider tools are listed as <provider>__<tool>; " +
+      "registry_* tools list, start, stop and inspect providers and can call any provider tool.",
+  });
+  const showRegistry = expose !== "tools";
+  const showProviderTools = expose !== "registry";
+
+  server.setRequestHandler(ListToolsRequestSchema, () => {
+    const tools: Tool[] = [];
+    if (showRegistry) tools.push(...REGISTRY_TOOL_DEFINITIONS);
+    if (showProviderTools) tools.push(...catalogue.listedTools());
+    return { tools };
+  });
+
+  const context = { runtime, catalogue };
+  // Registered on Protocol directly: Server's own wrapper re-parses the request and re-validates
+  // (and copies) every result — per-call work a passthrough must not pay, and a copy that could
+  // drop fields the provider sent.
+  const handleCall = async (
+    request: CallToolRequest,
+    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  ): Promise<CallToolResult> => {
+    const { name, arguments: args, _meta: meta } = request.params;
+    if (showProviderTools) {
+      const entry = catalogue.resolve(name);
+      if (entry) {
+        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta });
+        return outcomeToResult(outcome);
+      }
+    }
+    if (showRegistry && isRegistryTool(name)) return callRegistryTool(name, args, context, { signal: extra.signal, meta });
+    throw new McpError(ErrorCode.InvalidParams, unknownToolMessage(name, showRegistry, showProviderTools, catalogue));
+  };
+  // Called with `server` as `this` on purpose, skipping only Server's tools/call wrapper.
+  Protocol.prototype.setRequestHandler.call(server, CallToolRequestSchema, handleCall);
+
+  const stopWatching = catalogue.onChanged(() => {
+    if (showProviderTools) server.sendToolListChanged().catch(() => undefined);
+  });
+  const previousOnClose = server.onclose;
+  server.onclose = () => {
+    stopWatching();
+    previousOnClose?.();
+  };
+  return server;
+}
+
+function unknownToolMessage(name: string, registry: boolean, providerTools: boolean, catalogue: ToolCatalogue): string {
+  const known = [
+    ...(providerTools ? catalogue.entries().map((entry) => entry.flatName) : []),
+    ...(registry ? REGISTRY_TOOL_DEFINITIONS.map((tool) => tool.name) : []),
+  ];
+  const shown = known.slice(0, KNOWN_TOOLS_SHOWN).join(", ");
+  const more = known.length > KNOWN_TOOLS_SHOWN ? ` and ${known.length - KNOWN_TOOLS_SHOWN} more` : "";
+  const hint = registry ? " (a provider that has not started yet may list more: see registry_tools)" : "";
+  return `unknown tool '${name}'; known tools: ${shown}${more}${hint}`;
+}

@@ -1,0 +1,283 @@
+import { ErrorCode, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import type { ProviderView } from "../machines/provider-view.js";
+import type { HangarRuntime } from "../runtime/hangar-runtime.js";
+import { summarizeHealth } from "../runtime/health-summary.js";
+import { redactor } from "../shared/redaction.js";
+import { failureResult, outcomeToResult } from "./outcome-result.js";
+import { statusText } from "./status-text.js";
+import type { ToolCatalogue } from "./tool-catalogue.js";
+
+/**
+ * The registry tools (same names as the Python MCP Hangar's): manage and inspect providers, and
+ * reach any provider tool by name — including those of providers that have never started.
+ * Each tool's zod schema is both its argument check and its listed inputSchema.
+ */
+export interface RegistryContext {
+  runtime: HangarRuntime;
+  catalogue: ToolCatalogue;
+}
+
+export interface RegistryCallExtra {
+  signal: AbortSignal;
+  meta: Record<string, unknown> | undefined;
+}
+
+interface RegistryTool<Schema extends z.ZodObject> {
+  name: string;
+  description: string;
+  schema: Schema;
+  readOnly: boolean;
+  run: (args: z.infer<Schema>, context: RegistryContext, extra: RegistryCallExtra) => Promise<CallToolResult>;
+}
+
+const providerArg = z.string().min(1).describe("Provider id, as in the config");
+
+/** A registry tool with its argument type erased: validation happens inside `call`. */
+interface ErasedRegistryTool {
+  name: string;
+  definition: Tool;
+  call: (args: unknown, context: RegistryContext, extra: RegistryCallExtra) => Promise<CallToolResult>;
+}
+
+function defineTool<Schema extends z.ZodObject>(tool: RegistryTool<Schema>): ErasedRegistryTool {
+  return {
+    name: tool.name,
+    definition: {
+      name: tool.name,
+      description: tool.description,
+      inputSchema: z.toJSONSchema(tool.schema, { target: "draft-2020-12" }) as Tool["inputSchema"],
+      annotations: { readOnlyHint: tool.readOnly },
+    },
+    call: (args, context, extra) => {
+      const parsed = tool.schema.safeParse(args ?? {});
+      if (!parsed.success) {
+        throw new McpError(ErrorCode.InvalidParams, `invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}`);
+      }
+      return tool.run(parsed.data, context, extra);
+    },
+  };
+}
+
+function jsonResult(data: Record<string, unknown>): CallToolResult {
+  const safe = redactor.redactValue(data) as Record<string, unknown>;
+  return { content: [{ type: "text", text: JSON.stringify(safe, null, 2) }], structuredContent: safe };
+}
+
+function requireProvider(context: RegistryContext, providerId: string): void {
+  if (context.runtime.hasProvider(providerId)) return;
+  throw new McpError(
+    ErrorCode.InvalidParams,
+    `unknown provider '${providerId}'; known providers: ${context.runtime.providerIds().join(", ") || "(none)"}`,
+  );
+}
+
+function toolSummary(view: ProviderView): Record<string, unknown> {
+  return {
+    id: view.id,
+    state: view.state,
+    mode: view.mode,
+    description: view.description,
+    tools: view.tools.map((item) => item.tool.name),
+    tools_source: toolsSource(view),
+  };
+}
+
+function toolsSource(view: ProviderView): string {
+  const sources = new Set(view.tools.map((item) => item.source));
+  if (sources.size === 0) return "none (start the provider to learn its tools)";
+  return [...sources].sort().join("+");
+}
+
+async function startAndDescribe(context: RegistryContext, providerId: string): Promise<Record<string, unknown>> {
+  const result = await context.runtime.startProvider(providerId);
+  const view = context.runtime.view(providerId);
+  if (result.ok) return { provider: providerId, started: true, state: view?.state, tools: view?.tools.map((t) => t.tool.name) };
+  return { provider: providerId, started: false, error: result.kind, message: result.message, stderr_tail: result.stderrTail ?? [] };
+}
+
+const registryList = defineTool({
+  name: "registry_list",
+  description: "List every provider with its state (COLD, INITIALIZING, READY, DEGRADED, DEAD), mode and tool names.",
+  schema: z.object({}),
+  readOnly: true,
+  run: async (_args, { runtime }) => {
+    const views = await runtime.status();
+    return jsonResult({ providers: views.map(toolSummary) });
+  },
+});
+
+const registryStart = defineTool({
+  name: "registry_start",
+  description: "Start a provider now (it would otherwise start on its first call) and wait until it is ready.",
+  schema: z.object({ provider: providerArg }),
+  readOnly: false,
+  run: async ({ provider }, context) => {
+    requireProvider(context, provider);
+    const outcome = await startAndDescribe(context, provider);
+    if (outcome.started === true) return jsonResult(outcome);
+    return failureResult("start_failed", String(outcome.message), outcome.stderr_tail as string[]);
+  },
+});
+
+const registryStop = defineTool({
+  name: "registry_stop",
+  description: "Stop a running provider gracefully. Its tools stay listed; the next call starts it again.",
+  schema: z.object({ provider: providerArg }),
+  readOnly: false,
+  run: async ({ provider }, context) => {
+    requireProvider(context, provider);
+    await context.runtime.stopProvider(provider);
+    return jsonResult({ provider, state: context.runtime.view(provider)?.state });
+  },
+});
+
+const registryTools = defineTool({
+  name: "registry_tools",
+  description:
+    "Show tools with their input schemas and flat names (<provider>__<tool>) — for one provider, or for all.",
+  schema: z.object({ provider: providerArg.optional() }),
+  readOnly: true,
+  run: ({ provider }, context) => {
+    if (provider !== undefined) requireProvider(context, provider);
+    const tools = context.catalogue.entries(provider).map((entry) => ({
+      provider: entry.providerId,
+      name: entry.tool.name,
+      flat_name: entry.flatName,
+      source: entry.source,
+      description: entry.tool.description,
+      inputSchema: entry.tool.inputSchema,
+      annotations: entry.tool.annotations,
+    }));
+    return Promise.resolve(jsonResult({ tools }));
+  },
+});
+
+const registryInvoke = defineTool({
+  name: "registry_invoke",
+  description: "Call a tool of a provider, starting the provider first if needed. The result is the tool's own.",
+  schema: z.object({
+    provider: providerArg,
+    tool: z.string().min(1).describe("Tool name as the provider lists it"),
+    arguments: z.record(z.string(), z.unknown()).optional().describe("Tool arguments"),
+    timeout_s: z.number().positive().optional().describe("Overrides the provider's call_timeout_s"),
+  }),
+  readOnly: false,
+  run: async (args, context, extra) => {
+    requireProvider(context, args.provider);
+    const known = context.catalogue.entries(args.provider);
+    // A provider that never started lists no tools yet: let the call start it and answer.
+    if (known.length > 0 && !known.some((entry) => entry.tool.name === args.tool)) {
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `unknown tool '${args.tool}' of provider '${args.provider}'; known tools: ${known.map((e) => e.tool.name).join(", ")}`,
+      );
+    }
+    const outcome = await context.runtime.invoke(args.provider, args.tool, args.arguments, {
+      timeoutMs: args.timeout_s === undefined ? undefined : args.timeout_s * 1000,
+      signal: extra.signal,
+      meta: extra.meta,
+    });
+    return outcomeToResult(outcome);
+  },
+});
+
+const registryDetails = defineTool({
+  name: "registry_details",
+  description: "Everything about one provider: state, pid, uptime, calls, failures, last error, stderr tail, tools.",
+  schema: z.object({ provider: providerArg }),
+  readOnly: true,
+  run: ({ provider }, context) => {
+    requireProvider(context, provider);
+    const view = context.runtime.view(provider);
+    if (!view) throw new McpError(ErrorCode.InternalError, `provider '${provider}' vanished`);
+    return Promise.resolve(
+      jsonResult({
+        id: view.id,
+        mode: view.mode,
+        description: view.description,
+        state: view.state,
+        pid: view.pid,
+        uptime_s: view.uptimeS,
+        in_flight: view.inFlight,
+        queued: view.queued,
+        calls: view.stats.calls,
+        failures: view.stats.failures,
+        starts: view.stats.starts,
+        last_call_at: view.stats.lastCallAt === undefined ? undefined : new Date(view.stats.lastCallAt).toISOString(),
+        last_error: view.lastError
+          ? { kind: view.lastError.kind, message: view.lastError.message, at: new Date(view.lastError.at).toISOString() }
+          : undefined,
+        server_info: view.serverInfo,
+        protocol_version: view.protocolVersion,
+        command: view.command,
+        idle_ttl_s: view.idleTtlS,
+        tools: view.tools.map((item) => ({ name: item.tool.name, source: item.source })),
+        stderr_tail: view.stderrTail,
+      }),
+    );
+  },
+});
+
+const registryWarm = defineTool({
+  name: "registry_warm",
+  description: "Start several providers at once (all when none are named) and report each one's outcome.",
+  schema: z.object({ providers: z.array(providerArg).optional().describe("Provider ids; default: all") }),
+  readOnly: false,
+  run: async ({ providers }, context) => {
+    const ids = providers ?? context.runtime.providerIds();
+    for (const id of ids) requireProvider(context, id);
+    const results = await Promise.all(ids.map((id) => startAndDescribe(context, id)));
+    return jsonResult({ results });
+  },
+});
+
+const registryHealth = defineTool({
+  name: "registry_health",
+  description: "The hangar's overall health (healthy, degraded, failing), counts by state, and each provider's failures.",
+  schema: z.object({}),
+  readOnly: true,
+  run: async (_args, { runtime }) => jsonResult({ ...summarizeHealth(await runtime.status()) }),
+});
+
+const registryStatus = defineTool({
+  name: "registry_status",
+  description: "A compact text dashboard of all providers.",
+  schema: z.object({}),
+  readOnly: true,
+  run: async (_args, { runtime }) => {
+    const views = await runtime.status();
+    return { content: [{ type: "text", text: redactor.redact(statusText(views, summarizeHealth(views))) }] };
+  },
+});
+
+const REGISTRY_TOOLS: ErasedRegistryTool[] = [
+  registryList,
+  registryStart,
+  registryStop,
+  registryTools,
+  registryInvoke,
+  registryDetails,
+  registryWarm,
+  registryHealth,
+  registryStatus,
+];
+
+const BY_NAME = new Map(REGISTRY_TOOLS.map((tool) => [tool.name, tool]));
+
+export const REGISTRY_TOOL_DEFINITIONS: Tool[] = REGISTRY_TOOLS.map((tool) => tool.definition);
+
+export function isRegistryTool(name: string): boolean {
+  return BY_NAME.has(name);
+}
+
+export function callRegistryTool(
+  name: string,
+  args: Record<string, unknown> | undefined,
+  context: RegistryContext,
+  extra: RegistryCallExtra,
+): Promise<CallToolResult> {
+  const tool = BY_NAME.get(name);
+  if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown registry tool '${name}'`);
+  return tool.call(args, context, extra);
+}

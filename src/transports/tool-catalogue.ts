@@ -1,0 +1,83 @@
+import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { ToolSource } from "../machines/provider-view.js";
+import type { HangarRuntime } from "../runtime/hangar-runtime.js";
+import { flatToolName } from "./tool-names.js";
+
+export interface CatalogueEntry {
+  flatName: string;
+  providerId: string;
+  /** The provider's own tool, as it listed it (or as predefined). */
+  tool: Tool;
+  source: ToolSource;
+  /** What tools/list shows: the provider's tool under its flat name. */
+  listed: Tool;
+}
+
+/**
+ * The aggregated tool view: every provider tool under `<provider>__<tool>`. Rebuilt only when a
+ * provider's tools change (domain event), never per call; the flat-name lookup on the call
+ * path is one Map.get.
+ */
+export class ToolCatalogue {
+  private readonly byFlatName = new Map<string, CatalogueEntry>();
+  private readonly byProvider = new Map<string, CatalogueEntry[]>();
+  private readonly signatures = new Map<string, string>();
+  private readonly listeners = new Set<() => void>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly runtime: HangarRuntime) {
+    for (const providerId of runtime.providerIds()) this.refresh(providerId);
+    this.unsubscribe = runtime.events.subscribe((event) => {
+      if (event.type === "ProviderToolsChanged" && this.refresh(event.providerId)) {
+        for (const listener of this.listeners) listener();
+      }
+    });
+  }
+
+  /** Called whenever the aggregated list changes (the front end sends tools/list_changed). */
+  onChanged(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  resolve(flatName: string): CatalogueEntry | undefined {
+    return this.byFlatName.get(flatName);
+  }
+
+  entries(providerId?: string): CatalogueEntry[] {
+    if (providerId !== undefined) return this.byProvider.get(providerId) ?? [];
+    return [...this.byProvider.values()].flat();
+  }
+
+  listedTools(): Tool[] {
+    return this.entries().map((entry) => entry.listed);
+  }
+
+  close(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.listeners.clear();
+  }
+
+  /** Rebuilds one provider's entries; true when what clients see changed. */
+  private refresh(providerId: string): boolean {
+    const listed = this.runtime.tools(providerId);
+    const signature = JSON.stringify(listed.map((item) => item.tool));
+    if (this.signatures.get(providerId) === signature) return false;
+    this.signatures.set(providerId, signature);
+    for (const old of this.byProvider.get(providerId) ?? []) this.byFlatName.delete(old.flatName);
+    const entries = listed.map(({ tool, source }): CatalogueEntry => {
+      const flatName = flatToolName(providerId, tool.name);
+      return {
+        flatName,
+        providerId,
+        tool,
+        source,
+        listed: { ...tool, name: flatName, _meta: { ...tool._meta, "mcp-hangar/provider": providerId, "mcp-hangar/tool": tool.name } },
+      };
+    });
+    for (const entry of entries) this.byFlatName.set(entry.flatName, entry);
+    this.byProvider.set(providerId, entries);
+    return true;
+  }
+}

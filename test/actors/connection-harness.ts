@@ -1,0 +1,166 @@
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createActor, setup, sendTo, type ActorRefFrom } from "xstate";
+import type { SubprocessProviderSpec } from "../../src/config/types.js";
+import type { CallOutcome, ToolCall } from "../../src/machines/call.js";
+import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { createSubprocessConnection, type SubprocessConnectionOptions } from "../../src/actors/subprocess-connection.js";
+import type { Logger } from "../../src/observability/log.js";
+import { LineRing } from "../../src/shared/line-ring.js";
+import { waitFor } from "../helpers/wait.js";
+
+export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
+
+/** argv running a fixture with this very node binary (no PATH lookup involved). */
+export function fixture(name: string, ...args: string[]): string[] {
+  return [process.execPath, join(FIXTURES, name), ...args];
+}
+
+export function makeSpec(overrides: Partial<SubprocessProviderSpec> & Pick<SubprocessProviderSpec, "command">): SubprocessProviderSpec {
+  return {
+    id: "fixture",
+    mode: "subprocess",
+    env: {},
+    inheritEnv: false,
+    cwd: FIXTURES,
+    idleTtlS: 300,
+    healthCheckIntervalS: 30,
+    maxConsecutiveFailures: 3,
+    startupTimeoutS: 10,
+    callTimeoutS: 10,
+    shutdownGraceS: 2,
+    tools: [],
+    warm: false,
+    ...overrides,
+  };
+}
+
+type HarnessEvent = ConnectionEvent | ConnectionCallEvent | { type: "STOP" };
+
+/**
+ * A stand-in for the provider chart: invokes the connection while `running`, forwards CALLs to it,
+ * records everything it sends back, and stops it (leaving `running`) on STOP — exactly how the
+ * real chart owns the connection's lifetime.
+ */
+function harnessMachine(options: SubprocessConnectionOptions, record: (event: HarnessEvent) => void) {
+  return setup({
+    types: { events: {} as HarnessEvent, input: {} as ConnectionInput, context: {} as { input: ConnectionInput } },
+    actors: { connection: createSubprocessConnection(options) },
+  }).createMachine({
+    context: ({ input }) => ({ input }),
+    initial: "running",
+    states: {
+      running: {
+        invoke: { id: "connection", src: "connection", input: ({ context }) => context.input },
+        on: {
+          CALL: { actions: sendTo("connection", ({ event }) => event) },
+          STOP: { target: "stopped" },
+          "*": {
+            actions: ({ event }) => {
+              record(event);
+            },
+          },
+        },
+      },
+      stopped: {
+        on: {
+          "*": {
+            actions: ({ event }) => {
+              record(event);
+            },
+          },
+        },
+      },
+    },
+  });
+}
+
+export interface Harness {
+  actor: ActorRefFrom<ReturnType<typeof harnessMachine>>;
+  events: ConnectionEvent[];
+  /** Events that arrived after STOP: must stay empty. */
+  eventsAfterStop: ConnectionEvent[];
+  stderr: LineRing;
+  call(tool: string, args?: Record<string, unknown>, extra?: Partial<Pick<ToolCall, "timeoutMs" | "signal" | "meta">>): Promise<CallOutcome>;
+  /** How many times each correlationId was answered (must be exactly 1). */
+  replyCounts: Map<string, number>;
+  waitForEvent<T extends ConnectionEvent["type"]>(type: T, timeoutMs?: number): Promise<Extract<ConnectionEvent, { type: T }>>;
+  stop(): void;
+}
+
+let nextId = 0;
+
+/** Keeps test output readable; tests that check logging pass their own logger. */
+export const silentLog: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  child: () => silentLog,
+};
+
+export function startConnection(spec: SubprocessProviderSpec, options: SubprocessConnectionOptions = { log: silentLog }): Harness {
+  const events: ConnectionEvent[] = [];
+  const eventsAfterStop: ConnectionEvent[] = [];
+  let stopped = false;
+  const stderr = new LineRing(200);
+  const replyCounts = new Map<string, number>();
+  const machine = harnessMachine(options, (event) => {
+    // The machine's own events (a CALL after STOP, STOP itself) are not the connection's.
+    if (event.type === "CALL" || event.type === "STOP") return;
+    (stopped ? eventsAfterStop : events).push(event);
+  });
+  const actor = createActor(machine, { input: { spec, stderr } });
+  actor.start();
+  return {
+    actor,
+    events,
+    eventsAfterStop,
+    stderr,
+    replyCounts,
+    call(tool, args, extra = {}) {
+      const correlationId = `c${++nextId}`;
+      return new Promise<CallOutcome>((resolve) => {
+        actor.send({
+          type: "CALL",
+          call: {
+            tool,
+            arguments: args,
+            correlationId,
+            ...extra,
+            reply: (outcome) => {
+              replyCounts.set(correlationId, (replyCounts.get(correlationId) ?? 0) + 1);
+              resolve(outcome);
+            },
+          },
+        });
+      });
+    },
+    waitForEvent: <T extends ConnectionEvent["type"]>(type: T, timeoutMs = 10_000) =>
+      waitFor(() => events.find((event): event is Extract<ConnectionEvent, { type: T }> => event.type === type), timeoutMs, `event ${type}`),
+    stop() {
+      stopped = true;
+      actor.send({ type: "STOP" });
+    },
+  };
+}
+
+/** Independent of the code under test: /proc says whether a pid is a live (non-zombie) process. */
+export function isAlive(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state !== "Z" && state !== "X";
+}
+
+export function textOf(outcome: CallOutcome): string {
+  if (outcome.status !== "result") throw new Error(`expected a result, got ${JSON.stringify(outcome)}`);
+  const first = outcome.result.content[0];
+  if (first?.type !== "text") throw new Error(`expected text content, got ${JSON.stringify(outcome.result)}`);
+  return first.text;
+}
