@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "visualizations/*.html"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", ".tmp/", "visualizations/*.html"] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -76,6 +76,10 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   process.once("SIGTERM", () => {
     shutdown("SIGTERM");
   });
+  // A closed terminal must not kill the hangar without its providers (they lead their own groups).
+  process.once("SIGHUP", () => {
+    shutdown("SIGHUP");
+  });
 
   runtime.start();
   await serveStdio(runtime, catalogue, config.expose, shutdown);

@@ -21,12 +21,11 @@ import { forEachLine } from "./line-splitter.js";
 import { spawnProcessGroup } from "./process-group.js";
 import { providerEnv } from "./provider-env.js";
 import { terminateProcessGroup } from "./terminate.js";
+import { VERSION } from "../version.js";
 
-const CLIENT_INFO = { name: "mcp-hangar", version: "0.1.0" };
+const CLIENT_INFO = { name: "mcp-hangar", version: VERSION };
 /** How much of the provider's stderr travels with a crash or start failure. */
 export const STDERR_TAIL_LINES = 20;
-/** The FAILED message is read by people; a shorter tail keeps it readable. */
-const MESSAGE_TAIL_LINES = 10;
 /**
  * After the process exits, how long its pipes get to deliver the last bytes (an answer written
  * just before exiting, the stderr line that explains the crash). Usually the child's 'close'
@@ -84,8 +83,7 @@ class SubprocessSession {
   private readonly log: Logger;
   private phase: Phase = "starting";
   private child: ChildProcessWithoutNullStreams | undefined;
-  private spawnError: unknown;
-  private readonly transport: ChildProcessTransport | undefined;
+  private transport: ChildProcessTransport | undefined;
   private readonly client = new Client(CLIENT_INFO, { capabilities: {} });
   /** In-flight calls and when each started; membership is what guarantees one reply per call. */
   private readonly inflight = new Map<ToolCall, number>();
@@ -102,18 +100,11 @@ class SubprocessSession {
     input: ConnectionInput,
     private readonly sendBack: (event: ConnectionEvent) => void,
     baseLog: Logger,
-    hangarEnv: NodeJS.ProcessEnv,
+    private readonly hangarEnv: NodeJS.ProcessEnv,
   ) {
     this.spec = input.spec;
     this.stderr = input.stderr;
     this.log = baseLog.child({ provider: input.spec.id });
-    try {
-      this.child = spawnProcessGroup(this.spec.command, { cwd: this.spec.cwd, env: providerEnv(this.spec, hangarEnv) });
-    } catch (error) {
-      this.child = undefined;
-      this.spawnError = error;
-    }
-    this.transport = this.child === undefined ? undefined : new ChildProcessTransport(this.child.stdin, this.child.stdout);
   }
 
   private get callTimeoutMs(): number {
@@ -121,15 +112,20 @@ class SubprocessSession {
   }
 
   start(): void {
-    const child = this.child;
-    const transport = this.transport;
-    if (child === undefined || transport === undefined) {
+    let child: ChildProcessWithoutNullStreams;
+    try {
+      child = spawnProcessGroup(this.spec.command, { cwd: this.spec.cwd, env: providerEnv(this.spec, this.hangarEnv) });
+    } catch (error) {
       // Reported a tick later so the parent never receives an event from inside the actor's start.
       queueMicrotask(() => {
-        this.fail("start_failed", `could not start ${describeCommand(this.spec)}: ${errorText(this.spawnError)}`);
+        this.fail("start_failed", `could not start ${describeCommand(this.spec)}: ${errorText(error)}`);
       });
       return;
     }
+    const transport = new ChildProcessTransport(child.stdin, child.stdout);
+    this.child = child;
+    this.transport = transport;
+    // Spawn errors (ENOENT, EACCES) are emitted on a later tick, after this listener is in place.
     child.on("error", this.onChildError);
     child.once("exit", this.onExit);
     forEachLine(child.stderr, this.onStderrLine);
@@ -189,7 +185,7 @@ class SubprocessSession {
       this.phase = "ready";
       const pid = this.child?.pid;
       const protocolVersion = transport.protocolVersion;
-      this.log.info("provider ready", { pid, tools: tools.length, protocolVersion });
+      this.log.debug("provider ready", { pid, tools: tools.length, protocolVersion });
       this.emit({ type: "CONNECTION.READY", tools, pid, serverInfo: this.client.getServerVersion(), protocolVersion });
       if (this.listChanges !== changesBeforeListing) void this.refreshTools();
     } catch (error) {
@@ -287,9 +283,10 @@ class SubprocessSession {
     const tail = this.stderr.tail(STDERR_TAIL_LINES);
     const callFailure = failure(kind, message, tail);
     for (const call of [...this.inflight.keys()]) this.settle(call, callFailure);
-    const full = withTail(message, tail.slice(-MESSAGE_TAIL_LINES));
-    this.log.warn("provider connection failed", { kind, message: full });
-    this.emit({ type: "CONNECTION.FAILED", kind, message: full });
+    // The stderr tail travels separately (the chart attaches it to every answer it gives), so
+    // the message stays one readable line.
+    this.log.debug("provider connection failed", { kind, message });
+    this.emit({ type: "CONNECTION.FAILED", kind, message });
   }
 
   private emit(event: ConnectionEvent): void {
@@ -323,7 +320,7 @@ class SubprocessSession {
         tools = await this.listTools(undefined, this.callTimeoutMs);
         // Another notification during the listing: this list may already be stale.
       } while (seen !== this.listChanges && this.phase === "ready");
-      this.log.info("provider tools changed", { tools: tools.length });
+      this.log.debug("provider tools changed", { tools: tools.length });
       if (this.phase === "ready") this.emit({ type: "CONNECTION.TOOLS_CHANGED", tools });
     } catch (error) {
       if (this.phase === "ready") this.log.warn("re-listing tools after tools/list_changed failed", { error });
@@ -440,10 +437,6 @@ function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null
   if (exit === undefined) return "exited";
   if (exit.signal !== null) return `was killed by ${exit.signal}`;
   return `exited with code ${exit.code ?? "unknown"}`;
-}
-
-function withTail(message: string, tail: string[]): string {
-  return tail.length === 0 ? `${message} (stderr was empty)` : `${message}; last stderr lines:\n${tail.join("\n")}`;
 }
 
 function errorText(error: unknown): string {

@@ -1,6 +1,7 @@
 import { ErrorCode, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { CallOutcome } from "../machines/call.js";
 import { redactor } from "../shared/redaction.js";
+import { RpcError } from "./rpc-error.js";
 
 /**
  * Turns a call's outcome into what the client gets. A provider's result passes through untouched
@@ -13,7 +14,7 @@ export function outcomeToResult(outcome: CallOutcome): CallToolResult {
     case "result":
       return outcome.result;
     case "rpc_error":
-      throw new McpError(outcome.code, outcome.message, outcome.data);
+      throw new RpcError(outcome.code, outcome.message, outcome.data);
     case "failure": {
       if (outcome.kind === "rejected") throw new McpError(ErrorCode.InvalidParams, outcome.message);
       return failureResult(outcome.kind, outcome.message, outcome.stderrTail);

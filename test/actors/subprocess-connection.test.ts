@@ -159,7 +159,8 @@ describe("subprocessConnection against real processes", () => {
     const failed = await h.waitForEvent("CONNECTION.FAILED");
     expect(failed.kind).toBe("crash");
     expect(failed.message).toContain("code 3");
-    expect(failed.message).toContain("crashing on purpose");
+    // The stderr tail stays in the ring (the chart attaches it to answers), not in the message.
+    expect(h.stderr.toArray()).toContain("echo-server: crashing on purpose");
     // Both calls were answered (and counted) before FAILED.
     const failedAt = h.events.indexOf(failed);
     expect(h.events.slice(0, failedAt).filter((event) => event.type === "CALL.DONE" && event.kind === "crash")).toHaveLength(2);
@@ -201,7 +202,7 @@ describe("subprocessConnection against real processes", () => {
     const failed = await h.waitForEvent("CONNECTION.FAILED");
     expect(failed.kind).toBe("start_failed");
     expect(failed.message).toContain("exited with code 1");
-    expect(failed.message).toContain("FATAL missing configuration FIXTURE_API_KEY");
+    expect(h.stderr.toArray().join("\n")).toContain("FATAL missing configuration FIXTURE_API_KEY");
     expect(h.events.some((event) => event.type === "CONNECTION.READY")).toBe(false);
   });
 
@@ -212,6 +213,12 @@ describe("subprocessConnection against real processes", () => {
     expect(failed.message).toContain("ENOENT");
     expect(failed.message).toContain("/nonexistent/mcp-server-xyz");
     expect(h.events).toHaveLength(1);
+  });
+
+  it("reports start_failed for an empty command without throwing from the actor", async () => {
+    const h = start(makeSpec({ command: [] }));
+    const failed = await h.waitForEvent("CONNECTION.FAILED");
+    expect(failed).toMatchObject({ kind: "start_failed", message: expect.stringContaining("empty command") as string });
   });
 
   it("reports start_failed when initialize is never answered", async () => {

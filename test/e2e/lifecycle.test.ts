@@ -1,0 +1,105 @@
+import { describe, expect, it } from "vitest";
+import { callTool, details, fixtureCommand, invoke, textOf, useE2E } from "../helpers/cli.js";
+import { findProcesses, isRunning, waitForExit, waitForNoProcesses } from "../helpers/processes.js";
+import { waitFor } from "../helpers/wait.js";
+
+const e2e = useE2E();
+
+const PID_TOOL = { name: "pid", description: "The server's pid" };
+const ECHO_TOOL = {
+  name: "echo",
+  description: "Returns its text",
+  inputSchema: { type: "object", properties: { text: { type: "string" } }, required: ["text"] },
+};
+
+describe("provider lifecycle", () => {
+  it("starts nothing until the first call, listing predefined tools under flat names meanwhile", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({
+      providers: { lazy: { command: fixtureCommand("echo-server.js", marker), tools: [PID_TOOL, ECHO_TOOL] } },
+    });
+    const { client } = hangar;
+
+    const before = (await client.listTools()).tools;
+    const names = before.map((tool) => tool.name);
+    expect(names).toEqual(expect.arrayContaining(["lazy__pid", "lazy__echo", "registry_invoke", "registry_list"]));
+    expect(before.find((tool) => tool.name === "lazy__echo")?.inputSchema).toEqual(ECHO_TOOL.inputSchema);
+    expect(findProcesses(marker)).toEqual([]);
+    expect((await details(client, "lazy")).state).toBe("COLD");
+    expect(findProcesses(marker), "registry_details must not start the provider").toEqual([]);
+
+    const pid = Number(textOf(await callTool(client, "lazy__pid")));
+    expect(findProcesses(marker)).toEqual([pid]);
+    expect(isRunning(pid)).toBe(true);
+    const info = await details(client, "lazy");
+    expect(info.state).toBe("READY");
+    expect(info.pid).toBe(pid);
+    expect(textOf(await callTool(client, "lazy__echo", { text: "warm now" }))).toBe("warm now");
+  });
+
+  it("single flight: 50 concurrent first calls share one provider process", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({
+      providers: { single: { command: fixtureCommand("echo-server.js", marker), tools: [PID_TOOL, ECHO_TOOL] } },
+    });
+    const { client } = hangar;
+    expect(findProcesses(marker)).toEqual([]);
+
+    const calls = Array.from({ length: 50 }, (_, i) =>
+      i % 2 === 0
+        ? callTool(client, "single__pid").then((result) => ({ kind: "pid" as const, i, result }))
+        : invoke(client, "single", "echo", { text: `call ${i}` }).then((result) => ({ kind: "echo" as const, i, result })),
+    );
+    const results = await Promise.all(calls);
+
+    const pids = new Set<string>();
+    for (const { kind, i, result } of results) {
+      expect(result.isError, `call ${i}: ${textOf(result)}`).not.toBe(true);
+      if (kind === "pid") pids.add(textOf(result));
+      else expect(textOf(result)).toBe(`call ${i}`);
+    }
+    expect(pids.size).toBe(1);
+    const [pid] = [...pids].map(Number);
+    expect(findProcesses(marker)).toEqual([pid]);
+    const info = await details(client, "single");
+    expect(info.starts).toBe(1);
+    expect(info.calls).toBe(50);
+    // Each start logs the fixture's startup line once.
+    expect(hangar.stderr().split("echo-server ready").length - 1).toBe(1);
+  });
+
+  it("stops an idle provider after idle_ttl_s, keeps its tools listed, and starts a new process on the next call", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({
+      providers: { idle: { command: fixtureCommand("echo-server.js", marker), idle_ttl_s: 1, tools: [PID_TOOL] } },
+    });
+    const { client } = hangar;
+
+    const first = Number(textOf(await callTool(client, "idle__pid")));
+    expect(isRunning(first)).toBe(true);
+    const listedWhileRunning = (await client.listTools()).tools.map((tool) => tool.name);
+    expect(listedWhileRunning).toEqual(expect.arrayContaining(["idle__pid", "idle__echo", "idle__slow"]));
+
+    await waitForExit(first, 5_000);
+    await waitForNoProcesses(marker, 2_000);
+    const info = await waitFor(
+      async () => {
+        const view = await details(client, "idle");
+        return view.state === "COLD" ? view : undefined;
+      },
+      3_000,
+      "registry_details to say COLD",
+    );
+    expect(info.pid).toBeUndefined();
+    expect(info.last_error).toBeUndefined();
+
+    // Nothing a client sees changes with an idle stop: the live tools stay listed.
+    const listedWhileCold = (await client.listTools()).tools.map((tool) => tool.name);
+    expect(listedWhileCold).toEqual(listedWhileRunning);
+
+    const second = Number(textOf(await callTool(client, "idle__pid")));
+    expect(second).not.toBe(first);
+    expect(findProcesses(marker)).toEqual([second]);
+    expect((await details(client, "idle")).starts).toBe(2);
+  });
+});

@@ -1,0 +1,93 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { describe, expect, it } from "vitest";
+import { callTool, callToolRaw, everythingCommand, fixtureCommand, invoke, jsonOf, NODE, textOf, useE2E } from "../helpers/cli.js";
+
+const e2e = useE2E();
+
+/** A plain SDK client talking straight to a server, for comparing what the hangar forwards. */
+async function directClient(command: string[]): Promise<{ client: Client; close: () => Promise<void> }> {
+  const [bin = NODE, ...args] = command;
+  const transport = new StdioClientTransport({ command: bin, args, stderr: "pipe" });
+  const client = new Client({ name: "direct-e2e", version: "1.0.0" }, { capabilities: {} });
+  await client.connect(transport);
+  return {
+    client,
+    close: async () => {
+      // Servers need not exit on stdin EOF; SIGTERM spares the SDK's 2 s close grace.
+      const pid = transport.pid;
+      if (pid !== null) process.kill(pid, "SIGTERM");
+      await client.close();
+    },
+  };
+}
+
+describe("pass-through of provider results", () => {
+  it("calls the real server-everything through registry_invoke and through its flat names", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ providers: { everything: { command: everythingCommand(marker) } } });
+    const { client } = hangar;
+
+    const viaRegistry = await invoke(client, "everything", "echo", { message: "hello hangar" });
+    expect(viaRegistry.isError).not.toBe(true);
+    expect(textOf(viaRegistry)).toContain("hello hangar");
+
+    // Started now: its live tools are listed under flat names.
+    const listed = (await client.listTools()).tools.map((tool) => tool.name);
+    expect(listed).toContain("everything__echo");
+    const viaFlat = await callTool(client, "everything__echo", { message: "flat" });
+    expect(textOf(viaFlat)).toContain("flat");
+
+    const tools = jsonOf(await callTool(client, "registry_tools", { provider: "everything" })).tools as { name: string; flat_name: string }[];
+    const image = tools.find((tool) => /tiny.?image/i.test(tool.name));
+    expect(image, `a tiny-image tool among ${tools.map((t) => t.name).join(", ")}`).toBeDefined();
+    if (image === undefined) return;
+
+    const throughHangar = await callToolRaw(client, image.flat_name);
+    const direct = await directClient(everythingCommand(marker));
+    try {
+      const straight = await callToolRaw(direct.client, image.name);
+      expect(straight.content.some((item) => item.type === "image")).toBe(true);
+      expect(throughHangar.content).toEqual(straight.content);
+      expect(throughHangar).toEqual(straight);
+    } finally {
+      await direct.close();
+    }
+  });
+
+  it("passes fixture results through unchanged: every content type, _meta, structuredContent, isError", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker) } } });
+    const { client } = hangar;
+
+    expect(textOf(await invoke(client, "echo", "add", { a: 2, b: 3 }))).toBe("5");
+    await client.listTools(); // the client learns echo__structured's outputSchema and checks the result against it
+
+    const direct = await directClient(fixtureCommand("echo-server.js", marker));
+    try {
+      for (const tool of ["image", "structured", "fail", "echo"]) {
+        const args = tool === "echo" ? { text: "round trip" } : {};
+        const straight = await callToolRaw(direct.client, tool, args);
+        expect(await callToolRaw(client, `echo__${tool}`, args), tool).toEqual(straight);
+        expect(await callToolRaw(client, "registry_invoke", { provider: "echo", tool, arguments: args }), tool).toEqual(straight);
+      }
+    } finally {
+      await direct.close();
+    }
+
+    const structured = await callTool(client, "echo__structured");
+    expect(structured.structuredContent).toEqual({ value: 7, label: "seven" });
+    expect(structured.isError).not.toBe(true);
+
+    const failed = await callTool(client, "echo__fail");
+    expect(failed.isError).toBe(true);
+    expect(textOf(failed)).toBe("this tool always fails");
+    const failedViaRegistry = await invoke(client, "echo", "fail");
+    expect(failedViaRegistry.isError).toBe(true);
+    expect(textOf(failedViaRegistry)).toBe("this tool always fails");
+
+    const image = await callToolRaw(client, "echo__image");
+    expect(image.content.map((item) => item.type)).toEqual(["image", "text", "audio", "resource_link", "resource"]);
+    expect(image._meta).toEqual({ "fixture/result": 42 });
+  });
+});

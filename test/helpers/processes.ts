@@ -1,0 +1,82 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { waitFor } from "./wait.js";
+
+/**
+ * The OS process table as the e2e tests see it (Linux /proc). A test tags the provider
+ * processes it causes with a unique marker — an argument on their command line and/or an
+ * environment variable value — and finds them again here, whoever their parent is by then.
+ * Zombies (state Z, or X while being reaped) have finished running and do not count: in a
+ * container nobody may ever reap a reparented provider.
+ */
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return undefined; // gone meanwhile, or not ours to read
+  }
+}
+
+/** The state letter of /proc/<pid>/stat (R, S, D, Z, …), or undefined when the process is gone. */
+export function processState(pid: number): string | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  if (stat === undefined) return undefined;
+  // The command name in parentheses may contain spaces and ')': the state follows the last ')'.
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ", 1)[0];
+}
+
+/** True while the process exists and is not a zombie. */
+export function isRunning(pid: number): boolean {
+  const state = processState(pid);
+  return state !== undefined && state !== "Z" && state !== "X";
+}
+
+/** The pids of running (non-zombie) processes whose command line or environment contains `marker`. */
+export function findProcesses(marker: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const pid = Number(name);
+    if (pid === process.pid) continue;
+    const cmdline = readText(`/proc/${name}/cmdline`);
+    // A process exec()ing or exiting may have an empty cmdline; environ still tells.
+    const tagged = cmdline?.includes(marker) === true || readText(`/proc/${name}/environ`)?.includes(marker) === true;
+    if (tagged && isRunning(pid)) found.push(pid);
+  }
+  return found;
+}
+
+/** Resolves once no running process carries `marker`; rejects naming the survivors after `timeoutMs`. */
+export async function waitForNoProcesses(marker: string, timeoutMs = 5_000): Promise<void> {
+  try {
+    await waitFor(() => findProcesses(marker).length === 0, timeoutMs, `no process with marker ${marker}`);
+  } catch {
+    const survivors = findProcesses(marker);
+    if (survivors.length === 0) return;
+    throw new Error(`processes with marker ${marker} still running after ${timeoutMs} ms: ${survivors.map(describeProcess).join("; ")}`);
+  }
+}
+
+/** Resolves once `pid` has exited (or is a zombie). */
+export async function waitForExit(pid: number, timeoutMs = 5_000): Promise<void> {
+  await waitFor(() => !isRunning(pid), timeoutMs, `process ${pid} to exit`);
+}
+
+/** `pid (state) command line`, for failure messages. */
+export function describeProcess(pid: number): string {
+  const cmdline = readText(`/proc/${pid}/cmdline`)?.split("\0").join(" ").trim() ?? "?";
+  return `${pid} (${processState(pid) ?? "gone"}) ${cmdline}`;
+}
+
+/** SIGKILLs every process carrying `marker` (cleanup after a failed test); returns what it killed. */
+export function killProcesses(marker: string): number[] {
+  const pids = findProcesses(marker);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  return pids;
+}
