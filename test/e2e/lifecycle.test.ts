@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { callTool, details, fixtureCommand, invoke, textOf, useE2E } from "../helpers/cli.js";
+import { callTool, details, eventually, fixtureCommand, invoke, textOf, useE2E } from "../helpers/cli.js";
 import { findProcesses, isRunning, waitForExit, waitForNoProcesses } from "../helpers/processes.js";
-import { waitFor } from "../helpers/wait.js";
 
 const e2e = useE2E();
 
@@ -82,7 +81,7 @@ describe("provider lifecycle", () => {
 
     await waitForExit(first, 5_000);
     await waitForNoProcesses(marker, 2_000);
-    const info = await waitFor(
+    const info = await eventually(
       async () => {
         const view = await details(client, "idle");
         return view.state === "COLD" ? view : undefined;

@@ -1,26 +1,7 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { describe, expect, it } from "vitest";
-import { callTool, callToolRaw, everythingCommand, fixtureCommand, invoke, jsonOf, NODE, textOf, useE2E } from "../helpers/cli.js";
+import { callTool, callToolRaw, directClient, everythingCommand, fixtureCommand, invoke, jsonOf, textOf, useE2E } from "../helpers/cli.js";
 
 const e2e = useE2E();
-
-/** A plain SDK client talking straight to a server, for comparing what the hangar forwards. */
-async function directClient(command: string[]): Promise<{ client: Client; close: () => Promise<void> }> {
-  const [bin = NODE, ...args] = command;
-  const transport = new StdioClientTransport({ command: bin, args, stderr: "pipe" });
-  const client = new Client({ name: "direct-e2e", version: "1.0.0" }, { capabilities: {} });
-  await client.connect(transport);
-  return {
-    client,
-    close: async () => {
-      // Servers need not exit on stdin EOF; SIGTERM spares the SDK's 2 s close grace.
-      const pid = transport.pid;
-      if (pid !== null) process.kill(pid, "SIGTERM");
-      await client.close();
-    },
-  };
-}
 
 describe("pass-through of provider results", () => {
   it("calls the real server-everything through registry_invoke and through its flat names", async () => {

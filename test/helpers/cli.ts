@@ -64,6 +64,8 @@ export interface RunningHangar {
   waitForStderr: (text: string | RegExp, timeoutMs?: number) => Promise<void>;
   /** Resolves with the exit code and signal once the hangar process has exited. */
   exited: Promise<ExitInfo>;
+  /** Ends the hangar's stdin (EOF) and nothing else: the SDK's close() would SIGTERM a slow exit. */
+  endStdin: () => void;
   /** Closes the client (stdin EOF) and waits for the hangar to exit. Idempotent. */
   close: () => Promise<void>;
 }
@@ -116,7 +118,27 @@ export async function startHangar(configPath: string, options: StartOptions = {}
       throw new Error(`${String(error)}\n--- hangar stderr ---\n${stderr()}`);
     }
   };
-  return { client, transport, pid, stderr, waitForStderr, exited, close };
+  const endStdin = (): void => {
+    child.stdin?.end();
+  };
+  return { client, transport, pid, stderr, waitForStderr, exited, endStdin, close };
+}
+
+/** A plain SDK client talking straight to a server, for comparing with what the hangar forwards. */
+export async function directClient(command: string[]): Promise<{ client: Client; close: () => Promise<void> }> {
+  const [bin = NODE, ...args] = command;
+  const transport = new StdioClientTransport({ command: bin, args, stderr: "pipe" });
+  const client = new Client({ name: "direct-e2e", version: "1.0.0" }, { capabilities: {} });
+  await client.connect(transport);
+  return {
+    client,
+    close: async () => {
+      // Servers need not exit on stdin EOF; SIGTERM spares the SDK's 2 s close grace.
+      const pid = transport.pid;
+      if (pid !== null) process.kill(pid, "SIGTERM");
+      await client.close();
+    },
+  };
 }
 
 /** tools/call through the client (with its result-schema and output-schema checks). */
@@ -300,4 +322,30 @@ export function useE2E(): E2E {
 /** True when some running process carries the marker. */
 export function anyProcess(marker: string): boolean {
   return findProcesses(marker).length > 0;
+}
+
+/** Like waitFor, for an asynchronous probe (a tool call): resolves with its first truthy value. */
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 5_000, what = "condition"): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (performance.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolveDelay) => setTimeout(resolveDelay, 20));
+  }
+}
+
+/** Resolves with the promise's value, or rejects naming `what` after `timeoutMs`. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -1,0 +1,198 @@
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { describe, expect, it } from "vitest";
+import { callTool, details, directClient, fixtureCommand, invoke, textOf, useE2E } from "../helpers/cli.js";
+import { findProcesses, isRunning } from "../helpers/processes.js";
+
+const e2e = useE2E();
+
+/** The rejection of `promise`, which must be an McpError (a JSON-RPC error response). */
+async function rpcError(promise: Promise<unknown>): Promise<McpError> {
+  const error = await promise.then(
+    (value) => {
+      throw new Error(`expected a JSON-RPC error, got ${JSON.stringify(value)}`);
+    },
+    (reason: unknown) => reason,
+  );
+  expect(error).toBeInstanceOf(McpError);
+  return error as McpError;
+}
+
+/**
+ * The SDK client prefixes every JSON-RPC error message with "MCP error <code>: ". A server that
+ * puts that prefix on the wire itself (by throwing the SDK's McpError) makes clients show it twice.
+ */
+function expectSinglePrefix(error: McpError): void {
+  expect(error.message.match(/MCP error -?\d+:/g) ?? [], error.message).toHaveLength(1);
+}
+
+describe("errors", () => {
+  it("answers an unknown flat tool with a JSON-RPC error naming the known tools", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({
+      providers: { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "pid" }] } },
+    });
+    const error = await rpcError(callTool(hangar.client, "echo__nope"));
+    expect(error.code).toBe(-32602);
+    expect(error.message).toContain("unknown tool 'echo__nope'");
+    expect(error.message).toContain("echo__pid");
+    expect(error.message).toContain("registry_invoke");
+    expect(findProcesses(marker), "a refused call starts nothing").toEqual([]);
+  });
+
+  it("answers registry_invoke of an unknown provider with a JSON-RPC error naming the known providers", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({
+      providers: {
+        alpha: { command: fixtureCommand("echo-server.js", marker) },
+        beta: { command: fixtureCommand("echo-server.js", marker) },
+      },
+    });
+    const error = await rpcError(invoke(hangar.client, "gamma", "echo", { text: "x" }));
+    expect(error.code).toBe(-32602);
+    expect(error.message).toContain("unknown provider 'gamma'");
+    expect(error.message).toContain("known providers: alpha, beta");
+    expect(findProcesses(marker)).toEqual([]);
+  });
+
+  // BUG (src/transports/mcp-server.ts handleCall → `throw new McpError(...)`, and every other
+  // `new McpError` the front end throws: registry-tools.ts requireProvider / registry_invoke's
+  // unknown tool / argument validation, outcome-result.ts for `rejected`): the SDK's McpError
+  // constructor puts "MCP error -32602: " into error.message, which the SDK server sends as the
+  // wire message, and the client adds its own prefix again: "MCP error -32602: MCP error -32602:
+  // unknown tool …". The hangar already avoids this for forwarded errors (transports/rpc-error.ts);
+  // its own errors should be thrown as RpcError(ErrorCode.InvalidParams, message) too.
+  it("sends its own JSON-RPC errors with a single 'MCP error <code>:' prefix", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker) } } });
+    for (const call of [
+      () => callTool(hangar.client, "echo__nope"),
+      () => invoke(hangar.client, "gamma", "echo"),
+      () => callTool(hangar.client, "registry_invoke", { provider: 42 }),
+    ]) {
+      const error = await rpcError(call());
+      expect(error.code).toBe(-32602);
+      expectSinglePrefix(error);
+    }
+  });
+
+  it("reports a provider that exits on start as an isError result with the reason and its stderr", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({
+      providers: { broken: { command: fixtureCommand("exit-on-start.js", marker), tools: [{ name: "anything" }] } },
+    });
+    for (const result of [await callTool(hangar.client, "broken__anything"), await invoke(hangar.client, "broken", "anything")]) {
+      expect(result.isError).toBe(true);
+      const text = textOf(result);
+      expect(text).toMatch(/exited with code 1 before completing MCP initialization/);
+      expect(text).toContain("exit-on-start: FATAL missing configuration FIXTURE_API_KEY");
+      expect(result._meta).toEqual({ "mcp-hangar/failure": "start_failed" });
+    }
+    const info = await details(hangar.client, "broken");
+    expect(info.state).toBe("COLD");
+    expect(info.last_error?.kind).toBe("start_failed");
+    expect(isRunning(hangar.pid)).toBe(true);
+  });
+
+  it("reports a command that cannot be spawned, and a provider that never initializes", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({
+      providers: {
+        missing: { command: [`/nonexistent/${marker}/server`] },
+        hang: { command: fixtureCommand("hang-server.js", marker), startup_timeout_s: 0.5 },
+      },
+    });
+    const missing = await invoke(hangar.client, "missing", "anything");
+    expect(missing.isError).toBe(true);
+    expect(textOf(missing)).toMatch(/could not start .*ENOENT/s);
+
+    const hang = await invoke(hangar.client, "hang", "anything");
+    expect(hang.isError).toBe(true);
+    expect(textOf(hang)).toMatch(/within 0\.5 ?s/);
+    expect(textOf(hang)).toContain("hang-server: listening and ignoring");
+    expect(hang._meta).toEqual({ "mcp-hangar/failure": "start_failed" });
+  });
+
+  it("times out a slow call: timeout_s through registry_invoke, call_timeout_s from the config", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({
+      providers: {
+        echo: { command: fixtureCommand("echo-server.js", marker) },
+        strict: { command: fixtureCommand("echo-server.js", marker), call_timeout_s: 0.3, tools: [{ name: "slow" }] },
+      },
+    });
+    const { client } = hangar;
+
+    const started = performance.now();
+    const viaArgument = await invoke(client, "echo", "slow", { ms: 10_000 }, 0.3);
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(viaArgument.isError).toBe(true);
+    expect(textOf(viaArgument)).toMatch(/timed out|did not answer "slow" within 0\.3 s/);
+    expect(viaArgument._meta).toEqual({ "mcp-hangar/failure": "timeout" });
+
+    const viaConfig = await callTool(client, "strict__slow", { ms: 10_000 });
+    expect(viaConfig.isError).toBe(true);
+    expect(textOf(viaConfig)).toMatch(/timed out|did not answer "slow" within 0\.3 s/);
+    expect(viaConfig._meta).toEqual({ "mcp-hangar/failure": "timeout" });
+
+    // A timeout is the call's failure, not the provider's: both keep serving.
+    expect(textOf(await invoke(client, "echo", "slow", { ms: 1 }, 5))).toBe("slept 1");
+    expect(textOf(await callTool(client, "strict__slow", { ms: 1 }))).toBe("slept 1");
+    expect((await details(client, "strict")).state).toBe("READY");
+  });
+
+  it("reports a crash mid-call as isError, stays up, and restarts the provider on the next call", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({
+      providers: { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "pid" }, { name: "crash" }] } },
+    });
+    const { client } = hangar;
+    const first = Number(textOf(await callTool(client, "echo__pid")));
+
+    const crashed = await callTool(client, "echo__crash");
+    expect(crashed.isError).toBe(true);
+    expect(textOf(crashed)).toMatch(/exited with code 3/);
+    expect(textOf(crashed)).toContain("echo-server: crashing on purpose");
+    expect(crashed._meta).toEqual({ "mcp-hangar/failure": "crash" });
+    expect(isRunning(hangar.pid)).toBe(true);
+    expect(isRunning(first)).toBe(false);
+    const afterCrash = await details(client, "echo");
+    expect(afterCrash.state).toBe("COLD");
+    expect(afterCrash.last_error?.kind).toBe("crash");
+
+    const second = Number(textOf(await callTool(client, "echo__pid")));
+    expect(second).not.toBe(first);
+    expect(findProcesses(marker)).toEqual([second]);
+    const restarted = await details(client, "echo");
+    expect(restarted.state).toBe("READY");
+    expect(restarted.starts).toBe(2);
+  });
+
+  it("forwards a provider's JSON-RPC error with its code, message and data, adding no prefix", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker) } } });
+    // What a client connected straight to the provider gets. (The fixture throws the SDK's
+    // McpError, so the provider itself already sends "MCP error -32042: …" on the wire.)
+    const direct = await directClient(fixtureCommand("echo-server.js", marker));
+    let straight: McpError;
+    try {
+      straight = await rpcError(callTool(direct.client, "rpc_error"));
+    } finally {
+      await direct.close();
+    }
+    const wirePrefixes = (straight.message.match(/MCP error -32042:/g) ?? []).length;
+    for (const call of [() => invoke(hangar.client, "echo", "rpc_error"), () => callTool(hangar.client, "echo__rpc_error")]) {
+      const error = await rpcError(call());
+      expect(error.code).toBe(-32042);
+      expect(error.message).toContain("open the link to continue");
+      // The hangar adds nothing: exactly what the direct client saw, no extra "MCP error -32042:".
+      expect((error.message.match(/MCP error -32042:/g) ?? []).length).toBe(wirePrefixes);
+      expect(error.message).toBe(straight.message);
+      expect(error.data).toEqual({
+        elicitations: [{ mode: "url", message: "Sign in", url: "https://example.com/auth", elicitationId: "e1" }],
+      });
+      expect(error.data).toEqual(straight.data);
+    }
+    // A forwarded error is the tool's answer: the provider stays up.
+    expect((await details(hangar.client, "echo")).state).toBe("READY");
+  });
+});
