@@ -122,6 +122,8 @@ class SubprocessSession {
       });
       return;
     }
+    // The ring outlives this process: a marker keeps one run's lines apart from the last one's.
+    this.stderr.push(`--- ${describeCommand(this.spec)} started, pid ${child.pid ?? "?"} ---`);
     const transport = new ChildProcessTransport(child.stdin, child.stdout);
     this.child = child;
     this.transport = transport;

@@ -10,7 +10,6 @@ import {
   type ServerRequest,
   ErrorCode,
   ListToolsRequestSchema,
-  McpError,
   type CallToolResult,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
@@ -20,6 +19,7 @@ import { VERSION } from "../version.js";
 import { outcomeToResult } from "./outcome-result.js";
 import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
+import { RpcError } from "./rpc-error.js";
 
 export const SERVER_INFO = { name: "mcp-hangar", version: VERSION } as const;
 
@@ -65,7 +65,7 @@ export function createHangarServer(runtime: HangarRuntime, catalogue: ToolCatalo
       }
     }
     if (showRegistry && isRegistryTool(name)) return callRegistryTool(name, args, context, { signal: extra.signal, meta });
-    throw new McpError(ErrorCode.InvalidParams, unknownToolMessage(name, showRegistry, showProviderTools, catalogue));
+    throw new RpcError(ErrorCode.InvalidParams, unknownToolMessage(name, showRegistry, showProviderTools, catalogue));
   };
   // Called with `server` as `this` on purpose, skipping only Server's tools/call wrapper.
   Protocol.prototype.setRequestHandler.call(server, CallToolRequestSchema, handleCall);

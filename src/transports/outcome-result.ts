@@ -1,4 +1,4 @@
-import { ErrorCode, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { CallOutcome } from "../machines/call.js";
 import { redactor } from "../shared/redaction.js";
 import { RpcError } from "./rpc-error.js";
@@ -16,7 +16,7 @@ export function outcomeToResult(outcome: CallOutcome): CallToolResult {
     case "rpc_error":
       throw new RpcError(outcome.code, outcome.message, outcome.data);
     case "failure": {
-      if (outcome.kind === "rejected") throw new McpError(ErrorCode.InvalidParams, outcome.message);
+      if (outcome.kind === "rejected") throw new RpcError(ErrorCode.InvalidParams, outcome.message);
       return failureResult(outcome.kind, outcome.message, outcome.stderrTail);
     }
   }

@@ -1,4 +1,4 @@
-import { ErrorCode, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { ProviderView } from "../machines/provider-view.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
@@ -7,6 +7,7 @@ import { redactor } from "../shared/redaction.js";
 import { failureResult, outcomeToResult } from "./outcome-result.js";
 import { statusText } from "./status-text.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
+import { RpcError } from "./rpc-error.js";
 
 /**
  * The registry tools (same names as the Python MCP Hangar's): manage and inspect providers, and
@@ -52,7 +53,7 @@ function defineTool<Schema extends z.ZodObject>(tool: RegistryTool<Schema>): Era
     call: (args, context, extra) => {
       const parsed = tool.schema.safeParse(args ?? {});
       if (!parsed.success) {
-        throw new McpError(ErrorCode.InvalidParams, `invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}`);
+        throw new RpcError(ErrorCode.InvalidParams, `invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}`);
       }
       return tool.run(parsed.data, context, extra);
     },
@@ -66,7 +67,7 @@ function jsonResult(data: Record<string, unknown>): CallToolResult {
 
 function requireProvider(context: RegistryContext, providerId: string): void {
   if (context.runtime.hasProvider(providerId)) return;
-  throw new McpError(
+  throw new RpcError(
     ErrorCode.InvalidParams,
     `unknown provider '${providerId}'; known providers: ${context.runtime.providerIds().join(", ") || "(none)"}`,
   );
@@ -166,9 +167,11 @@ const registryInvoke = defineTool({
   run: async (args, context, extra) => {
     requireProvider(context, args.provider);
     const known = context.catalogue.entries(args.provider);
-    // A provider that never started lists no tools yet: let the call start it and answer.
-    if (known.length > 0 && !known.some((entry) => entry.tool.name === args.tool)) {
-      throw new McpError(
+    // Only the provider's own (live) list is authoritative; predefined tools may be a subset, and
+    // a provider that never ran lists nothing yet — then the call starts it and it answers.
+    const authoritative = known.some((entry) => entry.source === "live");
+    if (authoritative && !known.some((entry) => entry.tool.name === args.tool)) {
+      throw new RpcError(
         ErrorCode.InvalidParams,
         `unknown tool '${args.tool}' of provider '${args.provider}'; known tools: ${known.map((e) => e.tool.name).join(", ")}`,
       );
@@ -190,7 +193,7 @@ const registryDetails = defineTool({
   run: ({ provider }, context) => {
     requireProvider(context, provider);
     const view = context.runtime.view(provider);
-    if (!view) throw new McpError(ErrorCode.InternalError, `provider '${provider}' vanished`);
+    if (!view) throw new RpcError(ErrorCode.InternalError, `provider '${provider}' vanished`);
     return Promise.resolve(
       jsonResult({
         id: view.id,
@@ -278,6 +281,6 @@ export function callRegistryTool(
   extra: RegistryCallExtra,
 ): Promise<CallToolResult> {
   const tool = BY_NAME.get(name);
-  if (!tool) throw new McpError(ErrorCode.InvalidParams, `unknown registry tool '${name}'`);
+  if (!tool) throw new RpcError(ErrorCode.InvalidParams, `unknown registry tool '${name}'`);
   return tool.call(args, context, extra);
 }

@@ -1,7 +1,7 @@
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
-import { callTool, details, directClient, fixtureCommand, invoke, textOf, useE2E } from "../helpers/cli.js";
-import { findProcesses, isRunning } from "../helpers/processes.js";
+import { callTool, details, directClient, eventually, fixtureCommand, invoke, textOf, useE2E } from "../helpers/cli.js";
+import { findProcesses, isRunning, waitForExit } from "../helpers/processes.js";
 
 const e2e = useE2E();
 
@@ -21,8 +21,8 @@ async function rpcError(promise: Promise<unknown>): Promise<McpError> {
  * The SDK client prefixes every JSON-RPC error message with "MCP error <code>: ". A server that
  * puts that prefix on the wire itself (by throwing the SDK's McpError) makes clients show it twice.
  */
-function expectSinglePrefix(error: McpError): void {
-  expect(error.message.match(/MCP error -?\d+:/g) ?? [], error.message).toHaveLength(1);
+function prefixCount(error: McpError): number {
+  return (error.message.match(/MCP error -?\d+:/g) ?? []).length;
 }
 
 describe("errors", () => {
@@ -54,25 +54,18 @@ describe("errors", () => {
     expect(findProcesses(marker)).toEqual([]);
   });
 
-  // BUG (src/transports/mcp-server.ts handleCall → `throw new McpError(...)`, and every other
-  // `new McpError` the front end throws: registry-tools.ts requireProvider / registry_invoke's
-  // unknown tool / argument validation, outcome-result.ts for `rejected`): the SDK's McpError
-  // constructor puts "MCP error -32602: " into error.message, which the SDK server sends as the
-  // wire message, and the client adds its own prefix again: "MCP error -32602: MCP error -32602:
-  // unknown tool …". The hangar already avoids this for forwarded errors (transports/rpc-error.ts);
-  // its own errors should be thrown as RpcError(ErrorCode.InvalidParams, message) too.
+  // The SDK's McpError bakes "MCP error <code>: " into its message, and clients add the prefix
+  // again; the hangar throws RpcError so its own errors carry the prefix once.
   it("sends its own JSON-RPC errors with a single 'MCP error <code>:' prefix", async () => {
     const marker = e2e.marker();
     const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker) } } });
-    for (const call of [
-      () => callTool(hangar.client, "echo__nope"),
-      () => invoke(hangar.client, "gamma", "echo"),
-      () => callTool(hangar.client, "registry_invoke", { provider: 42 }),
-    ]) {
-      const error = await rpcError(call());
-      expect(error.code).toBe(-32602);
-      expectSinglePrefix(error);
-    }
+    const errors = [
+      await rpcError(callTool(hangar.client, "echo__nope")),
+      await rpcError(invoke(hangar.client, "gamma", "echo")),
+      await rpcError(callTool(hangar.client, "registry_invoke", { provider: 42 })),
+    ];
+    expect(errors.map((error) => error.code)).toEqual([-32602, -32602, -32602]);
+    for (const error of errors) expect.soft(prefixCount(error), error.message).toBe(1);
   });
 
   it("reports a provider that exits on start as an isError result with the reason and its stderr", async () => {
@@ -179,13 +172,13 @@ describe("errors", () => {
     } finally {
       await direct.close();
     }
-    const wirePrefixes = (straight.message.match(/MCP error -32042:/g) ?? []).length;
+    const wirePrefixes = prefixCount(straight);
     for (const call of [() => invoke(hangar.client, "echo", "rpc_error"), () => callTool(hangar.client, "echo__rpc_error")]) {
       const error = await rpcError(call());
       expect(error.code).toBe(-32042);
       expect(error.message).toContain("open the link to continue");
       // The hangar adds nothing: exactly what the direct client saw, no extra "MCP error -32042:".
-      expect((error.message.match(/MCP error -32042:/g) ?? []).length).toBe(wirePrefixes);
+      expect(prefixCount(error)).toBe(wirePrefixes);
       expect(error.message).toBe(straight.message);
       expect(error.data).toEqual({
         elicitations: [{ mode: "url", message: "Sign in", url: "https://example.com/auth", elicitationId: "e1" }],
@@ -195,4 +188,65 @@ describe("errors", () => {
     // A forwarded error is the tool's answer: the provider stays up.
     expect((await details(hangar.client, "echo")).state).toBe("READY");
   });
+
+  it("notices a provider killed from outside while idle, and restarts it on the next call", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "pid" }] } } });
+    const { client } = hangar;
+    const first = Number(textOf(await callTool(client, "echo__pid")));
+    process.kill(first, "SIGKILL");
+    const crashed = await eventually(
+      async () => {
+        const info = await details(client, "echo");
+        return info.state === "COLD" ? info : undefined;
+      },
+      5_000,
+      "the hangar to notice the crash",
+    );
+    expect(crashed.last_error?.kind).toBe("crash");
+    expect(crashed.last_error?.message).toContain("SIGKILL");
+    const second = Number(textOf(await callTool(client, "echo__pid")));
+    expect(second).not.toBe(first);
+    expect(findProcesses(marker)).toEqual([second]);
+  });
+
+  it("reports a provider that closes stdout mid-call but keeps running, and ends its process", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker), shutdown_grace_s: 1 } } });
+    const { client } = hangar;
+    const pid = Number(textOf(await invoke(client, "echo", "pid")));
+    const broken = await invoke(client, "echo", "close_stdout");
+    expect(broken.isError).toBe(true);
+    expect(textOf(broken)).toMatch(/closed its (stdout|pipes) while its process kept running/);
+    expect(broken._meta).toEqual({ "mcp-hangar/failure": "transport" });
+    // The process itself was fine, but the hangar cannot talk to it any more: it must end it.
+    await waitForExit(pid, 5_000);
+    expect(findProcesses(marker)).toEqual([]);
+    expect(textOf(await invoke(client, "echo", "echo", { text: "again" }))).toBe("again");
+  });
+
+  it("cancels a call the client abandons, and keeps counting in-flight calls right", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker), idle_ttl_s: 1 } } });
+    const { client } = hangar;
+    const pid = Number(textOf(await invoke(client, "echo", "pid")));
+    const controller = new AbortController();
+    const abandoned = callTool(client, "registry_invoke", { provider: "echo", tool: "slow", arguments: { ms: 30_000 } }, { signal: controller.signal });
+    await eventually(async () => (await details(client, "echo")).in_flight === 1, 5_000, "the slow call to be in flight");
+    controller.abort("changed my mind");
+    await expect(abandoned).rejects.toThrow();
+    // The provider is released: nothing in flight, so the idle stop comes on time.
+    const settled = await eventually(
+      async () => {
+        const info = await details(client, "echo");
+        return info.in_flight === 0 ? info : undefined;
+      },
+      5_000,
+      "the cancelled call to leave the in-flight count",
+    );
+    expect(settled.calls).toBe(2);
+    expect(settled.state).toBe("READY");
+    await waitForExit(pid, 5_000);
+  });
 });
+

@@ -1,8 +1,14 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
-import { callTool, details, eventually, fixtureCommand, invoke, textOf, useE2E } from "../helpers/cli.js";
+import { callTool, details, eventually, fixtureCommand, invoke, REPO_ROOT, textOf, useE2E } from "../helpers/cli.js";
 import { findProcesses, isRunning, waitForExit, waitForNoProcesses } from "../helpers/processes.js";
+import { waitFor } from "../helpers/wait.js";
 
 const e2e = useE2E();
+
+const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
 
 const PID_TOOL = { name: "pid", description: "The server's pid" };
 const ECHO_TOOL = {
@@ -18,6 +24,8 @@ describe("provider lifecycle", () => {
       providers: { lazy: { command: fixtureCommand("echo-server.js", marker), tools: [PID_TOOL, ECHO_TOOL] } },
     });
     const { client } = hangar;
+    expect(client.getServerVersion()).toEqual({ name: "mcp-hangar", version: VERSION });
+    expect(client.getServerCapabilities()?.tools?.listChanged).toBe(true);
 
     const before = (await client.listTools()).tools;
     const names = before.map((tool) => tool.name);
@@ -69,9 +77,17 @@ describe("provider lifecycle", () => {
 
   it("stops an idle provider after idle_ttl_s, keeps its tools listed, and starts a new process on the next call", async () => {
     const marker = e2e.marker();
-    const hangar = await e2e.start({
-      providers: { idle: { command: fixtureCommand("echo-server.js", marker), idle_ttl_s: 1, tools: [PID_TOOL] } },
-    });
+    let listChanged = 0;
+    const hangar = await e2e.start(
+      { providers: { idle: { command: fixtureCommand("echo-server.js", marker), idle_ttl_s: 1, tools: [PID_TOOL] } } },
+      {
+        beforeConnect: (client) => {
+          client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+            listChanged += 1;
+          });
+        },
+      },
+    );
     const { client } = hangar;
 
     const first = Number(textOf(await callTool(client, "idle__pid")));
@@ -100,5 +116,46 @@ describe("provider lifecycle", () => {
     expect(second).not.toBe(first);
     expect(findProcesses(marker)).toEqual([second]);
     expect((await details(client, "idle")).starts).toBe(2);
+    // One tools/list_changed when the live tools first replaced the predefined one; the stop and
+    // the restart with the same tools changed nothing the client sees. (A ping orders the check
+    // after any notification the hangar might have sent before answering it.)
+    await client.ping();
+    expect(listChanged).toBe(1);
+  });
+
+  it("never idle-stops a provider while a call is in flight", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ providers: { busy: { command: fixtureCommand("echo-server.js", marker), idle_ttl_s: 0.3 } } });
+    const { client } = hangar;
+    // Three times idle_ttl_s, with no other call in between.
+    expect(textOf(await invoke(client, "busy", "slow", { ms: 900 }))).toBe("slept 900");
+    const info = await details(client, "busy");
+    expect(info.starts).toBe(1);
+    expect(info.calls).toBe(1);
+    // …and once nothing is in flight, the idle stop does happen.
+    await waitForNoProcesses(marker, 5_000);
+  });
+
+  it("warm: true starts the provider with the hangar, announces its tools, then idle-stops it", async () => {
+    const marker = e2e.marker();
+    let listChanged = 0;
+    const hangar = await e2e.start(
+      { providers: { early: { command: fixtureCommand("echo-server.js", marker), warm: true, idle_ttl_s: 1 } } },
+      {
+        beforeConnect: (client) => {
+          client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+            listChanged += 1;
+          });
+        },
+      },
+    );
+    const { client } = hangar;
+    const pid = await waitFor(() => findProcesses(marker)[0], 5_000, "the warm provider's process");
+    await waitFor(() => listChanged > 0, 5_000, "tools/list_changed after the warm start");
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain("early__echo");
+    await waitForExit(pid, 5_000);
+    expect((await details(client, "early")).state).toBe("COLD");
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain("early__echo");
   });
 });
+

@@ -71,4 +71,24 @@ describe("pass-through of provider results", () => {
     expect(image.content.map((item) => item.type)).toEqual(["image", "text", "audio", "resource_link", "resource"]);
     expect(image._meta).toEqual({ "fixture/result": 42 });
   });
+
+  it("keeps its own stdout pure MCP while a provider writes non-MCP lines on its stdout", async () => {
+    const marker = e2e.marker();
+    const clientErrors: Error[] = [];
+    const hangar = await e2e.start(
+      { providers: { noisy: { command: fixtureCommand("garbage-server.js", marker) } } },
+      {
+        beforeConnect: (client) => {
+          client.onerror = (error) => {
+            clientErrors.push(error);
+          };
+        },
+      },
+    );
+    for (let i = 0; i < 3; i++) expect(textOf(await invoke(hangar.client, "noisy", "echo", { text: `line ${i}` }))).toBe(`line ${i}`);
+    expect(textOf(await callTool(hangar.client, "noisy__echo", { text: "flat" }))).toBe("flat");
+    expect(clientErrors.map((error) => error.message)).toEqual([]);
+    await hangar.waitForStderr("non-MCP line");
+  });
 });
+

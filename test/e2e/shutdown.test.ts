@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { callTool, FIXTURES, fixtureCommand, jsonOf, NODE, textOf, useE2E, within, type RunningHangar } from "../helpers/cli.js";
-import { describeProcess, findProcesses, isRunning } from "../helpers/processes.js";
+import { describeProcess, findProcesses, isRunning, waitForNoProcesses } from "../helpers/processes.js";
 
 const e2e = useE2E();
 
@@ -109,4 +109,30 @@ describe("shutdown leaves no process behind", () => {
     expect(hangingResult.isError).toBe(true);
     expect(textOf(hangingResult)).toMatch(/stopped/);
   });
+
+  it("after a SIGKILL of the hangar (no hook can run), a well-behaved provider exits as its stdin closes", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker) } } });
+    const pid = Number(textOf(await callTool(hangar.client, "registry_invoke", { provider: "echo", tool: "pid" })));
+    expect(findProcesses(marker)).toEqual([pid]);
+    process.kill(hangar.pid, "SIGKILL");
+    expect(await within(hangar.exited, 5_000, "the hangar to die")).toEqual({ code: null, signal: "SIGKILL" });
+    await waitForNoProcesses(marker, 5_000);
+  });
+
+  it("on SIGINT and on SIGHUP as well", async () => {
+    await Promise.all(
+      (["SIGINT", "SIGHUP"] as const).map(async (signal) => {
+        const marker = e2e.marker();
+        const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker) } } });
+        await callTool(hangar.client, "registry_start", { provider: "echo" });
+        expect(findProcesses(marker)).toHaveLength(1);
+        process.kill(hangar.pid, signal);
+        expect(await within(hangar.exited, 10_000, `the hangar to exit after ${signal}`)).toEqual({ code: 0, signal: null });
+        expect(hangar.stderr()).toContain(`shutting down (${signal})`);
+        expect(findProcesses(marker)).toEqual([]);
+      }),
+    );
+  });
 });
+

@@ -10,7 +10,7 @@ import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.j
 import { CallToolResultSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll } from "vitest";
 import { z } from "zod";
-import { findProcesses, killProcesses, waitForExit, waitForNoProcesses } from "./processes.js";
+import { killProcesses, waitForExit, waitForNoProcesses } from "./processes.js";
 import { waitFor } from "./wait.js";
 
 /**
@@ -49,6 +49,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** Extra command-line arguments after `--config FILE`. */
   args?: string[];
+  /** Working directory (default: the config file's folder). */
+  cwd?: string;
   /** Called before connecting, so handlers see every message from the first one on. */
   beforeConnect?: (client: Client) => void;
 }
@@ -70,13 +72,16 @@ export interface RunningHangar {
   close: () => Promise<void>;
 }
 
-/** Starts `node dist/main.js --config FILE` and connects an MCP client to it over stdio. */
-export async function startHangar(configPath: string, options: StartOptions = {}): Promise<RunningHangar> {
+/**
+ * Starts `node dist/main.js --config FILE` (without --config when `configPath` is undefined: the
+ * hangar then looks for its config itself) and connects an MCP client to it over stdio.
+ */
+export async function startHangar(configPath: string | undefined, options: StartOptions = {}): Promise<RunningHangar> {
   const transport = new StdioClientTransport({
     command: NODE,
-    args: [MAIN_JS, "--config", configPath, ...(options.args ?? [])],
+    args: [MAIN_JS, ...(configPath === undefined ? [] : ["--config", configPath]), ...(options.args ?? [])],
     env: options.env ?? {},
-    cwd: dirname(configPath),
+    cwd: options.cwd ?? (configPath === undefined ? REPO_ROOT : dirname(configPath)),
     stderr: "pipe",
   });
   const chunks: string[] = [];
@@ -95,7 +100,9 @@ export async function startHangar(configPath: string, options: StartOptions = {}
   // The transport forgets its child on close(); keep it to learn how the hangar exited.
   const child = (transport as unknown as { _process?: ChildProcess })._process;
   const pid = transport.pid;
-  if (child === undefined || pid === null) throw new Error("the SDK's StdioClientTransport no longer exposes its child process");
+  if (child === undefined || pid === null) {
+    throw new Error(`the hangar exited right after connecting (or the SDK's StdioClientTransport changed)\n--- hangar stderr ---\n${stderr()}`);
+  }
   const exited = new Promise<ExitInfo>((resolveExit) => {
     if (child.exitCode !== null || child.signalCode !== null) resolveExit({ code: child.exitCode, signal: child.signalCode });
     else child.once("exit", (code, signal) => {
@@ -199,6 +206,7 @@ export interface ProviderDetails {
   id: string;
   state: string;
   pid?: number;
+  in_flight: number;
   calls: number;
   failures: number;
   starts: number;
@@ -242,6 +250,8 @@ export interface E2E {
   writeConfig: (config: object | string, name?: string) => string;
   /** Starts a hangar that the test's cleanup closes. */
   start: (config: object | string, options?: StartOptions) => Promise<RunningHangar>;
+  /** Starts a hangar on an existing config file (or none: it searches), closed by the cleanup. */
+  startWith: (configPath: string | undefined, options?: StartOptions) => Promise<RunningHangar>;
 }
 
 export function useE2E(): E2E {
@@ -316,12 +326,12 @@ export function useE2E(): E2E {
       hangars.push(hangar);
       return hangar;
     },
+    startWith: async (configPath, options) => {
+      const hangar = await startHangar(configPath, options);
+      hangars.push(hangar);
+      return hangar;
+    },
   };
-}
-
-/** True when some running process carries the marker. */
-export function anyProcess(marker: string): boolean {
-  return findProcesses(marker).length > 0;
 }
 
 /** Like waitFor, for an asynchronous probe (a tool call): resolves with its first truthy value. */
