@@ -3,7 +3,7 @@ import type { ProviderSpec } from "../config/types.js";
 import type { StopReason } from "../shared/domain-events.js";
 import { failure, type ToolCall } from "./call.js";
 import { providerMachine, type StartReply } from "./provider.js";
-import { providerView, type ProviderView } from "./provider-view.js";
+import { listedTools, providerView, type ListedTool, type ProviderView } from "./provider-view.js";
 
 /**
  * The root supervisor. It spawns one provider actor per configured provider (systemId
@@ -25,6 +25,7 @@ export type HangarEvent =
   | { type: "START"; providerId: string; reply: StartReply }
   | { type: "STOP"; providerId: string; reason: Extract<StopReason, "manual" | "config">; reply: () => void }
   | { type: "STATUS"; reply: (views: ProviderView[]) => void }
+  | { type: "LIST_TOOLS"; reply: (tools: Record<string, ListedTool[]>) => void }
   | { type: "SHUTDOWN" };
 
 export function providerSystemId(providerId: string): string {
@@ -67,6 +68,12 @@ export const hangarMachine = setup({
       const now = Date.now();
       event.reply(Object.values(context.providers).map((ref) => providerView(ref.getSnapshot().context, now)));
     },
+    replyTools: ({ context, event }) => {
+      if (event.type !== "LIST_TOOLS") return;
+      event.reply(
+        Object.fromEntries(Object.entries(context.providers).map(([id, ref]) => [id, listedTools(ref.getSnapshot().context)])),
+      );
+    },
     stopAllProviders: ({ context }) => {
       for (const ref of Object.values(context.providers)) ref.send({ type: "STOP", reason: "shutdown" });
     },
@@ -90,6 +97,7 @@ export const hangarMachine = setup({
         START: { actions: "routeStart", description: "Start a provider (registry_start, warm-up)." },
         STOP: { actions: "routeStop", description: "Stop a provider (registry_stop)." },
         STATUS: { actions: "replyStatus", description: "Report every provider's state." },
+        LIST_TOOLS: { actions: "replyTools", description: "Report every provider's listed tools (live ∪ predefined)." },
         SHUTDOWN: {
           target: "stopped",
           actions: "stopAllProviders",

@@ -128,6 +128,13 @@ export class HangarRuntime {
     });
   }
 
+  /** Every provider's listed tools, asked of the supervisor. */
+  listTools(): Promise<Record<string, ListedTool[]>> {
+    return new Promise<Record<string, ListedTool[]>>((resolve) => {
+      this.actor.send({ type: "LIST_TOOLS", reply: resolve });
+    });
+  }
+
   /** Every provider stops gracefully, pending calls are answered, and no process outlives this. */
   shutdown(): Promise<void> {
     this.shuttingDown ??= (async () => {

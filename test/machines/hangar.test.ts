@@ -62,6 +62,23 @@ describe("hangar supervisor", () => {
     await runtime.shutdown();
   });
 
+  it("lists every provider's tools: predefined before the first start, live after", async () => {
+    const runtime = new HangarRuntime(
+      {
+        source: "test.yaml",
+        expose: "both",
+        providers: [testSpec({ id: "a", tools: [{ name: "predefined", inputSchema: { type: "object" } }] }), testSpec({ id: "b" })],
+      },
+      { connection: instantConnection },
+    ).start();
+    const names = (tools: Record<string, { tool: { name: string }; source: string }[]>) =>
+      Object.fromEntries(Object.entries(tools).map(([id, list]) => [id, list.map((item) => `${item.tool.name}:${item.source}`)]));
+    expect(names(await runtime.listTools())).toEqual({ a: ["predefined:predefined"], b: [] });
+    await runtime.startProvider("b");
+    expect(names(await runtime.listTools())).toEqual({ a: ["predefined:predefined"], b: ["who:live"] });
+    await runtime.shutdown();
+  });
+
   it("publishes the providers' domain events on one bus, stamped in order with the systemId", async () => {
     const runtime = runtimeWith(["a"]);
     const seen: StampedDomainEvent[] = [];
