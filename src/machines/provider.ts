@@ -74,6 +74,33 @@ function stderrTail(context: ProviderContext): string[] {
   return context.stderr.tail(STDERR_TAIL_LINES);
 }
 
+/** READY and DEGRADED serve calls the same way; only health moves between them. */
+const idleStopAfter = {
+  idleTtl: {
+    guard: "idleStopEnabled",
+    target: "#provider.COLD",
+    actions: "recordStop",
+    description: "Idle stop: no call in flight for idle_ttl_s (health probes do not count).",
+  },
+} as const;
+
+function servingTransitions(self: "READY" | "DEGRADED") {
+  return {
+    INVOKE: { actions: "forwardCall", description: "Send the call to the connection." },
+    START: { actions: "replyStarted", description: "Already running." },
+    "CALL.DONE": [
+      {
+        guard: "isLastInFlight",
+        target: self,
+        reenter: true,
+        actions: "recordCallDone",
+        description: "The last call in flight finished: the idle timer starts again.",
+      },
+      { actions: "recordCallDone", description: "A call finished; others are still in flight." },
+    ],
+  } as const;
+}
+
 export const providerMachine = setup({
   types: {
     context: {} as ProviderContext,
@@ -353,27 +380,9 @@ export const providerMachine = setup({
         READY: {
           description: "Serving calls. Idle for idle_ttl_s with nothing in flight → graceful stop.",
           entry: { type: "enterState", params: { to: "READY" } },
-          after: {
-            idleTtl: {
-              guard: "idleStopEnabled",
-              target: "#provider.COLD",
-              actions: "recordStop",
-              description: "Idle stop: no call in flight for idle_ttl_s (probes do not count).",
-            },
-          },
+          after: idleStopAfter,
           on: {
-            INVOKE: { actions: "forwardCall", description: "Send the call to the connection." },
-            START: { actions: "replyStarted", description: "Already running." },
-            "CALL.DONE": [
-              {
-                guard: "isLastInFlight",
-                target: "READY",
-                reenter: true,
-                actions: "recordCallDone",
-                description: "The last call in flight finished: the idle timer starts again.",
-              },
-              { actions: "recordCallDone", description: "A call finished; others are still in flight." },
-            ],
+            ...servingTransitions("READY"),
             "HEALTH.FAILED": {
               target: "DEGRADED",
               description: "Health probes fail: still serving, but flagged.",
@@ -383,27 +392,9 @@ export const providerMachine = setup({
         DEGRADED: {
           description: "Running, but health probes fail. Calls still go through.",
           entry: { type: "enterState", params: { to: "DEGRADED" } },
-          after: {
-            idleTtl: {
-              guard: "idleStopEnabled",
-              target: "#provider.COLD",
-              actions: "recordStop",
-              description: "Idle stop applies in DEGRADED too.",
-            },
-          },
+          after: idleStopAfter,
           on: {
-            INVOKE: { actions: "forwardCall", description: "Send the call to the connection." },
-            START: { actions: "replyStarted", description: "Already running." },
-            "CALL.DONE": [
-              {
-                guard: "isLastInFlight",
-                target: "DEGRADED",
-                reenter: true,
-                actions: "recordCallDone",
-                description: "The last call in flight finished: the idle timer starts again.",
-              },
-              { actions: "recordCallDone", description: "A call finished; others are still in flight." },
-            ],
+            ...servingTransitions("DEGRADED"),
             "HEALTH.PASSED": { target: "READY", description: "Probes pass again: back to READY." },
           },
         },
