@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { terminateAll } from "./actors/process-registry.js";
+import { healthProbe } from "./actors/health-probe.js";
 import { subprocessConnection } from "./actors/subprocess-connection.js";
 import { parseCommand, UsageError, type Command } from "./cli/args.js";
 import { NO_CONFIG_HELP, USAGE } from "./cli/usage.js";
@@ -41,6 +42,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
 
   const runtime = new HangarRuntime(config, {
     connection: subprocessConnection,
+    healthProbe,
     awaitProcessesGone: () => terminateAll(),
     onObserverError: (error) => {
       log.error("an observer failed", { error: String(error) });

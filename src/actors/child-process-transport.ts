@@ -1,14 +1,35 @@
 import type { Readable, Writable } from "node:stream";
-import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
+import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+
+/** max_message_bytes when the spec gives none: 16 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** How much of a rejected line an error message quotes. */
+const EXCERPT_CHARS = 120;
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
 
 /** A line on the provider's stdout that is not a JSON-RPC message (a stray print, a banner). */
 export class MalformedLineError extends Error {
-  constructor(cause: unknown) {
-    super(`not a JSON-RPC message: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  constructor(reason: string, line: string) {
+    const excerpt = line.length > EXCERPT_CHARS ? `${line.slice(0, EXCERPT_CHARS)}…` : line;
+    super(`not a JSON-RPC message (${reason}): ${JSON.stringify(excerpt)}`);
     this.name = "MalformedLineError";
   }
+}
+
+/** The provider sent (or started sending) one line longer than max_message_bytes. */
+export class MessageTooLargeError extends Error {
+  constructor(readonly maxMessageBytes: number) {
+    super(`provider sent a message of more than ${maxMessageBytes} bytes (max_message_bytes)`);
+    this.name = "MessageTooLargeError";
+  }
+}
+
+export interface ChildProcessTransportOptions {
+  /** A line longer than this closes the transport with a MessageTooLargeError. Default 16 MiB. */
+  maxMessageBytes?: number;
 }
 
 /**
@@ -16,15 +37,28 @@ export class MalformedLineError extends Error {
  * StdioClientTransport it neither spawns nor kills: process lifetime belongs to the process-group
  * registry, and this class only talks.
  *
+ * Reading splits stdout into lines itself rather than with the SDK's ReadBuffer, which
+ * concatenates its whole buffer on every chunk and rescans it from the start (quadratic on a
+ * large message) and refuses anything over a fixed 10 MB. Here each chunk is scanned once for
+ * newlines, the pieces of a line are kept as they came and joined once, and a line is refused as
+ * soon as its byte count passes `maxMessageBytes`, before its end arrives — memory stays bounded
+ * by the limit whatever the provider writes. Each line is parsed and validated once with the
+ * SDK's JSONRPCMessageSchema.
+ *
  * Many real servers print banners or debug lines on stdout. Such a line is reported through
- * onerror (a MalformedLineError) and skipped; the session goes on with the next line.
+ * onerror (a MalformedLineError) and skipped; the session goes on with the next line. An
+ * oversized line is not skippable (its end may never come): it is reported through onerror (a
+ * MessageTooLargeError) and the transport closes.
  */
 export class ChildProcessTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: Transport["onmessage"];
 
-  private readonly readBuffer = new ReadBuffer();
+  private readonly maxMessageBytes: number;
+  /** The pieces of the line read so far (its newline not yet seen), and their total size. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private started = false;
   private closed = false;
   private negotiatedVersion: string | undefined;
@@ -33,7 +67,10 @@ export class ChildProcessTransport implements Transport {
   constructor(
     private readonly stdin: Writable,
     private readonly stdout: Readable,
-  ) {}
+    options: ChildProcessTransportOptions = {},
+  ) {
+    this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  }
 
   /** True when the provider closed its stdout, as opposed to close() on this side. */
   get endedByPeer(): boolean {
@@ -84,32 +121,70 @@ export class ChildProcessTransport implements Transport {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    if (this.closed) return; // keep draining the pipe so a dying writer never blocks on it
-    try {
-      this.readBuffer.append(chunk);
-    } catch (error) {
-      // Over the size limit: the buffer was cleared; report and resynchronize at the next newline.
-      this.onerror?.(asError(error));
-      return;
-    }
-    for (;;) {
-      let message: JSONRPCMessage | null;
-      try {
-        message = this.readBuffer.readMessage();
-      } catch (error) {
-        // ReadBuffer drops the offending line before parsing it, so the loop moves on.
-        this.onerror?.(new MalformedLineError(error));
-        continue;
+    // After close the listener stays, discarding: a dying writer must never block on a full pipe.
+    if (this.closed) return;
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline === -1) {
+        this.pendingBytes += chunk.length - start;
+        if (this.pendingBytes > this.maxMessageBytes) {
+          this.refuseOversizedLine();
+          return;
+        }
+        this.pending.push(start === 0 ? chunk : chunk.subarray(start));
+        return;
       }
-      if (message === null) return;
-      try {
-        this.onmessage?.(message);
-      } catch (error) {
-        this.onerror?.(asError(error));
+      const size = this.pendingBytes + newline - start;
+      if (size > this.maxMessageBytes) {
+        this.refuseOversizedLine();
+        return;
       }
+      let line: Buffer;
+      if (this.pending.length === 0) {
+        line = chunk.subarray(start, newline);
+      } else {
+        this.pending.push(chunk.subarray(start, newline));
+        line = Buffer.concat(this.pending, size);
+        this.pending = [];
+        this.pendingBytes = 0;
+      }
+      start = newline + 1;
+      this.deliverLine(line);
       if (this.isClosed()) return; // onmessage may have closed us
     }
   };
+
+  private deliverLine(bytes: Buffer): void {
+    const end = bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN ? bytes.length - 1 : bytes.length;
+    if (end === 0) return; // an empty line carries nothing
+    const line = bytes.toString("utf8", 0, end);
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      this.onerror?.(new MalformedLineError("not JSON", line));
+      return;
+    }
+    const parsed = JSONRPCMessageSchema.safeParse(value);
+    if (!parsed.success) {
+      this.onerror?.(new MalformedLineError("not JSON-RPC", line));
+      return;
+    }
+    try {
+      this.onmessage?.(parsed.data);
+    } catch (error) {
+      this.onerror?.(asError(error));
+    }
+  }
+
+  private refuseOversizedLine(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    // Reported before closing, so the session fails with this reason rather than "connection closed".
+    this.onerror?.(new MessageTooLargeError(this.maxMessageBytes));
+    this.shutDown();
+  }
 
   private isClosed(): boolean {
     return this.closed;
@@ -127,7 +202,8 @@ export class ChildProcessTransport implements Transport {
   private shutDown(): void {
     if (this.closed) return;
     this.closed = true;
-    this.readBuffer.clear();
+    this.pending = [];
+    this.pendingBytes = 0;
     this.stdout.off("end", this.onEnd);
     this.stdout.off("close", this.onEnd);
     if (!this.stdin.writableEnded) this.stdin.end();

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { registerProcessGroup, terminationOf, unregisterProcessGroup } from "./process-registry.js";
-import { isProcessGroupAlive } from "./terminate.js";
+import { isProcessGroupAlive } from "./process-table.js";
 
 export interface SpawnGroupOptions {
   cwd: string;

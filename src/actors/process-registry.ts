@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 // terminate.ts records its work here and terminateAll calls it back: a deliberate import cycle
 // between two modules that only use each other's functions at call time, never while loading.
 import { terminateProcessGroup } from "./terminate.js";
+import { noteGroupOwned, noteGroupReleased } from "./pgid-state.js";
 
 /**
  * Every process group the hangar started, from spawn until the group is confirmed gone. This is
@@ -25,12 +26,14 @@ export function registerProcessGroup(child: ChildProcess): void {
   const pgid = child.pid;
   if (pgid === undefined) return;
   groups.set(pgid, { child, termination: undefined });
+  // Into the state file (when recording), so a later hangar can reap the group if this one is SIGKILLed.
+  noteGroupOwned(pgid);
   installExitHook();
 }
 
 /** Called once the group is confirmed gone; after this its pgid may be reused by the OS. */
 export function unregisterProcessGroup(pgid: number): void {
-  groups.delete(pgid);
+  if (groups.delete(pgid)) noteGroupReleased(pgid);
 }
 
 export function isProcessGroupRegistered(pgid: number): boolean {

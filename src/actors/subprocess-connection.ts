@@ -1,25 +1,29 @@
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
+  EmptyResultSchema,
   ErrorCode,
   ListToolsResultSchema,
   McpError,
   ToolListChangedNotificationSchema,
   type CallToolResult,
+  type JSONRPCMessage,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { fromCallback } from "xstate";
 import { z } from "zod";
 import type { SubprocessProviderSpec } from "../config/types.js";
 import { failure, type CallOutcome, type ToolCall } from "../machines/call.js";
-import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput } from "../machines/connection-protocol.js";
+import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { log as hangarLog, type Logger } from "../observability/log.js";
 import type { LineRing } from "../shared/line-ring.js";
 import { redactor } from "../shared/redaction.js";
-import { ChildProcessTransport, MalformedLineError } from "./child-process-transport.js";
+import { ChildProcessTransport, DEFAULT_MAX_MESSAGE_BYTES, MalformedLineError, MessageTooLargeError } from "./child-process-transport.js";
 import { forEachLine } from "./line-splitter.js";
+import { ProgressCall, progressNotification } from "./progress-call.js";
 import { spawnProcessGroup } from "./process-group.js";
 import { providerEnv } from "./provider-env.js";
+import { StderrLogLimiter } from "./stderr-log-limiter.js";
 import { terminateProcessGroup } from "./terminate.js";
 import { VERSION } from "../version.js";
 
@@ -36,6 +40,8 @@ const EXIT_FLUSH_MS = 250;
 const CHANNEL_LOSS_GRACE_MS = 1_000;
 /** A provider that pages forever (or repeats a cursor) must not hang the start. */
 const MAX_TOOL_PAGES = 1_000;
+/** max_call_s when the spec has none (a config from before the field existed). */
+const DEFAULT_MAX_CALL_S = 600;
 
 /**
  * tools/call results are passed to the front end as the provider sent them. The SDK's
@@ -43,6 +49,8 @@ const MAX_TOOL_PAGES = 1_000;
  * structuredContent); this only checks that the result is an object and hands back the same one.
  */
 const passthroughResult = z.custom<CallToolResult>((value) => typeof value === "object" && value !== null);
+/** A probe's tools/list only has to be answered; its tools are not read. */
+const anyResult = z.custom<object>((value) => typeof value === "object" && value !== null);
 
 type Phase = "starting" | "ready" | "failed" | "stopped";
 type FailedKind = Extract<ConnectionEvent, { type: "CONNECTION.FAILED" }>["kind"];
@@ -66,7 +74,14 @@ export function createSubprocessConnection(options: SubprocessConnectionOptions 
   return fromCallback<ConnectionCallEvent, ConnectionInput>(({ input, sendBack, receive }) => {
     const session = new SubprocessSession(input, sendBack, baseLog, hangarEnv);
     receive((event) => {
-      session.call(event.call);
+      switch (event.type) {
+        case "CALL":
+          session.call(event.call);
+          break;
+        case "PROBE":
+          session.probe(event.timeoutMs, event.reply);
+          break;
+      }
     });
     session.start();
     return () => {
@@ -87,6 +102,13 @@ class SubprocessSession {
   private readonly client = new Client(CLIENT_INFO, { capabilities: {} });
   /** In-flight calls and when each started; membership is what guarantees one reply per call. */
   private readonly inflight = new Map<ToolCall, number>();
+  /** Calls that asked for progress, by the progressToken sent with them. */
+  private readonly progressCalls = new Map<unknown, ProgressCall>();
+  /** Probes waiting for an answer; membership guarantees one reply per probe. */
+  private readonly probes = new Set<PendingProbe>();
+  /** The provider answered ping with a JSON-RPC error: later probes go straight to tools/list. */
+  private pingUnsupported = false;
+  private readonly stderrLog: StderrLogLimiter;
   private readonly startup = new AbortController();
   private startupTimer: NodeJS.Timeout | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -105,10 +127,16 @@ class SubprocessSession {
     this.spec = input.spec;
     this.stderr = input.stderr;
     this.log = baseLog.child({ provider: input.spec.id });
+    this.stderrLog = new StderrLogLimiter(this.log);
   }
 
   private get callTimeoutMs(): number {
     return this.spec.callTimeoutS * 1000;
+  }
+
+  /** max_call_s: no call runs longer, however much progress it reports. */
+  private get maxCallMs(): number {
+    return positiveOr(this.spec.maxCallS, DEFAULT_MAX_CALL_S) * 1000;
   }
 
   start(): void {
@@ -124,7 +152,9 @@ class SubprocessSession {
     }
     // The ring outlives this process: a marker keeps one run's lines apart from the last one's.
     this.stderr.push(`--- ${describeCommand(this.spec)} started, pid ${child.pid ?? "?"} ---`);
-    const transport = new ChildProcessTransport(child.stdin, child.stdout);
+    const transport = new ChildProcessTransport(child.stdin, child.stdout, {
+      maxMessageBytes: positiveOr(this.spec.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
+    });
     this.child = child;
     this.transport = transport;
     // Spawn errors (ENOENT, EACCES) are emitted on a later tick, after this listener is in place.
@@ -132,7 +162,10 @@ class SubprocessSession {
     child.once("exit", this.onExit);
     forEachLine(child.stderr, this.onStderrLine);
     child.stderr.on("error", this.onPipeError);
+    child.stderr.once("end", this.onStderrEnd);
 
+    // Seen before the SDK's Protocol sees each message (connect() chains it), synchronously.
+    transport.onmessage = this.onWireMessage;
     this.client.onerror = this.onClientError;
     this.client.onclose = this.onChannelClosed;
     this.client.setNotificationHandler(ToolListChangedNotificationSchema, this.onToolsListChanged);
@@ -158,14 +191,35 @@ class SubprocessSession {
     this.settle(call, failure("unavailable", `provider "${this.spec.id}" ${reason}`));
   }
 
+  /**
+   * A health probe: MCP ping, or tools/list (first page) when the provider answers ping with a
+   * JSON-RPC error. Replies exactly once, within timeoutMs; never a call (no CALL.DONE).
+   */
+  probe(timeoutMs: number, reply: (result: ProbeResult) => void): void {
+    const pending: PendingProbe = { reply, method: "ping", deadline: undefined };
+    this.probes.add(pending);
+    if (this.phase !== "ready") {
+      this.settleProbe(pending, { ok: false, message: "not connected" });
+      return;
+    }
+    // The SDK's request timeouts normally answer first; this bounds the wait when the process
+    // dies mid-probe and the exit path would take longer than the probe may.
+    pending.deadline = setTimeout(() => {
+      this.settleProbe(pending, { ok: false, message: `no answer to ${pending.method} within ${seconds(timeoutMs)} s` });
+    }, timeoutMs);
+    void this.runProbe(pending, timeoutMs);
+  }
+
   stop(): void {
     if (this.phase === "stopped") return;
     this.phase = "stopped";
     this.clearTimers();
+    this.stderrLog.close();
     this.startup.abort(new Error("provider stopped"));
     const stopped = failure("cancelled", "provider stopped");
     for (const call of this.inflight.keys()) replySafely(call, stopped, this.log);
     this.inflight.clear();
+    for (const probe of [...this.probes]) this.settleProbe(probe, { ok: false, message: "not connected (provider stopped)" });
     const child = this.child;
     if (child === undefined) return;
     this.client.close().catch((error: unknown) => {
@@ -225,28 +279,63 @@ class SubprocessSession {
   }
 
   private async runCall(call: ToolCall): Promise<void> {
-    const timeout = call.timeoutMs ?? this.callTimeoutMs;
+    const requestedMs = call.timeoutMs ?? this.callTimeoutMs;
+    const timeoutMs = Math.min(requestedMs, this.maxCallMs);
+    // Only calls that want progress pay for the extra controller, timer and token.
+    const progress = call.onProgress === undefined ? undefined : new ProgressCall(call, timeoutMs, this.log);
     let outcome: CallOutcome | undefined;
     try {
-      const result = await this.client.request(
-        { method: "tools/call", params: { name: call.tool, arguments: call.arguments, _meta: call.meta } },
-        passthroughResult,
-        { timeout, signal: call.signal },
-      );
+      let result: CallToolResult;
+      if (progress === undefined) {
+        result = await this.client.request(
+          { method: "tools/call", params: { name: call.tool, arguments: call.arguments, _meta: call.meta } },
+          passthroughResult,
+          { timeout: timeoutMs, signal: call.signal },
+        );
+      } else {
+        this.progressCalls.set(progress.token, progress);
+        // The SDK's timeout is the max_call_s cap; the progress call restarts the call timeout.
+        result = await this.client.request(
+          { method: "tools/call", params: { name: call.tool, arguments: call.arguments, _meta: progress.meta() } },
+          passthroughResult,
+          { timeout: this.maxCallMs, signal: progress.signal },
+        );
+      }
       outcome = { status: "result", kind: result.isError === true ? "tool_error" : "ok", result };
     } catch (error) {
       if (!this.inflight.has(call)) return; // already answered (stopped, or failed)
-      outcome = this.classifyCallError(call, error, timeout);
+      outcome = this.classifyCallError(call, error, timeoutMs, requestedMs, progress);
+    } finally {
+      if (progress !== undefined) {
+        progress.dispose();
+        this.progressCalls.delete(progress.token);
+      }
     }
     if (outcome !== undefined) this.settle(call, outcome);
   }
 
   /** undefined: leave the call in flight; the exit / channel-loss path answers it. */
-  private classifyCallError(call: ToolCall, error: unknown, timeoutMs: number): CallOutcome | undefined {
+  private classifyCallError(
+    call: ToolCall,
+    error: unknown,
+    timeoutMs: number,
+    requestedMs: number,
+    progress: ProgressCall | undefined,
+  ): CallOutcome | undefined {
     if (call.signal?.aborted === true) return failure("cancelled", "the caller cancelled the call");
+    if (progress?.idleTimedOut === true) return failure("timeout", this.timeoutMessage(call, timeoutMs, requestedMs, progress));
     if (error instanceof McpError) {
-      if (error.code === (ErrorCode.RequestTimeout as number) && isOwnTimeout(error, timeoutMs)) {
-        return failure("timeout", `provider "${this.spec.id}" did not answer "${call.tool}" within ${timeoutMs / 1000} s`);
+      if (error.code === (ErrorCode.RequestTimeout as number)) {
+        if (progress !== undefined && isOwnTimeout(error, this.maxCallMs)) {
+          return failure(
+            "timeout",
+            `provider "${this.spec.id}" did not finish "${call.tool}" within ${seconds(this.maxCallMs)} s: the max_call_s cap was hit ` +
+              `(${progress.notifications} progress notifications had extended its ${seconds(timeoutMs)} s timeout)`,
+          );
+        }
+        if (progress === undefined && isOwnTimeout(error, timeoutMs)) {
+          return failure("timeout", this.timeoutMessage(call, timeoutMs, requestedMs, progress));
+        }
       }
       if (!(error.code === (ErrorCode.ConnectionClosed as number) && this.channelGone())) {
         const message = providerMessage(error);
@@ -260,6 +349,64 @@ class SubprocessSession {
       return undefined;
     }
     return failure("transport", `provider "${this.spec.id}" sent an invalid answer to "${call.tool}": ${errorText(error)}`);
+  }
+
+  private timeoutMessage(call: ToolCall, timeoutMs: number, requestedMs: number, progress: ProgressCall | undefined): string {
+    const head = `provider "${this.spec.id}" did not answer "${call.tool}"`;
+    if (timeoutMs < requestedMs) {
+      return `${head} within ${seconds(timeoutMs)} s: the max_call_s cap was hit (the call asked for ${seconds(requestedMs)} s)`;
+    }
+    const cap = `the max_call_s cap of ${seconds(this.maxCallMs)} s was not reached`;
+    if (progress !== undefined && progress.notifications > 0) {
+      return `${head} within ${seconds(timeoutMs)} s of its last progress notification (${cap})`;
+    }
+    return `${head} within ${seconds(timeoutMs)} s (${cap})`;
+  }
+
+  private async runProbe(pending: PendingProbe, timeoutMs: number): Promise<void> {
+    const started = performance.now();
+    let requestTimeout = timeoutMs;
+    try {
+      if (!this.pingUnsupported) {
+        try {
+          await this.client.request({ method: "ping" }, EmptyResultSchema, { timeout: requestTimeout });
+          this.settleProbe(pending, { ok: true, method: "ping", durationMs: performance.now() - started });
+          return;
+        } catch (error) {
+          if (!isProviderRpcError(error, requestTimeout)) throw error;
+          // Answered, with an error: the provider is alive but does not do ping.
+          if (error.code === (ErrorCode.MethodNotFound as number)) this.pingUnsupported = true;
+          this.log.debug("provider answered ping with an error; probing with tools/list", { error: error.message });
+        }
+      }
+      pending.method = "tools/list";
+      // One deadline for the whole probe.
+      requestTimeout = Math.max(1, Math.round(timeoutMs - (performance.now() - started)));
+      await this.client.request({ method: "tools/list" }, anyResult, { timeout: requestTimeout });
+      this.settleProbe(pending, { ok: true, method: "tools/list", durationMs: performance.now() - started });
+    } catch (error) {
+      if (!this.probes.has(pending)) return;
+      if (isProviderRpcError(error, requestTimeout)) {
+        this.settleProbe(pending, { ok: false, message: `${pending.method} failed: ${providerMessage(error)}` });
+      } else if (error instanceof McpError && isOwnTimeout(error, requestTimeout)) {
+        this.settleProbe(pending, { ok: false, message: `no answer to ${pending.method} within ${seconds(timeoutMs)} s` });
+      } else if (this.channelGone()) {
+        // The process is going: the exit / channel-loss path answers with the reason.
+        this.watchChannelLoss("closed its pipes");
+      } else {
+        this.settleProbe(pending, { ok: false, message: `${pending.method} failed: ${errorText(error)}` });
+      }
+    }
+  }
+
+  private settleProbe(pending: PendingProbe, result: ProbeResult): void {
+    if (!this.probes.delete(pending)) return;
+    clearTimeout(pending.deadline);
+    try {
+      pending.reply(result);
+    } catch (error) {
+      this.log.error("a probe's reply callback threw", { error });
+    }
   }
 
   private settle(call: ToolCall, outcome: CallOutcome): void {
@@ -285,6 +432,7 @@ class SubprocessSession {
     const tail = this.stderr.tail(STDERR_TAIL_LINES);
     const callFailure = failure(kind, message, tail);
     for (const call of [...this.inflight.keys()]) this.settle(call, callFailure);
+    for (const probe of [...this.probes]) this.settleProbe(probe, { ok: false, message: `not connected: ${message}` });
     // The stderr tail travels separately (the chart attaches it to every answer it gives), so
     // the message stays one readable line.
     this.log.debug("provider connection failed", { kind, message });
@@ -356,7 +504,12 @@ class SubprocessSession {
     // Masked before storing: the ring's lines end up in errors and registry details.
     const safe = redactor.redact(line);
     this.stderr.push(safe);
-    this.log.info(safe, { stream: "stderr" });
+    // Every line stays in the ring; the log gets at most so many a second.
+    this.stderrLog.line(safe);
+  };
+
+  private readonly onStderrEnd = (): void => {
+    this.stderrLog.close();
   };
 
   private readonly onChildError = (error: Error): void => {
@@ -397,7 +550,19 @@ class SubprocessSession {
     if (this.transport?.endedByPeer === true) this.watchChannelLoss("closed its stdout");
   };
 
+  private readonly onWireMessage = (message: JSONRPCMessage): void => {
+    if (this.progressCalls.size === 0) return;
+    const notification = progressNotification(message);
+    if (notification !== undefined) this.progressCalls.get(notification.token)?.deliver(notification.params);
+  };
+
   private readonly onClientError = (error: Error): void => {
+    if (error instanceof MessageTooLargeError) {
+      // The transport has closed itself; the chart stops this connection, which ends the process.
+      const message = `provider "${this.spec.id}" sent a message of more than ${error.maxMessageBytes} bytes (max_message_bytes)`;
+      this.fail(this.phase === "starting" ? "start_failed" : "transport", message);
+      return;
+    }
     if (error instanceof MalformedLineError) {
       this.log.warn("provider wrote a non-MCP line on stdout (ignored)", { error: error.message });
       return;
@@ -406,6 +571,12 @@ class SubprocessSession {
     // channel-loss paths decide what matters.
     this.log.debug("MCP client error", { error: error.message });
   };
+}
+
+interface PendingProbe {
+  reply: (result: ProbeResult) => void;
+  method: "ping" | "tools/list";
+  deadline: NodeJS.Timeout | undefined;
 }
 
 function replySafely(call: ToolCall, outcome: CallOutcome, log: Logger): void {
@@ -425,6 +596,13 @@ function isOwnTimeout(error: McpError, timeoutMs: number): boolean {
   return typeof data === "object" && data !== null && (data as { timeout?: unknown }).timeout === timeoutMs;
 }
 
+/** An error the provider sent as its answer (as opposed to our own timeout or a closed channel). */
+function isProviderRpcError(error: unknown, timeoutMs: number): error is McpError {
+  if (!(error instanceof McpError)) return false;
+  if (error.code === (ErrorCode.ConnectionClosed as number)) return false;
+  return !(error.code === (ErrorCode.RequestTimeout as number) && isOwnTimeout(error, timeoutMs));
+}
+
 /** McpError prefixes "MCP error <code>: "; the front end forwards the provider's own message. */
 function providerMessage(error: McpError): string {
   const prefix = `MCP error ${error.code}: `;
@@ -439,6 +617,15 @@ function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null
   if (exit === undefined) return "exited";
   if (exit.signal !== null) return `was killed by ${exit.signal}`;
   return `exited with code ${exit.code ?? "unknown"}`;
+}
+
+function seconds(ms: number): number {
+  return ms / 1000;
+}
+
+/** A config from before a field existed (or a zero) must not turn into a zero or NaN limit. */
+function positiveOr(value: number | undefined, fallback: number): number {
+  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : fallback;
 }
 
 function errorText(error: unknown): string {

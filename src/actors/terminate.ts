@@ -1,8 +1,8 @@
 import type { ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { log } from "../observability/log.js";
 import { isProcessGroupRegistered, terminationOf, trackTermination, unregisterProcessGroup } from "./process-registry.js";
+import { groupSignalable, isErrno, liveGroupMembers } from "./process-table.js";
 
 /**
  * THE shutdown routine: every provider process group ends here, whoever asks (a connection's
@@ -85,68 +85,4 @@ function groupRemains(child: ChildProcess, pgid: number): boolean {
   if (child.exitCode === null && child.signalCode === null) return true;
   const members = liveGroupMembers(pgid);
   return members === undefined || members.length > 0;
-}
-
-/** Like groupRemains for a group whose leader we do not hold. */
-export function isProcessGroupAlive(pgid: number): boolean {
-  if (!groupSignalable(pgid)) return false;
-  const members = liveGroupMembers(pgid);
-  return members === undefined || members.length > 0;
-}
-
-function groupSignalable(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch (error) {
-    if (isErrno(error, "ESRCH") || isErrno(error, "EPERM")) return false;
-    throw error;
-  }
-}
-
-/**
- * The pids in the group that are not zombies, read from /proc; undefined where there is no /proc
- * (macOS), in which case the kill(0) probe is all we have.
- */
-export function liveGroupMembers(pgid: number): number[] | undefined {
-  let names: string[];
-  try {
-    names = readdirSync("/proc");
-  } catch {
-    return undefined;
-  }
-  const members: number[] = [];
-  for (const name of names) {
-    const first = name.charCodeAt(0);
-    if (first < 48 || first > 57) continue; // not a pid directory
-    const pid = Number(name);
-    const stat = readProcStat(pid);
-    if (stat !== undefined && stat.pgrp === pgid && stat.state !== "Z" && stat.state !== "X") members.push(pid);
-  }
-  return members;
-}
-
-export interface ProcStat {
-  state: string;
-  ppid: number;
-  pgrp: number;
-}
-
-/** Parses /proc/<pid>/stat; undefined when the process is gone or there is no /proc. */
-export function readProcStat(pid: number): ProcStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // The command name in parentheses may itself contain spaces and parentheses: split after the last ')'.
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const [state, ppid, pgrp] = fields;
-  if (state === undefined || ppid === undefined || pgrp === undefined) return undefined;
-  return { state, ppid: Number(ppid), pgrp: Number(pgrp) };
-}
-
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
 }

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { BYTE_SIZE_FORMS, parseByteSize } from "./byte-size.js";
 import { closestMatch } from "./suggest.js";
 import type { ConfigPath } from "./interpolate.js";
 
@@ -71,7 +72,89 @@ function flag(fallback: boolean) {
 
 const positiveSeconds = (fallback: number) => numeric(z.number().positive()).default(fallback);
 
-const providerSchema = z.strictObject({
+// Not `.int()`: its issue is marked non-continuable, which silently skips the provider-id,
+// duplicate-name and cross-key checks that run after it, and a report should hold every problem.
+const wholeNumber = (check: z.ZodNumber) => numeric(check.refine(Number.isInteger, { error: "must be a whole number" }));
+const positiveCount = (fallback: number) => wholeNumber(z.number().positive()).default(fallback);
+
+// Defaults of keys that are cross-checked: applied after the check, which needs to know whether
+// a value was written or defaulted to point at the right key.
+const DEFAULT_MAX_CALL_S = 600;
+const DEFAULT_SHUTDOWN_TIMEOUT_S = 5;
+const DEFAULT_INITIAL_DELAY_S = 1;
+const DEFAULT_MAX_DELAY_S = 60;
+
+const MIB = 1024 * 1024;
+
+// A number of bytes, or a size with a unit (`16MiB`, `1MB`); numeric strings work as elsewhere.
+const byteSize = (fallback: number) =>
+  z
+    .preprocess(
+      (value, ctx) => {
+        if (typeof value !== "string") return value;
+        if (NUMERIC.test(value.trim())) return Number(value);
+        const bytes = parseByteSize(value);
+        if (bytes !== undefined) return bytes;
+        ctx.addIssue({ code: "custom", input: value, message: `'${value}' is not a size; write ${BYTE_SIZE_FORMS}` });
+        return z.NEVER;
+      },
+      z
+        .number()
+        .positive()
+        .refine(Number.isInteger, { error: "must be a whole number of bytes" }),
+    )
+    .default(fallback);
+
+const circuitBreakerSchema = z.strictObject({
+  failure_threshold: positiveCount(5),
+  reset_timeout_s: positiveSeconds(30),
+  half_open_max_calls: positiveCount(1),
+});
+
+// The delays stay optional until the cross-check, so it can blame the key the user actually wrote.
+const restartFields = z.strictObject({
+  initial_delay_s: numeric(z.number().positive()).optional(),
+  max_delay_s: numeric(z.number().positive()).optional(),
+  multiplier: numeric(z.number().min(1)).default(2),
+  max_restarts: wholeNumber(z.number().nonnegative()).default(5),
+  window_s: positiveSeconds(300),
+});
+
+const restartSchema = restartFields
+  .superRefine(
+    (restart, ctx) => {
+      const initial = restart.initial_delay_s ?? DEFAULT_INITIAL_DELAY_S;
+      const max = restart.max_delay_s ?? DEFAULT_MAX_DELAY_S;
+      if (!isPositive(initial) || !isPositive(max) || max >= initial) return;
+      if (restart.max_delay_s !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["max_delay_s"],
+          message: `max_delay_s (${max}) must be at least initial_delay_s (${initial}): restart delays start at initial_delay_s and grow up to max_delay_s`,
+        });
+      } else {
+        ctx.addIssue({
+          code: "custom",
+          path: ["initial_delay_s"],
+          message: `initial_delay_s (${initial}) is above max_delay_s (default ${max}); lower it or set max_delay_s to at least ${initial}`,
+        });
+      }
+    },
+    { when: (payload) => isRecord(payload.value) },
+  )
+  .transform(({ initial_delay_s, max_delay_s, ...rest }) => ({
+    initial_delay_s: initial_delay_s ?? DEFAULT_INITIAL_DELAY_S,
+    max_delay_s: max_delay_s ?? DEFAULT_MAX_DELAY_S,
+    ...rest,
+  }));
+
+/** Nested strict mappings of a provider, for unknown-key suggestions. */
+const PROVIDER_SECTIONS = {
+  circuit_breaker: Object.keys(circuitBreakerSchema.shape),
+  restart: Object.keys(restartFields.shape),
+} as const satisfies Record<string, readonly string[]>;
+
+const providerFields = z.strictObject({
   mode: z
     .enum(PROVIDER_MODES)
     .default("subprocess")
@@ -119,17 +202,18 @@ const providerSchema = z.strictObject({
   // 0 is allowed here and means "never stop for idleness".
   idle_ttl_s: numeric(z.number().nonnegative()).default(300),
   health_check_interval_s: positiveSeconds(60),
-  // Not `.int()`: its issue is marked non-continuable, which silently skips the provider-id and
-  // duplicate-name checks above it, and a report should hold every problem.
-  max_consecutive_failures: numeric(
-    z
-      .number()
-      .positive()
-      .refine(Number.isInteger, { error: "must be a whole number" }),
-  ).default(3),
+  max_consecutive_failures: positiveCount(3),
+  healthy_threshold: positiveCount(1),
+  circuit_breaker: circuitBreakerSchema.prefault({}),
+  restart: restartSchema.prefault({}),
   startup_timeout_s: positiveSeconds(30),
   call_timeout_s: positiveSeconds(30),
-  shutdown_grace_s: positiveSeconds(5),
+  // Optional until the cross-checks below, which need to know what was written.
+  max_call_s: numeric(z.number().positive()).optional(),
+  max_message_bytes: byteSize(16 * MIB),
+  shutdown_timeout_s: numeric(z.number().positive()).optional(),
+  /** Alias of shutdown_timeout_s (its name in earlier versions). */
+  shutdown_grace_s: numeric(z.number().positive()).optional(),
   tools: z
     .array(toolSchema)
     .superRefine(
@@ -156,6 +240,44 @@ const providerSchema = z.strictObject({
   warm: flag(false),
   description: z.string().optional(),
 });
+
+// Runs even when other keys are invalid (`when`), so these show up in the same report; each
+// check only looks at values that passed their own validation.
+const providerSchema = providerFields
+  .superRefine(
+    (provider, ctx) => {
+      if (provider.shutdown_timeout_s !== undefined && provider.shutdown_grace_s !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["shutdown_grace_s"],
+          params: { at: "key" },
+          message: "shutdown_grace_s is an alias of shutdown_timeout_s; give only one of them (shutdown_timeout_s)",
+        });
+      }
+      const callTimeout = provider.call_timeout_s;
+      const maxCall = provider.max_call_s ?? DEFAULT_MAX_CALL_S;
+      if (!isPositive(callTimeout) || !isPositive(maxCall) || maxCall >= callTimeout) return;
+      if (provider.max_call_s !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["max_call_s"],
+          message: `max_call_s (${maxCall}) must be at least call_timeout_s (${callTimeout}): progress can extend a call's timeout up to max_call_s, never below call_timeout_s`,
+        });
+      } else {
+        ctx.addIssue({
+          code: "custom",
+          path: ["call_timeout_s"],
+          message: `call_timeout_s (${callTimeout}) is above max_call_s (default ${maxCall}); set max_call_s to at least ${callTimeout}`,
+        });
+      }
+    },
+    { when: (payload) => isRecord(payload.value) },
+  )
+  .transform(({ max_call_s, shutdown_timeout_s, shutdown_grace_s, ...rest }) => ({
+    ...rest,
+    max_call_s: max_call_s ?? DEFAULT_MAX_CALL_S,
+    shutdown_timeout_s: shutdown_timeout_s ?? shutdown_grace_s ?? DEFAULT_SHUTDOWN_TIMEOUT_S,
+  }));
 
 const providersSchema = z
   .record(z.string(), providerSchema, {
@@ -222,9 +344,20 @@ export function validateConfig(data: unknown): Validation {
 
 /** Valid keys of the strict object at `path`, for suggestions. */
 function keysAt(path: ConfigPath): readonly string[] {
-  if (path.length === 2 && path[0] === "providers") return Object.keys(providerSchema.shape);
+  if (path.length === 2 && path[0] === "providers") return Object.keys(providerFields.shape);
+  if (path.length === 3 && path[0] === "providers" && isProviderSection(path[2])) return PROVIDER_SECTIONS[path[2]];
   if (path.length === 4 && path[0] === "providers" && path[2] === "tools") return Object.keys(toolSchema.shape);
   return Object.keys(configSchema.shape);
+}
+
+/** For a provider key that belongs in a section (`failure_threshold`): `circuit_breaker.failure_threshold`. */
+function sectionKeyFor(path: ConfigPath, key: string): string | undefined {
+  if (path.length !== 2 || path[0] !== "providers") return undefined;
+  for (const [section, keys] of Object.entries(PROVIDER_SECTIONS)) {
+    const match = closestMatch(key, keys);
+    if (match !== undefined) return `${section}.${match}`;
+  }
+  return undefined;
 }
 
 /**
@@ -238,7 +371,7 @@ function toProblems(issue: z.core.$ZodIssue): SchemaProblem[] {
   if (issue.code === "unrecognized_keys") {
     const valid = keysAt(path);
     return issue.keys.map((key) => {
-      const suggestion = closestMatch(key, valid);
+      const suggestion = closestMatch(key, valid) ?? sectionKeyFor(path, key);
       const message =
         suggestion === undefined
           ? `unknown key '${key}'; valid keys are ${valid.join(", ")}`
@@ -316,6 +449,15 @@ function describeValue(value: unknown): string {
     default:
       return typeof value;
   }
+}
+
+function isProviderSection(key: unknown): key is keyof typeof PROVIDER_SECTIONS {
+  return typeof key === "string" && Object.hasOwn(PROVIDER_SECTIONS, key);
+}
+
+/** A number that passed its own validation, so comparing it with another means something. */
+function isPositive(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value > 0;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -9,6 +9,29 @@ export type ExposeMode = "both" | "registry" | "tools";
 /** A tool listed before its provider ever starts. */
 export type PredefinedTool = Pick<Tool, "name" | "description" | "inputSchema" | "outputSchema" | "annotations">;
 
+/** circuit_breaker: counts provider faults (timeout, transport, crash, start_failed). */
+export interface CircuitBreakerSpec {
+  /** Consecutive faults in CLOSED that open the breaker (failure_threshold, default 5). */
+  failureThreshold: number;
+  /** How long OPEN refuses calls before HALF_OPEN lets trial calls through (reset_timeout_s, default 30). */
+  resetTimeoutS: number;
+  /** Trial calls HALF_OPEN lets through (half_open_max_calls, default 1). */
+  halfOpenMaxCalls: number;
+}
+
+/** restart: how the recovery saga restarts a crashed provider. */
+export interface RestartSpec {
+  /** initial_delay_s, default 1 */
+  initialDelayS: number;
+  /** max_delay_s, default 60 */
+  maxDelayS: number;
+  /** multiplier, default 2 */
+  multiplier: number;
+  /** max_restarts within window_s before the provider is declared DEAD (default 5 in 300 s) */
+  maxRestarts: number;
+  windowS: number;
+}
+
 export interface SubprocessProviderSpec {
   id: string;
   mode: "subprocess";
@@ -21,11 +44,21 @@ export interface SubprocessProviderSpec {
   /** Absolute working directory (default: the config file's folder). */
   cwd: string;
   idleTtlS: number;
+  /** Probe interval while READY or DEGRADED (health_check_interval_s, default 60). */
   healthCheckIntervalS: number;
+  /** Failed probes in a row that make a READY provider DEGRADED (max_consecutive_failures, default 3). */
   maxConsecutiveFailures: number;
+  /** Good probes in a row that make a DEGRADED provider READY again (healthy_threshold, default 1). */
+  healthyThreshold: number;
+  circuitBreaker: CircuitBreakerSpec;
+  restart: RestartSpec;
   startupTimeoutS: number;
   callTimeoutS: number;
-  /** Grace period between SIGTERM and SIGKILL of the process group. */
+  /** Progress notifications extend a call's timeout, but never past this (max_call_s, default 600). */
+  maxCallS: number;
+  /** A single MCP message larger than this closes the connection (max_message_bytes, default 16 MiB). */
+  maxMessageBytes: number;
+  /** Grace period between SIGTERM and SIGKILL of the process group (shutdown_timeout_s, alias shutdown_grace_s; default 5). */
   shutdownGraceS: number;
   tools: PredefinedTool[];
   warm: boolean;

@@ -15,6 +15,12 @@ export type CallOutcome =
 
 export type CallReply = (outcome: CallOutcome) => void;
 
+export interface CallProgress {
+  progress: number;
+  total?: number;
+  message?: string;
+}
+
 /** A tool call travelling from the front end through the supervisor to a provider connection. */
 export interface ToolCall {
   tool: string;
@@ -27,6 +33,11 @@ export interface ToolCall {
   signal?: AbortSignal;
   /** Extra `_meta` the client sent (progress tokens and the like) — passed to the provider. */
   meta?: Record<string, unknown>;
+  /**
+   * The provider's progress notifications for this call, in order. When set, the connection asks
+   * the provider for progress, and each notification restarts the call's timeout (up to max_call_s).
+   */
+  onProgress?: (progress: CallProgress) => void;
   /** Called exactly once with the outcome. */
   reply: CallReply;
 }

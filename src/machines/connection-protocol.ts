@@ -33,8 +33,16 @@ export type ConnectionEvent =
     }
   | { type: "CALL.DONE"; correlationId: string; tool: string; kind: FailureKind; durationMs: number };
 
-/** Sent by the provider actor to the connection. The connection replies through `call.reply`. */
-export interface ConnectionCallEvent {
-  type: "CALL";
-  call: ToolCall;
-}
+/** How one health probe went: MCP ping, or tools/list when the provider does not answer ping. */
+export type ProbeResult =
+  | { ok: true; method: "ping" | "tools/list"; durationMs: number }
+  | { ok: false; message: string };
+
+/**
+ * Sent to the connection. CALL replies through `call.reply` (and CALL.DONE); PROBE replies
+ * through `reply` within `timeoutMs`, exactly once, and never counts as a call (it does not
+ * touch the idle timer or the breaker).
+ */
+export type ConnectionCallEvent =
+  | { type: "CALL"; call: ToolCall }
+  | { type: "PROBE"; timeoutMs: number; reply: (result: ProbeResult) => void };

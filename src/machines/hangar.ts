@@ -1,14 +1,21 @@
-import { setup, type ActorRefFrom } from "xstate";
+import { enqueueActions, setup, type ActorRefFrom, type AnyActorRef } from "xstate";
 import type { ProviderSpec } from "../config/types.js";
-import type { StopReason } from "../shared/domain-events.js";
+import type { DomainEvent, StopReason } from "../shared/domain-events.js";
 import { failure, type ToolCall } from "./call.js";
-import { providerMachine, type StartReply } from "./provider.js";
+import { providerMachine, type ProviderCrashedEvent, type StartReply } from "./provider.js";
+import { providerHistory } from "./provider-types.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "./provider-view.js";
+import { recoverySaga, recoverySagaId, type RecoverySagaOutput } from "./sagas/recovery.js";
 
 /**
  * The root supervisor. It spawns one provider actor per configured provider (systemId
  * `provider:<id>`, so anything can reach it with `system.get`) and routes every request as a
- * message. Replies travel back through the resolver carried in the event, never through state.
+ * message; replies travel back through the resolver carried in the event, never through state.
+ *
+ * Recovery: when a provider's process dies the provider reports PROVIDER.CRASHED; the
+ * supervisor spawns a recovery saga (`saga:recovery:<id>`), and when the saga asks for the
+ * restart, stops the crashed provider actor and spawns a fresh one under the same systemId,
+ * handing it the old one's history. The fresh actor starts at once.
  */
 export type ProviderRef = ActorRefFrom<typeof providerMachine>;
 
@@ -26,7 +33,9 @@ export type HangarEvent =
   | { type: "STOP"; providerId: string; reason: Extract<StopReason, "manual" | "config">; reply: () => void }
   | { type: "STATUS"; reply: (views: ProviderView[]) => void }
   | { type: "LIST_TOOLS"; reply: (tools: Record<string, ListedTool[]>) => void }
-  | { type: "SHUTDOWN" };
+  | { type: "SHUTDOWN" }
+  | ProviderCrashedEvent
+  | RecoverySagaOutput;
 
 export function providerSystemId(providerId: string): string {
   return `provider:${providerId}`;
@@ -37,13 +46,19 @@ function unknownProviderMessage(context: HangarContext, providerId: string): str
   return `unknown provider '${providerId}'; known providers: ${known.length > 0 ? known.join(", ") : "(none)"}`;
 }
 
+/** A person's START or STOP overrides a pending automatic restart. */
+function cancelRecovery(system: { get: (id: string) => unknown }, providerId: string): void {
+  (system.get(recoverySagaId(providerId)) as AnyActorRef | undefined)?.send({ type: "CANCEL" });
+}
+
 export const hangarMachine = setup({
   types: {
     context: {} as HangarContext,
     events: {} as HangarEvent,
     input: {} as HangarInput,
+    emitted: {} as DomainEvent,
   },
-  actors: { provider: providerMachine },
+  actors: { provider: providerMachine, recoverySaga },
   actions: {
     routeInvoke: ({ context, event }) => {
       if (event.type !== "INVOKE") return;
@@ -51,17 +66,25 @@ export const hangarMachine = setup({
       if (ref) ref.send({ type: "INVOKE", call: event.call });
       else event.call.reply(failure("rejected", unknownProviderMessage(context, event.providerId)));
     },
-    routeStart: ({ context, event }) => {
+    routeStart: ({ context, event, system }) => {
       if (event.type !== "START") return;
       const ref = context.providers[event.providerId];
-      if (ref) ref.send({ type: "START", reply: event.reply });
-      else event.reply({ ok: false, kind: "rejected", message: unknownProviderMessage(context, event.providerId) });
+      if (!ref) {
+        event.reply({ ok: false, kind: "rejected", message: unknownProviderMessage(context, event.providerId) });
+        return;
+      }
+      cancelRecovery(system, event.providerId);
+      ref.send({ type: "START", reply: event.reply });
     },
-    routeStop: ({ context, event }) => {
+    routeStop: ({ context, event, system }) => {
       if (event.type !== "STOP") return;
       const ref = context.providers[event.providerId];
-      if (ref) ref.send({ type: "STOP", reason: event.reason, reply: event.reply });
-      else event.reply();
+      if (!ref) {
+        event.reply();
+        return;
+      }
+      cancelRecovery(system, event.providerId);
+      ref.send({ type: "STOP", reason: event.reason, reply: event.reply });
     },
     replyStatus: ({ context, event }) => {
       if (event.type !== "STATUS") return;
@@ -74,6 +97,54 @@ export const hangarMachine = setup({
         Object.fromEntries(Object.entries(context.providers).map(([id, ref]) => [id, listedTools(ref.getSnapshot().context)])),
       );
     },
+    startRecovery: enqueueActions(({ context, event, system, enqueue }) => {
+      if (event.type !== "PROVIDER.CRASHED") return;
+      const ref = context.providers[event.providerId];
+      if (!ref) return;
+      // systemId must be a plain string computed here: spawnChild cannot take a function for it.
+      const sagaId = recoverySagaId(event.providerId);
+      const previous = system.get(sagaId) as AnyActorRef | undefined;
+      if (previous) enqueue.stopChild(previous);
+      const { spec, recovery } = ref.getSnapshot().context;
+      enqueue.spawnChild("recoverySaga", {
+        id: sagaId,
+        systemId: sagaId,
+        input: {
+          providerId: event.providerId,
+          restart: spec.restart,
+          restartTimes: recovery.restartTimes,
+          now: Date.now(),
+          random: Math.random(),
+        },
+      });
+    }),
+    /** The restart the design asks for: a fresh actor under the same systemId, with the old one's history. */
+    restartProvider: enqueueActions(({ context, event, system, enqueue }) => {
+      if (event.type !== "RECOVERY.RESTART") return;
+      const old = context.providers[event.providerId];
+      if (!old) return;
+      const sagaId = recoverySagaId(event.providerId);
+      const saga = system.get(sagaId) as AnyActorRef | undefined;
+      if (saga) enqueue.stopChild(saga);
+      const oldContext = old.getSnapshot().context;
+      // Only a provider still waiting for its restart is replaced; a person may have acted meanwhile.
+      if (oldContext.state !== "RECOVERING") return;
+      const history = providerHistory(oldContext, Date.now());
+      const systemId = providerSystemId(event.providerId);
+      enqueue.stopChild(old);
+      enqueue.assign({
+        providers: ({ context: current, spawn }) => ({
+          ...current.providers,
+          [event.providerId]: spawn("provider", { id: systemId, systemId, input: { spec: oldContext.spec, history } }),
+        }),
+      });
+      enqueue.emit({ type: "ProviderRestarted", providerId: event.providerId, restartCount: history.recovery.restartCount });
+    }),
+    endRecovery: enqueueActions(({ event, system, enqueue }) => {
+      if (event.type !== "RECOVERY.GAVE_UP") return;
+      const saga = system.get(recoverySagaId(event.providerId)) as AnyActorRef | undefined;
+      if (saga) enqueue.stopChild(saga);
+    }),
     stopAllProviders: ({ context }) => {
       for (const ref of Object.values(context.providers)) ref.send({ type: "STOP", reason: "shutdown" });
     },
@@ -91,13 +162,19 @@ export const hangarMachine = setup({
   initial: "running",
   states: {
     running: {
-      description: "Routing requests to provider actors.",
+      description: "Routing requests to provider actors and restarting the ones that crash.",
       on: {
         INVOKE: { actions: "routeInvoke", description: "A tool call for one provider." },
-        START: { actions: "routeStart", description: "Start a provider (registry_start, warm-up)." },
-        STOP: { actions: "routeStop", description: "Stop a provider (registry_stop)." },
+        START: { actions: "routeStart", description: "Start a provider (registry_start, warm-up); cancels a pending restart." },
+        STOP: { actions: "routeStop", description: "Stop a provider (registry_stop); cancels a pending restart." },
         STATUS: { actions: "replyStatus", description: "Report every provider's state." },
         LIST_TOOLS: { actions: "replyTools", description: "Report every provider's listed tools (live ∪ predefined)." },
+        "PROVIDER.CRASHED": { actions: "startRecovery", description: "A provider's process died: a recovery saga decides." },
+        "RECOVERY.RESTART": {
+          actions: "restartProvider",
+          description: "The saga's backoff passed: replace the provider actor with a fresh one.",
+        },
+        "RECOVERY.GAVE_UP": { actions: "endRecovery", description: "Over budget: the provider is DEAD; the saga ends." },
         SHUTDOWN: {
           target: "stopped",
           actions: "stopAllProviders",

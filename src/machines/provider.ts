@@ -1,105 +1,73 @@
-import type { Implementation, Tool } from "@modelcontextprotocol/sdk/types.js";
-import { assign, enqueueActions, fromCallback, setup } from "xstate";
-import type { ProviderSpec } from "../config/types.js";
-import type { DomainEvent, ProviderStateName, StopReason } from "../shared/domain-events.js";
-import type { FailureKind } from "../shared/failure-kind.js";
-import { LineRing } from "../shared/line-ring.js";
-import { failure, type ToolCall } from "./call.js";
-import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput } from "./connection-protocol.js";
+import { and, assign, enqueueActions, fromCallback, fromPromise, not, setup, stateIn, type AnyActorRef } from "xstate";
+import type { DomainEvent, ProviderStateName } from "../shared/domain-events.js";
+import { isProviderFault } from "../shared/failure-kind.js";
+import { failure } from "./call.js";
+import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "./connection-protocol.js";
+import { describeStop, transitionReason } from "./provider-reasons.js";
+import {
+  initialProviderContext,
+  type ProviderContext,
+  type ProviderCrashedEvent,
+  type ProviderEvent,
+  type ProviderInput,
+} from "./provider-types.js";
+
+export * from "./provider-types.js";
 
 /**
- * The provider chart: COLD → INITIALIZING → READY ⇄ DEGRADED → DEAD.
+ * The provider chart. Two parallel regions:
  *
- * Pure: it owns no process. The `connection` actor (injected with `machine.provide`) is invoked
- * on `running`, which covers INITIALIZING, READY and DEGRADED — so leaving `running` stops the
- * connection, and the connection's cleanup kills the process group. COLD and DEAD own nothing.
+ * - `lifecycle`: COLD → INITIALIZING → READY ⇄ DEGRADED, RECOVERING after a crash, DEAD when
+ *   the supervisor gives up. The `connection` actor (injected with `machine.provide`) is invoked
+ *   on `running`, which covers INITIALIZING, READY and DEGRADED — so leaving `running` stops the
+ *   connection, and the connection's cleanup kills the process group. COLD, RECOVERING and DEAD
+ *   own nothing. While serving, three regions run side by side: health (READY ⇄ DEGRADED), the
+ *   health probe loop, and activity (idle ⇄ busy, which drives the idle stop).
+ * - `breaker`: CLOSED → OPEN → HALF_OPEN. The lifecycle judges each outcome and raises
+ *   BREAKER.FAULT or BREAKER.SUCCESS; routing reads the breaker (OPEN forwards nothing).
  */
-
-export type StartResult = { ok: true } | { ok: false; kind: FailureKind; message: string; stderrTail?: string[] };
-export type StartReply = (result: StartResult) => void;
-
-export interface ProviderError {
-  kind: FailureKind;
-  message: string;
-  at: number;
-}
-
-export interface ProviderStats {
-  calls: number;
-  failures: number;
-  starts: number;
-  lastCallAt: number | undefined;
-}
-
-export interface ProviderInput {
-  spec: ProviderSpec;
-  /** Kept across restarts so errors can show what the provider said last. */
-  stderr?: LineRing;
-}
-
-export interface ProviderContext {
-  spec: ProviderSpec;
-  stderr: LineRing;
-  /** The state name for observers; kept in step by each state's entry. */
-  state: ProviderStateName;
-  /** The last live tools/list result; kept while COLD so an idle stop changes nothing a client sees. */
-  liveTools: Tool[] | undefined;
-  /** Calls that arrived before the provider was READY (single flight: they share one start). */
-  queue: ToolCall[];
-  startWaiters: StartReply[];
-  inFlight: number;
-  pid: number | undefined;
-  serverInfo: Implementation | undefined;
-  protocolVersion: string | undefined;
-  startRequestedAt: number | undefined;
-  readyAt: number | undefined;
-  lastError: ProviderError | undefined;
-  stats: ProviderStats;
-}
-
-export type ProviderEvent =
-  | { type: "INVOKE"; call: ToolCall }
-  | { type: "START"; reply?: StartReply }
-  | { type: "STOP"; reason: Extract<StopReason, "manual" | "shutdown" | "config">; reply?: () => void }
-  | { type: "HEALTH.FAILED"; message: string }
-  | { type: "HEALTH.PASSED" }
-  | { type: "GIVE_UP"; message: string }
-  | ConnectionEvent;
 
 /** Longest delay setTimeout accepts; larger values fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const STDERR_TAIL_LINES = 20;
+/** The supervisor's systemId (see machines/hangar.ts). */
+export const SUPERVISOR_SYSTEM_ID = "hangar";
+
+export interface HealthProbeInput {
+  /** The provider actor; the probe sends it PROBE.REQUEST and the provider asks its connection. */
+  provider: { send: (event: ProbeRequestEvent) => void };
+  timeoutMs: number;
+}
+
+export type ProbeRequestEvent = { type: "PROBE.REQUEST"; timeoutMs: number; reply: (result: ProbeResult) => void };
 
 function stderrTail(context: ProviderContext): string[] {
   return context.stderr.tail(STDERR_TAIL_LINES);
 }
 
-/** READY and DEGRADED serve calls the same way; only health moves between them. */
-const idleStopAfter = {
-  idleTtl: {
-    guard: "idleStopEnabled",
-    target: "#provider.COLD",
-    actions: "recordStop",
-    description: "Idle stop: no call in flight for idle_ttl_s (health probes do not count).",
-  },
-} as const;
-
-function servingTransitions(self: "READY" | "DEGRADED") {
-  return {
-    INVOKE: { actions: "forwardCall", description: "Send the call to the connection." },
-    START: { actions: "replyStarted", description: "Already running." },
-    "CALL.DONE": [
-      {
-        guard: "isLastInFlight",
-        target: self,
-        reenter: true,
-        actions: "recordCallDone",
-        description: "The last call in flight finished: the idle timer starts again.",
-      },
-      { actions: "recordCallDone", description: "A call finished; others are still in flight." },
-    ],
-  } as const;
+function seconds(ms: number): number {
+  return Math.max(0, Math.ceil(ms / 1000));
 }
+
+/** Timers in seconds from config, clamped so setTimeout never fires early on overflow. */
+function timer(seconds: number): number {
+  return Math.min(Math.max(0, seconds * 1000), MAX_TIMER_MS);
+}
+
+function breakerRetryAt(context: ProviderContext): number {
+  return (context.breaker.openedAt ?? Date.now()) + context.spec.circuitBreaker.resetTimeoutS * 1000;
+}
+
+/** How READY and DEGRADED serve calls; only health moves between them. */
+const serveInvoke = [
+  { guard: "breakerRejects", actions: "rejectByBreaker", description: "Breaker OPEN (or no trial slot left): refuse at once." },
+  { actions: "forwardCall", description: "Send the call to the connection." },
+] as const;
+
+const queueInvoke = [
+  { guard: "breakerRejects", actions: "rejectByBreaker", description: "Breaker OPEN (or no trial slot left): refuse at once." },
+  { actions: "enqueueCall", description: "Single flight: join the start already under way." },
+] as const;
 
 export const providerMachine = setup({
   types: {
@@ -109,17 +77,38 @@ export const providerMachine = setup({
     emitted: {} as DomainEvent,
   },
   actors: {
-    // Placeholder: the real connection (subprocess, container, remote) is provided at start-up.
+    // Placeholders: the real connection (subprocess, container, remote) and probe are provided at start-up.
     connection: fromCallback<ConnectionCallEvent, ConnectionInput>(() => undefined),
+    healthProbe: fromPromise<ProbeResult, HealthProbeInput>(() =>
+      Promise.resolve({ ok: false, message: "no health probe provided" } as const),
+    ),
   },
   delays: {
-    startupTimeout: ({ context }) => Math.min(context.spec.startupTimeoutS * 1000, MAX_TIMER_MS),
-    idleTtl: ({ context }) =>
-      context.spec.idleTtlS > 0 ? Math.min(context.spec.idleTtlS * 1000, MAX_TIMER_MS) : MAX_TIMER_MS,
+    startupTimeout: ({ context }) => timer(context.spec.startupTimeoutS),
+    idleTtl: ({ context }) => (context.spec.idleTtlS > 0 ? timer(context.spec.idleTtlS) : MAX_TIMER_MS),
+    healthInterval: ({ context }) => timer(context.spec.healthCheckIntervalS),
+    // A restored OPEN breaker keeps its original deadline.
+    breakerReset: ({ context }) => Math.max(0, Math.min(breakerRetryAt(context) - Date.now(), MAX_TIMER_MS)),
   },
   guards: {
     idleStopEnabled: ({ context }) => context.spec.idleTtlS > 0 && context.inFlight === 0,
-    isLastInFlight: ({ context }) => context.inFlight === 1,
+    hasInFlight: ({ context }) => context.inFlight > 0,
+    noInFlight: ({ context }) => context.inFlight === 0,
+    restartingAfterCrash: ({ context }) => context.recovery.restarting,
+    trialSlotFree: ({ context }) => context.breaker.trialsAdmitted < context.spec.circuitBreaker.halfOpenMaxCalls,
+    breakerRejects: ({ context }) =>
+      context.breaker.state === "OPEN" ||
+      (context.breaker.state === "HALF_OPEN" && context.breaker.trialsAdmitted >= context.spec.circuitBreaker.halfOpenMaxCalls),
+    breakerWasOpen: ({ context }) => context.breaker.state === "OPEN",
+    breakerWasHalfOpen: ({ context }) => context.breaker.state === "HALF_OPEN",
+    reachesFailureThreshold: ({ context }) => context.breaker.failures + 1 >= context.spec.circuitBreaker.failureThreshold,
+    probesHealthy: ({ context }) => context.health.consecutiveFailures < context.spec.maxConsecutiveFailures,
+    breakerClosed: stateIn({ breaker: "CLOSED" }),
+    lifecycleTakesCalls: and([not(stateIn({ lifecycle: "RECOVERING" })), not(stateIn({ lifecycle: "DEAD" }))]),
+    /** A failure while recovering, or a crash of a serving provider, goes to the recovery saga. */
+    needsRecovery: ({ context, event }) =>
+      event.type === "CONNECTION.FAILED" && (event.kind !== "start_failed" || context.recovery.restarting),
+    startTimeoutNeedsRecovery: ({ context }) => context.recovery.restarting,
   },
   actions: {
     /** Keeps `context.state` in step and announces the change (re-entering the same state is silent). */
@@ -171,6 +160,19 @@ export const providerMachine = setup({
       });
       enqueue.assign({ inFlight: context.inFlight + context.queue.length, queue: [], startWaiters: [] });
     }),
+    forwardProbe: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== "PROBE.REQUEST") return;
+      enqueue.sendTo("connection", { type: "PROBE", timeoutMs: event.timeoutMs, reply: event.reply } satisfies ConnectionCallEvent);
+    }),
+    rejectByBreaker: ({ context, event }) => {
+      if (event.type !== "INVOKE") return;
+      const retryIn = seconds(breakerRetryAt(context) - Date.now());
+      const message =
+        context.breaker.state === "OPEN"
+          ? `circuit breaker for provider '${context.spec.id}' is OPEN after ${context.spec.circuitBreaker.failureThreshold} failures; it lets a trial call through in ${retryIn}s`
+          : `circuit breaker for provider '${context.spec.id}' is HALF_OPEN and its trial call is under way; retry shortly`;
+      event.call.reply(failure("unavailable", message));
+    },
     recordReady: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "CONNECTION.READY") return;
       const now = Date.now();
@@ -182,6 +184,8 @@ export const providerMachine = setup({
         readyAt: now,
         lastError: undefined,
         stats: { ...context.stats, starts: context.stats.starts + 1 },
+        recovery: { ...context.recovery, restarting: false, nextRestartAt: undefined },
+        health: { consecutiveFailures: 0, consecutiveSuccesses: 0, lastProbeAt: undefined, lastProbe: undefined },
       });
       enqueue.emit({
         type: "ProviderStarted",
@@ -197,19 +201,21 @@ export const providerMachine = setup({
       enqueue.assign({ liveTools: event.tools });
       enqueue.emit({ type: "ProviderToolsChanged", providerId: context.spec.id, toolCount: event.tools.length });
     }),
+    /** Counts the call and tells the breaker what it means (a crash is judged once, by CONNECTION.FAILED). */
     recordCallDone: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "CALL.DONE") return;
-      const failed = event.kind !== "ok" && event.kind !== "tool_error";
+      const succeeded = event.kind === "ok" || event.kind === "tool_error";
       enqueue.assign({
         inFlight: Math.max(0, context.inFlight - 1),
         stats: {
           calls: context.stats.calls + 1,
-          failures: context.stats.failures + (failed ? 1 : 0),
+          failures: context.stats.failures + (succeeded || event.kind === "cancelled" ? 0 : 1),
           starts: context.stats.starts,
           lastCallAt: Date.now(),
         },
       });
       if (event.kind === "ok" || event.kind === "tool_error") {
+        enqueue.raise({ type: "BREAKER.SUCCESS" });
         enqueue.emit({
           type: "ToolInvocationCompleted",
           providerId: context.spec.id,
@@ -218,16 +224,18 @@ export const providerMachine = setup({
           kind: event.kind,
           durationMs: event.durationMs,
         });
-      } else {
-        enqueue.emit({
-          type: "ToolInvocationFailed",
-          providerId: context.spec.id,
-          tool: event.tool,
-          correlationId: event.correlationId,
-          kind: event.kind,
-          durationMs: event.durationMs,
-        });
+        return;
       }
+      if (!isProviderFault(event.kind)) enqueue.raise({ type: "BREAKER.NEUTRAL" });
+      else if (event.kind !== "crash") enqueue.raise({ type: "BREAKER.FAULT" });
+      enqueue.emit({
+        type: "ToolInvocationFailed",
+        providerId: context.spec.id,
+        tool: event.tool,
+        correlationId: event.correlationId,
+        kind: event.kind,
+        durationMs: event.durationMs,
+      });
     }),
     /** The provider could not be started or went away: queued calls and start waiters learn why. */
     failPending: enqueueActions(({ context, event, enqueue }) => {
@@ -240,6 +248,8 @@ export const providerMachine = setup({
         for (const reply of waiters) reply({ ok: false, kind, message, stderrTail: tail });
       });
       for (const call of queue) {
+        // Calls failed by a stop say nothing of the provider's health (a failed start is judged by recordStop).
+        if (!isProviderFault(kind)) enqueue.raise({ type: "BREAKER.NEUTRAL" });
         enqueue.emit({
           type: "ToolInvocationFailed",
           providerId: context.spec.id,
@@ -264,6 +274,7 @@ export const providerMachine = setup({
         readyAt: undefined,
         lastError: isFault ? { kind, message, at: Date.now() } : context.lastError,
       });
+      if (isFault) enqueue.raise({ type: "BREAKER.FAULT" });
       enqueue.emit({ type: "ProviderStopped", providerId: context.spec.id, reason, message });
       if (event.type === "STOP" && event.reply) {
         const reply = event.reply;
@@ -272,207 +283,373 @@ export const providerMachine = setup({
         });
       }
     }),
+    /** Tells the supervisor (systemId "hangar"), when there is one, that recovery should decide. */
+    notifyCrashed: enqueueActions(({ context, system, enqueue }) => {
+      const supervisor = system.get(SUPERVISOR_SYSTEM_ID) as AnyActorRef | undefined;
+      if (supervisor) enqueue.sendTo(supervisor, { type: "PROVIDER.CRASHED", providerId: context.spec.id } satisfies ProviderCrashedEvent);
+    }),
+    recordRecoveryScheduled: assign({
+      recovery: ({ context, event }) =>
+        event.type === "RECOVERY.SCHEDULED" ? { ...context.recovery, nextRestartAt: event.at } : context.recovery,
+    }),
+    clearRecovery: assign({
+      recovery: ({ context }) => ({ ...context.recovery, nextRestartAt: undefined, restarting: false }),
+    }),
     replyAlreadyStopped: ({ event }) => {
       if (event.type === "STOP") event.reply?.();
     },
     replyStarted: ({ event }) => {
       if (event.type === "START") event.reply?.({ ok: true });
     },
+    rejectRecovering: ({ context, event }) => {
+      if (event.type !== "INVOKE") return;
+      const at = context.recovery.nextRestartAt;
+      const when = at === undefined ? "shortly" : `in ${seconds(at - Date.now())}s`;
+      const message = `provider '${context.spec.id}' crashed (${context.lastError?.message ?? "unknown reason"}); it restarts ${when} — retry after that`;
+      event.call.reply(failure("unavailable", message, stderrTail(context)));
+    },
     rejectDead: ({ context, event }) => {
       const message = `provider '${context.spec.id}' is DEAD: ${context.lastError?.message ?? "gave up"}; start it again with registry_start`;
       if (event.type === "INVOKE") event.call.reply(failure("unavailable", message, stderrTail(context)));
-      if (event.type === "START") event.reply?.({ ok: false, kind: "unavailable", message });
     },
-    recordGiveUp: assign({
-      lastError: ({ event, context }) =>
-        event.type === "GIVE_UP" ? { kind: "unavailable" as const, message: event.message, at: Date.now() } : context.lastError,
+    recordGiveUp: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "GIVE_UP") return;
+      enqueue.assign({ lastError: { kind: "unavailable", message: event.message, at: Date.now() } });
+      enqueue.emit({ type: "ProviderDied", providerId: context.spec.id, reason: event.message });
+    }),
+    recordProbe: enqueueActions(({ context, event, enqueue }) => {
+      const result = (event as unknown as { output: ProbeResult }).output;
+      const health = context.health;
+      const now = Date.now();
+      if (result.ok) {
+        const successes = health.consecutiveSuccesses + 1;
+        enqueue.assign({ health: { consecutiveFailures: 0, consecutiveSuccesses: successes, lastProbeAt: now, lastProbe: result } });
+        enqueue.emit({ type: "HealthCheckPassed", providerId: context.spec.id, method: result.method, durationMs: result.durationMs });
+        if (successes >= context.spec.healthyThreshold) enqueue.raise({ type: "HEALTH.PASSED" });
+        return;
+      }
+      const failures = health.consecutiveFailures + 1;
+      enqueue.assign({ health: { consecutiveFailures: failures, consecutiveSuccesses: 0, lastProbeAt: now, lastProbe: result } });
+      enqueue.emit({ type: "HealthCheckFailed", providerId: context.spec.id, message: result.message, consecutiveFailures: failures });
+      if (failures >= context.spec.maxConsecutiveFailures) {
+        enqueue.raise({ type: "HEALTH.FAILED", message: `${failures} health probes failed in a row: ${result.message}` });
+      }
+    }),
+    // The breaker region's bookkeeping.
+    countFault: assign({ breaker: ({ context }) => ({ ...context.breaker, failures: context.breaker.failures + 1 }) }),
+    resetFaults: assign({ breaker: ({ context }) => ({ ...context.breaker, failures: 0 }) }),
+    releaseTrial: assign({
+      breaker: ({ context }) => ({ ...context.breaker, trialsAdmitted: Math.max(0, context.breaker.trialsAdmitted - 1) }),
+    }),
+    admitTrial: assign({
+      breaker: ({ context }) => ({ ...context.breaker, trialsAdmitted: context.breaker.trialsAdmitted + 1 }),
+    }),
+    enterClosed: enqueueActions(({ context, enqueue }) => {
+      const wasClosed = context.breaker.state === "CLOSED";
+      enqueue.assign({ breaker: { state: "CLOSED", failures: 0, openedAt: undefined, trialsAdmitted: 0 } });
+      if (wasClosed) return;
+      enqueue.emit({ type: "CircuitClosed", providerId: context.spec.id });
+      enqueue.raise({ type: "BREAKER.CLOSED" });
+    }),
+    enterOpen: enqueueActions(({ context, enqueue }) => {
+      // A restored OPEN breaker keeps its deadline; a fresh one starts it now.
+      const restored = context.breaker.state === "OPEN" && context.breaker.openedAt !== undefined;
+      const openedAt = restored ? (context.breaker.openedAt ?? Date.now()) : Date.now();
+      // Opening from CLOSED counts the fault that tipped it; a failed trial leaves the count as it was.
+      const failures = context.breaker.state === "CLOSED" ? context.breaker.failures + 1 : context.breaker.failures;
+      enqueue.assign({ breaker: { state: "OPEN", failures, openedAt, trialsAdmitted: 0 } });
+      if (restored) return;
+      enqueue.emit({
+        type: "CircuitOpened",
+        providerId: context.spec.id,
+        failures,
+        retryAt: openedAt + context.spec.circuitBreaker.resetTimeoutS * 1000,
+      });
+      enqueue.raise({ type: "BREAKER.OPENED" });
+    }),
+    enterHalfOpen: enqueueActions(({ context, enqueue }) => {
+      enqueue.assign({ breaker: { ...context.breaker, state: "HALF_OPEN", trialsAdmitted: 0 } });
+      enqueue.emit({ type: "CircuitHalfOpened", providerId: context.spec.id });
     }),
   },
 }).createMachine({
   id: "provider",
-  context: ({ input }) => ({
-    spec: input.spec,
-    stderr: input.stderr ?? new LineRing(200),
-    state: "COLD",
-    liveTools: undefined,
-    queue: [],
-    startWaiters: [],
-    inFlight: 0,
-    pid: undefined,
-    serverInfo: undefined,
-    protocolVersion: undefined,
-    startRequestedAt: undefined,
-    readyAt: undefined,
-    lastError: undefined,
-    stats: { calls: 0, failures: 0, starts: 0, lastCallAt: undefined },
-  }),
-  initial: "COLD",
+  type: "parallel",
+  context: ({ input }) => initialProviderContext(input),
   states: {
-    COLD: {
-      description: "Not running and owning no process. Predefined and cached tools stay listed.",
-      entry: { type: "enterState", params: { to: "COLD" } },
-      on: {
-        INVOKE: {
-          target: "running",
-          actions: ["markStartRequested", "enqueueCall"],
-          description: "Lazy start: the first call starts the provider and waits in the queue.",
-        },
-        START: {
-          target: "running",
-          actions: ["markStartRequested", "addStartWaiter"],
-          description: "Explicit start (registry_start, warm-up).",
-        },
-        STOP: { actions: "replyAlreadyStopped", description: "Already stopped: nothing to do." },
-        GIVE_UP: { target: "DEAD", actions: "recordGiveUp", description: "The supervisor gave up on this provider." },
-      },
-    },
-    running: {
-      description: "The connection (process and MCP session) exists for exactly as long as this state.",
-      invoke: {
-        id: "connection",
-        src: "connection",
-        input: ({ context }) => ({ spec: context.spec, stderr: context.stderr }),
-      },
-      initial: "INITIALIZING",
-      on: {
-        "CONNECTION.FAILED": {
-          target: "COLD",
-          actions: ["failPending", "recordStop"],
-          description: "The process died, or it failed to start: pending calls fail with the reason.",
-        },
-        STOP: {
-          target: "COLD",
-          actions: ["failPending", "recordStop"],
-          description: "Graceful stop (manual, shutdown or config change): the process group is terminated.",
-        },
-        GIVE_UP: {
-          target: "DEAD",
-          actions: ["recordGiveUp", "failPending", "recordStop"],
-          description: "The supervisor gave up: stop the process and wait for a person.",
-        },
-        "CALL.DONE": { actions: "recordCallDone", description: "A call finished." },
-        "CONNECTION.TOOLS_CHANGED": {
-          actions: "recordToolsChanged",
-          description: "The provider announced tools/list_changed; the cached list is refreshed.",
-        },
-      },
+    lifecycle: {
+      initial: "restore",
       states: {
-        INITIALIZING: {
-          description: "Process spawned, MCP initialize and tools/list in progress. Calls queue here.",
-          entry: { type: "enterState", params: { to: "INITIALIZING" } },
-          after: {
-            startupTimeout: {
-              target: "#provider.COLD",
+        restore: {
+          description: "Picks the first state: a provider restarted by the supervisor starts at once.",
+          always: [
+            {
+              guard: "restartingAfterCrash",
+              target: "running",
+              description: "Restarted by the recovery saga: straight to INITIALIZING.",
+            },
+            { target: "COLD", description: "A new provider starts COLD (lazily)." },
+          ],
+        },
+        COLD: {
+          description: "Not running and owning no process. Predefined and cached tools stay listed.",
+          entry: { type: "enterState", params: { to: "COLD" } },
+          on: {
+            INVOKE: [
+              queueInvoke[0],
+              {
+                target: "running",
+                actions: ["markStartRequested", "enqueueCall"],
+                description: "Lazy start: the first call starts the provider and waits in the queue.",
+              },
+            ],
+            START: {
+              target: "running",
+              actions: ["markStartRequested", "addStartWaiter"],
+              description: "Explicit start (registry_start, warm-up).",
+            },
+            STOP: { actions: "replyAlreadyStopped", description: "Already stopped: nothing to do." },
+            GIVE_UP: { target: "DEAD", actions: "recordGiveUp", description: "The supervisor gave up on this provider." },
+          },
+        },
+        running: {
+          description: "The connection (process and MCP session) exists for exactly as long as this state.",
+          invoke: {
+            id: "connection",
+            src: "connection",
+            input: ({ context }) => ({ spec: context.spec, stderr: context.stderr }),
+          },
+          initial: "INITIALIZING",
+          on: {
+            "CONNECTION.FAILED": [
+              {
+                guard: "needsRecovery",
+                target: "RECOVERING",
+                actions: ["failPending", "recordStop"],
+                description: "The process died (or a restart failed): calls fail now, the recovery saga decides when to restart.",
+              },
+              {
+                target: "COLD",
+                actions: ["failPending", "recordStop"],
+                description: "A lazy start failed: pending calls fail with the reason; the next call tries again.",
+              },
+            ],
+            STOP: {
+              target: "COLD",
               actions: ["failPending", "recordStop"],
-              description: "No MCP session within startup_timeout_s: stop and report start_failed.",
+              description: "Graceful stop (manual, shutdown or config change): the process group is terminated.",
+            },
+            GIVE_UP: {
+              target: "DEAD",
+              actions: ["recordGiveUp", "failPending", "recordStop"],
+              description: "The supervisor gave up: stop the process and wait for a person.",
+            },
+            "CALL.DONE": { actions: "recordCallDone", description: "A call finished." },
+            "CONNECTION.TOOLS_CHANGED": {
+              actions: "recordToolsChanged",
+              description: "The provider announced tools/list_changed; the cached list is refreshed.",
             },
           },
-          on: {
-            INVOKE: { actions: "enqueueCall", description: "Single flight: join the start already under way." },
-            START: { actions: "addStartWaiter", description: "Single flight: wait for the start under way." },
-            "CONNECTION.READY": {
-              target: "READY",
-              actions: ["recordReady", "flushQueue"],
-              description: "Initialized and tools listed: queued calls go out, waiters are answered.",
+          states: {
+            INITIALIZING: {
+              description: "Process spawned, MCP initialize and tools/list in progress. Calls queue here.",
+              entry: { type: "enterState", params: { to: "INITIALIZING" } },
+              after: {
+                startupTimeout: [
+                  {
+                    guard: "startTimeoutNeedsRecovery",
+                    target: "#provider.lifecycle.RECOVERING",
+                    actions: ["failPending", "recordStop"],
+                    description: "A restart did not initialize within startup_timeout_s: back to the recovery saga.",
+                  },
+                  {
+                    target: "#provider.lifecycle.COLD",
+                    actions: ["failPending", "recordStop"],
+                    description: "No MCP session within startup_timeout_s: stop and report start_failed.",
+                  },
+                ],
+              },
+              on: {
+                INVOKE: [...queueInvoke],
+                START: { actions: "addStartWaiter", description: "Single flight: wait for the start under way." },
+                "CONNECTION.READY": {
+                  target: "serving",
+                  actions: ["recordReady", "flushQueue"],
+                  description: "Initialized and tools listed: queued calls go out, waiters are answered.",
+                },
+              },
+            },
+            serving: {
+              description: "Initialized and serving calls; health, probes and activity run side by side.",
+              type: "parallel",
+              on: {
+                INVOKE: [...serveInvoke],
+                START: { actions: "replyStarted", description: "Already running." },
+                "PROBE.REQUEST": { actions: "forwardProbe", description: "The health probe asks the connection to ping." },
+              },
+              states: {
+                health: {
+                  initial: "READY",
+                  states: {
+                    READY: {
+                      description: "Serving, probes pass and the breaker is CLOSED.",
+                      entry: { type: "enterState", params: { to: "READY" } },
+                      always: {
+                        guard: not("breakerClosed"),
+                        target: "DEGRADED",
+                        description: "Started while the breaker is not CLOSED: flagged at once.",
+                      },
+                      on: {
+                        "HEALTH.FAILED": {
+                          target: "DEGRADED",
+                          description: "max_consecutive_failures probes failed: still serving, but flagged.",
+                        },
+                        "BREAKER.OPENED": { target: "DEGRADED", description: "The breaker opened: flagged." },
+                      },
+                    },
+                    DEGRADED: {
+                      description: "Running, but health probes fail or the breaker is not CLOSED.",
+                      entry: { type: "enterState", params: { to: "DEGRADED" } },
+                      on: {
+                        "HEALTH.PASSED": {
+                          guard: and(["breakerClosed", "probesHealthy"]),
+                          target: "READY",
+                          description: "healthy_threshold probes passed and the breaker is CLOSED: back to READY.",
+                        },
+                        "BREAKER.CLOSED": {
+                          guard: "probesHealthy",
+                          target: "READY",
+                          description: "The breaker closed and probes pass: back to READY.",
+                        },
+                      },
+                    },
+                  },
+                },
+                probe: {
+                  initial: "waiting",
+                  states: {
+                    waiting: {
+                      description: "Waits health_check_interval_s between probes.",
+                      after: { healthInterval: { target: "probing", description: "Time for the next probe." } },
+                    },
+                    probing: {
+                      description: "One MCP ping (tools/list if ping is not supported), bounded by a timeout.",
+                      invoke: {
+                        id: "healthProbe",
+                        src: "healthProbe",
+                        input: ({ context, self }) => ({
+                          provider: self as HealthProbeInput["provider"],
+                          timeoutMs: timer(Math.min(context.spec.callTimeoutS, context.spec.healthCheckIntervalS)),
+                        }),
+                        onDone: { target: "waiting", actions: "recordProbe", description: "Count the probe's result." },
+                      },
+                    },
+                  },
+                },
+                activity: {
+                  initial: "idle",
+                  states: {
+                    idle: {
+                      description: "Nothing in flight; the idle timer runs.",
+                      always: { guard: "hasInFlight", target: "busy", description: "A call went out." },
+                      after: {
+                        idleTtl: {
+                          guard: "idleStopEnabled",
+                          target: "#provider.lifecycle.COLD",
+                          actions: "recordStop",
+                          description: "Idle stop: no call in flight for idle_ttl_s (health probes do not count).",
+                        },
+                      },
+                    },
+                    busy: {
+                      description: "Calls in flight; the idle timer starts again when the last one ends.",
+                      always: { guard: "noInFlight", target: "idle", description: "The last call finished." },
+                    },
+                  },
+                },
+              },
             },
           },
         },
-        READY: {
-          description: "Serving calls. Idle for idle_ttl_s with nothing in flight → graceful stop.",
-          entry: { type: "enterState", params: { to: "READY" } },
-          after: idleStopAfter,
+        RECOVERING: {
+          description: "The process died. Owns no process; calls fail at once with a retry-after until the recovery saga restarts it.",
+          entry: [{ type: "enterState", params: { to: "RECOVERING" } }, "notifyCrashed"],
           on: {
-            ...servingTransitions("READY"),
-            "HEALTH.FAILED": {
-              target: "DEGRADED",
-              description: "Health probes fail: still serving, but flagged.",
+            INVOKE: { actions: "rejectRecovering", description: "Fail fast, saying when the restart is due." },
+            "RECOVERY.SCHEDULED": { actions: "recordRecoveryScheduled", description: "The saga chose the restart time." },
+            START: {
+              target: "running",
+              actions: ["clearRecovery", "markStartRequested", "addStartWaiter"],
+              description: "A person restarts it now (registry_start); the supervisor cancels the saga.",
             },
+            STOP: {
+              target: "COLD",
+              actions: ["clearRecovery", "replyAlreadyStopped"],
+              description: "Stopped by a person or shutdown: no restart.",
+            },
+            GIVE_UP: { target: "DEAD", actions: "recordGiveUp", description: "Over the restart budget: give up." },
           },
         },
-        DEGRADED: {
-          description: "Running, but health probes fail. Calls still go through.",
-          entry: { type: "enterState", params: { to: "DEGRADED" } },
-          after: idleStopAfter,
+        DEAD: {
+          description: "Gave up: owns no process, refuses calls, and waits for a person to start it again.",
+          entry: { type: "enterState", params: { to: "DEAD" } },
           on: {
-            ...servingTransitions("DEGRADED"),
-            "HEALTH.PASSED": { target: "READY", description: "Probes pass again: back to READY." },
+            INVOKE: { actions: "rejectDead", description: "Refuse at once with the reason it died." },
+            START: {
+              target: "running",
+              actions: ["clearRecovery", "markStartRequested", "addStartWaiter"],
+              description: "Manual restart by a person (registry_start).",
+            },
+            STOP: { actions: "replyAlreadyStopped", description: "Nothing runs." },
           },
         },
       },
     },
-    DEAD: {
-      description: "Gave up: owns no process, refuses calls, and waits for a person to start it again.",
-      entry: { type: "enterState", params: { to: "DEAD" } },
-      on: {
-        INVOKE: { actions: "rejectDead", description: "Refuse at once with the reason it died." },
-        START: {
-          target: "running",
-          actions: ["markStartRequested", "addStartWaiter"],
-          description: "Manual restart by a person (registry_start).",
+    breaker: {
+      initial: "restore",
+      states: {
+        restore: {
+          description: "A restarted provider keeps its predecessor's breaker state.",
+          always: [
+            { guard: "breakerWasOpen", target: "OPEN", description: "It was OPEN: stays OPEN until its deadline." },
+            { guard: "breakerWasHalfOpen", target: "HALF_OPEN", description: "It was HALF_OPEN." },
+            { target: "CLOSED", description: "Otherwise CLOSED." },
+          ],
         },
-        STOP: { actions: "replyAlreadyStopped", description: "Nothing runs." },
+        CLOSED: {
+          description: "Calls flow; consecutive provider faults are counted.",
+          entry: "enterClosed",
+          on: {
+            "BREAKER.FAULT": [
+              { guard: "reachesFailureThreshold", target: "OPEN", description: "failure_threshold faults in a row: open." },
+              { actions: "countFault", description: "Count the fault." },
+            ],
+            "BREAKER.SUCCESS": { actions: "resetFaults", description: "A success resets the count." },
+          },
+        },
+        OPEN: {
+          description: "Refuses every call at once, saying when it will let a trial through.",
+          entry: "enterOpen",
+          after: { breakerReset: { target: "HALF_OPEN", description: "reset_timeout_s passed: allow trial calls." } },
+        },
+        HALF_OPEN: {
+          description: "Lets half_open_max_calls trial calls through; their outcome decides.",
+          entry: "enterHalfOpen",
+          on: {
+            INVOKE: {
+              guard: and(["trialSlotFree", "lifecycleTakesCalls"]),
+              actions: "admitTrial",
+              description: "Admit a trial call.",
+            },
+            "BREAKER.NEUTRAL": {
+              actions: "releaseTrial",
+              description: "A trial ended without a verdict (cancelled, stopped): its slot is free again.",
+            },
+            "BREAKER.SUCCESS": { target: "CLOSED", description: "A trial succeeded: close and reset the count." },
+            "BREAKER.FAULT": { target: "OPEN", description: "A trial failed: open again." },
+          },
+        },
       },
     },
   },
 });
-
-interface StopDescription {
-  kind: Exclude<FailureKind, "ok" | "tool_error">;
-  reason: StopReason;
-  message: string;
-}
-
-/** Why the provider is leaving `running` (or refusing a start), from the event that made it. */
-function describeStop(context: ProviderContext, event: ProviderEvent): StopDescription {
-  const id = context.spec.id;
-  switch (event.type) {
-    case "CONNECTION.FAILED":
-      return { kind: event.kind, reason: event.kind === "start_failed" ? "start_failed" : "crash", message: event.message };
-    case "STOP":
-      return { kind: "unavailable", reason: event.reason, message: `provider '${id}' was stopped (${event.reason})` };
-    case "GIVE_UP":
-      return { kind: "unavailable", reason: "gave_up", message: event.message };
-    default:
-      break;
-  }
-  const type = (event as { type: string }).type;
-  if (type.startsWith("xstate.after.startupTimeout")) {
-    return {
-      kind: "start_failed",
-      reason: "start_failed",
-      message: `provider '${id}' did not finish MCP initialization within ${context.spec.startupTimeoutS}s (startup_timeout_s)`,
-    };
-  }
-  if (type.startsWith("xstate.after.idleTtl")) {
-    return { kind: "unavailable", reason: "idle", message: `provider '${id}' stopped after ${context.spec.idleTtlS}s idle` };
-  }
-  return { kind: "unavailable", reason: "manual", message: `provider '${id}' stopped` };
-}
-
-/** A short, human reason for a state change, derived from the event that caused it. */
-function transitionReason(event: ProviderEvent): string {
-  switch (event.type) {
-    case "INVOKE":
-      return "first call";
-    case "START":
-      return "start requested";
-    case "STOP":
-      return event.reason;
-    case "CONNECTION.READY":
-      return "initialized";
-    case "CONNECTION.FAILED":
-      return event.kind;
-    case "HEALTH.FAILED":
-      return event.message;
-    case "HEALTH.PASSED":
-      return "health probe passed";
-    case "GIVE_UP":
-      return "gave up";
-    default: {
-      const type = (event as { type: string }).type;
-      if (type.startsWith("xstate.after.idleTtl")) return "idle";
-      if (type.startsWith("xstate.after.startupTimeout")) return "startup timeout";
-      return type;
-    }
-  }
-}

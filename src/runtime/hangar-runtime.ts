@@ -1,24 +1,37 @@
 import { randomUUID } from "node:crypto";
-import { createActor, type ActorRefFrom, type CallbackActorLogic, type InspectionEvent } from "xstate";
+import {
+  createActor,
+  type ActorRefFrom,
+  type AnyActorRef,
+  type CallbackActorLogic,
+  type InspectionEvent,
+  type PromiseActorLogic,
+} from "xstate";
 import type { HangarConfig, ProviderSpec } from "../config/types.js";
 import type { CallOutcome } from "../machines/call.js";
-import type { ConnectionCallEvent, ConnectionInput } from "../machines/connection-protocol.js";
+import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { hangarMachine, type ProviderRef } from "../machines/hangar.js";
-import { providerMachine, type StartResult } from "../machines/provider.js";
+import { providerMachine, SUPERVISOR_SYSTEM_ID, type HealthProbeInput, type StartResult } from "../machines/provider.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "../machines/provider-view.js";
 import { DomainEventBus } from "../observability/domain-event-bus.js";
 import type { DomainEvent } from "../shared/domain-events.js";
 
 export type ConnectionLogic = CallbackActorLogic<ConnectionCallEvent, ConnectionInput>;
+export type HealthProbeLogic = PromiseActorLogic<ProbeResult, HealthProbeInput>;
 
 export interface HangarRuntimeOptions {
   /** The I/O behind every provider: a subprocess in production, anything in tests. */
   connection: ConnectionLogic;
+  /** The health probe behind every provider (asks the connection to ping). */
+  healthProbe?: HealthProbeLogic;
   /** Awaited after the actor system stops: resolves when every provider process is gone. */
   awaitProcessesGone?: () => Promise<void>;
   inspect?: (event: InspectionEvent) => void;
   onObserverError?: (error: unknown) => void;
 }
+
+/** Actors whose emitted domain events reach the bus (besides the supervisor itself). */
+const OBSERVED_PREFIXES = ["provider:", "saga:", "group:", "discovery:"];
 
 export interface InvokeOptions {
   timeoutMs?: number;
@@ -34,7 +47,6 @@ export interface InvokeOptions {
 export class HangarRuntime {
   readonly events: DomainEventBus;
   private readonly actor: ActorRefFrom<typeof hangarMachine>;
-  private readonly providers: Record<string, ProviderRef>;
   private shuttingDown: Promise<void> | undefined;
 
   constructor(
@@ -43,20 +55,35 @@ export class HangarRuntime {
   ) {
     this.events = new DomainEventBus(options.onObserverError);
     const machine = hangarMachine.provide({
-      actors: { provider: providerMachine.provide({ actors: { connection: options.connection } }) },
+      actors: {
+        provider: providerMachine.provide({
+          actors: { connection: options.connection, ...(options.healthProbe ? { healthProbe: options.healthProbe } : {}) },
+        }),
+      },
     });
+    const userInspect = options.inspect;
     this.actor = createActor(machine, {
-      systemId: "hangar",
+      systemId: SUPERVISOR_SYSTEM_ID,
       input: { providers: config.providers },
-      ...(options.inspect ? { inspect: options.inspect } : {}),
+      // Every actor of the system — providers restarted by recovery, sagas — feeds the one bus,
+      // attached the moment it is created, before it can emit anything.
+      inspect: (event) => {
+        if (event.type === "@xstate.actor") this.observe(event.actorRef as AnyActorRef);
+        userInspect?.(event);
+      },
     });
-    this.providers = this.actor.getSnapshot().context.providers;
-    for (const ref of Object.values(this.providers)) {
-      const systemId = ref.id;
-      ref.on("*", (event: DomainEvent) => {
-        this.events.publish(systemId, event);
-      });
-    }
+  }
+
+  private observe(ref: AnyActorRef): void {
+    const source = ref.id;
+    if (source !== SUPERVISOR_SYSTEM_ID && !OBSERVED_PREFIXES.some((prefix) => source.startsWith(prefix))) return;
+    ref.on("*", (event: DomainEvent) => {
+      this.events.publish(source, event);
+    });
+  }
+
+  private get providers(): Record<string, ProviderRef> {
+    return this.actor.getSnapshot().context.providers;
   }
 
   start(): this {

@@ -26,12 +26,12 @@ export interface HealthSummary {
  * provider is healthy, degraded when some are not, healthy otherwise — computed, never assumed.
  */
 export function isProviderHealthy(view: ProviderView): boolean {
-  if (view.state === "DEGRADED" || view.state === "DEAD") return false;
+  if (view.state === "DEGRADED" || view.state === "RECOVERING" || view.state === "DEAD") return false;
   return !(view.state === "COLD" && view.lastError !== undefined);
 }
 
 export function summarizeHealth(views: ProviderView[]): HealthSummary {
-  const byState: Record<ProviderStateName, number> = { COLD: 0, INITIALIZING: 0, READY: 0, DEGRADED: 0, DEAD: 0 };
+  const byState: Record<ProviderStateName, number> = { COLD: 0, INITIALIZING: 0, READY: 0, DEGRADED: 0, RECOVERING: 0, DEAD: 0 };
   const details = views.map((view): ProviderHealth => {
     byState[view.state] += 1;
     return {

@@ -5,7 +5,9 @@ import type { FailureKind } from "./failure-kind.js";
  * logs and the audit trail observe this one channel (see observability/domain-event-bus.ts);
  * none of them drives the system.
  */
-export type ProviderStateName = "COLD" | "INITIALIZING" | "READY" | "DEGRADED" | "DEAD";
+export type ProviderStateName = "COLD" | "INITIALIZING" | "READY" | "DEGRADED" | "RECOVERING" | "DEAD";
+
+export type BreakerStateName = "CLOSED" | "OPEN" | "HALF_OPEN";
 
 export type StopReason = "idle" | "manual" | "shutdown" | "crash" | "config" | "start_failed" | "gave_up";
 
@@ -14,6 +16,14 @@ export type DomainEvent =
   | { type: "ProviderStarted"; providerId: string; pid: number | undefined; toolCount: number; durationMs: number }
   | { type: "ProviderStopped"; providerId: string; reason: StopReason; message?: string }
   | { type: "ProviderToolsChanged"; providerId: string; toolCount: number }
+  | { type: "HealthCheckPassed"; providerId: string; method: "ping" | "tools/list"; durationMs: number }
+  | { type: "HealthCheckFailed"; providerId: string; message: string; consecutiveFailures: number }
+  | { type: "CircuitOpened"; providerId: string; failures: number; retryAt: number }
+  | { type: "CircuitHalfOpened"; providerId: string }
+  | { type: "CircuitClosed"; providerId: string }
+  | { type: "RecoveryScheduled"; providerId: string; attempt: number; delayMs: number; at: number }
+  | { type: "ProviderRestarted"; providerId: string; restartCount: number }
+  | { type: "ProviderDied"; providerId: string; reason: string }
   | { type: "ToolInvocationRequested"; providerId: string; tool: string; correlationId: string }
   | {
       type: "ToolInvocationCompleted";

@@ -1,12 +1,12 @@
 import { PassThrough } from "node:stream";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
-import { ChildProcessTransport, MalformedLineError } from "../../src/actors/child-process-transport.js";
+import { ChildProcessTransport, MalformedLineError, MessageTooLargeError } from "../../src/actors/child-process-transport.js";
 
-function setup() {
+function setup(maxMessageBytes?: number) {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
-  const transport = new ChildProcessTransport(stdin, stdout);
+  const transport = new ChildProcessTransport(stdin, stdout, maxMessageBytes === undefined ? {} : { maxMessageBytes });
   const messages: JSONRPCMessage[] = [];
   const errors: Error[] = [];
   let closes = 0;
@@ -80,5 +80,83 @@ describe("ChildProcessTransport", () => {
     await t.transport.start();
     t.stdin.emit("error", Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
     expect(t.errors.map((error) => error.message)).toEqual(["write EPIPE"]);
+  });
+
+  it("skips empty lines silently and quotes only an excerpt of a bad line", async () => {
+    const t = setup();
+    await t.transport.start();
+    t.stdout.write(`\n\r\n${"y".repeat(5_000)}\n{"jsonrpc":"2.0","id":2,"result":{}}\n`);
+    await flush();
+    expect(t.messages).toEqual([{ jsonrpc: "2.0", id: 2, result: {} }]);
+    expect(t.errors).toHaveLength(1);
+    expect(t.errors[0]?.message.length).toBeLessThan(300);
+  });
+
+  it("reassembles multi-byte characters split across chunks", async () => {
+    const t = setup();
+    await t.transport.start();
+    const bytes = Buffer.from('{"jsonrpc":"2.0","id":3,"result":{"text":"日本語 ✓"}}\n', "utf8");
+    const cut = bytes.indexOf(Buffer.from("本", "utf8")) + 1; // inside the character
+    t.stdout.write(bytes.subarray(0, cut));
+    t.stdout.write(bytes.subarray(cut));
+    await flush();
+    expect(t.messages).toEqual([{ jsonrpc: "2.0", id: 3, result: { text: "日本語 ✓" } }]);
+  });
+
+  it("delivers a large message written in many small chunks, quickly", async () => {
+    const t = setup();
+    await t.transport.start();
+    const big = "z".repeat(12 * 1024 * 1024); // over the SDK ReadBuffer's 10 MB cap
+    const line = Buffer.from(`${JSON.stringify({ jsonrpc: "2.0", id: 4, result: { big } })}\n`);
+    const started = performance.now();
+    for (let offset = 0; offset < line.length; offset += 64 * 1024) t.stdout.write(line.subarray(offset, offset + 64 * 1024));
+    await flush();
+    expect(t.messages).toHaveLength(1);
+    expect((t.messages[0] as unknown as { result: { big: string } }).result.big.length).toBe(big.length);
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(t.errors).toEqual([]);
+  });
+
+  it("accepts a line of exactly max_message_bytes and refuses one byte more", async () => {
+    const message = '{"jsonrpc":"2.0","id":5,"result":{}}';
+    const exact = setup(Buffer.byteLength(message));
+    await exact.transport.start();
+    exact.stdout.write(`${message}\n`);
+    await flush();
+    expect(exact.messages).toHaveLength(1);
+    expect(exact.closes()).toBe(0);
+
+    const over = setup(Buffer.byteLength(message) - 1);
+    await over.transport.start();
+    over.stdout.write(`${message}\n`);
+    await flush();
+    expect(over.messages).toEqual([]);
+    expect(over.errors).toHaveLength(1);
+    expect(over.errors[0]).toBeInstanceOf(MessageTooLargeError);
+    expect(over.errors[0]?.message).toBe(`provider sent a message of more than ${Buffer.byteLength(message) - 1} bytes (max_message_bytes)`);
+    expect(over.closes()).toBe(1);
+  });
+
+  it("refuses an oversized line before its newline arrives, closes, and then only drains", async () => {
+    const t = setup(100_000);
+    await t.transport.start();
+    t.stdout.write('{"jsonrpc":"2.0","id":6,"result":{}}\n');
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    t.stdout.write(chunk);
+    await flush();
+    expect(t.errors).toEqual([]); // 64 KB pending: still under the limit
+    t.stdout.write(chunk);
+    await flush();
+    expect(t.messages).toHaveLength(1);
+    expect(t.errors.map((error) => error.constructor)).toEqual([MessageTooLargeError]);
+    expect(t.closes()).toBe(1);
+    expect(t.stdin.writableEnded).toBe(true);
+    // Whatever follows is drained and dropped, never buffered or delivered.
+    for (let i = 0; i < 50; i++) t.stdout.write(chunk);
+    t.stdout.write('\n{"jsonrpc":"2.0","id":7,"result":{}}\n');
+    await flush();
+    expect(t.messages).toHaveLength(1);
+    expect(t.errors).toHaveLength(1);
+    expect(t.stdout.readableLength).toBe(0);
   });
 });

@@ -1,12 +1,14 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterEach, expect } from "vitest";
 import { createActor, setup, sendTo, type ActorRefFrom } from "xstate";
 import type { SubprocessProviderSpec } from "../../src/config/types.js";
 import type { CallOutcome, ToolCall } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput, ProbeResult } from "../../src/machines/connection-protocol.js";
 import { createSubprocessConnection, type SubprocessConnectionOptions } from "../../src/actors/subprocess-connection.js";
-import type { Logger } from "../../src/observability/log.js";
+import { registeredProcessGroups, terminateAll } from "../../src/actors/process-registry.js";
+import type { Logger, LogFields } from "../../src/observability/log.js";
 import { LineRing } from "../../src/shared/line-ring.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -27,8 +29,13 @@ export function makeSpec(overrides: Partial<SubprocessProviderSpec> & Pick<Subpr
     idleTtlS: 300,
     healthCheckIntervalS: 30,
     maxConsecutiveFailures: 3,
+    healthyThreshold: 1,
+    circuitBreaker: { failureThreshold: 5, resetTimeoutS: 30, halfOpenMaxCalls: 1 },
+    restart: { initialDelayS: 1, maxDelayS: 60, multiplier: 2, maxRestarts: 5, windowS: 300 },
     startupTimeoutS: 10,
     callTimeoutS: 10,
+    maxCallS: 600,
+    maxMessageBytes: 16 * 1024 * 1024,
     shutdownGraceS: 2,
     tools: [],
     warm: false,
@@ -55,6 +62,7 @@ function harnessMachine(options: SubprocessConnectionOptions, record: (event: Ha
         invoke: { id: "connection", src: "connection", input: ({ context }) => context.input },
         on: {
           CALL: { actions: sendTo("connection", ({ event }) => event) },
+          PROBE: { actions: sendTo("connection", ({ event }) => event) },
           STOP: { target: "stopped" },
           "*": {
             actions: ({ event }) => {
@@ -82,7 +90,11 @@ export interface Harness {
   /** Events that arrived after STOP: must stay empty. */
   eventsAfterStop: ConnectionEvent[];
   stderr: LineRing;
-  call(tool: string, args?: Record<string, unknown>, extra?: Partial<Pick<ToolCall, "timeoutMs" | "signal" | "meta">>): Promise<CallOutcome>;
+  call(tool: string, args?: Record<string, unknown>, extra?: Partial<Pick<ToolCall, "timeoutMs" | "signal" | "meta" | "onProgress">>): Promise<CallOutcome>;
+  /** Sends PROBE; resolves with the reply. */
+  probe(timeoutMs: number): Promise<ProbeResult>;
+  /** How many times each probe was answered, in order (each must be exactly 1). */
+  probeReplyCounts: number[];
   /** How many times each correlationId was answered (must be exactly 1). */
   replyCounts: Map<string, number>;
   waitForEvent<T extends ConnectionEvent["type"]>(type: T, timeoutMs?: number): Promise<Extract<ConnectionEvent, { type: T }>>;
@@ -106,9 +118,10 @@ export function startConnection(spec: SubprocessProviderSpec, options: Subproces
   let stopped = false;
   const stderr = new LineRing(200);
   const replyCounts = new Map<string, number>();
+  const probeReplyCounts: number[] = [];
   const machine = harnessMachine(options, (event) => {
     // The machine's own events (a CALL after STOP, STOP itself) are not the connection's.
-    if (event.type === "CALL" || event.type === "STOP") return;
+    if (event.type === "CALL" || event.type === "PROBE" || event.type === "STOP") return;
     (stopped ? eventsAfterStop : events).push(event);
   });
   const actor = createActor(machine, { input: { spec, stderr } });
@@ -119,6 +132,20 @@ export function startConnection(spec: SubprocessProviderSpec, options: Subproces
     eventsAfterStop,
     stderr,
     replyCounts,
+    probeReplyCounts,
+    probe(timeoutMs) {
+      const index = probeReplyCounts.push(0) - 1;
+      return new Promise<ProbeResult>((resolve) => {
+        actor.send({
+          type: "PROBE",
+          timeoutMs,
+          reply: (result) => {
+            probeReplyCounts[index] = (probeReplyCounts[index] ?? 0) + 1;
+            resolve(result);
+          },
+        });
+      });
+    },
     call(tool, args, extra = {}) {
       const correlationId = `c${++nextId}`;
       return new Promise<CallOutcome>((resolve) => {
@@ -163,4 +190,51 @@ export function textOf(outcome: CallOutcome): string {
   const first = outcome.result.content[0];
   if (first?.type !== "text") throw new Error(`expected text content, got ${JSON.stringify(outcome.result)}`);
   return first.text;
+}
+
+/**
+ * For a test file: returns a `start` that tracks its harnesses, and registers an afterEach that
+ * stops them and checks the connection contract (nothing after STOP, one reply per call and per
+ * probe) and that no process group is left.
+ */
+export function trackedHarnesses(): (...args: Parameters<typeof startConnection>) => Harness {
+  const harnesses: Harness[] = [];
+  afterEach(async () => {
+    for (const harness of harnesses.splice(0)) {
+      harness.stop();
+      expect(harness.eventsAfterStop).toEqual([]);
+      for (const [id, count] of harness.replyCounts) expect(count, `replies to ${id}`).toBe(1);
+      harness.probeReplyCounts.forEach((count, index) => {
+        expect(count, `replies to probe ${index}`).toBe(1);
+      });
+    }
+    await terminateAll(500);
+    expect(registeredProcessGroups()).toEqual([]);
+  });
+  return (...args) => {
+    const harness = startConnection(...args);
+    harnesses.push(harness);
+    return harness;
+  };
+}
+
+export interface LogRecord {
+  level: string;
+  msg: string;
+  fields: LogFields | undefined;
+  at: number;
+}
+
+/** A logger that keeps what it is given, with performance.now() timestamps. */
+export function captureLog(): { logger: Logger; records: LogRecord[] } {
+  const records: LogRecord[] = [];
+  const make = (bindings: LogFields): Logger => {
+    const at =
+      (level: string) =>
+      (msg: string, fields?: LogFields): void => {
+        records.push({ level, msg, fields: { ...bindings, ...fields }, at: performance.now() });
+      };
+    return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (more) => make({ ...bindings, ...more }) };
+  };
+  return { logger: make({}), records };
 }

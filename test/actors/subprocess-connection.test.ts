@@ -1,30 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { configureLog, resetLog, type Logger, type LogFields } from "../../src/observability/log.js";
-import { pendingTerminations, registeredProcessGroups, terminateAll } from "../../src/actors/process-registry.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configureLog, resetLog } from "../../src/observability/log.js";
+import { pendingTerminations, registeredProcessGroups } from "../../src/actors/process-registry.js";
 import { redactor } from "../../src/shared/redaction.js";
 import { waitFor } from "../helpers/wait.js";
-import { fixture, isAlive, makeSpec, silentLog, startConnection, textOf, type Harness } from "./connection-harness.js";
+import { captureLog, fixture, isAlive, makeSpec, silentLog, textOf, trackedHarnesses } from "./connection-harness.js";
 
 const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
-
-interface Record_ {
-  level: string;
-  msg: string;
-  fields: LogFields | undefined;
-}
-
-function captureLog(): { logger: Logger; records: Record_[] } {
-  const records: Record_[] = [];
-  const make = (bindings: LogFields): Logger => {
-    const at =
-      (level: string) =>
-      (msg: string, fields?: LogFields): void => {
-        records.push({ level, msg, fields: { ...bindings, ...fields } });
-      };
-    return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (more) => make({ ...bindings, ...more }) };
-  };
-  return { logger: make({}), records };
-}
 
 // terminate.ts logs its SIGKILL warnings to the hangar log; expected here.
 beforeAll(() => {
@@ -34,22 +15,7 @@ afterAll(() => {
   resetLog();
 });
 
-const harnesses: Harness[] = [];
-function start(...args: Parameters<typeof startConnection>): Harness {
-  const harness = startConnection(...args);
-  harnesses.push(harness);
-  return harness;
-}
-
-afterEach(async () => {
-  for (const harness of harnesses.splice(0)) {
-    harness.stop();
-    expect(harness.eventsAfterStop).toEqual([]);
-    for (const [id, count] of harness.replyCounts) expect(count, `replies to ${id}`).toBe(1);
-  }
-  await terminateAll(500);
-  expect(registeredProcessGroups()).toEqual([]);
-});
+const start = trackedHarnesses();
 
 describe("subprocessConnection against real processes", () => {
   it("starts, lists every tool and reports a live pid", async () => {

@@ -9,7 +9,8 @@ import {
   registeredProcessGroups,
   terminateAll,
 } from "../../src/actors/process-registry.js";
-import { liveGroupMembers, readProcStat, terminateProcessGroup } from "../../src/actors/terminate.js";
+import { liveGroupMembers, readProcStat } from "../../src/actors/process-table.js";
+import { terminateProcessGroup } from "../../src/actors/terminate.js";
 import { configureLog, resetLog } from "../../src/observability/log.js";
 import { waitFor } from "../helpers/wait.js";
 import { isAlive } from "./connection-harness.js";

@@ -26,6 +26,15 @@ function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
   throw new Error("expected the config to be rejected");
 }
 
+/** What every provider gets for the resilience keys it does not set. */
+const RESILIENCE_DEFAULTS = {
+  healthyThreshold: 1,
+  circuitBreaker: { failureThreshold: 5, resetTimeoutS: 30, halfOpenMaxCalls: 1 },
+  restart: { initialDelayS: 1, maxDelayS: 60, multiplier: 2, maxRestarts: 5, windowS: 300 },
+  maxCallS: 600,
+  maxMessageBytes: 16 * 1024 * 1024,
+};
+
 const MINIMAL = "a minimal config is: providers: { math: { command: [node, server.js] } }";
 
 describe("a valid config", () => {
@@ -73,6 +82,7 @@ describe("a valid config", () => {
           idleTtlS: 0,
           healthCheckIntervalS: 60,
           maxConsecutiveFailures: 3,
+          ...RESILIENCE_DEFAULTS,
           startupTimeoutS: 30,
           callTimeoutS: 30,
           shutdownGraceS: 5,
@@ -102,6 +112,7 @@ describe("a valid config", () => {
           idleTtlS: 300,
           healthCheckIntervalS: 60,
           maxConsecutiveFailures: 3,
+          ...RESILIENCE_DEFAULTS,
           startupTimeoutS: 2.5,
           callTimeoutS: 30,
           shutdownGraceS: 5,

@@ -11,10 +11,20 @@ export interface ModelWalkOptions<TSnapshot extends AnyMachineSnapshot = AnyMach
   input?: unknown;
   /** Collapses contexts that differ only in ways the chart does not care about (keeps the walk finite). */
   serializeState?: (snapshot: TSnapshot) => string;
-  /** Throws (e.g. with expect) when the snapshot breaks an invariant; `path` names the events that led there. */
-  invariant: (snapshot: TSnapshot, path: string[]) => void;
+  /**
+   * Throws (e.g. with expect) when the snapshot breaks an invariant. `step.path` names the events
+   * that led there; `step.previous` and `step.event` describe the last transition, for invariants
+   * about what an event may change ("OPEN never forwards a call").
+   */
+  invariant: (snapshot: TSnapshot, step: ModelStep<TSnapshot>) => void;
   strategy?: "shortest" | "simple";
   limit?: number;
+}
+
+export interface ModelStep<TSnapshot> {
+  path: string[];
+  event: AnyEventObject;
+  previous: TSnapshot | undefined;
 }
 
 export interface ModelWalkReport {
@@ -40,12 +50,15 @@ export function walkModel<TSnapshot extends AnyMachineSnapshot>(
   let statesChecked = 0;
   for (const path of paths) {
     const names: string[] = [];
+    let previous: TSnapshot | undefined;
     for (const step of path.steps) {
-      names.push((step.event as AnyEventObject).type);
+      const event = step.event as AnyEventObject;
+      names.push(event.type);
       const snapshot = step.state as TSnapshot;
       valuesReached.add(JSON.stringify(snapshot.value));
-      options.invariant(snapshot, [...names]);
+      options.invariant(snapshot, { path: [...names], event, previous });
       statesChecked += 1;
+      previous = snapshot;
     }
   }
   return { paths: paths.length, statesChecked, valuesReached };

@@ -24,17 +24,20 @@ describe("chart diagrams", () => {
   it("the provider diagram shows every state, nested, with its initial states and timers", () => {
     const mermaid = chartToMermaid(providerMachine);
     expect(mermaid.startsWith("stateDiagram-v2\n")).toBe(true);
-    for (const state of ["COLD", "INITIALIZING", "READY", "DEGRADED", "DEAD"]) {
+    for (const state of ["COLD", "INITIALIZING", "READY", "DEGRADED", "RECOVERING", "DEAD", "CLOSED", "OPEN", "HALF_OPEN"]) {
       expect(mermaid).toMatch(new RegExp(`^\\s*${state}$`, "m"));
     }
-    expect(mermaid).toMatch(/^ {2}\[\*\] --> COLD$/m);
-    expect(mermaid).toMatch(/^ {2}state running \{$/m);
-    expect(mermaid).toMatch(/^ {4}\[\*\] --> INITIALIZING$/m);
+    expect(mermaid).toMatch(/^ {2}state lifecycle \{$/m);
+    expect(mermaid).toMatch(/^ {4}lifecycle_restore --> COLD : always$/m);
+    expect(mermaid).toMatch(/^ {4}state running \{$/m);
+    expect(mermaid).toMatch(/^ {6}\[\*\] --> INITIALIZING$/m);
     expect(mermaid).toContain("note right of running : invokes connection");
     expect(mermaid).toContain("COLD --> running : INVOKE");
+    expect(mermaid).toContain("running --> RECOVERING : CONNECTION.FAILED [needsRecovery]");
     expect(mermaid).toContain("INITIALIZING --> COLD : after startupTimeout");
-    expect(mermaid).toContain("READY --> COLD : after idleTtl [idleStopEnabled]");
-    expect(mermaid).toContain("READY --> READY : CALL.DONE [isLastInFlight]");
+    expect(mermaid).toContain("idle --> COLD : after idleTtl [idleStopEnabled]");
+    expect(mermaid).toContain("READY --> DEGRADED : HEALTH.FAILED");
+    expect(mermaid).toContain("OPEN --> HALF_OPEN : after breakerReset");
     expect(mermaid).not.toContain("xstate.after");
     // Actions-only transitions are left off the diagram (and said to be).
     expect(mermaid).not.toMatch(/DEAD --> DEAD/);
@@ -48,8 +51,8 @@ describe("chart diagrams", () => {
     for (const description of descriptions) expect(table).toContain(description);
     const rows = table.trimEnd().split("\n").slice(2);
     expect(rows).toHaveLength(transitionCount(providerMachine.root));
-    expect(table).toContain("| `running.READY` | `after idleTtl` | `idleStopEnabled` | `COLD` |");
-    expect(table).toContain("| `DEAD` | `STOP` |  | _(stays; actions only)_ | `replyAlreadyStopped` | Nothing runs. |");
+    expect(table).toContain("| `lifecycle.running.serving.activity.idle` | `after idleTtl` | `idleStopEnabled` | `lifecycle.COLD` |");
+    expect(table).toContain("| `lifecycle.DEAD` | `STOP` |  | _(stays; actions only)_ | `replyAlreadyStopped` | Nothing runs. |");
   });
 
   it("the hangar diagram ends in its final state", () => {

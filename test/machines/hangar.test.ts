@@ -10,7 +10,9 @@ const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ 
   queueMicrotask(() => {
     sendBack({ type: "CONNECTION.READY", tools: [{ name: "who", inputSchema: { type: "object" } }], pid: 1, serverInfo: undefined, protocolVersion: undefined });
   });
-  receive(({ call }) => {
+  receive((event) => {
+    if (event.type !== "CALL") return;
+    const { call } = event;
     call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: input.spec.id }] } });
     sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
   });

@@ -11,12 +11,13 @@ type ProviderSnapshot = SnapshotFrom<typeof providerMachine>;
 const call: ToolCall = { tool: "add", arguments: { a: 1, b: 2 }, correlationId: "c1", reply: () => undefined };
 const liveTools: Tool[] = [{ name: "add", inputSchema: { type: "object" } }];
 
-/** Every event the chart knows, internal delayed events named as the walk must send them. */
+/** Every event the chart knows, internal ones (delays, invoked probe) named as the walk must send them. */
 const events = [
   { type: "INVOKE", call },
   { type: "START" },
   { type: "STOP", reason: "manual" },
   { type: "GIVE_UP", message: "restart budget spent" },
+  { type: "RECOVERY.SCHEDULED", at: 0 },
   { type: "HEALTH.FAILED", message: "ping failed" },
   { type: "HEALTH.PASSED" },
   { type: "CONNECTION.READY", tools: liveTools, pid: 4242, serverInfo: { name: "t", version: "1" }, protocolVersion: "2025-11-25" },
@@ -24,60 +25,101 @@ const events = [
   { type: "CONNECTION.FAILED", kind: "start_failed", message: "exit 1" },
   { type: "CONNECTION.FAILED", kind: "crash", message: "exit 3" },
   { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "ok", durationMs: 1 },
-  { type: "xstate.after.startupTimeout.provider.running.INITIALIZING" },
-  { type: "xstate.after.idleTtl.provider.running.READY" },
-  { type: "xstate.after.idleTtl.provider.running.DEGRADED" },
-] as const satisfies readonly (ProviderEvent | { type: `xstate.after.${string}` })[];
+  { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "timeout", durationMs: 1 },
+  { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "cancelled", durationMs: 1 },
+  { type: "xstate.after.startupTimeout.provider.lifecycle.running.INITIALIZING" },
+  { type: "xstate.after.idleTtl.provider.lifecycle.running.serving.activity.idle" },
+  { type: "xstate.after.healthInterval.provider.lifecycle.running.serving.probe.waiting" },
+  { type: "xstate.done.actor.healthProbe", output: { ok: true, method: "ping", durationMs: 1 } },
+  { type: "xstate.done.actor.healthProbe", output: { ok: false, message: "no pong" } },
+  { type: "xstate.after.breakerReset.provider.breaker.OPEN" },
+] as const satisfies readonly (ProviderEvent | { type: `xstate.${string}` })[];
 
-function stateName(snapshot: ProviderSnapshot): string {
-  const value = snapshot.value;
-  return typeof value === "string" ? value : Object.values(value)[0] ?? "";
+type Lifecycle = "COLD" | "INITIALIZING" | "READY" | "DEGRADED" | "RECOVERING" | "DEAD";
+
+function lifecycleOf(snapshot: ProviderSnapshot): Lifecycle {
+  if (snapshot.matches({ lifecycle: { running: "INITIALIZING" } })) return "INITIALIZING";
+  if (snapshot.matches({ lifecycle: { running: { serving: { health: "READY" } } } })) return "READY";
+  if (snapshot.matches({ lifecycle: { running: { serving: { health: "DEGRADED" } } } })) return "DEGRADED";
+  for (const name of ["COLD", "RECOVERING", "DEAD"] as const) if (snapshot.matches({ lifecycle: name })) return name;
+  throw new Error(`unexpected lifecycle ${JSON.stringify(snapshot.value)}`);
 }
 
-/** Counters beyond 2 add no new behaviour; capping them keeps the walk finite. */
+function breakerOf(snapshot: ProviderSnapshot): string {
+  for (const name of ["CLOSED", "OPEN", "HALF_OPEN"] as const) if (snapshot.matches({ breaker: name })) return name;
+  throw new Error(`unexpected breaker ${JSON.stringify(snapshot.value)}`);
+}
+
+/** Counters beyond their thresholds add no new behaviour; capping them keeps the walk finite. */
 function serialize(snapshot: ProviderSnapshot): string {
   const { context } = snapshot;
   return JSON.stringify({
     value: snapshot.value,
     inFlight: Math.min(context.inFlight, 2),
-    queued: Math.min(context.queue.length, 2),
+    queued: Math.min(context.queue.length, 1),
     live: context.liveTools !== undefined,
-    error: context.lastError?.kind,
+    faults: context.breaker.failures,
+    trials: context.breaker.trialsAdmitted,
+    probeFailures: Math.min(context.health.consecutiveFailures, spec.maxConsecutiveFailures),
+    probeSuccesses: Math.min(context.health.consecutiveSuccesses, spec.healthyThreshold),
+    restarting: context.recovery.restarting,
   });
 }
+
+/** Small thresholds, so every breaker and health state is a few events away. */
+const spec = testSpec({
+  tools: [{ name: "add", inputSchema: { type: "object" } }],
+  maxConsecutiveFailures: 2,
+  circuitBreaker: { failureThreshold: 2, resetTimeoutS: 30, halfOpenMaxCalls: 1 },
+});
 
 describe("provider chart (model-based, real machine)", () => {
   it("keeps its invariants on every shortest path", () => {
     const report = walkModel<ProviderSnapshot>(providerMachine, {
       events: [...events],
-      input: { spec: testSpec({ tools: [{ name: "add", inputSchema: { type: "object" } }] }) },
+      input: { spec },
       serializeState: serialize,
-      invariant: (snapshot, path) => {
+      invariant: (snapshot, { path, event, previous }) => {
         const where = `after ${path.join(" → ")}`;
         const { context } = snapshot;
-        const name = stateName(snapshot);
-        const running = snapshot.matches("running");
-        // The state name observers see is the chart's own.
-        expect(context.state, where).toBe(name);
-        // Process lifetime = actor lifetime: only `running` owns a connection.
+        const lifecycle = lifecycleOf(snapshot);
+        const breaker = breakerOf(snapshot);
+        const running = snapshot.matches({ lifecycle: "running" });
+        // What observers read is what the chart is in.
+        expect(context.state, where).toBe(lifecycle);
+        expect(context.breaker.state, where).toBe(breaker);
+        // Process lifetime = actor lifetime: only `running` owns a connection (COLD, RECOVERING and DEAD own no process).
         expect(snapshot.children.connection !== undefined, where).toBe(running);
-        if (name === "COLD" || name === "DEAD") {
+        // A probe runs only while serving, and only one at a time.
+        if (snapshot.children.healthProbe !== undefined) expect(snapshot.matches({ lifecycle: { running: "serving" } }), where).toBe(true);
+        if (!running) {
           expect(context.pid, where).toBeUndefined();
           expect(context.inFlight, where).toBe(0);
-          expect(context.queue, where).toHaveLength(0);
         }
         // Calls wait only while the provider is starting.
-        if (name !== "INITIALIZING") expect(context.queue, where).toHaveLength(0);
-        // A ready provider knows its live tools.
-        if (name === "READY" || name === "DEGRADED") expect(context.liveTools, where).toBeDefined();
-        if (name === "INITIALIZING") expect(context.inFlight, where).toBe(0);
-        expect(context.inFlight, where).toBeGreaterThanOrEqual(0);
+        if (lifecycle !== "INITIALIZING") expect(context.queue, where).toHaveLength(0);
+        if (lifecycle === "INITIALIZING") expect(context.inFlight, where).toBe(0);
+        // A serving provider knows its live tools.
+        if (lifecycle === "READY" || lifecycle === "DEGRADED") expect(context.liveTools, where).toBeDefined();
+        // READY means probes pass and the breaker is CLOSED; anything else while serving is DEGRADED.
+        if (lifecycle === "READY") expect(breaker, where).toBe("CLOSED");
+        if (lifecycle === "READY") expect(context.health.consecutiveFailures, where).toBeLessThan(spec.maxConsecutiveFailures);
+        // OPEN never forwards a call: an INVOKE while OPEN changes neither the queue nor the calls in flight.
+        if (event.type === "INVOKE" && previous && breakerOf(previous) === "OPEN") {
+          expect(context.queue.length, where).toBe(previous.context.queue.length);
+          expect(context.inFlight, where).toBe(previous.context.inFlight);
+          expect(lifecycleOf(previous) === "COLD" ? lifecycle : "COLD", where).toBe("COLD");
+        }
+        // HALF_OPEN never lets more trial calls through than half_open_max_calls.
+        expect(context.breaker.trialsAdmitted, where).toBeLessThanOrEqual(spec.circuitBreaker.halfOpenMaxCalls);
+        expect(context.breaker.failures, where).toBeLessThanOrEqual(spec.circuitBreaker.failureThreshold);
       },
     });
-    // Every state of the chart is reachable.
     const reached = [...report.valuesReached].join(" ");
-    for (const state of ["COLD", "INITIALIZING", "READY", "DEGRADED", "DEAD"]) expect(reached).toContain(state);
-    expect(report.statesChecked).toBeGreaterThan(20);
+    for (const state of ["COLD", "INITIALIZING", "READY", "DEGRADED", "RECOVERING", "DEAD", "CLOSED", "OPEN", "HALF_OPEN"]) {
+      expect(reached).toContain(state);
+    }
+    expect(report.statesChecked).toBeGreaterThan(100);
   });
 
   it("describes every transition (the chart explains itself in the inspector)", () => {
@@ -87,6 +129,9 @@ describe("provider chart (model-based, real machine)", () => {
         for (const transition of transitions) {
           if (!transition.description) missing.push(`${node.id} on ${transition.eventType}`);
         }
+      }
+      for (const transition of node.always ?? []) {
+        if (!transition.description) missing.push(`${node.id} always`);
       }
       for (const child of Object.values(node.states)) visit(child);
     };

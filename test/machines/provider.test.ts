@@ -32,6 +32,7 @@ function fakeConnection(control: FakeConnectionControl, { autoReady = false } = 
       send({ type: "CONNECTION.FAILED", kind, message });
     };
     receive((event) => {
+      if (event.type !== "CALL") return;
       const { call } = event;
       const args = call.arguments as { a: number; b: number };
       call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: String(args.a + args.b) }] } });

@@ -1,0 +1,66 @@
+import type { StopReason } from "../shared/domain-events.js";
+import type { FailureKind } from "../shared/failure-kind.js";
+import type { ProviderContext, ProviderEvent } from "./provider-types.js";
+
+/** Why the provider chart moves: the words for errors, logs and ProviderStateChanged. */
+
+export interface StopDescription {
+  kind: Exclude<FailureKind, "ok" | "tool_error">;
+  reason: StopReason;
+  message: string;
+}
+
+/** Why the provider is leaving `running` (or refusing a start), from the event that made it. */
+export function describeStop(context: ProviderContext, event: ProviderEvent): StopDescription {
+  const id = context.spec.id;
+  switch (event.type) {
+    case "CONNECTION.FAILED":
+      return { kind: event.kind, reason: event.kind === "start_failed" ? "start_failed" : "crash", message: event.message };
+    case "STOP":
+      return { kind: "unavailable", reason: event.reason, message: `provider '${id}' was stopped (${event.reason})` };
+    case "GIVE_UP":
+      return { kind: "unavailable", reason: "gave_up", message: event.message };
+    default:
+      break;
+  }
+  const type = (event as { type: string }).type;
+  if (type.startsWith("xstate.after.startupTimeout")) {
+    return {
+      kind: "start_failed",
+      reason: "start_failed",
+      message: `provider '${id}' did not finish MCP initialization within ${context.spec.startupTimeoutS}s (startup_timeout_s)`,
+    };
+  }
+  if (type.startsWith("xstate.after.idleTtl")) {
+    return { kind: "unavailable", reason: "idle", message: `provider '${id}' stopped after ${context.spec.idleTtlS}s idle` };
+  }
+  return { kind: "unavailable", reason: "manual", message: `provider '${id}' stopped` };
+}
+
+/** A short, human reason for a state change, derived from the event that caused it. */
+export function transitionReason(event: ProviderEvent): string {
+  switch (event.type) {
+    case "INVOKE":
+      return "first call";
+    case "START":
+      return "start requested";
+    case "STOP":
+      return event.reason;
+    case "CONNECTION.READY":
+      return "initialized";
+    case "CONNECTION.FAILED":
+      return event.kind;
+    case "HEALTH.FAILED":
+      return event.message;
+    case "HEALTH.PASSED":
+      return "health probe passed";
+    case "GIVE_UP":
+      return "gave up";
+    default: {
+      const type = (event as { type: string }).type;
+      if (type.startsWith("xstate.after.idleTtl")) return "idle";
+      if (type.startsWith("xstate.after.startupTimeout")) return "startup timeout";
+      return type;
+    }
+  }
+}

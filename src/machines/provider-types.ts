@@ -1,0 +1,163 @@
+import type { Implementation, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { ProviderSpec } from "../config/types.js";
+import type { BreakerStateName, ProviderStateName, StopReason } from "../shared/domain-events.js";
+
+export type { BreakerStateName };
+import type { FailureKind } from "../shared/failure-kind.js";
+import { LineRing } from "../shared/line-ring.js";
+import type { ToolCall } from "./call.js";
+import type { ConnectionEvent, ProbeResult } from "./connection-protocol.js";
+
+/** The types of the provider chart: its context, its input, its events. */
+
+export type StartResult = { ok: true } | { ok: false; kind: FailureKind; message: string; stderrTail?: string[] };
+export type StartReply = (result: StartResult) => void;
+
+export interface ProviderError {
+  kind: FailureKind;
+  message: string;
+  at: number;
+}
+
+export interface ProviderStats {
+  calls: number;
+  failures: number;
+  starts: number;
+  lastCallAt: number | undefined;
+}
+
+
+export interface BreakerContext {
+  /** The region's state, kept in step by its entries (observers and the next incarnation read it). */
+  state: BreakerStateName;
+  /** Consecutive provider faults while CLOSED. */
+  failures: number;
+  openedAt: number | undefined;
+  /** Trial calls let through since HALF_OPEN began. */
+  trialsAdmitted: number;
+}
+
+export interface HealthContext {
+  consecutiveFailures: number;
+  consecutiveSuccesses: number;
+  lastProbeAt: number | undefined;
+  lastProbe: ProbeResult | undefined;
+}
+
+export interface RecoveryContext {
+  /** Restarts by the recovery saga, over the provider's whole life. */
+  restartCount: number;
+  /** When each recent restart happened (the saga's budget counts those within restart.window_s). */
+  restartTimes: number[];
+  /** Set by the saga while it waits: calls fail fast and say when to retry. */
+  nextRestartAt: number | undefined;
+  /** This incarnation was started by the recovery saga and has not reached READY yet. */
+  restarting: boolean;
+}
+
+/**
+ * What a provider actor hands its successor when the supervisor restarts it: everything a
+ * person or the breaker would miss if the restart forgot it.
+ */
+export interface ProviderHistory {
+  stats: ProviderStats;
+  liveTools: Tool[] | undefined;
+  lastError: ProviderError | undefined;
+  stderr: LineRing;
+  breaker: BreakerContext;
+  recovery: RecoveryContext;
+}
+
+export interface ProviderInput {
+  spec: ProviderSpec;
+  /** Given when the supervisor restarts a crashed provider: the new actor starts at once. */
+  history?: ProviderHistory;
+}
+
+export interface ProviderContext {
+  spec: ProviderSpec;
+  stderr: LineRing;
+  /** The lifecycle state name for observers; kept in step by each state's entry. */
+  state: ProviderStateName;
+  /** The last live tools/list result; kept while COLD so an idle stop changes nothing a client sees. */
+  liveTools: Tool[] | undefined;
+  /** Calls that arrived before the provider was READY (single flight: they share one start). */
+  queue: ToolCall[];
+  startWaiters: StartReply[];
+  inFlight: number;
+  pid: number | undefined;
+  serverInfo: Implementation | undefined;
+  protocolVersion: string | undefined;
+  startRequestedAt: number | undefined;
+  readyAt: number | undefined;
+  lastError: ProviderError | undefined;
+  stats: ProviderStats;
+  breaker: BreakerContext;
+  health: HealthContext;
+  recovery: RecoveryContext;
+}
+
+export type ProviderEvent =
+  | { type: "INVOKE"; call: ToolCall }
+  | { type: "START"; reply?: StartReply }
+  | { type: "STOP"; reason: Extract<StopReason, "manual" | "shutdown" | "config">; reply?: () => void }
+  | { type: "HEALTH.FAILED"; message: string }
+  | { type: "HEALTH.PASSED" }
+  | { type: "GIVE_UP"; message: string }
+  | { type: "RECOVERY.SCHEDULED"; at: number }
+  | { type: "PROBE.REQUEST"; timeoutMs: number; reply: (result: ProbeResult) => void }
+  | ConnectionEvent
+  // Raised by the chart itself so the breaker region learns what the lifecycle region judged.
+  | { type: "BREAKER.FAULT" }
+  | { type: "BREAKER.SUCCESS" }
+  | { type: "BREAKER.NEUTRAL" }
+  | { type: "BREAKER.OPENED" }
+  | { type: "BREAKER.CLOSED" };
+
+/** Sent to the supervisor (the parent) when the process died and recovery should decide. */
+export interface ProviderCrashedEvent {
+  type: "PROVIDER.CRASHED";
+  providerId: string;
+}
+
+export function initialProviderContext(input: ProviderInput): ProviderContext {
+  const history = input.history;
+  return {
+    spec: input.spec,
+    stderr: history?.stderr ?? new LineRing(200),
+    state: "COLD",
+    liveTools: history?.liveTools,
+    queue: [],
+    startWaiters: [],
+    inFlight: 0,
+    pid: undefined,
+    serverInfo: undefined,
+    protocolVersion: undefined,
+    startRequestedAt: history ? Date.now() : undefined,
+    readyAt: undefined,
+    lastError: history?.lastError,
+    stats: history?.stats ?? { calls: 0, failures: 0, starts: 0, lastCallAt: undefined },
+    breaker: history?.breaker ?? { state: "CLOSED", failures: 0, openedAt: undefined, trialsAdmitted: 0 },
+    health: { consecutiveFailures: 0, consecutiveSuccesses: 0, lastProbeAt: undefined, lastProbe: undefined },
+    recovery: history
+      ? { ...history.recovery, nextRestartAt: undefined, restarting: true }
+      : { restartCount: 0, restartTimes: [], nextRestartAt: undefined, restarting: false },
+  };
+}
+
+/** The history a restarted provider inherits from the crashed one. */
+export function providerHistory(context: ProviderContext, restartedAt: number): ProviderHistory {
+  return {
+    stats: context.stats,
+    liveTools: context.liveTools,
+    lastError: context.lastError,
+    stderr: context.stderr,
+    breaker: context.breaker,
+    recovery: {
+      restartCount: context.recovery.restartCount + 1,
+      restartTimes: [...context.recovery.restartTimes, restartedAt],
+      nextRestartAt: undefined,
+      restarting: true,
+    },
+  };
+}
