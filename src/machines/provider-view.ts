@@ -1,6 +1,6 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { ProviderStateName } from "../shared/domain-events.js";
-import type { ProviderContext, ProviderError, ProviderStats } from "./provider.js";
+import type { BreakerStateName, ProviderContext, ProviderError, ProviderStats } from "./provider-types.js";
 
 /** Where a listed tool comes from: the provider's live tools/list, or the config only. */
 export type ToolSource = "live" | "predefined";
@@ -44,6 +44,14 @@ export interface ProviderView {
   stderrTail: string[];
   command: string[];
   idleTtlS: number;
+  health: {
+    lastProbeAt: number | undefined;
+    lastProbeOk: boolean | undefined;
+    lastProbeMessage: string | undefined;
+    consecutiveFailures: number;
+  };
+  breaker: { state: BreakerStateName; failures: number; retryAt: number | undefined };
+  recovery: { restartCount: number; nextRestartAt: number | undefined };
 }
 
 export function providerView(context: ProviderContext, now = Date.now(), stderrLines = 200): ProviderView {
@@ -64,5 +72,20 @@ export function providerView(context: ProviderContext, now = Date.now(), stderrL
     stderrTail: context.stderr.tail(stderrLines),
     command: context.spec.command,
     idleTtlS: context.spec.idleTtlS,
+    health: {
+      lastProbeAt: context.health.lastProbeAt,
+      lastProbeOk: context.health.lastProbe?.ok,
+      lastProbeMessage: context.health.lastProbe?.ok === false ? context.health.lastProbe.message : undefined,
+      consecutiveFailures: context.health.consecutiveFailures,
+    },
+    breaker: {
+      state: context.breaker.state,
+      failures: context.breaker.failures,
+      retryAt:
+        context.breaker.state === "OPEN" && context.breaker.openedAt !== undefined
+          ? context.breaker.openedAt + context.spec.circuitBreaker.resetTimeoutS * 1000
+          : undefined,
+    },
+    recovery: { restartCount: context.recovery.restartCount, nextRestartAt: context.recovery.nextRestartAt },
   };
 }

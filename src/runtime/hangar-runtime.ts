@@ -63,6 +63,7 @@ export class HangarRuntime {
     });
     const userInspect = options.inspect;
     this.actor = createActor(machine, {
+      id: SUPERVISOR_SYSTEM_ID,
       systemId: SUPERVISOR_SYSTEM_ID,
       input: { providers: config.providers },
       // Every actor of the system — providers restarted by recovery, sagas — feeds the one bus,

@@ -73,6 +73,10 @@ function requireProvider(context: RegistryContext, providerId: string): void {
   );
 }
 
+function isoTime(ms: number | undefined): string | undefined {
+  return ms === undefined ? undefined : new Date(ms).toISOString();
+}
+
 function toolSummary(view: ProviderView): Record<string, unknown> {
   return {
     id: view.id,
@@ -207,7 +211,7 @@ const registryDetails = defineTool({
         calls: view.stats.calls,
         failures: view.stats.failures,
         starts: view.stats.starts,
-        last_call_at: view.stats.lastCallAt === undefined ? undefined : new Date(view.stats.lastCallAt).toISOString(),
+        last_call_at: isoTime(view.stats.lastCallAt),
         last_error: view.lastError
           ? { kind: view.lastError.kind, message: view.lastError.message, at: new Date(view.lastError.at).toISOString() }
           : undefined,
@@ -215,6 +219,18 @@ const registryDetails = defineTool({
         protocol_version: view.protocolVersion,
         command: view.command,
         idle_ttl_s: view.idleTtlS,
+        health: {
+          last_probe_at: isoTime(view.health.lastProbeAt),
+          last_probe_ok: view.health.lastProbeOk,
+          last_probe_error: view.health.lastProbeMessage,
+          consecutive_failures: view.health.consecutiveFailures,
+        },
+        circuit_breaker: {
+          state: view.breaker.state,
+          failures: view.breaker.failures,
+          retry_at: isoTime(view.breaker.retryAt),
+        },
+        restarts: { count: view.recovery.restartCount, next_restart_at: isoTime(view.recovery.nextRestartAt) },
         tools: view.tools.map((item) => ({ name: item.tool.name, source: item.source })),
         stderr_tail: view.stderrTail,
       }),

@@ -33,7 +33,7 @@ const events = [
   { type: "xstate.done.actor.healthProbe", output: { ok: true, method: "ping", durationMs: 1 } },
   { type: "xstate.done.actor.healthProbe", output: { ok: false, message: "no pong" } },
   { type: "xstate.after.breakerReset.provider.breaker.OPEN" },
-] as const satisfies readonly (ProviderEvent | { type: `xstate.${string}` })[];
+] as const satisfies readonly (ProviderEvent | { type: `xstate.${string}`; output?: unknown })[];
 
 type Lifecycle = "COLD" | "INITIALIZING" | "READY" | "DEGRADED" | "RECOVERING" | "DEAD";
 

@@ -21,6 +21,9 @@ function view(id: string, state: ProviderStateName, lastError?: ProviderView["la
     stderrTail: [],
     command: ["node"],
     idleTtlS: 300,
+    health: { lastProbeAt: undefined, lastProbeOk: undefined, lastProbeMessage: undefined, consecutiveFailures: 0 },
+    breaker: { state: "CLOSED", failures: 0, retryAt: undefined },
+    recovery: { restartCount: 0, nextRestartAt: undefined },
   };
 }
 
@@ -33,8 +36,9 @@ describe("health summary", () => {
     expect(summary.byState).toMatchObject({ COLD: 1, READY: 1, INITIALIZING: 1 });
   });
 
-  it("is degraded when some providers are DEGRADED, DEAD or failed their last start", () => {
+  it("is degraded when some providers are DEGRADED, RECOVERING, DEAD or failed their last start", () => {
     expect(summarizeHealth([view("a", "READY"), view("b", "DEGRADED")]).status).toBe("degraded");
+    expect(summarizeHealth([view("a", "READY"), view("b", "RECOVERING")]).status).toBe("degraded");
     const summary = summarizeHealth([view("a", "READY"), view("b", "COLD", crashed)]);
     expect(summary.status).toBe("degraded");
     expect(summary.unhealthy).toEqual(["b"]);
