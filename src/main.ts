@@ -15,8 +15,8 @@ import { serveStdio } from "./transports/stdio.js";
 import { ToolCatalogue } from "./transports/tool-catalogue.js";
 import { VERSION } from "./version.js";
 
-/** If graceful shutdown takes longer than this, exit anyway (the exit hook SIGKILLs what is left). */
-const SHUTDOWN_DEADLINE_MS = 15_000;
+/** Slack beyond the longest grace period before shutdown gives up waiting (the exit hook SIGKILLs what is left). */
+const SHUTDOWN_SLACK_MS = 1_000;
 
 function readConfig(path: string): HangarConfig | undefined {
   try {
@@ -56,10 +56,12 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
     if (exiting) return;
     exiting = true;
     log.info(`shutting down (${reason})`);
+    // SIGTERM, grace, SIGKILL all run in parallel per provider: the longest grace bounds the whole.
+    const deadlineMs = Math.max(0, ...config.providers.map((spec) => spec.shutdownGraceS * 1000)) + SHUTDOWN_SLACK_MS;
     const deadline = setTimeout(() => {
-      log.error(`shutdown took longer than ${SHUTDOWN_DEADLINE_MS} ms; exiting`);
+      log.error(`shutdown took longer than ${deadlineMs} ms; killing what is left and exiting`);
       process.exit(1);
-    }, SHUTDOWN_DEADLINE_MS);
+    }, deadlineMs);
     deadline.unref();
     runtime
       .shutdown()

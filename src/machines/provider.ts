@@ -4,6 +4,7 @@ import { isProviderFault } from "../shared/failure-kind.js";
 import { failure } from "./call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "./connection-protocol.js";
 import { describeStop, transitionReason } from "./provider-reasons.js";
+import { SUPERVISOR_SYSTEM_ID } from "./supervisor-id.js";
 import {
   initialProviderContext,
   type ProviderContext,
@@ -13,6 +14,7 @@ import {
 } from "./provider-types.js";
 
 export * from "./provider-types.js";
+export { SUPERVISOR_SYSTEM_ID };
 
 /**
  * The provider chart. Two parallel regions:
@@ -30,8 +32,6 @@ export * from "./provider-types.js";
 /** Longest delay setTimeout accepts; larger values fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const STDERR_TAIL_LINES = 20;
-/** The supervisor's systemId (see machines/hangar.ts). */
-export const SUPERVISOR_SYSTEM_ID = "hangar";
 
 export interface HealthProbeInput {
   /** The provider actor; the probe sends it PROBE.REQUEST and the provider asks its connection. */

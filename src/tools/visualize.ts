@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AnyStateMachine } from "xstate";
 import { hangarMachine } from "../machines/hangar.js";
 import { providerMachine } from "../machines/provider.js";
+import { recoverySaga } from "../machines/sagas/recovery.js";
 import { chartStateTable, chartToMermaid, chartTransitionTable } from "./chart-diagram.js";
 
 /**
@@ -23,6 +24,7 @@ interface ChartPage {
 const CHARTS: readonly ChartPage[] = [
   { file: "provider.md", title: "Provider chart", source: "src/machines/provider.ts", machine: providerMachine },
   { file: "hangar.md", title: "Hangar chart", source: "src/machines/hangar.ts", machine: hangarMachine },
+  { file: "recovery-saga.md", title: "Recovery saga", source: "src/machines/sagas/recovery.ts", machine: recoverySaga },
 ];
 
 /** visualizations/ at the repository root (this file is src/tools/visualize.ts or dist/tools/visualize.js). */

@@ -1,7 +1,8 @@
-import { assign, enqueueActions, setup, type AnyActorRef } from "xstate";
+import { enqueueActions, setup, type AnyActorRef } from "xstate";
 import type { RestartSpec } from "../../config/types.js";
 import type { DomainEvent } from "../../shared/domain-events.js";
 import type { ProviderEvent } from "../provider-types.js";
+import { SUPERVISOR_SYSTEM_ID } from "../supervisor-id.js";
 import { backoffDelayMs, restartsInWindow } from "./backoff.js";
 
 /**
@@ -46,6 +47,11 @@ function providerRef(system: { get: (id: string) => unknown }, providerId: strin
   return system.get(`provider:${providerId}`) as AnyActorRef | undefined;
 }
 
+/** The supervisor, when there is one (a saga walked on its own in a test has none). */
+function supervisorRef(system: { get: (id: string) => unknown }): AnyActorRef | undefined {
+  return system.get(SUPERVISOR_SYSTEM_ID) as AnyActorRef | undefined;
+}
+
 export const recoverySaga = setup({
   types: {
     context: {} as RecoveryContext,
@@ -71,16 +77,17 @@ export const recoverySaga = setup({
         at: context.restartAt,
       });
     }),
-    askForRestart: enqueueActions(({ context, enqueue }) => {
-      enqueue.sendParent({ type: "RECOVERY.RESTART", providerId: context.providerId } satisfies RecoverySagaOutput);
+    askForRestart: enqueueActions(({ context, system, enqueue }) => {
+      const supervisor = supervisorRef(system);
+      if (supervisor) enqueue.sendTo(supervisor, { type: "RECOVERY.RESTART", providerId: context.providerId } satisfies RecoverySagaOutput);
     }),
     giveUp: enqueueActions(({ context, system, enqueue }) => {
       const provider = providerRef(system, context.providerId);
       const message = `provider '${context.providerId}' crashed ${context.attempt + 1} times within ${context.windowS}s (restart budget: max_restarts ${context.maxRestarts} in window_s ${context.windowS})`;
       if (provider) enqueue.sendTo(provider, { type: "GIVE_UP", message } satisfies ProviderEvent);
-      enqueue.sendParent({ type: "RECOVERY.GAVE_UP", providerId: context.providerId } satisfies RecoverySagaOutput);
+      const supervisor = supervisorRef(system);
+      if (supervisor) enqueue.sendTo(supervisor, { type: "RECOVERY.GAVE_UP", providerId: context.providerId } satisfies RecoverySagaOutput);
     }),
-    noteCancelled: assign({ delayMs: 0 }),
   },
 }).createMachine({
   id: "recovery",
@@ -109,7 +116,7 @@ export const recoverySaga = setup({
       description: "Backoff with jitter; the provider refuses calls, saying when the restart is due.",
       entry: "announceSchedule",
       after: { backoff: { target: "restarting", description: "The backoff passed." } },
-      on: { CANCEL: { target: "cancelled", actions: "noteCancelled", description: "A person started or stopped the provider." } },
+      on: { CANCEL: { target: "cancelled", description: "A person started or stopped the provider." } },
     },
     restarting: {
       description: "Asks the supervisor to replace the provider actor with a fresh one that starts at once.",
