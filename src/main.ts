@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { terminateAll } from "./actors/process-registry.js";
 import { healthProbe } from "./actors/health-probe.js";
+import { reapOrphanedGroups, recordOwnedGroups } from "./actors/pgid-state.js";
 import { subprocessConnection } from "./actors/subprocess-connection.js";
 import { parseCommand, UsageError, type Command } from "./cli/args.js";
 import { NO_CONFIG_HELP, USAGE } from "./cli/usage.js";
@@ -39,6 +40,12 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   }
   const config = readConfig(configPath);
   if (!config) return 1;
+
+  // Groups left by a hangar that died without cleaning up (SIGKILL, power loss) are ours to end;
+  // then our own groups are recorded so a later hangar can do the same for us.
+  const { reaped } = await reapOrphanedGroups();
+  if (reaped.length > 0) log.warn(`reaped ${reaped.length} provider process groups left by a hangar that is gone`, { pgids: reaped });
+  recordOwnedGroups();
 
   const runtime = new HangarRuntime(config, {
     connection: subprocessConnection,

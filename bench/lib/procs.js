@@ -131,3 +131,11 @@ export async function probeMemory(pid, probeDir) {
   const mb = (bytes) => bytes / 1024 / 1024;
   return { heapUsed: mb(usage.heapUsed), heapTotal: mb(usage.heapTotal), external: mb(usage.external), rss: rssMb(pid) };
 }
+
+/** probeMemory `count` times; the median of each figure (what a GC hands back to the OS varies). */
+export async function settledMemory(pid, probeDir, count = 3) {
+  const probes = [];
+  for (let i = 0; i < count; i++) probes.push(await probeMemory(pid, probeDir));
+  const middle = (key) => median(probes.map((probe) => probe[key]));
+  return { rss: middle("rss"), heapUsed: middle("heapUsed"), heapTotal: middle("heapTotal"), external: middle("external") };
+}

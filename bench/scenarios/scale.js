@@ -4,7 +4,7 @@
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { connectDirect, callTool, listTools, PROVIDERS, providerEntry, tagArg } from "../lib/clients.js";
-import { descendants, probeMemory, rssMb, sampleRssMb } from "../lib/procs.js";
+import { descendants, rssMb, sampleRssMb, settledMemory } from "../lib/procs.js";
 import { row } from "../lib/report.js";
 import { median, summarize } from "../lib/stats.js";
 
@@ -48,7 +48,7 @@ export async function run(ctx) {
     const directRss = await sampleRssMb(direct.pid);
     const coldRss = await sampleRssMb(hangar.pid);
     // After a full GC: what the hangar retains, apart from heap it grew for garbage and kept.
-    const coldGc = await probeMemory(hangar.pid, ctx.dir);
+    const coldGc = await settledMemory(hangar.pid, ctx.dir);
     rows.push(row(scenario, `hangar RSS, ${count} COLD providers (direct: one idle provider process)`, "MB", { direct: directRss, hangar: coldRss, ratio: coldRss / directRss }, "≤ 80 MB", coldRss <= 80));
     rows.push(row(scenario, "the same after a full GC: RSS / V8 heap used", "MB", { hangar: `${coldGc.rss.toFixed(1)} / ${coldGc.heapUsed.toFixed(1)} MB` }));
 
@@ -60,7 +60,7 @@ export async function run(ctx) {
     for (const id of warmIds) await callTool(hangar.client, `${id}__echo`, { text: "x" });
     await sleep(1_000);
     const readyRss = await sampleRssMb(hangar.pid, 9, 100);
-    const readyGc = await probeMemory(hangar.pid, ctx.dir);
+    const readyGc = await settledMemory(hangar.pid, ctx.dir);
     const children = descendants(hangar.pid);
     const childRss = median(children.map(rssMb));
     // Per READY provider from the post-GC figures: garbage the warm-up left would otherwise count.

@@ -4,7 +4,7 @@ import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { callTool, PROVIDERS, providerEntry, tagArg, textOf } from "../lib/clients.js";
-import { descendants, fdCount, findTagged, probeMemory, sampleRssMb, waitUntil } from "../lib/procs.js";
+import { descendants, fdCount, findTagged, probeMemory, sampleRssMb, settledMemory, waitUntil } from "../lib/procs.js";
 import { row } from "../lib/report.js";
 
 export const name = "soak";
@@ -18,10 +18,18 @@ export async function run(ctx) {
   const ids = Array.from({ length: LANES }, (_, i) => `soak${i}`);
   const tag = (id) => tagArg(ctx.marker, `soak-${id}`);
   const providers = Object.fromEntries(
-    ids.map((id) => [id, { ...providerEntry("fixture", ctx.marker, `soak-${id}`), tools: provider.tools, idle_ttl_s: 1, shutdown_grace_s: 2 }]),
+    ids.map((id) => [id, {
+        ...providerEntry("fixture", ctx.marker, `soak-${id}`),
+        tools: provider.tools,
+        idle_ttl_s: 1,
+        // The recovery saga restarts a killed provider at once, and never gives up on it here:
+        // every cycle kills it on purpose. (The breaker counts crashes too.)
+        restart: { initial_delay_s: 0.1, max_delay_s: 0.1, multiplier: 1, max_restarts: 1_000_000 },
+        circuit_breaker: { failure_threshold: 1_000_000 },
+      },]),
   );
   const hangar = await ctx.hangar("soak", providers, { probe: true });
-  const stats = { cycles: 0, calls: 0, crashAnswers: 0, unexpectedErrors: [] };
+  const stats = { cycles: 0, calls: 0, crashAnswers: 0, crashTexts: [], unexpectedErrors: [] };
 
   const calls = async (id, count) => {
     for (let i = 0; i < count; i++) {
@@ -35,13 +43,17 @@ export async function run(ctx) {
     await calls(id, CALLS_PER_PHASE);
     const pid = Number(textOf(await callTool(hangar.client, `${id}__pid`, {})));
     process.kill(pid, "SIGKILL");
-    // Until the hangar has seen the crash, calls may be answered with a crash/unavailable failure.
+    // Until the provider runs again (restarted by the recovery saga, or by this call from COLD),
+    // calls are answered with a crash / retry-after failure.
     for (;;) {
       const result = await callTool(hangar.client, `${id}__pid`, {});
       const text = textOf(result);
       if (result.isError !== true && Number(text) !== pid) break;
-      if (result.isError === true) stats.crashAnswers++;
-      await sleep(10);
+      if (result.isError === true) {
+        stats.crashAnswers++;
+        if (stats.crashTexts.length < 3 && !stats.crashTexts.includes(text)) stats.crashTexts.push(text);
+      }
+      await sleep(20);
     }
     await calls(id, CALLS_PER_PHASE);
     await waitUntil(() => findTagged(tag(id)).length === 0, 10_000, `${id} to idle-stop`, 50);
@@ -56,9 +68,8 @@ export async function run(ctx) {
     await waitUntil(() => descendants(hangar.pid).length === 0, 10_000, "every soak provider to stop", 50);
     await sleep(500);
     const rawRss = await sampleRssMb(hangar.pid, 5, 100);
-    // After a full GC, so garbage not yet collected is not mistaken for a leak.
-    const memory = await probeMemory(hangar.pid, ctx.dir);
-    return { rawRss, ...memory, fds: fdCount(hangar.pid) };
+    // After full GCs, so garbage not yet collected is not mistaken for a leak.
+    return { rawRss, ...(await settledMemory(hangar.pid, ctx.dir)), fds: fdCount(hangar.pid) };
   };
 
   let before;
@@ -74,8 +85,9 @@ export async function run(ctx) {
     const until = performance.now() + seconds * 1000;
     // Memory after a full GC every sixth of the run: a leak grows steadily, a warm-up levels off.
     const sampler = (async () => {
-      while (performance.now() < until) {
+      for (;;) {
         await sleep(Math.min((seconds * 1000) / 6, Math.max(0, until - performance.now())));
+        if (performance.now() >= until) break;
         const { rss, heapUsed, heapTotal } = await probeMemory(hangar.pid, ctx.dir);
         series.push({ s: Math.round((performance.now() - t0) / 1000), cycles: stats.cycles, rss, heapUsed, heapTotal });
       }

@@ -7,7 +7,8 @@ import { noteGroupOwned, noteGroupReleased } from "./pgid-state.js";
 /**
  * Every process group the hangar started, from spawn until the group is confirmed gone. This is
  * what makes "no orphaned providers" checkable: shutdown ends everything listed here, and if the
- * hangar exits anyway, a synchronous exit hook SIGKILLs whatever is still listed.
+ * hangar exits anyway, a synchronous exit hook SIGKILLs whatever is still listed. If it is
+ * SIGKILLed (no hook runs), the state file kept by pgid-state.ts lets the next hangar reap them.
  */
 interface Entry {
   child: ChildProcess;
