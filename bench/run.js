@@ -8,11 +8,11 @@ import process from "node:process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeAll, connectHangar, MAIN_JS, writeConfig } from "./lib/clients.js";
 import { findTagged, killAll } from "./lib/procs.js";
-import { cpuAccount, machine, markdownTable, otherLoad, row } from "./lib/report.js";
+import { checkout, cpuAccount, machine, markdownTable, otherLoad, row } from "./lib/report.js";
 import * as overhead from "./scenarios/overhead.js";
 import * as concurrency from "./scenarios/concurrency.js";
 import * as coldStart from "./scenarios/cold-start.js";
@@ -34,7 +34,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), "hangar-bench-"));
   const ctx = {
     quick,
-    soakS: Number(process.env.BENCH_SOAK_S ?? (quick ? 5 : 60)),
+    soakS: Number(process.env.BENCH_SOAK_S ?? (quick ? 3 : 60)),
     // Every process of this run carries it (argv of providers, environment of hangars).
     marker: `bench-${randomUUID()}`,
     dir,
@@ -47,7 +47,8 @@ async function main() {
       }),
   };
   const info = machine();
-  progress(`hangar under test: ${MAIN_JS}`);
+  const source = checkout(resolve(dirname(MAIN_JS), ".."));
+  progress(`hangar under test: ${MAIN_JS} (checkout ${source.commit}${source.srcModified ? ", src/ modified" : ""})`);
   progress(`${quick ? "quick" : "full"} run on ${info.nproc} × ${info.cpu}, node ${info.node}, load ${info.loadavg.join(" ")}`);
   if (!globalThis.gc) progress("warning: run with node --expose-gc so the bench's own GC is settled before each timed run");
 
@@ -80,11 +81,13 @@ async function main() {
   // Everything the bench started has exited and been reaped by now, so its CPU is accounted.
   info.otherLoadPercent = otherLoad(cpuAtStart, cpuAccount());
   const table = markdownTable(rows);
-  const summary = `${info.nproc} × ${info.cpu}, node ${info.node}, ${quick ? "quick" : "full"} run, ${seconds.toFixed(0)} s; other processes used ${info.otherLoadPercent} % of the machine's CPU meanwhile`;
+  const summary =
+    `${info.nproc} × ${info.cpu}, node ${info.node}, checkout ${source.commit}${source.srcModified ? " (src/ modified)" : ""}, ` +
+    `${quick ? "quick" : "full"} run, ${seconds.toFixed(0)} s; other processes used ${info.otherLoadPercent} % of the machine's CPU meanwhile`;
   process.stdout.write(`\n${table}\n\n${summary}\n`);
   if (info.otherLoadPercent > 10) progress("warning: other processes loaded the machine during the run; ratios are disturbed");
   mkdirSync(dirname(RESULTS), { recursive: true });
-  writeFileSync(RESULTS, JSON.stringify({ date: new Date().toISOString(), quick, seconds, hangar: MAIN_JS, machine: info, rows, details, table }, null, 1));
+  writeFileSync(RESULTS, JSON.stringify({ date: new Date().toISOString(), quick, seconds, hangar: MAIN_JS, checkout: source, machine: info, rows, details, table }, null, 1));
   progress(`results written to ${RESULTS}`);
   if (profileDir) progress(`CPU profiles of the hangars in ${profileDir} (node bench/profile-top.js ${profileDir}/<file>)`);
   if (failed) throw failed;

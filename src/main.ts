@@ -7,11 +7,16 @@ import { parseCommand, UsageError, type Command } from "./cli/args.js";
 import { NO_CONFIG_HELP, USAGE } from "./cli/usage.js";
 import { ConfigError } from "./config/errors.js";
 import { findConfigFile } from "./config/find.js";
-import { loadConfig } from "./config/load.js";
+import { httpSpecOf, loadConfig, observabilityOf } from "./config/load.js";
 import type { HangarConfig } from "./config/types.js";
 import { configureLog, log } from "./observability/log.js";
 import { logDomainEvents } from "./observability/log-observer.js";
+import { createMetrics } from "./observability/metrics.js";
+import { startInspector, type RunningInspector } from "./observability/inspector/start.js";
 import { HangarRuntime } from "./runtime/hangar-runtime.js";
+import { serveMetrics, type MetricsEndpoint } from "./transports/metrics-endpoint.js";
+import { planHttp, type HttpPlan } from "./transports/http/plan.js";
+import { MCP_PATH, SSE_PATH, startHttpServer, type HangarHttpServer } from "./transports/http/server.js";
 import { serveStdio } from "./transports/stdio.js";
 import { ToolCatalogue } from "./transports/tool-catalogue.js";
 import { VERSION } from "./version.js";
@@ -41,15 +46,38 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   const config = readConfig(configPath);
   if (!config) return 1;
 
+  // --http: address and tokens are settled, and an unsafe bind refused, before anything starts.
+  let httpPlan: HttpPlan | undefined;
+  if (command.http !== undefined) {
+    const planned = planHttp(httpSpecOf(config), command.http, process.env);
+    if (!planned.ok) {
+      console.error(`mcp-hangar: ${planned.message}`);
+      return planned.exitCode;
+    }
+    httpPlan = planned.plan;
+  }
+
   // Groups left by a hangar that died without cleaning up (SIGKILL, power loss) are ours to end;
   // then our own groups are recorded so a later hangar can do the same for us.
   const { reaped } = await reapOrphanedGroups();
   if (reaped.length > 0) log.warn(`reaped ${reaped.length} provider process groups left by a hangar that is gone`, { pgids: reaped });
   recordOwnedGroups();
 
+  // --inspect: the relay must be up before the actors start, so viewers see them from the first one.
+  let inspector: RunningInspector | undefined;
+  if (command.inspect !== undefined) {
+    try {
+      inspector = await startInspector(command.inspect, log);
+    } catch (error) {
+      console.error(`mcp-hangar: cannot serve the inspector on 127.0.0.1:${command.inspect.port}: ${String(error)}`);
+      return 1;
+    }
+  }
+
   const runtime = new HangarRuntime(config, {
     connection: subprocessConnection,
     healthProbe,
+    inspect: inspector?.inspect,
     awaitProcessesGone: () => terminateAll(),
     onObserverError: (error) => {
       log.error("an observer failed", { error: String(error) });
@@ -57,12 +85,37 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   });
   const catalogue = new ToolCatalogue(runtime);
   logDomainEvents(runtime.events, log);
+  // One metrics observer for every front end (--metrics-port here; the HTTP front end mounts it too).
+  const metricsSpec = observabilityOf(config).metrics;
+  const metrics = metricsSpec.enabled ? createMetrics(runtime.events, runtime) : undefined;
+  let metricsEndpoint: MetricsEndpoint | undefined;
+  if (command.metricsPort !== undefined && metrics === undefined) {
+    log.warn("--metrics-port is ignored: observability.metrics.enabled is false in the config");
+  } else if (command.metricsPort !== undefined && metrics !== undefined) {
+    try {
+      metricsEndpoint = await serveMetrics({
+        metrics,
+        port: command.metricsPort,
+        endpoint: metricsSpec.endpoint,
+        onError: (error) => {
+          log.error("the metrics endpoint failed", { error: String(error) });
+        },
+      });
+    } catch (error) {
+      console.error(`mcp-hangar: cannot serve metrics on 127.0.0.1:${command.metricsPort}: ${String(error)}`);
+      return 1;
+    }
+    log.info(`metrics at ${metricsEndpoint.url}`);
+  }
 
+  let httpServer: HangarHttpServer | undefined;
   let exiting = false;
-  const shutdown = (reason: string): void => {
+  const shutdown = (reason: string, exitCode = 0): void => {
     if (exiting) return;
     exiting = true;
     log.info(`shutting down (${reason})`);
+    void metricsEndpoint?.close();
+    void inspector?.close();
     // SIGTERM, grace, SIGKILL all run in parallel per provider: the longest grace bounds the whole.
     const deadlineMs = Math.max(0, ...config.providers.map((spec) => spec.shutdownGraceS * 1000)) + SHUTDOWN_SLACK_MS;
     const deadline = setTimeout(() => {
@@ -70,11 +123,15 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
       process.exit(1);
     }, deadlineMs);
     deadline.unref();
-    runtime
-      .shutdown()
+    // HTTP sessions and connections end first (no new calls), then the providers.
+    (httpServer?.close() ?? Promise.resolve())
+      .catch((error: unknown) => {
+        log.warn("closing the HTTP server failed", { error: String(error) });
+      })
+      .then(() => runtime.shutdown())
       .then(() => {
         catalogue.close();
-        process.exit(0);
+        process.exit(exitCode);
       })
       .catch((error: unknown) => {
         log.error("shutdown failed", { error: String(error) });
@@ -93,8 +150,42 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   });
 
   runtime.start();
-  await serveStdio(runtime, catalogue, config.expose, shutdown);
-  log.info(`mcp-hangar ${VERSION} serving ${config.providers.length} providers over stdio (config ${config.source})`);
+  if (httpPlan === undefined) {
+    await serveStdio(runtime, catalogue, config.expose, shutdown);
+    log.info(`mcp-hangar ${VERSION} serving ${config.providers.length} providers over stdio (config ${config.source})`);
+  } else {
+    // With --http, stdin/stdout are not an MCP channel (and stdin closing means nothing).
+    const { spec } = httpPlan;
+    try {
+      httpServer = await startHttpServer({
+        runtime,
+        catalogue,
+        expose: config.expose,
+        host: httpPlan.host,
+        port: httpPlan.port,
+        sessionIdleS: spec.sessionIdleS,
+        maxBodyBytes: spec.maxBodyBytes,
+        allowedHosts: spec.allowedHosts,
+        allowedOrigins: spec.allowedOrigins,
+        authenticator: httpPlan.authenticator,
+        metricsAuth: spec.metricsAuth,
+        ...(metrics === undefined ? {} : { metrics, metricsPath: metricsSpec.endpoint }),
+        onSessionsChanged: (count) => {
+          metrics?.setHttpSessions(count);
+        },
+        log,
+      });
+    } catch (error) {
+      log.error(error instanceof Error ? error.message : String(error));
+      shutdown("the HTTP server could not start", 1);
+      return undefined;
+    }
+    const auth = httpPlan.authenticator === undefined ? "no authentication" : `bearer tokens for ${httpPlan.authenticator.names().join(", ")}`;
+    log.info(
+      `mcp-hangar ${VERSION} serving ${config.providers.length} providers over HTTP at ${httpServer.url}${MCP_PATH} ` +
+        `(legacy SSE at ${httpServer.url}${SSE_PATH}; ${auth}; config ${config.source})`,
+    );
+  }
 
   for (const spec of config.providers.filter((provider) => provider.warm)) {
     void runtime.startProvider(spec.id).then((result) => {

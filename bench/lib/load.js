@@ -1,5 +1,6 @@
 // Load generators: a timed loop of sequential calls, and N concurrent callers sharing a budget.
 import { performance } from "node:perf_hooks";
+import { cpuMs } from "./procs.js";
 import { summarize } from "./stats.js";
 
 /** Empties the bench process's young garbage before a timed run (node --expose-gc). */
@@ -7,9 +8,13 @@ export function settleGc() {
   globalThis.gc?.();
 }
 
-/** `count` calls one after another; latency per call and calls/s over the whole run. */
-export async function sequential(call, count) {
+/**
+ * `count` calls one after another; latency per call and calls/s over the whole run, and with
+ * `pid` the CPU that process used per call (µs).
+ */
+export async function sequential(call, count, pid) {
   settleGc();
+  const cpuBefore = pid === undefined ? Number.NaN : cpuMs(pid);
   const latencies = new Float64Array(count);
   let errors = 0;
   const started = performance.now();
@@ -24,12 +29,14 @@ export async function sequential(call, count) {
     latencies[i] = performance.now() - t0;
   }
   const elapsed = performance.now() - started;
-  return { ...summarize(latencies), rate: (count / elapsed) * 1000, errors };
+  const cpuUs = pid === undefined ? Number.NaN : ((cpuMs(pid) - cpuBefore) * 1000) / count;
+  return { ...summarize(latencies), rate: (count / elapsed) * 1000, errors, cpuUs };
 }
 
 /** `workers` callers, each issuing its next call as soon as the last one answered, `total` calls in all. */
-export async function concurrent(call, total, workers) {
+export async function concurrent(call, total, workers, pid) {
   settleGc();
+  const cpuBefore = pid === undefined ? Number.NaN : cpuMs(pid);
   const latencies = new Float64Array(total);
   let next = 0;
   let errors = 0;
@@ -49,5 +56,6 @@ export async function concurrent(call, total, workers) {
   const started = performance.now();
   await Promise.all(Array.from({ length: workers }, worker));
   const elapsed = performance.now() - started;
-  return { ...summarize(latencies), rate: (total / elapsed) * 1000, errors };
+  const cpuUs = pid === undefined ? Number.NaN : ((cpuMs(pid) - cpuBefore) * 1000) / total;
+  return { ...summarize(latencies), rate: (total / elapsed) * 1000, errors, cpuUs };
 }

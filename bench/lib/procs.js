@@ -30,6 +30,18 @@ function pids() {
   return readdirSync("/proc").filter((name) => /^\d+$/.test(name)).map(Number);
 }
 
+/**
+ * CPU time (user + system) a process has used so far, in ms; NaN once it is gone. Read before
+ * and after a timed run, it gives the CPU per call of the process in the middle — a figure the
+ * machine's other load hardly changes, unlike latency and throughput.
+ */
+export function cpuMs(pid) {
+  const text = readText(`/proc/${pid}/stat`);
+  if (text === undefined) return Number.NaN;
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)
+}
+
 /** VmRSS of one process in MB (children excluded), or NaN when it is gone. */
 export function rssMb(pid) {
   const match = /^VmRSS:\s+(\d+) kB/m.exec(readText(`/proc/${pid}/status`) ?? "");

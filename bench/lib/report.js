@@ -1,5 +1,6 @@
 // Rows → the markdown table printed to stdout and pasted into BENCHMARKS.md.
 import process from "node:process";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 
@@ -33,6 +34,16 @@ export function markdownTable(rows) {
     );
   }
   return lines.join("\n");
+}
+
+/** The commit of the checkout, and whether src/ differs from it (others may be editing). */
+export function checkout(root) {
+  try {
+    const git = (...args) => execFileSync("git", ["-C", root, ...args], { encoding: "utf8" }).trim();
+    return { commit: git("rev-parse", "--short", "HEAD"), srcModified: git("status", "--porcelain", "--", "src") !== "" };
+  } catch {
+    return { commit: "unknown", srcModified: false };
+  }
 }
 
 export function machine() {

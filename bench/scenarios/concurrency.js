@@ -1,5 +1,6 @@
-// 2. Concurrency: 16 and 128 callers sharing one session, direct vs through the hangar (flat name).
-import { callTool, connectDirect, PROVIDERS, providerEntry, tagArg } from "../lib/clients.js";
+// 2. Concurrency: 16 and 128 callers sharing one session, direct vs through the hangar (flat
+// name), with the byte relay as the reference for the process hop alone.
+import { callTool, connectDirect, connectRelay, PROVIDERS, providerEntry, tagArg } from "../lib/clients.js";
 import { concurrent } from "../lib/load.js";
 import { row } from "../lib/report.js";
 import { compare } from "../lib/stats.js";
@@ -7,7 +8,7 @@ import { compare } from "../lib/stats.js";
 export const name = "concurrency";
 
 export async function run(ctx) {
-  const total = ctx.quick ? 1_000 : 8_000;
+  const total = ctx.quick ? 500 : 8_000;
   const rounds = ctx.quick ? 1 : 3;
   const levels = [16, 128];
   const rows = [];
@@ -15,20 +16,26 @@ export async function run(ctx) {
   for (const kind of Object.keys(PROVIDERS)) {
     const provider = PROVIDERS[kind];
     const direct = await connectDirect(provider.argv(tagArg(ctx.marker, `concurrency-direct-${kind}`)));
+    const relay = await connectRelay(provider.argv(tagArg(ctx.marker, `concurrency-relay-${kind}`)));
     const hangar = await ctx.hangar(`concurrency-${kind}`, {
       [kind]: { ...providerEntry(kind, ctx.marker, `concurrency-${kind}`), tools: provider.tools },
     });
     try {
       const variants = {
         direct: () => callTool(direct.client, provider.tool, provider.args),
+        relay: () => callTool(relay.client, provider.tool, provider.args),
         hangar: () => callTool(hangar.client, `${kind}__${provider.tool}`, provider.args),
       };
-      for (const call of Object.values(variants)) await concurrent(call, ctx.quick ? 300 : 1_000, 16);
+      for (const call of Object.values(variants)) await concurrent(call, ctx.quick ? 200 : 1_000, 16);
       for (const workers of levels) {
-        const runs = { direct: [], hangar: [] };
+        const runs = { direct: [], relay: [], hangar: [] };
+        const order = Object.keys(runs);
+        const middle = { direct: direct.pid, relay: relay.pid, hangar: hangar.pid };
         for (let round = 0; round < rounds; round++) {
-          const order = round % 2 === 0 ? ["direct", "hangar"] : ["hangar", "direct"];
-          for (const variant of order) runs[variant].push(await concurrent(variants[variant], total, workers));
+          for (let i = 0; i < order.length; i++) {
+            const variant = order[(i + round) % order.length];
+            runs[variant].push(await concurrent(variants[variant], total, workers, middle[variant]));
+          }
         }
         details[`${kind}-${workers}`] = runs;
         const pick = (variant, key) => runs[variant].map((r) => r[key]);
@@ -36,14 +43,18 @@ export async function run(ctx) {
         const rate = compare(pick("direct", "rate"), pick("hangar", "rate"));
         const p50 = compare(pick("direct", "p50"), pick("hangar", "p50"));
         const scenario = `2 concurrency ${kind}`;
+        const relayRate = compare(pick("direct", "rate"), pick("relay", "rate"));
+        rows.push(row(scenario, `${workers} callers: calls/s, byte relay (reference)`, "/s", { ...relayRate, added: undefined }));
         rows.push(row(scenario, `${workers} callers: calls/s`, "/s", { ...rate, added: undefined }, "≥ 0.60× direct", rate.ratio >= 0.6));
         rows.push(row(scenario, `${workers} callers: p50 latency`, "ms", p50));
+        const cpu = compare(pick("relay", "cpuUs"), pick("hangar", "cpuUs"));
+        rows.push(row(scenario, `${workers} callers: CPU per call of the middle process (direct column: the byte relay)`, "µs", cpu));
         rows.push(
           row(scenario, `${workers} callers: errors`, "", { direct: errors("direct"), hangar: errors("hangar") }, "0", errors("hangar") === 0),
         );
       }
     } finally {
-      await Promise.all([direct.close(), hangar.close()]);
+      await Promise.all([direct.close(), relay.close(), hangar.close()]);
     }
   }
   return { rows, details };

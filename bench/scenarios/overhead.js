@@ -1,5 +1,6 @@
 // 1. Per-call overhead on the stdio front: sequential echo calls, direct vs through the hangar
-// by flat name and by registry_invoke, interleaved round by round.
+// by flat name and by registry_invoke, interleaved round by round, with a byte relay as the
+// reference for the process hop alone.
 import { callTool, connectDirect, connectRelay, PROVIDERS, providerEntry, tagArg, textOf } from "../lib/clients.js";
 import { sequential } from "../lib/load.js";
 import { row } from "../lib/report.js";
@@ -8,7 +9,7 @@ import { compare } from "../lib/stats.js";
 export const name = "overhead";
 
 export async function run(ctx) {
-  const calls = ctx.quick ? 300 : 2_000;
+  const calls = ctx.quick ? 200 : 2_000;
   const rounds = ctx.quick ? 2 : 5;
   const rows = [];
   const details = {};
@@ -31,15 +32,17 @@ export async function run(ctx) {
       }
       const warmup = Object.values(variants);
       // Long enough for every process on the path to reach its optimized steady state.
-      for (let i = 0; i < (ctx.quick ? 1 : 3); i++) for (const call of warmup) await sequential(call, ctx.quick ? 300 : 1_000);
+      for (let i = 0; i < (ctx.quick ? 1 : 3); i++) for (const call of warmup) await sequential(call, ctx.quick ? 200 : 1_000);
 
+      // The process between client and provider, whose CPU per call is measured.
+      const middle = { direct: direct.pid, relay: relay.pid, flat: hangar.pid, invoke: hangar.pid };
       const runs = Object.fromEntries(Object.keys(variants).map((variant) => [variant, []]));
       const order = Object.keys(variants);
       for (let round = 0; round < rounds; round++) {
         // Rotate the order each round so no variant always runs first (or right after another).
         for (let i = 0; i < order.length; i++) {
           const variant = order[(i + round) % order.length];
-          runs[variant].push(await sequential(variants[variant], calls));
+          runs[variant].push(await sequential(variants[variant], calls, middle[variant]));
         }
       }
       details[kind] = runs;
@@ -50,6 +53,8 @@ export async function run(ctx) {
       const relayRate = compare(pick("direct", "rate"), pick("relay", "rate"));
       rows.push(row(scenario, "p50 latency, byte relay (reference: the hop alone)", "ms", relayP50));
       rows.push(row(scenario, "sequential calls/s, byte relay (reference)", "/s", { ...relayRate, added: undefined }));
+      const cpu = compare(pick("relay", "cpuUs"), pick("flat", "cpuUs"));
+      rows.push(row(scenario, `CPU per call of the middle process (direct column: the byte relay), ${kind}__echo`, "µs", cpu));
       for (const [variant, label] of [["flat", `${kind}__echo`], ["invoke", "registry_invoke"]]) {
         const p50 = compare(pick("direct", "p50"), pick(variant, "p50"));
         const p99 = compare(pick("direct", "p99"), pick(variant, "p99"));

@@ -13,7 +13,7 @@ export const name = "scale";
 export async function run(ctx) {
   const count = 200;
   const warm = ctx.quick ? 5 : 20;
-  const lists = ctx.quick ? 20 : 100;
+  const lists = ctx.quick ? 10 : 100;
   const provider = PROVIDERS.fixture;
   const ids = Array.from({ length: count }, (_, i) => `p${String(i).padStart(3, "0")}`);
   const providers = Object.fromEntries(ids.map((id) => [id, { ...providerEntry("fixture", ctx.marker, `scale-${id}`), tools: provider.tools }]));

@@ -79,7 +79,7 @@ export async function run(ctx) {
   const t0 = performance.now();
   try {
     // Warm-up: every path has run a few times (JIT, pools, the stderr rings filling up).
-    for (let i = 0; i < (ctx.quick ? 1 : 3); i++) await Promise.all(ids.map((id) => cycle(id)));
+    for (let i = 0; i < (ctx.quick ? 1 : 8); i++) await Promise.all(ids.map((id) => cycle(id)));
     stats.cycles = 0;
     before = await settled();
     const until = performance.now() + seconds * 1000;
@@ -107,6 +107,7 @@ export async function run(ctx) {
       row(scenario, `hangar RSS after a full GC, before → after (${info})`, "MB", { hangar: `${before.rss.toFixed(1)} → ${after.rss.toFixed(1)} MB`, added: drift }, "drift ≤ 5 MB", drift <= 5),
       row(scenario, "V8 heap used after a full GC, before → after", "MB", { hangar: `${before.heapUsed.toFixed(2)} → ${after.heapUsed.toFixed(2)} MB`, added: after.heapUsed - before.heapUsed }),
       row(scenario, "V8 heap reserved (heapTotal) after a full GC, before → after", "MB", { hangar: `${before.heapTotal.toFixed(1)} → ${after.heapTotal.toFixed(1)} MB`, added: after.heapTotal - before.heapTotal }),
+      secondHalf(scenario, series),
       row(scenario, "hangar RSS as sampled (no forced GC), before → after", "MB", { hangar: `${before.rawRss.toFixed(1)} → ${after.rawRss.toFixed(1)} MB`, added: after.rawRss - before.rawRss }),
       row(scenario, "hangar open fds before → after", "", { hangar: `${before.fds} → ${after.fds}`, added: after.fds - before.fds }, "no growth", after.fds <= before.fds),
       row(scenario, "provider processes left after the idle stops", "", { hangar: leftover }, "0", leftover === 0),
@@ -114,4 +115,15 @@ export async function run(ctx) {
     ],
     details: { ...stats, before, after, series, leftover, elapsed },
   };
+}
+
+/** A leak keeps growing; warm-up growth (JIT code, heap sizing, stderr rings filling) levels off. */
+function secondHalf(scenario, series) {
+  const first = series[Math.floor((series.length - 1) / 2)];
+  const last = series.at(-1);
+  if (first === undefined || last === undefined || first === last) return row(scenario, "memory over the second half", "MB", {});
+  return row(scenario, `after a full GC mid-run, ${first.s} s → ${last.s} s: RSS / V8 heap used`, "MB", {
+    hangar: `${first.rss.toFixed(1)} → ${last.rss.toFixed(1)} / ${first.heapUsed.toFixed(2)} → ${last.heapUsed.toFixed(2)} MB`,
+    added: last.rss - first.rss,
+  });
 }

@@ -420,6 +420,7 @@ class SubprocessSession {
       tool: call.tool,
       kind: outcome.kind,
       durationMs: performance.now() - started,
+      principal: call.principal,
     });
   }
 

@@ -1,20 +1,31 @@
 import { parseArgs } from "node:util";
 import { isLogFormat, isLogLevel, type LogFormat, type LogLevel } from "../observability/log.js";
+import { extractInspectFlags, type InspectFlags } from "./inspect-flag.js";
 
 export type Command =
-  | { kind: "serve"; configPath: string | undefined; logLevel: LogLevel; logFormat: LogFormat }
+  | { kind: "serve"; configPath: string | undefined; logLevel: LogLevel; logFormat: LogFormat; http?: HttpFlags; metricsPort?: number; inspect?: InspectFlags }
   | { kind: "validate"; file: string }
   | { kind: "help" }
   | { kind: "version" };
+
+/** `--http [--host H] [--port P] [--insecure]`: serve over HTTP instead of stdio (flags win over the config's http section). */
+export interface HttpFlags {
+  host: string | undefined;
+  port: number | undefined;
+  /** Allow a non-loopback address without authentication. */
+  insecure: boolean;
+}
 
 /** Thrown for bad command lines; main prints it with the usage and exits 2. */
 export class UsageError extends Error {}
 
 export function parseCommand(argv: string[]): Command {
+  // --inspect takes an optional port, which parseArgs cannot express: taken out first.
+  const { rest, inspect } = extractInspectFlags(argv);
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: rest,
       allowPositionals: true,
       options: {
         config: { type: "string", short: "c" },
@@ -22,6 +33,11 @@ export function parseCommand(argv: string[]): Command {
         "log-format": { type: "string" },
         version: { type: "boolean", short: "v" },
         help: { type: "boolean", short: "h" },
+        http: { type: "boolean" },
+        host: { type: "string" },
+        port: { type: "string" },
+        insecure: { type: "boolean" },
+        "metrics-port": { type: "string" },
       },
     });
   } catch (error) {
@@ -40,5 +56,37 @@ export function parseCommand(argv: string[]): Command {
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, not '${logLevel}'`);
   const logFormat = values["log-format"] ?? "text";
   if (!isLogFormat(logFormat)) throw new UsageError(`--log-format must be text or json, not '${logFormat}'`);
-  return { kind: "serve", configPath: values.config, logLevel, logFormat };
+  const http = httpFlags(values);
+  const metricsPort = values["metrics-port"] === undefined ? undefined : portNumber("--metrics-port", values["metrics-port"]);
+  return {
+    kind: "serve",
+    configPath: values.config,
+    logLevel,
+    logFormat,
+    ...(http === undefined ? {} : { http }),
+    ...(metricsPort === undefined ? {} : { metricsPort }),
+    ...(inspect === undefined ? {} : { inspect }),
+  };
+}
+
+function httpFlags(values: { http?: boolean; host?: string; port?: string; insecure?: boolean }): HttpFlags | undefined {
+  if (values.http !== true) {
+    const stray = (["host", "port", "insecure"] as const).find((name) => values[name] !== undefined);
+    if (stray !== undefined) throw new UsageError(`--${stray} applies to the HTTP front end: add --http`);
+    return undefined;
+  }
+  if (values.host?.trim() === "") throw new UsageError("--host needs an address, e.g. --host 127.0.0.1");
+  let port: number | undefined;
+  if (values.port !== undefined) {
+    port = /^\d{1,5}$/.test(values.port) ? Number(values.port) : Number.NaN;
+    if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port must be a port number from 0 to 65535 (0 = any free port), not '${values.port}'`);
+  }
+  return { host: values.host, port, insecure: values.insecure === true };
+}
+
+/** A port number from 0 (any free port) to 65535. */
+function portNumber(flag: string, text: string): number {
+  const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`${flag} must be a port number from 0 to 65535 (0 = any free port), not '${text}'`);
+  return port;
 }

@@ -2,7 +2,9 @@ export const USAGE = `mcp-hangar — one MCP server in front of many: starts pro
 stops them when idle, and never leaves a process behind.
 
 Usage:
-  mcp-hangar [--config FILE] [--log-level LEVEL] [--log-format text|json]
+  mcp-hangar [--config FILE] [--log-level LEVEL] [--log-format text|json] [--metrics-port P]
+             [--inspect [PORT]] [--inspect-arguments]
+  mcp-hangar --http [--host ADDR] [--port N] [--insecure] [--config FILE] ...
   mcp-hangar validate FILE
   mcp-hangar --version | --help
 
@@ -11,10 +13,23 @@ Options:
                          $XDG_CONFIG_HOME/mcp-hangar/config.yaml)
       --log-level LEVEL  debug | info | warn | error (default info); logs go to stderr
       --log-format F     text | json (default text)
+      --metrics-port P   serve Prometheus metrics at http://127.0.0.1:P/metrics (the path is
+                         observability.metrics.endpoint; 0 = any free port; the URL is logged)
+      --http             serve MCP over HTTP (streamable HTTP at /mcp, legacy SSE at
+                         /sse + /messages, /health, /ready) instead of stdio
+      --host ADDR        address to bind with --http (default: http.host, 127.0.0.1)
+      --port N           port to bind with --http (default: http.port, 8000; 0 = any free
+                         port); the bound URL is logged on stderr
+      --insecure         allow a non-loopback --host without http.auth tokens
+      --inspect [PORT]   watch every actor live in the Stately inspector: serves a page at
+                         http://127.0.0.1:PORT/ (default 5678; 0 = any free port; the URL
+                         is logged); secrets and tool arguments are stripped
+      --inspect-arguments  show tool arguments in the inspector too (still redacted)
   -v, --version          print the version
   -h, --help             print this help
 
-The hangar speaks MCP over stdio: stdout carries the protocol, stderr the logs.`;
+The hangar speaks MCP over stdio (stdout carries the protocol, stderr the logs), or over
+HTTP with --http.`;
 
 export const NO_CONFIG_HELP = `mcp-hangar: no config file found.
 Looked for ./hangar.yaml and $XDG_CONFIG_HOME/mcp-hangar/config.yaml (or pass --config FILE).

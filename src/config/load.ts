@@ -4,8 +4,17 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { looksLikeSecretKey, redactor } from "../shared/redaction.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { interpolateDocument, type ConfigPath } from "./interpolate.js";
-import { emptyConfigMessage, validateConfig, type ProblemTarget, type RawConfig, type RawTool } from "./schema.js";
-import type { HangarConfig, PredefinedTool, ProviderSpec } from "./types.js";
+import {
+  defaultRawHttp,
+  emptyConfigMessage,
+  validateConfig,
+  type ProblemTarget,
+  type RawConfig,
+  type RawHttp,
+  type RawObservability,
+  type RawTool,
+} from "./schema.js";
+import type { HangarConfig, HttpSpec, ObservabilitySpec, PredefinedTool, ProviderSpec } from "./types.js";
 
 /**
  * YAML text → HangarConfig. Everything that can be wrong is reported together, each issue at
@@ -111,7 +120,43 @@ function toHangarConfig(raw: RawConfig, source: string): HangarConfig {
       ...(p.description === undefined ? {} : { description: p.description }),
     }),
   );
-  return { source, expose: raw.expose, providers };
+  return {
+    source,
+    expose: raw.expose,
+    providers,
+    ...(raw.http === undefined ? {} : { http: toHttpSpec(raw.http, base) }),
+    observability: toObservabilitySpec(raw.observability),
+  };
+}
+
+function toHttpSpec(raw: RawHttp, base: string): HttpSpec {
+  return {
+    host: raw.host,
+    port: raw.port,
+    sessionIdleS: raw.session_idle_s,
+    maxBodyBytes: raw.max_body_bytes,
+    allowedHosts: raw.allowed_hosts,
+    allowedOrigins: raw.allowed_origins,
+    auth: {
+      tokensEnv: raw.auth.tokens_env,
+      tokensFile: raw.auth.tokens_file === undefined ? undefined : resolve(base, raw.auth.tokens_file),
+    },
+    metricsAuth: raw.metrics_auth,
+  };
+}
+
+/** The config's HTTP settings, with the defaults when it has no `http` section. */
+export function httpSpecOf(config: HangarConfig): HttpSpec {
+  return config.http ?? toHttpSpec(defaultRawHttp(), dirname(config.source));
+}
+
+function toObservabilitySpec(raw: RawObservability): ObservabilitySpec {
+  return { metrics: { enabled: raw.metrics.enabled, endpoint: raw.metrics.endpoint } };
+}
+
+/** The config's observability settings, with the defaults for a config built without the loader. */
+export function observabilityOf(config: HangarConfig): ObservabilitySpec {
+  return config.observability ?? { metrics: { enabled: true, endpoint: "/metrics" } };
 }
 
 function toTool(tool: RawTool): PredefinedTool {
@@ -125,7 +170,8 @@ function toTool(tool: RawTool): PredefinedTool {
 /** Provider env values are secrets by default; elsewhere the key's name decides. */
 function registerSecrets(raw: RawConfig): void {
   for (const provider of Object.values(raw.providers)) redactor.registerAll(provider.env);
-  registerSecretLike(raw, undefined);
+  // http.auth names where tokens live (a variable's name, a file's path), never a token itself.
+  registerSecretLike({ ...raw, http: undefined }, undefined);
 }
 
 function registerSecretLike(value: unknown, key: string | undefined): void {

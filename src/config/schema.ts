@@ -298,10 +298,67 @@ const providersSchema = z
     { when: (payload) => isRecord(payload.value) },
   );
 
+// ---- http: the HTTP front end (`mcp-hangar --http`) ----
+
+const HTTP_HOST_HINT = "write a host name or address with an optional port (example.com, example.com:8443, [::1]:8000) or '*' — not a URL";
+const HTTP_HOST_ENTRY = /^(\*|\[[0-9a-fA-F:.]+\](:\d{1,5})?|[^\s/:@[\]]+(:\d{1,5})?)$/;
+
+const httpAuthSchema = z.strictObject({
+  /** Name of the environment variable holding `name:token,…` (a bare token is named `default`). */
+  tokens_env: z.string().min(1).optional(),
+  /** A file of `name:sha256hex` lines (relative to the config file's folder). */
+  tokens_file: z.string().min(1).optional(),
+});
+
+const httpSchema = z.strictObject({
+  host: z.string().min(1).default("127.0.0.1"),
+  // 0 asks the system for a free port (the bound URL is logged).
+  port: wholeNumber(z.number().min(0).max(65535)).default(8000),
+  session_idle_s: positiveSeconds(1800),
+  max_body_bytes: byteSize(4 * MIB),
+  allowed_hosts: z.array(z.string().regex(HTTP_HOST_ENTRY, { error: HTTP_HOST_HINT })).default([]),
+  allowed_origins: z
+    .array(z.string().refine(isOriginEntry, { error: "write an origin as scheme://host[:port] (https://app.example.com), or '*'" }))
+    .default([]),
+  auth: httpAuthSchema.prefault({}),
+  /** Whether /metrics asks for a bearer token too (when authentication is configured). */
+  metrics_auth: flag(false),
+});
+
+/** Nested strict mappings of `http`, for unknown-key suggestions. */
+const HTTP_SECTIONS = { auth: Object.keys(httpAuthSchema.shape) } as const satisfies Record<string, readonly string[]>;
+
+function isOriginEntry(value: string): boolean {
+  if (value === "*") return true;
+  try {
+    const url = new URL(value);
+    return (url.protocol === "http:" || url.protocol === "https:") && url.origin === value.replace(/\/$/, "");
+  } catch {
+    return false;
+  }
+}
+
+// ---- observability: metrics (Prometheus text at `endpoint`, on --metrics-port or the HTTP front end) ----
+
+const metricsSchema = z.strictObject({
+  enabled: flag(true),
+  endpoint: z
+    .string()
+    .regex(/^\/[^\s?#]*$/, { error: "must be a URL path starting with '/' (no spaces, '?' or '#'), such as /metrics" })
+    .default("/metrics"),
+});
+
+const observabilitySchema = z.strictObject({
+  metrics: metricsSchema.prefault({}),
+});
+
 export const configSchema = z.strictObject(
   {
     expose: z.enum(EXPOSE_MODES).default("both"),
     providers: providersSchema,
+    // Optional: without an `http` section the HTTP front end (--http) uses the defaults above.
+    http: httpSchema.optional(),
+    observability: observabilitySchema.prefault({}),
   },
   {
     error: (issue) =>
@@ -312,6 +369,13 @@ export const configSchema = z.strictObject(
 export type RawConfig = z.output<typeof configSchema>;
 export type RawProvider = z.output<typeof providerSchema>;
 export type RawTool = z.output<typeof toolSchema>;
+export type RawHttp = z.output<typeof httpSchema>;
+export type RawObservability = z.output<typeof observabilitySchema>;
+
+/** The `http` section with every default applied, for a config that has none. */
+export function defaultRawHttp(): RawHttp {
+  return httpSchema.parse({});
+}
 
 function providerIdProblem(id: string): string | undefined {
   if (!PROVIDER_ID.test(id)) {
@@ -347,11 +411,19 @@ function keysAt(path: ConfigPath): readonly string[] {
   if (path.length === 2 && path[0] === "providers") return Object.keys(providerFields.shape);
   if (path.length === 3 && path[0] === "providers" && isProviderSection(path[2])) return PROVIDER_SECTIONS[path[2]];
   if (path.length === 4 && path[0] === "providers" && path[2] === "tools") return Object.keys(toolSchema.shape);
+  if (path.length === 1 && path[0] === "http") return Object.keys(httpSchema.shape);
+  if (path.length === 1 && path[0] === "observability") return Object.keys(observabilitySchema.shape);
+  if (path.length === 2 && path[0] === "observability" && path[1] === "metrics") return Object.keys(metricsSchema.shape);
+  if (path.length === 2 && path[0] === "http" && path[1] === "auth") return HTTP_SECTIONS.auth;
   return Object.keys(configSchema.shape);
 }
 
 /** For a provider key that belongs in a section (`failure_threshold`): `circuit_breaker.failure_threshold`. */
 function sectionKeyFor(path: ConfigPath, key: string): string | undefined {
+  if (path.length === 1 && path[0] === "http") {
+    const match = closestMatch(key, HTTP_SECTIONS.auth);
+    return match === undefined ? undefined : `auth.${match}`;
+  }
   if (path.length !== 2 || path[0] !== "providers") return undefined;
   for (const [section, keys] of Object.entries(PROVIDER_SECTIONS)) {
     const match = closestMatch(key, keys);
@@ -415,6 +487,11 @@ function describeIssue(issue: z.core.$ZodRawIssue): string | undefined {
         return issue.inclusive === true ? `must be at least ${issue.minimum}` : `must be greater than ${issue.minimum}`;
       }
       return "must not be empty";
+    case "too_big":
+      if (issue.origin === "number") {
+        return issue.inclusive === true ? `must be at most ${issue.maximum}` : `must be less than ${issue.maximum}`;
+      }
+      return undefined;
     case "invalid_value": {
       const values = issue.values.map((value) => JSON.stringify(value));
       const suggestion =

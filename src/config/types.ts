@@ -68,9 +68,52 @@ export interface SubprocessProviderSpec {
 /** Only subprocess providers run for now; other modes are refused at validation. */
 export type ProviderSpec = SubprocessProviderSpec;
 
+/** http.auth: where the bearer tokens come from (none given: no authentication). */
+export interface HttpAuthSpec {
+  /** Name of the environment variable holding `name:token,…` pairs (tokens_env). */
+  tokensEnv: string | undefined;
+  /** Absolute path of a file of `name:sha256hex` lines (tokens_file). */
+  tokensFile: string | undefined;
+}
+
+/** http: the HTTP front end, used with `--http` (the command line's --host/--port win). */
+export interface HttpSpec {
+  /** Address to bind (default 127.0.0.1). */
+  host: string;
+  /** Port to bind (default 8000; 0 = any free port). */
+  port: number;
+  /** A streamable HTTP session unused this long is closed (session_idle_s, default 1800). */
+  sessionIdleS: number;
+  /** A bigger request body is refused with 413 (max_body_bytes, default 4 MiB). */
+  maxBodyBytes: number;
+  /** Host headers accepted besides the defaults (bound address and localhost with the port); `*` = any. */
+  allowedHosts: string[];
+  /** Origin headers accepted besides the allowed hosts' own origins; `*` = any. */
+  allowedOrigins: string[];
+  auth: HttpAuthSpec;
+  /** /metrics asks for a bearer token too (metrics_auth, default false). */
+  metricsAuth: boolean;
+}
+
+/** observability.metrics: Prometheus metrics (served on --metrics-port, or by the HTTP front end). */
+export interface MetricsSpec {
+  /** enabled, default true. */
+  enabled: boolean;
+  /** URL path of the metrics (endpoint, default /metrics). */
+  endpoint: string;
+}
+
+export interface ObservabilitySpec {
+  metrics: MetricsSpec;
+}
+
 export interface HangarConfig {
   /** Absolute path of the file this came from (for messages). */
   source: string;
   expose: ExposeMode;
   providers: ProviderSpec[];
+  /** The `http` section, when the file has one (see httpSpecOf in load.ts for the defaults). */
+  http?: HttpSpec;
+  /** The `observability` section; the loader always sets it (see observabilityOf in load.ts for hand-built configs). */
+  observability?: ObservabilitySpec;
 }

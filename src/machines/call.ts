@@ -33,6 +33,8 @@ export interface ToolCall {
   signal?: AbortSignal;
   /** Extra `_meta` the client sent (progress tokens and the like) — passed to the provider. */
   meta?: Record<string, unknown>;
+  /** Who asked: the authenticated principal's name (HTTP front end), for logs and audit — never a metrics label. */
+  principal?: string;
   /**
    * The provider's progress notifications for this call, in order. When set, the connection asks
    * the provider for progress, and each notification restarts the call's timeout (up to max_call_s).

@@ -31,7 +31,7 @@ export type ConnectionEvent =
       kind: "start_failed" | "crash" | "transport";
       message: string;
     }
-  | { type: "CALL.DONE"; correlationId: string; tool: string; kind: FailureKind; durationMs: number };
+  | { type: "CALL.DONE"; correlationId: string; tool: string; kind: FailureKind; durationMs: number; principal?: string };
 
 /** How one health probe went: MCP ping, or tools/list when the provider does not answer ping. */
 export type ProbeResult =

@@ -1,7 +1,7 @@
 import { and, assign, enqueueActions, fromCallback, fromPromise, not, setup, stateIn, type AnyActorRef } from "xstate";
 import type { DomainEvent, ProviderStateName } from "../shared/domain-events.js";
 import { isProviderFault } from "../shared/failure-kind.js";
-import { failure } from "./call.js";
+import { failure, type ToolCall } from "./call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "./connection-protocol.js";
 import { describeStop, transitionReason } from "./provider-reasons.js";
 import { SUPERVISOR_SYSTEM_ID } from "./supervisor-id.js";
@@ -43,6 +43,19 @@ export type ProbeRequestEvent = { type: "PROBE.REQUEST"; timeoutMs: number; repl
 
 function stderrTail(context: ProviderContext): string[] {
   return context.stderr.tail(STDERR_TAIL_LINES);
+}
+
+/** A call refused without reaching the provider (breaker, RECOVERING, DEAD): a failed call like any other to observers. */
+function refused(context: ProviderContext, call: ToolCall, message: string): DomainEvent {
+  return {
+    type: "ToolInvocationFailed",
+    providerId: context.spec.id,
+    tool: call.tool,
+    correlationId: call.correlationId,
+    principal: call.principal,
+    kind: "unavailable",
+    message,
+  };
 }
 
 function seconds(ms: number): number {
@@ -141,6 +154,7 @@ export const providerMachine = setup({
         providerId: context.spec.id,
         tool: event.call.tool,
         correlationId: event.call.correlationId,
+        principal: event.call.principal,
       });
     }),
     /** On READY: every queued call goes to the connection, every start waiter is answered. */
@@ -152,6 +166,7 @@ export const providerMachine = setup({
           providerId: context.spec.id,
           tool: call.tool,
           correlationId: call.correlationId,
+          principal: call.principal,
         });
       }
       const waiters = context.startWaiters;
@@ -164,15 +179,19 @@ export const providerMachine = setup({
       if (event.type !== "PROBE.REQUEST") return;
       enqueue.sendTo("connection", { type: "PROBE", timeoutMs: event.timeoutMs, reply: event.reply } satisfies ConnectionCallEvent);
     }),
-    rejectByBreaker: ({ context, event }) => {
+    rejectByBreaker: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE") return;
       const retryIn = seconds(breakerRetryAt(context) - Date.now());
       const message =
         context.breaker.state === "OPEN"
           ? `circuit breaker for provider '${context.spec.id}' is OPEN after ${context.spec.circuitBreaker.failureThreshold} failures; it lets a trial call through in ${retryIn}s`
           : `circuit breaker for provider '${context.spec.id}' is HALF_OPEN and its trial call is under way; retry shortly`;
-      event.call.reply(failure("unavailable", message));
-    },
+      const call = event.call;
+      enqueue(() => {
+        call.reply(failure("unavailable", message));
+      });
+      enqueue.emit(refused(context, call, message));
+    }),
     recordReady: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "CONNECTION.READY") return;
       const now = Date.now();
@@ -221,6 +240,7 @@ export const providerMachine = setup({
           providerId: context.spec.id,
           tool: event.tool,
           correlationId: event.correlationId,
+          principal: event.principal,
           kind: event.kind,
           durationMs: event.durationMs,
         });
@@ -233,6 +253,7 @@ export const providerMachine = setup({
         providerId: context.spec.id,
         tool: event.tool,
         correlationId: event.correlationId,
+        principal: event.principal,
         kind: event.kind,
         durationMs: event.durationMs,
       });
@@ -255,6 +276,7 @@ export const providerMachine = setup({
           providerId: context.spec.id,
           tool: call.tool,
           correlationId: call.correlationId,
+          principal: call.principal,
           kind,
           message,
         });
@@ -301,17 +323,28 @@ export const providerMachine = setup({
     replyStarted: ({ event }) => {
       if (event.type === "START") event.reply?.({ ok: true });
     },
-    rejectRecovering: ({ context, event }) => {
+    rejectRecovering: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE") return;
       const at = context.recovery.nextRestartAt;
       const when = at === undefined ? "shortly" : `in ${seconds(at - Date.now())}s`;
       const message = `provider '${context.spec.id}' crashed (${context.lastError?.message ?? "unknown reason"}); it restarts ${when} — retry after that`;
-      event.call.reply(failure("unavailable", message, stderrTail(context)));
-    },
-    rejectDead: ({ context, event }) => {
+      const call = event.call;
+      const tail = stderrTail(context);
+      enqueue(() => {
+        call.reply(failure("unavailable", message, tail));
+      });
+      enqueue.emit(refused(context, call, message));
+    }),
+    rejectDead: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "INVOKE") return;
       const message = `provider '${context.spec.id}' is DEAD: ${context.lastError?.message ?? "gave up"}; start it again with registry_start`;
-      if (event.type === "INVOKE") event.call.reply(failure("unavailable", message, stderrTail(context)));
-    },
+      const call = event.call;
+      const tail = stderrTail(context);
+      enqueue(() => {
+        call.reply(failure("unavailable", message, tail));
+      });
+      enqueue.emit(refused(context, call, message));
+    }),
     recordGiveUp: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "GIVE_UP") return;
       enqueue.assign({ lastError: { kind: "unavailable", message: event.message, at: Date.now() } });

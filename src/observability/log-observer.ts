@@ -24,19 +24,26 @@ export function logDomainEvents(bus: DomainEventBus, logger: Logger): () => void
         }
         break;
       case "ToolInvocationFailed":
-        logger.warn(`call ${event.providerId}/${event.tool} failed (${event.kind})${event.message ? `: ${event.message}` : ""}`, {
+        logger.warn(`call ${event.providerId}/${event.tool}${by(event.principal)} failed (${event.kind})${event.message ? `: ${event.message}` : ""}`, {
           provider: event.providerId,
           correlationId: event.correlationId,
+          ...(event.principal === undefined ? {} : { principal: event.principal }),
         });
         break;
       case "ToolInvocationCompleted":
-        logger.debug(`call ${event.providerId}/${event.tool} ${event.kind} in ${event.durationMs} ms`, {
+        logger.debug(`call ${event.providerId}/${event.tool}${by(event.principal)} ${event.kind} in ${event.durationMs} ms`, {
           provider: event.providerId,
           correlationId: event.correlationId,
+          ...(event.principal === undefined ? {} : { principal: event.principal }),
         });
         break;
       default:
         break;
     }
   });
+}
+
+/** " by alice" for a call an authenticated principal made (HTTP front end); nothing otherwise. */
+function by(principal: string | undefined): string {
+  return principal === undefined ? "" : ` by ${principal}`;
 }

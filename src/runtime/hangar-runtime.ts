@@ -6,9 +6,10 @@ import {
   type CallbackActorLogic,
   type InspectionEvent,
   type PromiseActorLogic,
+  type StateValue,
 } from "xstate";
 import type { HangarConfig, ProviderSpec } from "../config/types.js";
-import type { CallOutcome } from "../machines/call.js";
+import type { CallOutcome, CallProgress } from "../machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { hangarMachine, type ProviderRef } from "../machines/hangar.js";
 import { providerMachine, SUPERVISOR_SYSTEM_ID, type HealthProbeInput, type StartResult } from "../machines/provider.js";
@@ -38,6 +39,10 @@ export interface InvokeOptions {
   signal?: AbortSignal;
   meta?: Record<string, unknown>;
   correlationId?: string;
+  /** The authenticated principal's name (HTTP front end), carried with the call for logs and audit. */
+  principal?: string;
+  /** The provider's progress for this call (asks the provider for progress; see ToolCall.onProgress). */
+  onProgress?: (progress: CallProgress) => void;
 }
 
 /**
@@ -48,6 +53,7 @@ export class HangarRuntime {
   readonly events: DomainEventBus;
   private readonly actor: ActorRefFrom<typeof hangarMachine>;
   private shuttingDown: Promise<void> | undefined;
+  private started = false;
 
   constructor(
     readonly config: HangarConfig,
@@ -88,8 +94,15 @@ export class HangarRuntime {
   }
 
   start(): this {
+    this.started = true;
     this.actor.start();
     return this;
+  }
+
+  /** Liveness of the actor system: `running` from start() until shutdown stops the supervisor. */
+  systemStatus(): "not_started" | "running" | "stopped" {
+    if (!this.started) return "not_started";
+    return this.shuttingDown === undefined && this.actor.getSnapshot().status === "active" ? "running" : "stopped";
   }
 
   providerIds(): string[] {
@@ -115,6 +128,11 @@ export class HangarRuntime {
     return ref ? providerView(ref.getSnapshot().context) : undefined;
   }
 
+  /** The provider actor's current state value (every region), for diagrams of its chart. */
+  stateValue(providerId: string): StateValue | undefined {
+    return this.providers[providerId]?.getSnapshot().value;
+  }
+
   invoke(
     providerId: string,
     tool: string,
@@ -132,6 +150,8 @@ export class HangarRuntime {
           timeoutMs: options.timeoutMs,
           signal: options.signal,
           meta: options.meta,
+          principal: options.principal,
+          onProgress: options.onProgress,
           reply: resolve,
         },
       });

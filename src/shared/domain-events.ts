@@ -24,12 +24,14 @@ export type DomainEvent =
   | { type: "RecoveryScheduled"; providerId: string; attempt: number; delayMs: number; at: number }
   | { type: "ProviderRestarted"; providerId: string; restartCount: number }
   | { type: "ProviderDied"; providerId: string; reason: string }
-  | { type: "ToolInvocationRequested"; providerId: string; tool: string; correlationId: string }
+  | { type: "ToolInvocationRequested"; providerId: string; tool: string; correlationId: string; principal?: string }
   | {
       type: "ToolInvocationCompleted";
       providerId: string;
       tool: string;
       correlationId: string;
+      /** Who asked (the authenticated principal's name), when known. For logs and audit, never a metrics label. */
+      principal?: string;
       kind: "ok" | "tool_error";
       durationMs: number;
     }
@@ -38,6 +40,7 @@ export type DomainEvent =
       providerId: string;
       tool: string;
       correlationId: string;
+      principal?: string;
       kind: Exclude<FailureKind, "ok" | "tool_error">;
       durationMs?: number;
       message?: string;

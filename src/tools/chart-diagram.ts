@@ -19,6 +19,25 @@ export interface ChartDiagramOptions {
   includeTargetless?: boolean;
   /** Draw a note on each state that invokes actors ("invokes connection"). Default true. */
   showInvokes?: boolean;
+  /**
+   * States to highlight (an actor's current states), as paths below the root
+   * (`lifecycle.running.serving.health.READY`; see `stateValuePaths`). Mermaid styles only simple
+   * states, so composite ones are skipped. Adds `classDef active …` and `class <state> active`.
+   */
+  active?: readonly string[];
+}
+
+/** The fill of highlighted states. */
+export const ACTIVE_STATE_STYLE = "fill:#2e7d32,color:#ffffff,stroke:#1b5e20,stroke-width:3px";
+
+/**
+ * The leaf paths of a state value: `{ lifecycle: "COLD", breaker: "CLOSED" }` →
+ * `["lifecycle.COLD", "breaker.CLOSED"]` — what `active` takes.
+ */
+export function stateValuePaths(value: unknown, prefix: readonly string[] = []): string[] {
+  if (typeof value === "string") return [[...prefix, value].join(".")];
+  if (value === null || typeof value !== "object") return [];
+  return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) => stateValuePaths(inner, [...prefix, key]));
 }
 
 /** One transition of a chart, described for people. */
@@ -149,7 +168,23 @@ export function chartToMermaid(machine: AnyStateMachine, options: ChartDiagramOp
     for (const line of edges.get(parent) ?? []) lines.push(`${pad}${line}`);
   };
   renderChildren(machine.root, 1);
+  const active = activeLeaves(machine, options.active ?? []);
+  if (active.length > 0) {
+    lines.push(`  classDef active ${ACTIVE_STATE_STYLE}`);
+    for (const node of active) lines.push(`  class ${idOf(node)} active`);
+  }
   return `${lines.join("\n")}\n`;
+}
+
+/** The simple states named by `paths` (unknown paths and composite states are left out). */
+function activeLeaves(machine: AnyStateMachine, paths: readonly string[]): AnyStateNode[] {
+  const found: AnyStateNode[] = [];
+  for (const path of paths) {
+    let node: AnyStateNode | undefined = machine.root;
+    for (const key of path.split(".")) node = node?.states[key];
+    if (node && node !== machine.root && childrenOf(node).length === 0 && !found.includes(node)) found.push(node);
+  }
+  return found;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AnyStateMachine } from "xstate";
@@ -13,7 +13,7 @@ import { chartStateTable, chartToMermaid, chartTransitionTable } from "./chart-d
  * Progress goes to stderr (the project keeps stdout for protocol traffic).
  */
 
-interface ChartPage {
+export interface ChartPage {
   file: string;
   title: string;
   /** The chart's source file, relative to the repository root. */
@@ -21,7 +21,7 @@ interface ChartPage {
   machine: AnyStateMachine;
 }
 
-const CHARTS: readonly ChartPage[] = [
+export const CHARTS: readonly ChartPage[] = [
   { file: "provider.md", title: "Provider chart", source: "src/machines/provider.ts", machine: providerMachine },
   { file: "hangar.md", title: "Hangar chart", source: "src/machines/hangar.ts", machine: hangarMachine },
   { file: "recovery-saga.md", title: "Recovery saga", source: "src/machines/sagas/recovery.ts", machine: recoverySaga },
@@ -54,14 +54,14 @@ function chartPage(page: ChartPage): string {
   ].join("\n");
 }
 
-function readme(): string {
+function readme(charts: readonly ChartPage[]): string {
   return [
     "# Visualizations",
     "",
     "Diagrams of the state charts, generated from the running code rather than drawn by hand, so",
     "paper and code cannot disagree. Do not edit these files: change the chart, then regenerate.",
     "",
-    ...CHARTS.map((page) => `- [${page.title}](${page.file}) — generated from [\`${page.source}\`](../${page.source})`),
+    ...charts.map((page) => `- [${page.title}](${page.file}) — generated from [\`${page.source}\`](../${page.source})`),
     "",
     "## Regenerating",
     "",
@@ -77,16 +77,34 @@ function readme(): string {
     "Each page holds a Mermaid `stateDiagram-v2` (GitHub renders it), a table of the states and a",
     "table of every transition with its guard, target, actions and description.",
     "",
-    "Live inspection of running actors with the Stately inspector comes in a later issue.",
+    "## Watching them live",
+    "",
+    "The same charts run in the hangar. Start it with `--inspect` (e.g.",
+    "`mcp-hangar --config hangar.yaml --inspect`) and open the address it logs on stderr",
+    "(`http://127.0.0.1:5678/` by default) in a browser: the Stately inspector shows every actor —",
+    "the supervisor, each `provider:<id>`, its connection, recovery sagas — with its current state",
+    "and every event as it happens. Secrets and tool arguments are stripped before anything leaves",
+    "the hangar. `registry_status` with `chart: \"<provider>\"` returns a provider's diagram with its",
+    "current states highlighted. See [docs/inspector.md](../docs/inspector.md).",
     "",
   ].join("\n");
 }
 
-/** Every file of visualizations/: file name → content. */
-export function renderVisualizations(): Record<string, string> {
-  const files: Record<string, string> = { "README.md": readme() };
-  for (const page of CHARTS) files[page.file] = chartPage(page);
+/** Every file of visualizations/: file name → content (of `charts`: the real ones unless a test substitutes one). */
+export function renderVisualizations(charts: readonly ChartPage[] = CHARTS): Record<string, string> {
+  const files: Record<string, string> = { "README.md": readme(charts) };
+  for (const page of charts) files[page.file] = chartPage(page);
   return files;
+}
+
+/** The files of `rendered` that are missing from `dir` or differ from what is there: the drift check. */
+export function staleVisualizations(rendered: Record<string, string>, dir: string = VISUALIZATIONS_DIR): string[] {
+  return Object.entries(rendered)
+    .filter(([name, content]) => {
+      const path = join(dir, name);
+      return !existsSync(path) || readFileSync(path, "utf8") !== content;
+    })
+    .map(([name]) => name);
 }
 
 /** Writes every file of visualizations/ into `dir`; returns the paths written. */

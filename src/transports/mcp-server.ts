@@ -14,6 +14,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { ExposeMode } from "../config/types.js";
+import type { CallProgress } from "../machines/call.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import { VERSION } from "../version.js";
 import { outcomeToResult } from "./outcome-result.js";
@@ -57,14 +58,22 @@ export function createHangarServer(runtime: HangarRuntime, catalogue: ToolCatalo
     extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
   ): Promise<CallToolResult> => {
     const { name, arguments: args, _meta: meta } = request.params;
+    const principal = principalOf(extra);
+    const progress = meta?.progressToken === undefined ? undefined : new ProgressForwarder(meta.progressToken, extra);
+    const onProgress = progress?.forward;
     if (showProviderTools) {
       const entry = catalogue.resolve(name);
       if (entry) {
-        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta });
+        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress });
+        await progress?.settled();
         return outcomeToResult(outcome);
       }
     }
-    if (showRegistry && isRegistryTool(name)) return callRegistryTool(name, args, context, { signal: extra.signal, meta });
+    if (showRegistry && isRegistryTool(name)) {
+      const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, onProgress });
+      await progress?.settled();
+      return result;
+    }
     throw new RpcError(ErrorCode.InvalidParams, unknownToolMessage(name, showRegistry, showProviderTools, catalogue));
   };
   // Called with `server` as `this` on purpose, skipping only Server's tools/call wrapper.
@@ -79,6 +88,55 @@ export function createHangarServer(runtime: HangarRuntime, catalogue: ToolCatalo
     previousOnClose?.();
   };
   return server;
+}
+
+/**
+ * The principal a front end authenticated for this request (HTTP: `req.auth.clientId`, set by the
+ * bearer-token check); undefined over stdio or without authentication.
+ */
+function principalOf(extra: RequestHandlerExtra<ServerRequest, ServerNotification>): string | undefined {
+  const clientId = extra.authInfo?.clientId;
+  return clientId === undefined || clientId === "" ? undefined : clientId;
+}
+
+/**
+ * How long a call that forwarded progress holds its answer after the last notification went out.
+ * The SDK's client hands a notification to its handler a microtask late but settles a response
+ * at once, so a progress notification read together with the answer is dropped ("unknown
+ * token"); a few milliseconds apart, they arrive in separate reads and both count.
+ */
+const PROGRESS_SETTLE_MS = 5;
+
+/**
+ * When the client asked for progress (`_meta.progressToken`), the provider's progress for this
+ * call goes back to this client only: `extra.sendNotification` sends on the request's own
+ * session (and, over streamable HTTP, on the request's own response stream).
+ */
+class ProgressForwarder {
+  private lastSent: Promise<void> | undefined;
+  private lastSentAt = 0;
+
+  constructor(
+    private readonly progressToken: string | number,
+    private readonly extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
+  ) {}
+
+  readonly forward = (progress: CallProgress): void => {
+    this.lastSent = this.extra.sendNotification({ method: "notifications/progress", params: { progressToken: this.progressToken, ...progress } }).then(
+      () => {
+        this.lastSentAt = performance.now();
+      },
+      () => undefined, // the client went away; the call itself still ends normally
+    );
+  };
+
+  /** Resolves once the last notification is out and PROGRESS_SETTLE_MS have passed since. */
+  async settled(): Promise<void> {
+    if (this.lastSent === undefined) return;
+    await this.lastSent;
+    const wait = PROGRESS_SETTLE_MS - (performance.now() - this.lastSentAt);
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
 
 function unknownToolMessage(name: string, registry: boolean, providerTools: boolean, catalogue: ToolCatalogue): string {

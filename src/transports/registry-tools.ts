@@ -1,10 +1,12 @@
 import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import type { CallProgress } from "../machines/call.js";
 import type { ProviderView } from "../machines/provider-view.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import { summarizeHealth } from "../runtime/health-summary.js";
 import { redactor } from "../shared/redaction.js";
 import { failureResult, outcomeToResult } from "./outcome-result.js";
+import { providerChartMermaid } from "../tools/provider-chart.js";
 import { statusText } from "./status-text.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
@@ -22,6 +24,10 @@ export interface RegistryContext {
 export interface RegistryCallExtra {
   signal: AbortSignal;
   meta: Record<string, unknown> | undefined;
+  /** The authenticated principal's name (HTTP front end), passed on with registry_invoke's call. */
+  principal?: string;
+  /** Progress of registry_invoke's call, back to the caller only. */
+  onProgress?: (progress: CallProgress) => void;
 }
 
 interface RegistryTool<Schema extends z.ZodObject> {
@@ -184,6 +190,8 @@ const registryInvoke = defineTool({
       timeoutMs: args.timeout_s === undefined ? undefined : args.timeout_s * 1000,
       signal: extra.signal,
       meta: extra.meta,
+      principal: extra.principal,
+      onProgress: extra.onProgress,
     });
     return outcomeToResult(outcome);
   },
@@ -261,10 +269,20 @@ const registryHealth = defineTool({
 
 const registryStatus = defineTool({
   name: "registry_status",
-  description: "A compact text dashboard of all providers.",
-  schema: z.object({}),
+  description:
+    "A compact text dashboard of all providers. With `chart` (a provider id): that provider's state chart as Mermaid text instead, its current states highlighted.",
+  schema: z.object({
+    chart: providerArg.optional().describe("Provider id: return its chart as a Mermaid stateDiagram with its current states highlighted"),
+  }),
   readOnly: true,
-  run: async (_args, { runtime }) => {
+  run: async ({ chart }, context) => {
+    const { runtime } = context;
+    if (chart !== undefined) {
+      requireProvider(context, chart);
+      const value = runtime.stateValue(chart);
+      if (value === undefined) throw new RpcError(ErrorCode.InternalError, `provider '${chart}' vanished`);
+      return { content: [{ type: "text", text: redactor.redact(providerChartMermaid(chart, value)) }] };
+    }
     const views = await runtime.status();
     return { content: [{ type: "text", text: redactor.redact(statusText(views, summarizeHealth(views))) }] };
   },

@@ -40,6 +40,11 @@ export class ToolCatalogue {
     return () => this.listeners.delete(listener);
   }
 
+  /** How many listeners (front-end sessions) watch the list: each closed session must leave. */
+  get listenerCount(): number {
+    return this.listeners.size;
+  }
+
   resolve(flatName: string): CatalogueEntry | undefined {
     return this.byFlatName.get(flatName);
   }

@@ -71,6 +71,7 @@ describe("a valid config", () => {
     expect(config).toEqual({
       source: file,
       expose: "tools",
+      observability: { metrics: { enabled: true, endpoint: "/metrics" } },
       providers: [
         {
           id: "math",

@@ -2,6 +2,7 @@ import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { callTool, details, directClient, eventually, fixtureCommand, invoke, textOf, useE2E } from "../helpers/cli.js";
 import { findProcesses, isRunning, waitForExit } from "../helpers/processes.js";
+import { timed, untilDetails, untilReady } from "../helpers/resilience.js";
 
 const e2e = useE2E();
 
@@ -133,10 +134,17 @@ describe("errors", () => {
     expect((await details(client, "strict")).state).toBe("READY");
   });
 
-  it("reports a crash mid-call as isError, stays up, and restarts the provider on the next call", async () => {
+  it("reports a crash mid-call as isError, stays up, refuses calls while RECOVERING, and restarts the provider by itself", async () => {
     const marker = e2e.marker();
     const hangar = await e2e.start({
-      providers: { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "pid" }, { name: "crash" }] } },
+      providers: {
+        echo: {
+          command: fixtureCommand("echo-server.js", marker),
+          tools: [{ name: "pid" }, { name: "crash" }],
+          // Long enough to see RECOVERING reliably, short enough for a quick test.
+          restart: { initial_delay_s: 1, max_delay_s: 1 },
+        },
+      },
     });
     const { client } = hangar;
     const first = Number(textOf(await callTool(client, "echo__pid")));
@@ -149,15 +157,26 @@ describe("errors", () => {
     expect(isRunning(hangar.pid)).toBe(true);
     expect(isRunning(first)).toBe(false);
     const afterCrash = await details(client, "echo");
-    expect(afterCrash.state).toBe("COLD");
+    expect(afterCrash.state).toBe("RECOVERING");
     expect(afterCrash.last_error?.kind).toBe("crash");
+    expect(afterCrash.restarts?.next_restart_at).toBeDefined();
 
+    // During the backoff a call fails at once, saying when to retry.
+    const during = await timed(callTool(client, "echo__pid"));
+    expect(during.ms).toBeLessThan(1_000);
+    expect(during.value.isError).toBe(true);
+    expect(during.value._meta).toEqual({ "mcp-hangar/failure": "unavailable" });
+    expect(textOf(during.value)).toMatch(/restarts in \d+s — retry after that/);
+    expect(textOf(during.value)).toContain("exited with code 3");
+
+    // The recovery saga restarts it without any call.
+    const restarted = await untilReady(client, "echo", 8_000, first);
+    expect(restarted.starts).toBe(2);
+    expect(restarted.restarts?.count).toBe(1);
     const second = Number(textOf(await callTool(client, "echo__pid")));
+    expect(second).toBe(restarted.pid);
     expect(second).not.toBe(first);
     expect(findProcesses(marker)).toEqual([second]);
-    const restarted = await details(client, "echo");
-    expect(restarted.state).toBe("READY");
-    expect(restarted.starts).toBe(2);
   });
 
   it("forwards a provider's JSON-RPC error with its code, message and data, adding no prefix", async () => {
@@ -189,30 +208,33 @@ describe("errors", () => {
     expect((await details(hangar.client, "echo")).state).toBe("READY");
   });
 
-  it("notices a provider killed from outside while idle, and restarts it on the next call", async () => {
+  it("notices a provider killed from outside while idle, and restarts it by itself after the backoff", async () => {
     const marker = e2e.marker();
-    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "pid" }] } } });
+    const hangar = await e2e.start({
+      providers: {
+        echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "pid" }], restart: { initial_delay_s: 1, max_delay_s: 1 } },
+      },
+    });
     const { client } = hangar;
     const first = Number(textOf(await callTool(client, "echo__pid")));
     process.kill(first, "SIGKILL");
-    const crashed = await eventually(
-      async () => {
-        const info = await details(client, "echo");
-        return info.state === "COLD" ? info : undefined;
-      },
-      5_000,
-      "the hangar to notice the crash",
-    );
+    const crashed = await untilDetails(client, "echo", (info) => info.state === "RECOVERING", 5_000, "the hangar to notice the crash");
     expect(crashed.last_error?.kind).toBe("crash");
     expect(crashed.last_error?.message).toContain("SIGKILL");
+    const restarted = await untilReady(client, "echo", 8_000, first);
+    expect(restarted.restarts?.count).toBe(1);
     const second = Number(textOf(await callTool(client, "echo__pid")));
-    expect(second).not.toBe(first);
+    expect(second).toBe(restarted.pid);
     expect(findProcesses(marker)).toEqual([second]);
   });
 
-  it("reports a provider that closes stdout mid-call but keeps running, and ends its process", async () => {
+  it("reports a provider that closes stdout mid-call but keeps running, ends its process, and restarts it", async () => {
     const marker = e2e.marker();
-    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker), shutdown_grace_s: 1 } } });
+    const hangar = await e2e.start({
+      providers: {
+        echo: { command: fixtureCommand("echo-server.js", marker), shutdown_grace_s: 1, restart: { initial_delay_s: 0.2, max_delay_s: 0.2 } },
+      },
+    });
     const { client } = hangar;
     const pid = Number(textOf(await invoke(client, "echo", "pid")));
     const broken = await invoke(client, "echo", "close_stdout");
@@ -221,7 +243,10 @@ describe("errors", () => {
     expect(broken._meta).toEqual({ "mcp-hangar/failure": "transport" });
     // The process itself was fine, but the hangar cannot talk to it any more: it must end it.
     await waitForExit(pid, 5_000);
-    expect(findProcesses(marker)).toEqual([]);
+    // A transport break is treated like a crash: RECOVERING, then restarted by the saga.
+    const restarted = await untilReady(client, "echo", 8_000, pid);
+    expect(restarted.restarts?.count).toBe(1);
+    expect(findProcesses(marker)).toEqual([restarted.pid]);
     expect(textOf(await invoke(client, "echo", "echo", { text: "again" }))).toBe("again");
   });
 

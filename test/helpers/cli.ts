@@ -213,6 +213,14 @@ export interface ProviderDetails {
   last_error?: { kind: string; message: string };
   tools: { name: string; source: string }[];
   stderr_tail: string[];
+  health?: {
+    last_probe_at?: string;
+    last_probe_ok?: boolean;
+    last_probe_error?: string;
+    consecutive_failures: number;
+  };
+  circuit_breaker?: { state: "CLOSED" | "OPEN" | "HALF_OPEN"; failures: number; retry_at?: string };
+  restarts?: { count: number; next_restart_at?: string };
 }
 
 export interface CliResult {

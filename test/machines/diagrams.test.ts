@@ -1,11 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { and, not, setup, type AnyStateMachine, type AnyStateNode } from "xstate";
+import { and, createMachine, not, setup, type AnyStateMachine, type AnyStateNode } from "xstate";
 import { hangarMachine } from "../../src/machines/hangar.js";
 import { providerMachine } from "../../src/machines/provider.js";
 import { chartToMermaid, chartTransitionTable, chartTransitions, shortEventLabel } from "../../src/tools/chart-diagram.js";
-import { renderVisualizations, VISUALIZATIONS_DIR } from "../../src/tools/visualize.js";
+import { CHARTS, renderVisualizations, staleVisualizations } from "../../src/tools/visualize.js";
 
 /** Every transition description of the chart, read straight from its state nodes. */
 function transitionDescriptions(node: AnyStateNode): string[] {
@@ -107,13 +105,42 @@ describe("chart diagrams", () => {
   });
 });
 
+interface LooseNode {
+  states?: Record<string, LooseNode | undefined>;
+  on?: Record<string, unknown>;
+}
+
+/** A copy of the provider chart with one transition nobody drew: COLD --PANIC--> DEAD. */
+function providerMachineWithExtraTransition(): AnyStateMachine {
+  const config = providerMachine.config as unknown as LooseNode;
+  const lifecycle = config.states?.lifecycle;
+  const cold = lifecycle?.states?.COLD;
+  if (!lifecycle || !cold) throw new Error("the provider chart has no lifecycle.COLD");
+  const changed: LooseNode = {
+    ...config,
+    states: {
+      ...config.states,
+      lifecycle: {
+        ...lifecycle,
+        states: { ...lifecycle.states, COLD: { ...cold, on: { ...cold.on, PANIC: { target: "DEAD", description: "A transition nobody drew." } } } },
+      },
+    },
+  };
+  return createMachine(changed as never, providerMachine.implementations as never);
+}
+
 describe("visualizations/", () => {
   it("is up to date with the charts", () => {
-    for (const [name, expected] of Object.entries(renderVisualizations())) {
-      const path = join(VISUALIZATIONS_DIR, name);
-      const message = `visualizations/${name} is out of date with the charts: run npm run visualize`;
-      expect(existsSync(path), message).toBe(true);
-      expect(readFileSync(path, "utf8"), message).toBe(expected);
-    }
+    expect(staleVisualizations(renderVisualizations()), "out of date with the charts: run npm run visualize").toEqual([]);
+  });
+
+  it("reports a deliberate change to a chart (in a test copy) as a difference", () => {
+    const changed = providerMachineWithExtraTransition();
+    expect(chartToMermaid(changed)).toContain("COLD --> DEAD : PANIC");
+    const charts = CHARTS.map((page) => (page.machine === providerMachine ? { ...page, machine: changed } : page));
+    expect(staleVisualizations(renderVisualizations(charts))).toEqual(["provider.md"]);
+    // And the unchanged copy reports nothing: the comparison sees the change, not the copying.
+    const copy = CHARTS.map((page) => ({ ...page, machine: createMachine(page.machine.config as never, page.machine.implementations as never) }));
+    expect(staleVisualizations(renderVisualizations(copy))).toEqual([]);
   });
 });
