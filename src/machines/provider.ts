@@ -314,6 +314,9 @@ export const providerMachine = setup({
       recovery: ({ context, event }) =>
         event.type === "RECOVERY.SCHEDULED" ? { ...context.recovery, nextRestartAt: event.at } : context.recovery,
     }),
+    resetRestartBudget: assign({
+      recovery: ({ context }) => ({ ...context.recovery, restartTimes: [], nextRestartAt: undefined, restarting: false }),
+    }),
     clearRecovery: assign({
       recovery: ({ context }) => ({ ...context.recovery, nextRestartAt: undefined, restarting: false }),
     }),
@@ -378,9 +381,10 @@ export const providerMachine = setup({
       breaker: ({ context }) => ({ ...context.breaker, trialsAdmitted: context.breaker.trialsAdmitted + 1 }),
     }),
     enterClosed: enqueueActions(({ context, enqueue }) => {
-      const wasClosed = context.breaker.state === "CLOSED";
+      // Already CLOSED (a new provider, or a restart inheriting a CLOSED breaker): keep the count,
+      // so a crash loop still adds up to failure_threshold across restarts.
+      if (context.breaker.state === "CLOSED") return;
       enqueue.assign({ breaker: { state: "CLOSED", failures: 0, openedAt: undefined, trialsAdmitted: 0 } });
-      if (wasClosed) return;
       enqueue.emit({ type: "CircuitClosed", providerId: context.spec.id });
       enqueue.raise({ type: "BREAKER.CLOSED" });
     }),
@@ -630,8 +634,8 @@ export const providerMachine = setup({
             INVOKE: { actions: "rejectDead", description: "Refuse at once with the reason it died." },
             START: {
               target: "running",
-              actions: ["clearRecovery", "markStartRequested", "addStartWaiter"],
-              description: "Manual restart by a person (registry_start).",
+              actions: ["resetRestartBudget", "markStartRequested", "addStartWaiter"],
+              description: "Manual restart by a person (registry_start): the restart budget starts afresh.",
             },
             STOP: { actions: "replyAlreadyStopped", description: "Nothing runs." },
           },

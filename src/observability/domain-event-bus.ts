@@ -23,7 +23,7 @@ export class DomainEventBus {
     this.seq += 1;
     // Hot path: without observers, no stamped copy is made.
     if (this.listeners.size === 0) return;
-    const stamped: StampedDomainEvent = { ...event, seq: this.seq, timestamp: new Date().toISOString(), systemId };
+    const stamped: StampedDomainEvent = { ...event, seq: this.seq, timestamp: Date.now(), systemId };
     for (const listener of this.listeners) {
       try {
         listener(stamped);

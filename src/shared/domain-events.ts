@@ -51,6 +51,7 @@ export type DomainEventType = DomainEvent["type"];
 /** A domain event as observers receive it: stamped once, in order, by the bus. */
 export type StampedDomainEvent = DomainEvent & {
   seq: number;
-  timestamp: string;
+  /** Epoch milliseconds (a number: formatting a date per event would cost the hot path; observers format). */
+  timestamp: number;
   systemId: string;
 };

@@ -183,10 +183,7 @@ describe("circuit breaker", () => {
     const first = Number(textOf(await invoke(client, "bad", "pid")));
     process.kill(first, "SIGKILL");
     const second = await untilReady(client, "bad", 6_000, first);
-    // BUG: the restarted provider starts with failures 0: src/machines/provider.ts `enterClosed`
-    // (entry of breaker.CLOSED) assigns failures: 0 also when a restarted actor restores a CLOSED
-    // breaker from its predecessor's history, so consecutive crashes never add up to
-    // failure_threshold (> 1) and a crash loop never opens the breaker.
+    // A restarted provider inherits its predecessor's fault count, so a crash loop adds up.
     expect(breakerOf(second)).toMatchObject({ state: "CLOSED", failures: 1 });
 
     process.kill(second.pid ?? -1, "SIGKILL");

@@ -129,6 +129,24 @@ describe("inspector relay", () => {
     actor.stop();
   });
 
+  it("after a burst that overflows its queue, resends every live actor's current state instead of the lost events", async () => {
+    const sent: { type: string; name?: string }[] = [];
+    const sink = { clientCount: 1, broadcast: (message: string) => sent.push(JSON.parse(message) as { type: string; name?: string }) };
+    const inspector = new ActorInspector({ sink, sanitizer: createSanitizer({ includeArguments: false }), maxQueued: 5 });
+    const runtime = new HangarRuntime(
+      { source: "test.yaml", expose: "both", providers: [testSpec({ id: "a" })] },
+      { connection: instantConnection, inspect: inspector.inspect },
+    ).start();
+    // Calls resolved through microtasks only: the event loop never turns, the queue overflows.
+    for (let i = 0; i < 5; i += 1) await runtime.invoke("a", "t", {});
+    await new Promise((resolve) => setImmediate(resolve));
+    const actors = sent.filter((m) => m.type === "@xstate.actor").map((m) => m.name);
+    expect(actors).toEqual(expect.arrayContaining(["hangar", "provider:a", "connection"]));
+    expect(sent.length).toBeLessThanOrEqual(3 + 5);
+    await runtime.shutdown();
+    inspector.stop();
+  });
+
   it("speaks the protocol version of the installed @statelyai/inspect", () => {
     const pkg = JSON.parse(readFileSync(join(REPO_ROOT, "node_modules", "@statelyai", "inspect", "package.json"), "utf8")) as { version: string };
     expect(STATELY_INSPECT_VERSION).toBe(pkg.version);

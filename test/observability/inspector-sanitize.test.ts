@@ -62,6 +62,20 @@ describe("inspector sanitizer", () => {
     expect(() => JSON.stringify(out)).not.toThrow();
   });
 
+  it("reuses the sanitized form of unchanged plain data, but re-reads live objects every time", () => {
+    const { sanitizeContext } = sanitizer();
+    const ring = new LineRing(10);
+    ring.push("first");
+    const spec = testSpec();
+    const context = { spec, stderr: ring };
+    const before = sanitizeContext(context) as { spec: unknown; stderr: { tail: string[] } };
+    ring.push("second");
+    const after = sanitizeContext(context) as { spec: unknown; stderr: { tail: string[] } };
+    expect(after.stderr.tail).toEqual(["first", "second"]);
+    expect(after.spec).toBe(before.spec); // same spec object: same sanitized object
+    expect(sanitizer().sanitizeContext({ spec })).not.toBe(before);
+  });
+
   it("sanitizes a callback actor's input, which holds the provider spec (env included)", () => {
     const logic = fromCallback<{ type: "X" }, { spec: ReturnType<typeof testSpec> }>(() => undefined);
     const actor = createActor(logic, { input: { spec: testSpec({ env: { UPSTREAM: SECRET } }) } });

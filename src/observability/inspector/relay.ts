@@ -28,7 +28,9 @@ const GOING_AWAY = 1001;
 const TRY_AGAIN_LATER = 1013;
 
 export class InspectorRelay {
-  private readonly clients = new Set<WebSocket>();
+  /** Each client with its TCP socket (corked while a batch is written). */
+  private readonly clients = new Map<WebSocket, Socket>();
+  private corked: Socket[] = [];
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 1024, clientTracking: false });
   private readonly server: Server;
   private boundPort = 0;
@@ -51,7 +53,7 @@ export class InspectorRelay {
         return;
       }
       this.wss.handleUpgrade(request, socket, head, (ws) => {
-        this.addClient(ws);
+        this.addClient(ws, socket);
       });
     });
   }
@@ -102,15 +104,32 @@ export class InspectorRelay {
     return this.clients.size;
   }
 
-  /** Sends one message (a JSON text) to every client. */
+  /**
+   * Sends one message (a JSON text) to every client. Messages sent in the same tick leave in one
+   * write per client: the socket stays corked until the tick ends.
+   */
   broadcast(message: string): void {
-    for (const client of this.clients) this.sendTo(client, message);
+    for (const [client, socket] of this.clients) {
+      this.cork(socket);
+      this.sendTo(client, message);
+    }
   }
+
+  private cork(socket: Socket): void {
+    if (this.corked.includes(socket)) return;
+    if (this.corked.length === 0) process.nextTick(this.uncorkAll);
+    socket.cork();
+    this.corked.push(socket);
+  }
+
+  private readonly uncorkAll = (): void => {
+    for (const socket of this.corked.splice(0)) socket.uncork();
+  };
 
   /** Says goodbye to every client (the page stops retrying) and stops listening. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      const open = [...this.clients];
+      const open = [...this.clients.keys()];
       for (const client of open) client.close(GOING_AWAY, "mcp-hangar is shutting down");
       const closed = Promise.all(open.map((client) => (client.readyState === WebSocket.CLOSED ? Promise.resolve() : once(client, "close"))));
       let timer: NodeJS.Timeout | undefined;
@@ -119,7 +138,7 @@ export class InspectorRelay {
       });
       await Promise.race([closed, waited]);
       clearTimeout(timer);
-      for (const client of this.clients) client.terminate();
+      for (const client of this.clients.keys()) client.terminate();
       this.clients.clear();
       this.wss.close();
       this.server.closeAllConnections();
@@ -142,7 +161,7 @@ export class InspectorRelay {
     client.send(message);
   }
 
-  private addClient(ws: WebSocket): void {
+  private addClient(ws: WebSocket, socket: Socket): void {
     if (this.closing) {
       ws.close(GOING_AWAY, "mcp-hangar is shutting down");
       return;
@@ -155,9 +174,10 @@ export class InspectorRelay {
     });
     // Messages from clients are not relayed: the hangar is the only source.
     this.clientHandler?.((message) => {
+      this.cork(socket);
       this.sendTo(ws, message);
     });
-    this.clients.add(ws);
+    this.clients.set(ws, socket);
   }
 
   private allowedHost(host: string | undefined): boolean {

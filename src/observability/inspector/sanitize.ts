@@ -15,6 +15,11 @@ import { looksLikeSecretKey, redactor as sharedRedactor, type Redactor } from ".
  *   xstate's own JSON, a LineRing (a provider's stderr) becomes its last lines, an AbortSignal
  *   whether it fired;
  * - depth, array lengths and string lengths are capped, so one odd value cannot make a huge message.
+ *
+ * Cost: contexts are updated immutably (XState's rule), so a subtree of plain data — a provider's
+ * spec, its tool list — keeps its identity from one snapshot to the next. Its sanitized form is
+ * kept in a WeakMap and reused; subtrees holding live objects (a LineRing, a ref, a signal) are
+ * sanitized afresh every time.
  */
 export interface SanitizeOptions {
   /** Show tool arguments (still redacted): `--inspect-arguments`. */
@@ -57,6 +62,9 @@ function isActorRef(value: object): value is { id: string; sessionId: string } {
 
 export function createSanitizer(options: SanitizeOptions): Sanitizer {
   const redactor = options.redactor ?? sharedRedactor;
+  const cache = new WeakMap<object, unknown>();
+  /** Counts live objects met and subtrees cut short: a subtree that met none is cached. */
+  let volatileMarks = 0;
 
   const text = (value: string): string => {
     const clipped = value.length > MAX_STRING_LENGTH ? `${value.slice(0, MAX_STRING_LENGTH)}… (${value.length} chars)` : value;
@@ -83,13 +91,27 @@ export function createSanitizer(options: SanitizeOptions): Sanitizer {
   };
 
   const cleanObject = (value: object, depth: number): unknown => {
-    if (depth >= MAX_DEPTH) return "[…]";
+    const cached = cache.get(value);
+    if (cached !== undefined) return cached;
+    const marksBefore = volatileMarks;
+    const cleaned = cleanFresh(value, depth);
+    if (volatileMarks === marksBefore) cache.set(value, cleaned);
+    return cleaned;
+  };
+
+  const cleanFresh = (value: object, depth: number): unknown => {
+    if (depth >= MAX_DEPTH) {
+      volatileMarks += 1;
+      return "[…]";
+    }
+    if (value instanceof LineRing || isActorRef(value) || value instanceof AbortSignal || value instanceof Error) volatileMarks += 1;
     if (value instanceof LineRing) return { lines: value.size, tail: value.tail(STDERR_TAIL_LINES).map(text) };
     if (isActorRef(value)) return { xstate$$type: ACTOR_TYPE, id: value.id };
     if (value instanceof AbortSignal) return { aborted: value.aborted };
     if (value instanceof Error) return { name: value.name, message: text(value.message) };
     if (value instanceof Date) return value.toISOString();
     if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;
+    if (value instanceof Map || value instanceof Set) volatileMarks += 1;
     if (Array.isArray(value) || value instanceof Set) {
       const items = [...(value as Iterable<unknown>)];
       const out = items.slice(0, MAX_ARRAY_ITEMS).map((item) => clean(item, depth + 1) ?? null);

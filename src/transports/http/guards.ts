@@ -148,6 +148,11 @@ function localAddresses(): string[] {
   return out;
 }
 
+/** The client went away while its request body was being read: nobody is left to answer. */
+export class ClientGoneError extends Error {
+  override readonly name = "ClientGoneError";
+}
+
 export type BodyResult = { ok: true; body: Buffer } | { ok: false; status: 413; message: string };
 
 /**
@@ -183,16 +188,22 @@ export function readBody(req: IncomingMessage, limit: number): Promise<BodyResul
     };
     const onError = (error: Error): void => {
       cleanup();
-      reject(error);
+      reject(new ClientGoneError(error.message));
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new ClientGoneError("the connection closed before the whole body arrived"));
     };
     const cleanup = (): void => {
       req.off("data", onData);
       req.off("end", onEnd);
       req.off("error", onError);
+      req.off("close", onClose);
     };
     req.on("data", onData);
     req.on("end", onEnd);
     req.on("error", onError);
+    req.on("close", onClose);
   });
 }
 

@@ -7,7 +7,7 @@ import type { HangarRuntime } from "../../runtime/hangar-runtime.js";
 import { createHangarServer } from "../mcp-server.js";
 import type { ToolCatalogue } from "../tool-catalogue.js";
 import type { TokenAuthenticator } from "./auth.js";
-import { discardRest, HeaderGuard, hostForUrl, readBody, stripBrackets } from "./guards.js";
+import { ClientGoneError, discardRest, HeaderGuard, hostForUrl, readBody, stripBrackets } from "./guards.js";
 import { healthResponse, readinessResponse } from "./health.js";
 import { PARSE_ERROR, sendJson, sendRpcError, TRANSPORT_ERROR } from "./responses.js";
 import { StreamableSessions, type AuthedRequest } from "./sessions.js";
@@ -211,6 +211,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
 
   const server = createServer((req, res) => {
     route(req, res).catch((error: unknown) => {
+      if (error instanceof ClientGoneError) {
+        log.debug(`http ${req.method ?? "?"} ${pathOf(req)}: ${error.message}`);
+        return;
+      }
       log.error(`http ${req.method ?? "?"} ${pathOf(req)} failed`, { error: String(error) });
       if (!res.headersSent) sendRpcError(res, 500, TRANSPORT_ERROR, "Internal Server Error");
       else res.end();
