@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import process from "node:process";
 
+process.stdout.on("error", () => process.exit(0)); // piped into head
 const args = process.argv.slice(2);
 const flags = new Set(args.filter((arg) => arg.startsWith("--")));
 const [file, limit = "25"] = args.filter((arg) => !arg.startsWith("--"));

@@ -47,8 +47,13 @@ function unknownProviderMessage(context: HangarContext, providerId: string): str
 }
 
 /** A person's START or STOP overrides a pending automatic restart. */
-function cancelRecovery(system: { get: (id: string) => unknown }, providerId: string): void {
-  (system.get(recoverySagaId(providerId)) as AnyActorRef | undefined)?.send({ type: "CANCEL" });
+function cancelRecovery(
+  system: { get: (id: string) => unknown },
+  providerId: string,
+  enqueue: { sendTo: (ref: AnyActorRef, event: { type: "CANCEL" }) => void },
+): void {
+  const saga = system.get(recoverySagaId(providerId)) as AnyActorRef | undefined;
+  if (saga) enqueue.sendTo(saga, { type: "CANCEL" });
 }
 
 export const hangarMachine = setup({
@@ -60,32 +65,48 @@ export const hangarMachine = setup({
   },
   actors: { provider: providerMachine, recoverySaga },
   actions: {
-    routeInvoke: ({ context, event }) => {
+    // Routing uses sendTo (not ref.send inside a custom action), so the provider processes the
+    // message after the supervisor's own step, as XState intends.
+    routeInvoke: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE") return;
       const ref = context.providers[event.providerId];
-      if (ref) ref.send({ type: "INVOKE", call: event.call });
-      else event.call.reply(failure("rejected", unknownProviderMessage(context, event.providerId)));
-    },
-    routeStart: ({ context, event, system }) => {
+      if (ref) {
+        enqueue.sendTo(ref, { type: "INVOKE", call: event.call });
+        return;
+      }
+      const reply = event.call.reply;
+      const message = unknownProviderMessage(context, event.providerId);
+      enqueue(() => {
+        reply(failure("rejected", message));
+      });
+    }),
+    routeStart: enqueueActions(({ context, event, system, enqueue }) => {
       if (event.type !== "START") return;
       const ref = context.providers[event.providerId];
+      const reply = event.reply;
       if (!ref) {
-        event.reply({ ok: false, kind: "rejected", message: unknownProviderMessage(context, event.providerId) });
+        const message = unknownProviderMessage(context, event.providerId);
+        enqueue(() => {
+          reply({ ok: false, kind: "rejected", message });
+        });
         return;
       }
-      cancelRecovery(system, event.providerId);
-      ref.send({ type: "START", reply: event.reply });
-    },
-    routeStop: ({ context, event, system }) => {
+      cancelRecovery(system, event.providerId, enqueue);
+      enqueue.sendTo(ref, { type: "START", reply });
+    }),
+    routeStop: enqueueActions(({ context, event, system, enqueue }) => {
       if (event.type !== "STOP") return;
       const ref = context.providers[event.providerId];
+      const reply = event.reply;
       if (!ref) {
-        event.reply();
+        enqueue(() => {
+          reply();
+        });
         return;
       }
-      cancelRecovery(system, event.providerId);
-      ref.send({ type: "STOP", reason: event.reason, reply: event.reply });
-    },
+      cancelRecovery(system, event.providerId, enqueue);
+      enqueue.sendTo(ref, { type: "STOP", reason: event.reason, reply });
+    }),
     replyStatus: ({ context, event }) => {
       if (event.type !== "STATUS") return;
       const now = Date.now();
@@ -103,8 +124,8 @@ export const hangarMachine = setup({
       if (!ref) return;
       // systemId must be a plain string computed here: spawnChild cannot take a function for it.
       const sagaId = recoverySagaId(event.providerId);
-      const previous = system.get(sagaId) as AnyActorRef | undefined;
-      if (previous) enqueue.stopChild(previous);
+      // One saga per provider: a duplicate crash report while one is pending changes nothing.
+      if (system.get(sagaId) !== undefined) return;
       const { spec, recovery } = ref.getSnapshot().context;
       enqueue.spawnChild("recoverySaga", {
         id: sagaId,
@@ -145,9 +166,9 @@ export const hangarMachine = setup({
       const saga = system.get(recoverySagaId(event.providerId)) as AnyActorRef | undefined;
       if (saga) enqueue.stopChild(saga);
     }),
-    stopAllProviders: ({ context }) => {
-      for (const ref of Object.values(context.providers)) ref.send({ type: "STOP", reason: "shutdown" });
-    },
+    stopAllProviders: enqueueActions(({ context, enqueue }) => {
+      for (const ref of Object.values(context.providers)) enqueue.sendTo(ref, { type: "STOP", reason: "shutdown" });
+    }),
   },
 }).createMachine({
   id: "hangar",

@@ -105,7 +105,7 @@ function principalOf(extra: RequestHandlerExtra<ServerRequest, ServerNotificatio
  * at once, so a progress notification read together with the answer is dropped ("unknown
  * token"); a few milliseconds apart, they arrive in separate reads and both count.
  */
-const PROGRESS_SETTLE_MS = 5;
+const PROGRESS_SETTLE_MS = 10;
 
 /**
  * When the client asked for progress (`_meta.progressToken`), the provider's progress for this

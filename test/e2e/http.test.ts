@@ -75,11 +75,17 @@ describe("the HTTP front end", () => {
     const a = (await e2e.streamable(hangar.url, { name: "a" })).client;
     const b = (await e2e.streamable(hangar.url, { name: "b" })).client;
     const c = (await e2e.sse(hangar.url, { name: "c" })).client;
-    // A progress notification for a token a client does not know lands in its onerror.
-    const strays: string[] = [];
+    // A progress notification for a token a client does not know lands in its onerror. The SDK's
+    // client also puts there one that arrives in the same read as its call's answer (it settles
+    // the answer first); the hangar spaces them out, but a busy client can still read both at once.
+    // Such a late one still reached the right client; any other client seeing it would be a leak.
+    const late: Record<"a" | "b" | "c", Progress[]> = { a: [], b: [], c: [] };
+    const otherErrors: string[] = [];
     for (const [name, client] of [["a", a], ["b", b], ["c", c]] as const) {
       client.onerror = (error) => {
-        strays.push(`${name}: ${error.message}`);
+        const unknown = /unknown token: (.*)$/s.exec(error.message)?.[1];
+        if (unknown === undefined) otherErrors.push(`${name}: ${error.message}`);
+        else late[name].push((JSON.parse(unknown) as { params: Progress }).params);
       };
     }
     const seenByA: Progress[] = [];
@@ -93,18 +99,22 @@ describe("the HTTP front end", () => {
     expect(textOf(resultA)).toBe("done 3");
     expect(textOf(resultC)).toBe("done 4");
     expect(textOf(resultB)).toBe("slept 300");
-    expect(seenByA.map((progress) => [progress.progress, progress.total, progress.message])).toEqual([
+    expect([...seenByA, ...late.a].map((progress) => [progress.progress, progress.total, progress.message])).toEqual([
       [1, 3, "step 1"],
       [2, 3, "step 2"],
       [3, 3, "step 3"],
     ]);
-    expect(seenByC.map((progress) => [progress.progress, progress.total])).toEqual([
+    expect([...seenByC, ...late.c].map((progress) => [progress.progress, progress.total])).toEqual([
       [1, 4],
       [2, 4],
       [3, 4],
       [4, 4],
     ]);
-    expect(strays).toEqual([]);
+    // Nearly always every notification reaches its handler; at most the last one comes late.
+    expect(seenByA.length).toBeGreaterThanOrEqual(2);
+    expect(seenByC.length).toBeGreaterThanOrEqual(3);
+    expect(late.b).toEqual([]);
+    expect(otherErrors).toEqual([]);
   });
 
   it("sends tool-list changes to every session", async () => {

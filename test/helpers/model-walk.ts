@@ -10,7 +10,7 @@ export interface ModelWalkOptions<TSnapshot extends AnyMachineSnapshot = AnyMach
   events: AnyEventObject[];
   input?: unknown;
   /** Collapses contexts that differ only in ways the chart does not care about (keeps the walk finite). */
-  serializeState?: (snapshot: TSnapshot) => string;
+  serializeState?: (snapshot: TSnapshot, event: AnyEventObject | undefined) => string;
   /**
    * Throws (e.g. with expect) when the snapshot breaks an invariant. `step.path` names the events
    * that led there; `step.previous` and `step.event` describe the last transition, for invariants
@@ -43,7 +43,12 @@ export function walkModel<TSnapshot extends AnyMachineSnapshot>(
   const paths = traverse(machine, {
     events: options.events,
     input: options.input,
-    ...(serializeState ? { serializeState: (snapshot: AnyMachineSnapshot) => serializeState(snapshot as TSnapshot) } : {}),
+    ...(serializeState
+      ? {
+          serializeState: (snapshot: AnyMachineSnapshot, event: AnyEventObject | undefined) =>
+            serializeState(snapshot as TSnapshot, event),
+        }
+      : {}),
     ...(options.limit === undefined ? {} : { limit: options.limit }),
   });
   const valuesReached = new Set<string>();

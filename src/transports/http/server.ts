@@ -61,6 +61,8 @@ export interface HangarHttpServer {
 
 const CORS_ALLOW_HEADERS = "Authorization, Content-Type, Accept, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID";
 const CORS_EXPOSE_HEADERS = "Mcp-Session-Id, WWW-Authenticate";
+/** Of a refused body, at least this much more is read and dropped before the connection is cut. */
+const DISCARD_AT_LEAST = 1024 * 1024;
 /** How long shutdown waits for open connections before cutting them. */
 const CLOSE_GRACE_MS = 1_000;
 
@@ -110,8 +112,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
     const body = await readBody(req, options.maxBodyBytes);
     if (!body.ok) {
       log.debug(`http ${req.method ?? "?"} ${pathOf(req)} refused: body over ${options.maxBodyBytes} bytes`);
-      sendRpcError(res, body.status, TRANSPORT_ERROR, body.message, { Connection: "close" });
-      discardRest(req, res, options.maxBodyBytes);
+      // The rest of the body is read and dropped (not cut off), so the client gets to read the 413.
+      sendRpcError(res, body.status, TRANSPORT_ERROR, body.message);
+      discardRest(req, res, Math.max(options.maxBodyBytes, DISCARD_AT_LEAST));
       return undefined;
     }
     try {
