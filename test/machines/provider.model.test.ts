@@ -122,6 +122,31 @@ describe("provider chart (model-based, real machine)", () => {
     expect(report.statesChecked).toBeGreaterThan(100);
   });
 
+  it("keeps its invariants on every simple path from COLD to READY (bounded)", () => {
+    // Simple paths explode combinatorially on the full chart; bounding the events to the start-up
+    // and failure ones still walks every non-repeating way a provider can come up or fail to.
+    const startup = events.filter(
+      (event) =>
+        ["INVOKE", "CONNECTION.READY", "STOP"].includes(event.type) ||
+        (event.type === "CONNECTION.FAILED" && event.kind === "start_failed"),
+    );
+    const report = walkModel<ProviderSnapshot>(providerMachine, {
+      strategy: "simple",
+      events: [...startup],
+      input: { spec },
+      serializeState: serialize,
+      limit: 50_000,
+      invariant: (snapshot, { path }) => {
+        const where = `after ${path.join(" → ")}`;
+        const running = snapshot.matches({ lifecycle: "running" });
+        expect(snapshot.children.connection !== undefined, where).toBe(running);
+        if (!running) expect(snapshot.context.inFlight, where).toBe(0);
+        if (lifecycleOf(snapshot) !== "INITIALIZING") expect(snapshot.context.queue, where).toHaveLength(0);
+      },
+    });
+    expect(report.paths).toBeGreaterThan(10);
+  });
+
   it("describes every transition (the chart explains itself in the inspector)", () => {
     const missing: string[] = [];
     const visit = (node: (typeof providerMachine)["root"]): void => {

@@ -9,12 +9,14 @@ const restart = { initialDelayS: 1, maxDelayS: 60, multiplier: 2, maxRestarts: 2
 const events = [{ type: "CANCEL" }, { type: "xstate.after.backoff.recovery.waiting" }];
 
 describe("recovery saga (model-based, real machine)", () => {
-  for (const [label, restartTimes] of [
-    ["within budget", [] as number[]],
-    ["over budget", [9_000, 9_500]],
+  for (const [label, restartTimes, strategy] of [
+    ["within budget, shortest paths", [] as number[], "shortest"],
+    ["within budget, simple paths", [] as number[], "simple"],
+    ["over budget, shortest paths", [9_000, 9_500], "shortest"],
   ] as const) {
     it(`ends in exactly one decision on every path (${label})`, () => {
       const report = walkModel<SagaSnapshot>(recoverySaga, {
+        strategy,
         events,
         input: { providerId: "p", restart, restartTimes, now: 10_000, random: 0.5 },
         invariant: (snapshot, { path }) => {
