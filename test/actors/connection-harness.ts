@@ -10,6 +10,7 @@ import { createSubprocessConnection, type SubprocessConnectionOptions } from "..
 import { registeredProcessGroups, terminateAll } from "../../src/actors/process-registry.js";
 import type { Logger, LogFields } from "../../src/observability/log.js";
 import { LineRing } from "../../src/shared/line-ring.js";
+import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
 
 export const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "fixtures");
@@ -19,28 +20,17 @@ export function fixture(name: string, ...args: string[]): string[] {
   return [process.execPath, join(FIXTURES, name), ...args];
 }
 
+/** A provider spec for a fixture: the config defaults, with shorter timeouts for tests. */
 export function makeSpec(overrides: Partial<SubprocessProviderSpec> & Pick<SubprocessProviderSpec, "command">): SubprocessProviderSpec {
-  return {
+  return testSpec({
     id: "fixture",
-    mode: "subprocess",
-    env: {},
-    inheritEnv: false,
     cwd: FIXTURES,
-    idleTtlS: 300,
     healthCheckIntervalS: 30,
-    maxConsecutiveFailures: 3,
-    healthyThreshold: 1,
-    circuitBreaker: { failureThreshold: 5, resetTimeoutS: 30, halfOpenMaxCalls: 1 },
-    restart: { initialDelayS: 1, maxDelayS: 60, multiplier: 2, maxRestarts: 5, windowS: 300 },
     startupTimeoutS: 10,
     callTimeoutS: 10,
-    maxCallS: 600,
-    maxMessageBytes: 16 * 1024 * 1024,
     shutdownGraceS: 2,
-    tools: [],
-    warm: false,
     ...overrides,
-  };
+  });
 }
 
 type HarnessEvent = ConnectionEvent | ConnectionCallEvent | { type: "STOP" };
