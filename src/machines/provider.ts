@@ -234,7 +234,9 @@ export const providerMachine = setup({
         },
       });
       if (event.kind === "ok" || event.kind === "tool_error") {
-        enqueue.raise({ type: "BREAKER.SUCCESS" });
+        // A success matters to the breaker only when it has something to forget (the hot path
+        // skips the raise while CLOSED with no faults counted).
+        if (context.breaker.state !== "CLOSED" || context.breaker.failures > 0) enqueue.raise({ type: "BREAKER.SUCCESS" });
         enqueue.emit({
           type: "ToolInvocationCompleted",
           providerId: context.spec.id,
