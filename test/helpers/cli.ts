@@ -73,6 +73,15 @@ export interface RunningHangar {
 }
 
 /**
+ * Where test hangars record their process groups: one folder shared by every test run on this
+ * machine (never the user's own state dir). Sharing is safe — a hangar only reaps the records of
+ * hangars that are no longer alive — and leaves nothing to accumulate.
+ */
+function testStateDir(): string {
+  return join(tmpdir(), "mcp-hangar-test-state");
+}
+
+/**
  * Starts `node dist/main.js --config FILE` (without --config when `configPath` is undefined: the
  * hangar then looks for its config itself) and connects an MCP client to it over stdio.
  */
@@ -80,7 +89,8 @@ export async function startHangar(configPath: string | undefined, options: Start
   const transport = new StdioClientTransport({
     command: NODE,
     args: [MAIN_JS, ...(configPath === undefined ? [] : ["--config", configPath]), ...(options.args ?? [])],
-    env: options.env ?? {},
+    // Test hangars record their process groups in a state dir of this test run, never the user's.
+    env: { MCP_HANGAR_STATE_DIR: testStateDir(), ...options.env },
     cwd: options.cwd ?? (configPath === undefined ? REPO_ROOT : dirname(configPath)),
     stderr: "pipe",
   });
