@@ -31,7 +31,7 @@ export function describeStop(context: ProviderContext, event: ProviderEvent): St
       message: `provider '${id}' did not finish MCP initialization within ${context.spec.startupTimeoutS}s (startup_timeout_s)`,
     };
   }
-  if (type.startsWith("xstate.after.idleTtl")) {
+  if (type.startsWith("xstate.after.idleCheck")) {
     return { kind: "unavailable", reason: "idle", message: `provider '${id}' stopped after ${context.spec.idleTtlS}s idle` };
   }
   return { kind: "unavailable", reason: "manual", message: `provider '${id}' stopped` };
@@ -58,7 +58,7 @@ export function transitionReason(event: ProviderEvent): string {
       return "gave up";
     default: {
       const type = (event as { type: string }).type;
-      if (type.startsWith("xstate.after.idleTtl")) return "idle";
+      if (type.startsWith("xstate.after.idleCheck")) return "idle";
       if (type.startsWith("xstate.after.startupTimeout")) return "startup timeout";
       return type;
     }

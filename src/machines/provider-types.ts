@@ -85,6 +85,8 @@ export interface ProviderContext {
   queue: ToolCall[];
   startWaiters: StartReply[];
   inFlight: number;
+  /** stats.calls when the idle timer was last armed: a change means the provider was not idle. */
+  idleArmedAtCalls: number;
   pid: number | undefined;
   serverInfo: Implementation | undefined;
   protocolVersion: string | undefined;
@@ -130,6 +132,7 @@ export function initialProviderContext(input: ProviderInput): ProviderContext {
     queue: [],
     startWaiters: [],
     inFlight: 0,
+    idleArmedAtCalls: 0,
     pid: undefined,
     serverInfo: undefined,
     protocolVersion: undefined,

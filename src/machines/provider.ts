@@ -24,7 +24,7 @@ export { SUPERVISOR_SYSTEM_ID };
  *   on `running`, which covers INITIALIZING, READY and DEGRADED — so leaving `running` stops the
  *   connection, and the connection's cleanup kills the process group. COLD, RECOVERING and DEAD
  *   own nothing. While serving, three regions run side by side: health (READY ⇄ DEGRADED), the
- *   health probe loop, and activity (idle ⇄ busy, which drives the idle stop).
+ *   health probe loop, and activity (the idle watch, which drives the idle stop).
  * - `breaker`: CLOSED → OPEN → HALF_OPEN. The lifecycle judges each outcome and raises
  *   BREAKER.FAULT or BREAKER.SUCCESS; routing reads the breaker (OPEN forwards nothing).
  */
@@ -98,15 +98,22 @@ export const providerMachine = setup({
   },
   delays: {
     startupTimeout: ({ context }) => timer(context.spec.startupTimeoutS),
-    idleTtl: ({ context }) => (context.spec.idleTtlS > 0 ? timer(context.spec.idleTtlS) : MAX_TIMER_MS),
+    // Time left until idle_ttl_s after the last finished call (the full period while calls run).
+    idleCheck: ({ context }) => {
+      if (context.spec.idleTtlS <= 0) return MAX_TIMER_MS;
+      const ttl = timer(context.spec.idleTtlS);
+      if (context.inFlight > 0) return ttl;
+      const since = Math.max(context.readyAt ?? 0, context.stats.lastCallAt ?? 0);
+      return Math.min(Math.max(0, since + ttl - Date.now()), MAX_TIMER_MS);
+    },
     healthInterval: ({ context }) => timer(context.spec.healthCheckIntervalS),
     // A restored OPEN breaker keeps its original deadline.
     breakerReset: ({ context }) => Math.max(0, Math.min(breakerRetryAt(context) - Date.now(), MAX_TIMER_MS)),
   },
   guards: {
-    idleStopEnabled: ({ context }) => context.spec.idleTtlS > 0 && context.inFlight === 0,
-    hasInFlight: ({ context }) => context.inFlight > 0,
-    noInFlight: ({ context }) => context.inFlight === 0,
+    /** Nothing in flight, and no call finished since the idle timer was armed. */
+    idleForFullPeriod: ({ context }) =>
+      context.spec.idleTtlS > 0 && context.inFlight === 0 && context.stats.calls === context.idleArmedAtCalls,
     restartingAfterCrash: ({ context }) => context.recovery.restarting,
     trialSlotFree: ({ context }) => context.breaker.trialsAdmitted < context.spec.circuitBreaker.halfOpenMaxCalls,
     breakerRejects: ({ context }) =>
@@ -175,6 +182,7 @@ export const providerMachine = setup({
       });
       enqueue.assign({ inFlight: context.inFlight + context.queue.length, queue: [], startWaiters: [] });
     }),
+    armIdleTimer: assign({ idleArmedAtCalls: ({ context }) => context.stats.calls }),
     forwardProbe: enqueueActions(({ event, enqueue }) => {
       if (event.type !== "PROBE.REQUEST") return;
       enqueue.sendTo("connection", { type: "PROBE", timeoutMs: event.timeoutMs, reply: event.reply } satisfies ConnectionCallEvent);
@@ -586,23 +594,27 @@ export const providerMachine = setup({
                   },
                 },
                 activity: {
-                  initial: "idle",
+                  initial: "watching",
                   states: {
-                    idle: {
-                      description: "Nothing in flight; the idle timer runs.",
-                      always: { guard: "hasInFlight", target: "busy", description: "A call went out." },
+                    watching: {
+                      description:
+                        "Watches for idleness without a transition per call: the timer fires once per idle_ttl_s and either stops the provider or re-arms for the time still left.",
+                      entry: "armIdleTimer",
                       after: {
-                        idleTtl: {
-                          guard: "idleStopEnabled",
-                          target: "#provider.lifecycle.COLD",
-                          actions: "recordStop",
-                          description: "Idle stop: no call in flight for idle_ttl_s (health probes do not count).",
-                        },
+                        idleCheck: [
+                          {
+                            guard: "idleForFullPeriod",
+                            target: "#provider.lifecycle.COLD",
+                            actions: "recordStop",
+                            description: "Idle stop: nothing in flight and no call finished for idle_ttl_s (health probes do not count).",
+                          },
+                          {
+                            target: "watching",
+                            reenter: true,
+                            description: "Calls happened meanwhile: re-arm for idle_ttl_s after the last one finished.",
+                          },
+                        ],
                       },
-                    },
-                    busy: {
-                      description: "Calls in flight; the idle timer starts again when the last one ends.",
-                      always: { guard: "noInFlight", target: "idle", description: "The last call finished." },
                     },
                   },
                 },

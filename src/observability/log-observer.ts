@@ -1,5 +1,5 @@
 import type { DomainEventBus } from "./domain-event-bus.js";
-import type { Logger } from "./log.js";
+import { isLogEnabled, type Logger } from "./log.js";
 
 /**
  * Logs the domain events a person wants to see: state changes and starts at info, failures at
@@ -31,6 +31,8 @@ export function logDomainEvents(bus: DomainEventBus, logger: Logger): () => void
         });
         break;
       case "ToolInvocationCompleted":
+        // One per call: skip building the record unless debug logging is on.
+        if (!isLogEnabled("debug")) break;
         logger.debug(`call ${event.providerId}/${event.tool}${by(event.principal)} ${event.kind} in ${event.durationMs} ms`, {
           provider: event.providerId,
           correlationId: event.correlationId,

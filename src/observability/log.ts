@@ -54,6 +54,11 @@ export function resetLog(): void {
   settings.sink = writeStderr;
 }
 
+/** Whether a record at this level would be written (lets hot paths skip building it). */
+export function isLogEnabled(level: LogLevel): boolean {
+  return RANK[level] >= settings.minRank;
+}
+
 export function isLogLevel(value: string): value is LogLevel {
   return (LOG_LEVELS as readonly string[]).includes(value);
 }

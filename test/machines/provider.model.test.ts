@@ -28,7 +28,7 @@ const events = [
   { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "timeout", durationMs: 1 },
   { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "cancelled", durationMs: 1 },
   { type: "xstate.after.startupTimeout.provider.lifecycle.running.INITIALIZING" },
-  { type: "xstate.after.idleTtl.provider.lifecycle.running.serving.activity.idle" },
+  { type: "xstate.after.idleCheck.provider.lifecycle.running.serving.activity.watching" },
   { type: "xstate.after.healthInterval.provider.lifecycle.running.serving.probe.waiting" },
   { type: "xstate.done.actor.healthProbe", output: { ok: true, method: "ping", durationMs: 1 } },
   { type: "xstate.done.actor.healthProbe", output: { ok: false, message: "no pong" } },
@@ -63,6 +63,7 @@ function serialize(snapshot: ProviderSnapshot): string {
     probeFailures: Math.min(context.health.consecutiveFailures, spec.maxConsecutiveFailures),
     probeSuccesses: Math.min(context.health.consecutiveSuccesses, spec.healthyThreshold),
     restarting: context.recovery.restarting,
+    idleArmed: context.stats.calls === context.idleArmedAtCalls,
   });
 }
 

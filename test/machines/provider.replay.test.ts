@@ -30,7 +30,7 @@ type ProviderSnapshot = SnapshotFrom<typeof providerMachine>;
 
 const ID = "echo";
 const RUNNING: readonly ProviderStateName[] = ["INITIALIZING", "READY", "DEGRADED"];
-const IDLE = "xstate.after.idleTtl.provider.lifecycle.running.serving.activity.idle";
+const IDLE = "xstate.after.idleCheck.provider.lifecycle.running.serving.activity.watching";
 
 const EVENTS = {
   INVOKE: { type: "INVOKE", call: { tool: "echo", arguments: { text: "replay" }, correlationId: "c", reply: () => undefined } },
@@ -45,7 +45,13 @@ const EVENTS = {
 /** Collapses what the replay does not care about, so every state of interest is a distinct node. */
 function serialize(snapshot: ProviderSnapshot): string {
   const { context } = snapshot;
-  return JSON.stringify({ value: snapshot.value, inFlight: Math.min(context.inFlight, 1), starts: Math.min(context.stats.starts, 3) });
+  return JSON.stringify({
+    value: snapshot.value,
+    inFlight: Math.min(context.inFlight, 1),
+    starts: Math.min(context.stats.starts, 3),
+    // Whether a call finished since the idle timer was armed decides what the idle check does.
+    idleArmed: context.stats.calls === context.idleArmedAtCalls,
+  });
 }
 
 /** One shortest path of the chart: the events and the lifecycle state after each. */
@@ -217,7 +223,9 @@ describe("provider chart replayed against a real subprocess provider", () => {
       [EVENTS.INVOKE, EVENTS.READY, EVENTS.DONE, EVENTS.IDLE],
       (s) => s.context.state === "COLD" && s.context.stats.starts === 1,
     );
-    expect(steps.map((s) => s.event)).toEqual(["xstate.init", "INVOKE", "CONNECTION.READY", "CALL.DONE", IDLE]);
+    // The first idle check finds a call finished since it was armed and re-arms for the time left;
+    // the second finds the provider idle for a full period and stops it.
+    expect(steps.map((s) => s.event)).toEqual(["xstate.init", "INVOKE", "CONNECTION.READY", "CALL.DONE", IDLE, IDLE]);
     await replay(startWorld(spec), steps);
   });
 

@@ -106,7 +106,7 @@ describe("inspector relay", () => {
     expect(messages[1]?.parentId).toBe(hangar?.sessionId);
     // The definition is the whole chart, not cut at some depth.
     expect(messages[1]?.definition).toContain("HALF_OPEN");
-    expect(messages[1]?.definition).toContain('"idleTtl"');
+    expect(messages[1]?.definition).toContain('"idleCheck"');
 
     await runtime.invoke("a", "t", {});
     const a = messages[1]?.sessionId;
