@@ -77,6 +77,14 @@ const serveInvoke = [
   { actions: "forwardCall", description: "Send the call to the connection." },
 ] as const;
 
+/** Leaving `running` on a failure: to the recovery saga, or back to COLD (the first that applies). */
+function leaveRunning(toRecovery: string, toCold: string) {
+  return [
+    { guard: "needsRecovery", target: "#provider.lifecycle.RECOVERING", actions: ["failPending", "recordStop"], description: toRecovery },
+    { target: "#provider.lifecycle.COLD", actions: ["failPending", "recordStop"], description: toCold },
+  ] as const;
+}
+
 const queueInvoke = [
   { guard: "breakerRejects", actions: "rejectByBreaker", description: "Breaker OPEN (or no trial slot left): refuse at once." },
   { actions: "enqueueCall", description: "Single flight: join the start already under way." },
@@ -125,10 +133,12 @@ export const providerMachine = setup({
     probesHealthy: ({ context }) => context.health.consecutiveFailures < context.spec.maxConsecutiveFailures,
     breakerClosed: stateIn({ breaker: "CLOSED" }),
     lifecycleTakesCalls: and([not(stateIn({ lifecycle: "RECOVERING" })), not(stateIn({ lifecycle: "DEAD" }))]),
-    /** A failure while recovering, or a crash of a serving provider, goes to the recovery saga. */
+    /**
+     * A failure while a restart is under way, or a crash of a serving provider, goes to the
+     * recovery saga; a lazy start that fails (or times out) just goes back to COLD.
+     */
     needsRecovery: ({ context, event }) =>
-      event.type === "CONNECTION.FAILED" && (event.kind !== "start_failed" || context.recovery.restarting),
-    startTimeoutNeedsRecovery: ({ context }) => context.recovery.restarting,
+      context.recovery.restarting || (event.type === "CONNECTION.FAILED" && event.kind !== "start_failed"),
   },
   actions: {
     /** Keeps `context.state` in step and announces the change (re-entering the same state is silent). */
@@ -468,19 +478,10 @@ export const providerMachine = setup({
           },
           initial: "INITIALIZING",
           on: {
-            "CONNECTION.FAILED": [
-              {
-                guard: "needsRecovery",
-                target: "RECOVERING",
-                actions: ["failPending", "recordStop"],
-                description: "The process died (or a restart failed): calls fail now, the recovery saga decides when to restart.",
-              },
-              {
-                target: "COLD",
-                actions: ["failPending", "recordStop"],
-                description: "A lazy start failed: pending calls fail with the reason; the next call tries again.",
-              },
-            ],
+            "CONNECTION.FAILED": leaveRunning(
+              "The process died (or a restart failed): calls fail now, the recovery saga decides when to restart.",
+              "A lazy start failed: pending calls fail with the reason; the next call tries again.",
+            ),
             STOP: {
               target: "COLD",
               actions: ["failPending", "recordStop"],
@@ -502,19 +503,10 @@ export const providerMachine = setup({
               description: "Process spawned, MCP initialize and tools/list in progress. Calls queue here.",
               entry: { type: "enterState", params: { to: "INITIALIZING" } },
               after: {
-                startupTimeout: [
-                  {
-                    guard: "startTimeoutNeedsRecovery",
-                    target: "#provider.lifecycle.RECOVERING",
-                    actions: ["failPending", "recordStop"],
-                    description: "A restart did not initialize within startup_timeout_s: back to the recovery saga.",
-                  },
-                  {
-                    target: "#provider.lifecycle.COLD",
-                    actions: ["failPending", "recordStop"],
-                    description: "No MCP session within startup_timeout_s: stop and report start_failed.",
-                  },
-                ],
+                startupTimeout: leaveRunning(
+                  "A restart did not initialize within startup_timeout_s: back to the recovery saga.",
+                  "No MCP session within startup_timeout_s: stop and report start_failed.",
+                ),
               },
               on: {
                 INVOKE: [...queueInvoke],
