@@ -15,12 +15,13 @@ import { findTagged, killAll } from "./lib/procs.js";
 import { checkout, cpuAccount, machine, markdownTable, otherLoad, row } from "./lib/report.js";
 import * as overhead from "./scenarios/overhead.js";
 import * as concurrency from "./scenarios/concurrency.js";
+import * as httpFront from "./scenarios/http-front.js";
 import * as coldStart from "./scenarios/cold-start.js";
 import * as singleFlight from "./scenarios/single-flight.js";
 import * as scale from "./scenarios/scale.js";
 import * as soak from "./scenarios/soak.js";
 
-const SCENARIOS = [overhead, concurrency, coldStart, singleFlight, scale, soak];
+const SCENARIOS = [overhead, concurrency, httpFront, coldStart, singleFlight, scale, soak];
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "results", "latest.json");
 
 function progress(text) {
@@ -38,13 +39,12 @@ async function main() {
     // Every process of this run carries it (argv of providers, environment of hangars).
     marker: `bench-${randomUUID()}`,
     dir,
+    /** Node flags for a hangar process named `name` (a CPU profile with BENCH_PROFILE=1). */
+    nodeArgs: (name) =>
+      profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${randomUUID().slice(0, 8)}.cpuprofile`] : [],
     /** Starts a hangar on a config written from `providers`; `probe: true` preloads the memory probe. */
     hangar: (name, providers, { probe = false } = {}) =>
-      connectHangar(writeConfig(dir, name, providers), {
-        marker: ctx.marker,
-        probeDir: probe ? dir : undefined,
-        nodeArgs: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${randomUUID().slice(0, 8)}.cpuprofile`] : [],
-      }),
+      connectHangar(writeConfig(dir, name, providers), { marker: ctx.marker, probeDir: probe ? dir : undefined, nodeArgs: ctx.nodeArgs(name) }),
   };
   const info = machine();
   const source = checkout(resolve(dirname(MAIN_JS), ".."));
