@@ -2,7 +2,8 @@
 import { terminateAll } from "./actors/process-registry.js";
 import { healthProbe } from "./actors/health-probe.js";
 import { reapOrphanedGroups, recordOwnedGroups } from "./actors/pgid-state.js";
-import { subprocessConnection } from "./actors/subprocess-connection.js";
+import { providerConnection } from "./actors/provider-connection.js";
+import { pendingTeardowns } from "./actors/teardown-registry.js";
 import { parseCommand, UsageError, type Command } from "./cli/args.js";
 import { NO_CONFIG_HELP, USAGE } from "./cli/usage.js";
 import { ConfigError } from "./config/errors.js";
@@ -75,10 +76,11 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   }
 
   const runtime = new HangarRuntime(config, {
-    connection: subprocessConnection,
+    connection: providerConnection,
     healthProbe,
     inspect: inspector?.inspect,
-    awaitProcessesGone: () => terminateAll(),
+    // Process groups end, remote sessions are closed (DELETE) and containers removed.
+    awaitProcessesGone: () => Promise.all([terminateAll(), pendingTeardowns()]).then(() => undefined),
     onObserverError: (error) => {
       log.error("an observer failed", { error: String(error) });
     },

@@ -1,9 +1,7 @@
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
   EmptyResultSchema,
   ErrorCode,
-  ListToolsResultSchema,
   McpError,
   ToolListChangedNotificationSchema,
   type CallToolResult,
@@ -11,20 +9,22 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { fromCallback } from "xstate";
-import { z } from "zod";
-import type { SubprocessProviderSpec } from "../config/types.js";
+import type { ProviderSpec } from "../config/types.js";
 import { failure, type CallOutcome, type ToolCall } from "../machines/call.js";
-import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
+import type { ConnectionCallback, ConnectionEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { log as hangarLog, type Logger } from "../observability/log.js";
 import type { LineRing } from "../shared/line-ring.js";
 import { redactor } from "../shared/redaction.js";
 import { ChildProcessTransport, DEFAULT_MAX_MESSAGE_BYTES, MalformedLineError, MessageTooLargeError } from "./child-process-transport.js";
 import { forEachLine } from "./line-splitter.js";
+import { listAllTools } from "./list-tools.js";
+import { positiveOr, replySafely, seconds } from "./call-replies.js";
+import { errorText, isOwnTimeout, isProviderRpcError, providerMessage } from "./mcp-errors.js";
+import { anyResult, passthroughResult } from "./mcp-results.js";
 import { ProgressCall, progressNotification } from "./progress-call.js";
-import { spawnProcessGroup } from "./process-group.js";
-import { providerEnv } from "./provider-env.js";
+import type { LauncherFor, ProcessLauncher, ProviderProcess } from "./provider-process.js";
 import { StderrLogLimiter } from "./stderr-log-limiter.js";
-import { terminateProcessGroup } from "./terminate.js";
+import { subprocessLauncher } from "./subprocess-launcher.js";
 import { VERSION } from "../version.js";
 
 const CLIENT_INFO = { name: "mcp-hangar", version: VERSION };
@@ -38,19 +38,8 @@ export const STDERR_TAIL_LINES = 20;
 const EXIT_FLUSH_MS = 250;
 /** After stdout closes, how long the process gets to exit before the break is called `transport`. */
 const CHANNEL_LOSS_GRACE_MS = 1_000;
-/** A provider that pages forever (or repeats a cursor) must not hang the start. */
-const MAX_TOOL_PAGES = 1_000;
 /** max_call_s when the spec has none (a config from before the field existed). */
 const DEFAULT_MAX_CALL_S = 600;
-
-/**
- * tools/call results are passed to the front end as the provider sent them. The SDK's
- * CallToolResultSchema would rebuild every content item (and callTool adds ajv validation of
- * structuredContent); this only checks that the result is an object and hands back the same one.
- */
-const passthroughResult = z.custom<CallToolResult>((value) => typeof value === "object" && value !== null);
-/** A probe's tools/list only has to be answered; its tools are not read. */
-const anyResult = z.custom<object>((value) => typeof value === "object" && value !== null);
 
 type Phase = "starting" | "ready" | "failed" | "stopped";
 type FailedKind = Extract<ConnectionEvent, { type: "CONNECTION.FAILED" }>["kind"];
@@ -69,10 +58,24 @@ export interface SubprocessConnectionOptions {
  * flight, closes the session and ends the process group through terminateProcessGroup.
  */
 export function createSubprocessConnection(options: SubprocessConnectionOptions = {}) {
-  const baseLog = options.log ?? hangarLog;
   const hangarEnv = options.hangarEnv ?? process.env;
-  return fromCallback<ConnectionCallEvent, ConnectionInput>(({ input, sendBack, receive }) => {
-    const session = new SubprocessSession(input, sendBack, baseLog, hangarEnv);
+  return createStdioConnection((spec) => subprocessLauncher(spec, hangarEnv), options);
+}
+
+/**
+ * A connection speaking MCP over a provider process's stdio, whatever starts the process: the
+ * subprocess connection above, and the container connection (a container attached over the
+ * engine API) share everything but the launcher.
+ */
+export function createStdioConnection(launcherFor: LauncherFor, options: Pick<SubprocessConnectionOptions, "log"> = {}) {
+  return fromCallback(stdioConnectionCallback(launcherFor, options));
+}
+
+/** The stdio connection's callback, for connections that choose by mode (see provider-connection.ts). */
+export function stdioConnectionCallback(launcherFor: LauncherFor, options: Pick<SubprocessConnectionOptions, "log"> = {}): ConnectionCallback {
+  const baseLog = options.log ?? hangarLog;
+  return ({ input, sendBack, receive }) => {
+    const session = new StdioSession(input, launcherFor(input.spec), sendBack, baseLog);
     receive((event) => {
       switch (event.type) {
         case "CALL":
@@ -87,17 +90,17 @@ export function createSubprocessConnection(options: SubprocessConnectionOptions 
     return () => {
       session.stop();
     };
-  });
+  };
 }
 
 export const subprocessConnection = createSubprocessConnection();
 
-class SubprocessSession {
-  private readonly spec: SubprocessProviderSpec;
+class StdioSession {
+  private readonly spec: ProviderSpec;
   private readonly stderr: LineRing;
   private readonly log: Logger;
   private phase: Phase = "starting";
-  private child: ChildProcessWithoutNullStreams | undefined;
+  private child: ProviderProcess | undefined;
   private transport: ChildProcessTransport | undefined;
   private readonly client = new Client(CLIENT_INFO, { capabilities: {} });
   /** In-flight calls and when each started; membership is what guarantees one reply per call. */
@@ -120,9 +123,9 @@ class SubprocessSession {
 
   constructor(
     input: ConnectionInput,
+    private readonly launcher: ProcessLauncher,
     private readonly sendBack: (event: ConnectionEvent) => void,
     baseLog: Logger,
-    private readonly hangarEnv: NodeJS.ProcessEnv,
   ) {
     this.spec = input.spec;
     this.stderr = input.stderr;
@@ -140,18 +143,18 @@ class SubprocessSession {
   }
 
   start(): void {
-    let child: ChildProcessWithoutNullStreams;
+    let child: ProviderProcess;
     try {
-      child = spawnProcessGroup(this.spec.command, { cwd: this.spec.cwd, env: providerEnv(this.spec, this.hangarEnv) });
+      child = this.launcher.launch();
     } catch (error) {
       // Reported a tick later so the parent never receives an event from inside the actor's start.
       queueMicrotask(() => {
-        this.fail("start_failed", `could not start ${describeCommand(this.spec)}: ${errorText(error)}`);
+        this.fail("start_failed", `could not start ${this.launcher.description}: ${errorText(error)}`);
       });
       return;
     }
     // The ring outlives this process: a marker keeps one run's lines apart from the last one's.
-    this.stderr.push(`--- ${describeCommand(this.spec)} started, pid ${child.pid ?? "?"} ---`);
+    this.stderr.push(`--- ${this.launcher.description} started, pid ${child.pid ?? "?"} ---`);
     const transport = new ChildProcessTransport(child.stdin, child.stdout, {
       maxMessageBytes: positiveOr(this.spec.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
     });
@@ -226,7 +229,7 @@ class SubprocessSession {
       this.log.debug("closing the MCP client failed", { error });
     });
     // Tracked by the process registry, so the hangar's shutdown can await it.
-    void terminateProcessGroup(child, this.spec.shutdownGraceS * 1000);
+    void this.launcher.terminate(child, this.spec.shutdownGraceS * 1000);
   }
 
   private async initialize(transport: ChildProcessTransport, startupMs: number): Promise<void> {
@@ -255,27 +258,8 @@ class SubprocessSession {
     }
   }
 
-  /**
-   * tools/list through request() rather than client.listTools(): the latter compiles an ajv
-   * validator for every output schema, for callTool's benefit, and calls never use callTool.
-   */
-  private async listTools(signal: AbortSignal | undefined, timeout: number): Promise<Tool[]> {
-    const tools: Tool[] = [];
-    const seen = new Set<string>();
-    let cursor: string | undefined;
-    for (let page = 0; page < MAX_TOOL_PAGES; page++) {
-      const result = await this.client.request(
-        { method: "tools/list", params: cursor === undefined ? undefined : { cursor } },
-        ListToolsResultSchema,
-        { signal, timeout },
-      );
-      tools.push(...result.tools);
-      cursor = result.nextCursor;
-      if (cursor === undefined) return tools;
-      if (seen.has(cursor)) throw new Error(`tools/list repeated the cursor ${JSON.stringify(cursor)}`);
-      seen.add(cursor);
-    }
-    throw new Error(`tools/list returned more than ${MAX_TOOL_PAGES} pages`);
+  private listTools(signal: AbortSignal | undefined, timeout: number): Promise<Tool[]> {
+    return listAllTools(this.client, signal, timeout);
   }
 
   private async runCall(call: ToolCall): Promise<void> {
@@ -515,7 +499,7 @@ class SubprocessSession {
 
   private readonly onChildError = (error: Error): void => {
     if (this.child?.pid === undefined) {
-      this.fail("start_failed", `could not start ${describeCommand(this.spec)}: ${error.message}`);
+      this.fail("start_failed", `could not start ${this.launcher.description}: ${error.message}`);
       return;
     }
     this.log.warn("provider process error", { error });
@@ -580,55 +564,9 @@ interface PendingProbe {
   deadline: NodeJS.Timeout | undefined;
 }
 
-function replySafely(call: ToolCall, outcome: CallOutcome, log: Logger): void {
-  try {
-    call.reply(outcome);
-  } catch (error) {
-    log.error("a call's reply callback threw", { correlationId: call.correlationId, error });
-  }
-}
-
-/**
- * The SDK raises RequestTimeout (with `data.timeout`) when our own deadline passes; a provider
- * may also answer with code -32001 itself, which is its error to forward, not our timeout.
- */
-function isOwnTimeout(error: McpError, timeoutMs: number): boolean {
-  const data: unknown = error.data;
-  return typeof data === "object" && data !== null && (data as { timeout?: unknown }).timeout === timeoutMs;
-}
-
-/** An error the provider sent as its answer (as opposed to our own timeout or a closed channel). */
-function isProviderRpcError(error: unknown, timeoutMs: number): error is McpError {
-  if (!(error instanceof McpError)) return false;
-  if (error.code === (ErrorCode.ConnectionClosed as number)) return false;
-  return !(error.code === (ErrorCode.RequestTimeout as number) && isOwnTimeout(error, timeoutMs));
-}
-
-/** McpError prefixes "MCP error <code>: "; the front end forwards the provider's own message. */
-function providerMessage(error: McpError): string {
-  const prefix = `MCP error ${error.code}: `;
-  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-}
-
-function describeCommand(spec: SubprocessProviderSpec): string {
-  return `${JSON.stringify(spec.command.join(" "))} in ${spec.cwd}`;
-}
-
 function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null } | undefined): string {
   if (exit === undefined) return "exited";
   if (exit.signal !== null) return `was killed by ${exit.signal}`;
   return `exited with code ${exit.code ?? "unknown"}`;
 }
 
-function seconds(ms: number): number {
-  return ms / 1000;
-}
-
-/** A config from before a field existed (or a zero) must not turn into a zero or NaN limit. */
-function positiveOr(value: number | undefined, fallback: number): number {
-  return typeof value === "number" && Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

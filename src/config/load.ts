@@ -4,6 +4,7 @@ import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Docum
 import { looksLikeSecretKey, redactor } from "../shared/redaction.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { interpolateDocument, type ConfigPath } from "./interpolate.js";
+import { modePart, modeProblems } from "./mode-specs.js";
 import {
   defaultRawHttp,
   emptyConfigMessage,
@@ -77,6 +78,14 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
       issues.push({ file, ...at(offset), path: formatPath(shown), message: problem.message });
     }
   }
+  if (validation.ok) {
+    // Checks that need the config's folder (relative volume paths), positioned like the schema's.
+    for (const [id, provider] of Object.entries(validation.value.providers)) {
+      for (const problem of modeProblems(id, provider, dirname(resolve(file)))) {
+        issues.push({ file, ...at(locate(doc, problem.path, "value")), path: formatPath(problem.path), message: problem.message });
+      }
+    }
+  }
   if (issues.length > 0 || !validation.ok) throw new ConfigError(issues);
 
   const config = toHangarConfig(validation.value, resolve(file));
@@ -89,11 +98,7 @@ function toHangarConfig(raw: RawConfig, source: string): HangarConfig {
   const providers = Object.entries(raw.providers).map(
     ([id, p]): ProviderSpec => ({
       id,
-      mode: p.mode,
-      command: p.command,
-      env: p.env,
-      inheritEnv: p.inherit_env,
-      cwd: resolve(base, p.cwd ?? "."),
+      ...modePart(p, base),
       idleTtlS: p.idle_ttl_s,
       healthCheckIntervalS: p.health_check_interval_s,
       maxConsecutiveFailures: p.max_consecutive_failures,
@@ -169,7 +174,11 @@ function toTool(tool: RawTool): PredefinedTool {
 
 /** Provider env values are secrets by default; elsewhere the key's name decides. */
 function registerSecrets(raw: RawConfig): void {
-  for (const provider of Object.values(raw.providers)) redactor.registerAll(provider.env);
+  for (const provider of Object.values(raw.providers)) {
+    redactor.registerAll(provider.env);
+    // Remote headers carry tokens (Authorization, X-Api-Key) whatever their names.
+    if (provider.headers !== undefined) redactor.registerAll(provider.headers);
+  }
   // http.auth names where tokens live (a variable's name, a file's path), never a token itself.
   registerSecretLike({ ...raw, http: undefined }, undefined);
 }

@@ -61,13 +61,15 @@ function numeric<T extends z.ZodType>(schema: T) {
   );
 }
 
+function boolish() {
+  return z.preprocess(
+    (value) => (typeof value === "string" && BOOLEAN.test(value.trim()) ? value.trim().toLowerCase() === "true" : value),
+    z.boolean(),
+  );
+}
+
 function flag(fallback: boolean) {
-  return z
-    .preprocess(
-      (value) => (typeof value === "string" && BOOLEAN.test(value.trim()) ? value.trim().toLowerCase() === "true" : value),
-      z.boolean(),
-    )
-    .default(fallback);
+  return boolish().default(fallback);
 }
 
 const positiveSeconds = (fallback: number) => numeric(z.number().positive()).default(fallback);
@@ -148,10 +150,123 @@ const restartSchema = restartFields
     ...rest,
   }));
 
+// ---- container and remote providers (mode: container | docker, mode: remote) ----
+
+const CONTAINER_VOLUME = /^[^:]+:\/[^:]*(:(ro|rw))?$/;
+const CONTAINER_VOLUME_HINT = "write a volume as host-path:/container/path with an optional :ro or :rw (./data:/data:ro)";
+// Docker's own size forms (512m, 1g: 1024-based), besides the byte sizes used elsewhere.
+const DOCKER_SIZE = /^(\d+)\s*([bkmg])$/i;
+const DOCKER_SIZE_FACTORS: Readonly<Record<string, number>> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A container's memory: `512m`, `1g` (as docker run writes them), `512MiB`, or bytes. */
+const containerMemory = z.preprocess(
+  (value, ctx) => {
+    if (typeof value !== "string") return value;
+    const docker = DOCKER_SIZE.exec(value.trim());
+    if (docker !== null) return Number(docker[1]) * (DOCKER_SIZE_FACTORS[(docker[2] ?? "b").toLowerCase()] ?? 1);
+    if (NUMERIC.test(value.trim())) return Number(value);
+    const bytes = parseByteSize(value);
+    if (bytes !== undefined) return bytes;
+    ctx.addIssue({ code: "custom", input: value, message: `'${value}' is not a size; write 512m, 1g or ${BYTE_SIZE_FORMS}` });
+    return z.NEVER;
+  },
+  z
+    .number()
+    .min(6 * MIB, { error: "must be at least 6m (the Docker Engine refuses less)" })
+    .refine(Number.isInteger, { error: "must be a whole number of bytes" }),
+);
+
+/** Limits every container gets; loosening means raising them, never removing them. */
+const resourcesSchema = z.strictObject({
+  memory: containerMemory.default(512 * MIB),
+  cpu: numeric(z.number().positive().max(1024)).default(1),
+  pids: wholeNumber(z.number().min(8)).default(256),
+});
+
+/** Keys only a container provider takes (the rest of a provider's keys apply to every mode). */
+function containerFields() {
+  return {
+    image: z.string().min(1).optional(),
+    entrypoint: z.array(z.string()).min(1, { error: "must not be empty — leave it out to keep the image's entrypoint" }).optional(),
+    volumes: z.array(z.string().regex(CONTAINER_VOLUME, { error: CONTAINER_VOLUME_HINT })).optional(),
+    network: z.string().min(1).optional(),
+    read_only: boolish().optional(),
+    resources: resourcesSchema.optional(),
+    user: z
+      .string()
+      .regex(/^[^:\s]+(:[^:\s]+)?$/, { error: "write a user as name, uid or uid:gid (1000:1000)" })
+      .optional(),
+    cap_add: z.array(z.string().regex(/^[A-Z_]+$/, { error: "write a capability as Docker names it (NET_BIND_SERVICE)" })).optional(),
+    allow_sensitive_mounts: boolish().optional(),
+  };
+}
+
+export const REMOTE_TRANSPORTS = ["streamable-http", "sse"] as const;
+
+/** Keys only a remote provider takes. */
+function remoteFields() {
+  return {
+    url: z
+      .string()
+      .refine(isHttpUrl, { error: "must be an http:// or https:// URL (https://mcp.example.com/mcp)" })
+      .optional(),
+    transport: z.enum(REMOTE_TRANSPORTS).optional(),
+    headers: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
+  };
+}
+
+const MODE_KEYS = {
+  subprocess: ["command", "env", "inherit_env", "cwd"],
+  container: ["image", "command", "entrypoint", "env", "volumes", "network", "read_only", "resources", "user", "cap_add", "allow_sensitive_mounts"],
+  remote: ["url", "transport", "headers"],
+} as const satisfies Record<string, readonly string[]>;
+const REQUIRED_KEY = { subprocess: "command", container: "image", remote: "url" } as const;
+const ALL_MODE_KEYS = new Set<string>(Object.values(MODE_KEYS).flat());
+
+/** A mode's required key is there, and no key of another mode is. */
+function checkModeKeys(provider: Record<string, unknown>, ctx: z.core.$RefinementCtx): void {
+  const mode = provider.mode;
+  if (mode !== "subprocess" && mode !== "container" && mode !== "remote") return;
+  const required = REQUIRED_KEY[mode];
+  if (provider[required] === undefined) {
+    ctx.addIssue({ code: "custom", path: [required], params: { at: "parent" }, message: `missing required key '${required}'` });
+  }
+  const own: readonly string[] = MODE_KEYS[mode];
+  for (const key of Object.keys(provider)) {
+    if (!ALL_MODE_KEYS.has(key) || own.includes(key) || isUnset(key, provider[key])) continue;
+    const modes = Object.entries(MODE_KEYS)
+      .filter(([, keys]) => (keys as readonly string[]).includes(key))
+      .map(([name]) => `mode: ${name}`);
+    ctx.addIssue({
+      code: "custom",
+      path: [key],
+      params: { at: "key" },
+      message: `'${key}' applies to ${modes.join(" or ")} only; this provider has mode: ${mode}`,
+    });
+  }
+}
+
+/** env and inherit_env have defaults, so only a value other than the default was written. */
+function isUnset(key: string, value: unknown): boolean {
+  if (value === undefined) return true;
+  if (key === "env") return isRecord(value) && Object.keys(value).length === 0;
+  return key === "inherit_env" && value === false;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
 /** Nested strict mappings of a provider, for unknown-key suggestions. */
 const PROVIDER_SECTIONS = {
   circuit_breaker: Object.keys(circuitBreakerSchema.shape),
   restart: Object.keys(restartFields.shape),
+  resources: Object.keys(resourcesSchema.shape),
 } as const satisfies Record<string, readonly string[]>;
 
 const providerFields = z.strictObject({
@@ -159,19 +274,23 @@ const providerFields = z.strictObject({
     .enum(PROVIDER_MODES)
     .default("subprocess")
     .transform((mode, ctx) => {
-      if (mode === "subprocess") return mode;
+      if (mode === "subprocess" || mode === "container" || mode === "remote") return mode;
+      // `docker` is what many people call a container provider; both run through the Engine API.
+      if (mode === "docker") return "container" as const;
       ctx.issues.push({
         code: "custom",
         input: mode,
-        message: `mode "${mode}" is not yet supported; only "subprocess" runs in this version`,
+        message: `mode "${mode}" is not yet supported; "subprocess", "container" (alias "docker") and "remote" run in this version`,
       });
       return z.NEVER;
     }),
+  // Required for subprocesses (checked with the mode below); a container's optional arguments.
   command: z
     .array(z.string(), {
       error: (issue) => (typeof issue.input === "string" ? COMMAND_HINT : undefined),
     })
-    .min(1, { error: "must not be empty — write [node, server.js]" }),
+    .min(1, { error: "must not be empty — write [node, server.js]" })
+    .optional(),
   env: z
     .record(
       z.string(),
@@ -239,6 +358,8 @@ const providerFields = z.strictObject({
     .default([]),
   warm: flag(false),
   description: z.string().optional(),
+  ...containerFields(),
+  ...remoteFields(),
 });
 
 // Runs even when other keys are invalid (`when`), so these show up in the same report; each
@@ -246,6 +367,7 @@ const providerFields = z.strictObject({
 const providerSchema = providerFields
   .superRefine(
     (provider, ctx) => {
+      checkModeKeys(provider, ctx);
       if (provider.shutdown_timeout_s !== undefined && provider.shutdown_grace_s !== undefined) {
         ctx.addIssue({
           code: "custom",
@@ -457,7 +579,7 @@ function toProblems(issue: z.core.$ZodIssue): SchemaProblem[] {
     return [{ path, target: "parent", message }];
   }
   const params: unknown = issue.code === "custom" ? issue.params : undefined;
-  const target: ProblemTarget = isRecord(params) && params.at === "key" ? "key" : "value";
+  const target: ProblemTarget = isRecord(params) && (params.at === "key" || params.at === "parent") ? params.at : "value";
   return [{ path, target, message: issue.message }];
 }
 

@@ -32,8 +32,7 @@ export interface RestartSpec {
   windowS: number;
 }
 
-export interface SubprocessProviderSpec {
-  id: string;
+export interface SubprocessProviderSpec extends ProviderCommonSpec {
   mode: "subprocess";
   /** argv; never run through a shell. */
   command: string[];
@@ -43,6 +42,66 @@ export interface SubprocessProviderSpec {
   inheritEnv: boolean;
   /** Absolute working directory (default: the config file's folder). */
   cwd: string;
+}
+
+/** One `volumes` entry: a host path (absolute, resolved against the config file) or a named volume. */
+export interface VolumeSpec {
+  /** Absolute host path, or a named volume's name when `named`. */
+  source: string;
+  named: boolean;
+  /** Absolute path inside the container. */
+  target: string;
+  readOnly: boolean;
+}
+
+/**
+ * How a container is fenced in. The defaults are the strictest; every field that can be loosened
+ * is a config key, and registry_details shows what was loosened (see isolation.ts).
+ */
+export interface ContainerIsolationSpec {
+  /** `none` (default), `bridge`, `host` or a network's name. */
+  network: string;
+  /** Read-only root filesystem with a small tmpfs at /tmp (read_only, default true). */
+  readOnly: boolean;
+  /** Capabilities given back after dropping all (cap_add, default none). */
+  capAdd: string[];
+  /** Mounting /, /etc, /proc, /sys or the engine socket was allowed (allow_sensitive_mounts). */
+  allowSensitiveMounts: boolean;
+  memoryBytes: number;
+  /** CPUs (1.0 = one core). */
+  cpus: number;
+  pids: number;
+}
+
+export interface ContainerProviderSpec extends ProviderCommonSpec {
+  mode: "container";
+  image: string;
+  /** Arguments after the image's entrypoint (`command`; empty: the image's CMD). */
+  command: string[];
+  /** Replaces the image's entrypoint when given. */
+  entrypoint: string[] | undefined;
+  /** Interpolated env values (secrets: never logged, registered with the redactor). */
+  env: Record<string, string>;
+  volumes: VolumeSpec[];
+  /** `uid`, `uid:gid` or a user name; undefined: the image's user. */
+  user: string | undefined;
+  isolation: ContainerIsolationSpec;
+}
+
+export type RemoteTransportKind = "streamable-http" | "sse";
+
+export interface RemoteProviderSpec extends ProviderCommonSpec {
+  mode: "remote";
+  url: string;
+  /** undefined: streamable HTTP first, then legacy SSE when the server does not speak it. */
+  transport: RemoteTransportKind | undefined;
+  /** Sent with every request (secrets: registered with the redactor, never logged). */
+  headers: Record<string, string>;
+}
+
+/** What every provider has, whatever runs it. */
+export interface ProviderCommonSpec {
+  id: string;
   idleTtlS: number;
   /** Probe interval while READY or DEGRADED (health_check_interval_s, default 60). */
   healthCheckIntervalS: number;
@@ -65,8 +124,8 @@ export interface SubprocessProviderSpec {
   description?: string;
 }
 
-/** Only subprocess providers run for now; other modes are refused at validation. */
-export type ProviderSpec = SubprocessProviderSpec;
+/** A provider's mode only decides which connection actor runs it; the chart is the same for all. */
+export type ProviderSpec = SubprocessProviderSpec | ContainerProviderSpec | RemoteProviderSpec;
 
 /** http.auth: where the bearer tokens come from (none given: no authentication). */
 export interface HttpAuthSpec {

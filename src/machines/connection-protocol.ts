@@ -1,4 +1,5 @@
 import type { Implementation, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { AnyEventObject, CallbackLogicFunction } from "xstate";
 import type { ProviderSpec } from "../config/types.js";
 import type { LineRing } from "../shared/line-ring.js";
 import type { FailureKind } from "../shared/failure-kind.js";
@@ -46,3 +47,6 @@ export type ProbeResult =
 export type ConnectionCallEvent =
   | { type: "CALL"; call: ToolCall }
   | { type: "PROBE"; timeoutMs: number; reply: (result: ProbeResult) => void };
+
+/** The body of a connection actor (`fromCallback(body)`): what a mode brings to the chart. */
+export type ConnectionCallback = CallbackLogicFunction<ConnectionCallEvent, AnyEventObject, ConnectionInput>;

@@ -1,5 +1,6 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { ProviderStateName } from "../shared/domain-events.js";
+import { commandOf, providerTarget, type ProviderTarget } from "./provider-target.js";
 import type { BreakerStateName, ProviderContext, ProviderError, ProviderStats } from "./provider-types.js";
 
 /** Where a listed tool comes from: the provider's live tools/list, or the config only. */
@@ -43,6 +44,8 @@ export interface ProviderView {
   protocolVersion: string | undefined;
   stderrTail: string[];
   command: string[];
+  /** What runs the provider (command, image and isolation, or URL). */
+  target: ProviderTarget;
   idleTtlS: number;
   health: {
     lastProbeAt: number | undefined;
@@ -70,7 +73,8 @@ export function providerView(context: ProviderContext, now = Date.now(), stderrL
     serverInfo: context.serverInfo ? { name: context.serverInfo.name, version: context.serverInfo.version } : undefined,
     protocolVersion: context.protocolVersion,
     stderrTail: context.stderr.tail(stderrLines),
-    command: context.spec.command,
+    command: commandOf(context.spec),
+    target: providerTarget(context.spec),
     idleTtlS: context.spec.idleTtlS,
     health: {
       lastProbeAt: context.health.lastProbeAt,

@@ -8,6 +8,7 @@ import { redactor } from "../shared/redaction.js";
 import { failureResult, outcomeToResult } from "./outcome-result.js";
 import { providerChartMermaid } from "../tools/provider-chart.js";
 import { statusText } from "./status-text.js";
+import { targetDetails } from "./target-details.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
 
@@ -226,6 +227,7 @@ const registryDetails = defineTool({
         server_info: view.serverInfo,
         protocol_version: view.protocolVersion,
         command: view.command,
+        ...targetDetails(view.target),
         idle_ttl_s: view.idleTtlS,
         health: {
           last_probe_at: isoTime(view.health.lastProbeAt),

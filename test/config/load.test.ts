@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors.js";
 import { loadConfig, parseConfig } from "../../src/config/load.js";
+import type { HangarConfig, SubprocessProviderSpec } from "../../src/config/types.js";
 import { redactor } from "../../src/shared/redaction.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hangar-config-"));
@@ -24,6 +25,13 @@ function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
     throw error;
   }
   throw new Error("expected the config to be rejected");
+}
+
+/** The provider at `index`, which the test wrote as a subprocess provider. */
+function subprocessAt(config: HangarConfig, index: number): SubprocessProviderSpec {
+  const provider = config.providers[index];
+  if (provider?.mode !== "subprocess") throw new Error(`providers[${index}] is not a subprocess provider`);
+  return provider;
 }
 
 /** What every provider gets for the resilience keys it does not set. */
@@ -139,7 +147,7 @@ describe("a valid config", () => {
     const elsewhere = join(dir, "elsewhere");
     mkdirSync(elsewhere, { recursive: true });
     const config = parseConfig(yaml("providers:", `  p: { command: [x], cwd: "${elsewhere}" }`), join(dir, "c.yaml"), {});
-    expect(config.providers[0]?.cwd).toBe(elsewhere);
+    expect(subprocessAt(config, 0).cwd).toBe(elsewhere);
   });
 });
 
@@ -153,18 +161,17 @@ describe("interpolation", () => {
   );
 
   it("uses a set variable and the default of an unset one", () => {
-    const provider = parseConfig(text, "hangar.yaml", { SCRIPT: "server.js" }).providers[0];
-    expect(provider?.command).toEqual(["node", "server.js", "fast", "${LITERAL}", "pa$word"]);
-    expect(provider?.idleTtlS).toBe(120);
-    expect(provider?.warm).toBe(false);
+    const provider = subprocessAt(parseConfig(text, "hangar.yaml", { SCRIPT: "server.js" }), 0);
+    expect(provider.command).toEqual(["node", "server.js", "fast", "${LITERAL}", "pa$word"]);
+    expect(provider.idleTtlS).toBe(120);
+    expect(provider.warm).toBe(false);
   });
 
   it("prefers a set variable over the default, and treats an empty one as unset for ':-'", () => {
-    const provider = parseConfig(text, "hangar.yaml", { SCRIPT: "s.js", MODE: "", TTL: "7", WARM: "true" })
-      .providers[0];
-    expect(provider?.command[2]).toBe("fast");
-    expect(provider?.idleTtlS).toBe(7);
-    expect(provider?.warm).toBe(true);
+    const provider = subprocessAt(parseConfig(text, "hangar.yaml", { SCRIPT: "s.js", MODE: "", TTL: "7", WARM: "true" }), 0);
+    expect(provider.command[2]).toBe("fast");
+    expect(provider.idleTtlS).toBe(7);
+    expect(provider.warm).toBe(true);
   });
 
   it("reports a missing variable at its scalar, naming the variable", () => {
@@ -188,7 +195,7 @@ describe("interpolation", () => {
 
   it("leaves keys alone", () => {
     const config = parseConfig(yaml("providers:", "  p:", "    command: [x]", "    env:", "      ${NAME}: v"), "h.yaml", {});
-    expect(config.providers[0]?.env).toEqual({ "${NAME}": "v" });
+    expect(subprocessAt(config, 0).env).toEqual({ "${NAME}": "v" });
   });
 });
 
@@ -319,9 +326,9 @@ describe("errors", () => {
 
   it("refuses modes that do not run yet, and suggests for misspelt ones", () => {
     expect(
-      problems(yaml("providers:", "  a:", "    mode: container", "    command: [x]", "  b:", "    mode: subproces", "    command: [x]")),
+      problems(yaml("providers:", "  a:", "    mode: group", "    command: [x]", "  b:", "    mode: subproces", "    command: [x]")),
     ).toEqual([
-      'hangar.yaml:3:11: providers.a.mode: mode "container" is not yet supported; only "subprocess" runs in this version',
+      'hangar.yaml:3:11: providers.a.mode: mode "group" is not yet supported; "subprocess", "container" (alias "docker") and "remote" run in this version',
       'hangar.yaml:6:11: providers.b.mode: expected one of "subprocess", "container", "docker", "remote", "group" — did you mean "subprocess"?',
     ]);
   });
@@ -353,7 +360,7 @@ describe("errors", () => {
             "    idle_tl_s: 5",
             '    env: { KEY: "${MISSING_KEY}" }',
             "  bad__id:",
-            "    mode: docker",
+            "    mode: group",
             "    command: [x]",
           ),
           "hangar.yaml",

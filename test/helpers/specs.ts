@@ -1,14 +1,22 @@
-import type { ProviderSpec } from "../../src/config/types.js";
+import type { ProviderCommonSpec, SubprocessProviderSpec } from "../../src/config/types.js";
 
 /** A provider spec with the config defaults, for chart tests that need no file. */
-export function testSpec(overrides: Partial<ProviderSpec> = {}): ProviderSpec {
+export function testSpec(overrides: Partial<SubprocessProviderSpec> = {}): SubprocessProviderSpec {
   return {
-    id: "p",
+    ...testCommonSpec(),
     mode: "subprocess",
     command: ["node", "server.js"],
     env: {},
     inheritEnv: false,
     cwd: process.cwd(),
+    ...overrides,
+  };
+}
+
+/** The keys every mode shares, with the config defaults. */
+export function testCommonSpec(): ProviderCommonSpec {
+  return {
+    id: "p",
     idleTtlS: 300,
     healthCheckIntervalS: 60,
     maxConsecutiveFailures: 3,
@@ -22,6 +30,5 @@ export function testSpec(overrides: Partial<ProviderSpec> = {}): ProviderSpec {
     shutdownGraceS: 5,
     tools: [],
     warm: false,
-    ...overrides,
   };
 }

@@ -6,7 +6,7 @@ import { getShortestPaths } from "xstate/graph";
 import { healthProbe } from "../../src/actors/health-probe.js";
 import { terminateAll } from "../../src/actors/process-registry.js";
 import { subprocessConnection } from "../../src/actors/subprocess-connection.js";
-import type { ProviderSpec } from "../../src/config/types.js";
+import type { SubprocessProviderSpec } from "../../src/config/types.js";
 import type { CallOutcome } from "../../src/machines/call.js";
 import { providerMachine, type ProviderInput } from "../../src/machines/provider.js";
 import { providerHistory } from "../../src/machines/provider-types.js";
@@ -159,7 +159,7 @@ async function replay(world: World, steps: ModelStep[]): Promise<void> {
   expect(world.trace).toEqual(expected);
 }
 
-function startWorld(spec: Partial<ProviderSpec>): World {
+function startWorld(spec: Partial<SubprocessProviderSpec>): World {
   const marker = `replay-${randomUUID()}`;
   const runtime = new HangarRuntime(
     {
@@ -189,7 +189,7 @@ function startWorld(spec: Partial<ProviderSpec>): World {
 }
 
 const worlds: World[] = [];
-const specFor = (overrides: Partial<ProviderSpec>): ProviderSpec => testSpec({ id: ID, ...overrides });
+const specFor = (overrides: Partial<SubprocessProviderSpec>): SubprocessProviderSpec => testSpec({ id: ID, ...overrides });
 
 beforeAll(() => {
   configureLog({ sink: () => undefined });

@@ -2,7 +2,7 @@ import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
 import { healthProbe } from "../../src/actors/health-probe.js";
-import type { ProviderSpec } from "../../src/config/types.js";
+import type { SubprocessProviderSpec } from "../../src/config/types.js";
 import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput, ProbeResult } from "../../src/machines/connection-protocol.js";
 import { createMetrics, type HangarMetrics } from "../../src/observability/metrics.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
@@ -89,7 +89,7 @@ afterEach(async () => {
   }
 });
 
-function harness(specs: Partial<ProviderSpec>[], script: Partial<Script> = {}): Harness {
+function harness(specs: Partial<SubprocessProviderSpec>[], script: Partial<Script> = {}): Harness {
   const fullScript: Script = { starts: 0, failStarts: 0, probe: { ok: true, method: "ping", durationMs: 1 }, crash: () => undefined, ...script };
   const runtime = new HangarRuntime(
     { source: "test.yaml", expose: "both", providers: specs.map((spec) => testSpec(spec)) },

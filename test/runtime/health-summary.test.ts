@@ -20,6 +20,7 @@ function view(id: string, state: ProviderStateName, lastError?: ProviderView["la
     protocolVersion: undefined,
     stderrTail: [],
     command: ["node"],
+    target: { mode: "subprocess", command: ["node"], cwd: "/" },
     idleTtlS: 300,
     health: { lastProbeAt: undefined, lastProbeOk: undefined, lastProbeMessage: undefined, consecutiveFailures: 0 },
     breaker: { state: "CLOSED", failures: 0, retryAt: undefined },

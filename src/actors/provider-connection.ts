@@ -1,0 +1,31 @@
+import { fromCallback } from "xstate";
+import type { ProviderSpec } from "../config/types.js";
+import type { ConnectionCallback, ConnectionCallEvent, ConnectionInput } from "../machines/connection-protocol.js";
+import type { Logger } from "../observability/log.js";
+import { remoteConnectionCallback } from "./remote-connection.js";
+import { stdioConnectionCallback } from "./subprocess-connection.js";
+import { subprocessLauncher } from "./subprocess-launcher.js";
+import { containerLauncher } from "./container-launcher.js";
+
+export interface ProviderConnectionOptions {
+  log?: Logger;
+  /** The hangar environment a subprocess's env is drawn from (never a container's). Default: process.env. */
+  hangarEnv?: NodeJS.ProcessEnv;
+}
+
+/**
+ * The one connection actor the hangar provides to every provider chart: the provider's mode
+ * picks what runs behind the same protocol — a subprocess or a container over stdio, or a
+ * remote server over HTTP. The chart, the supervisor and the front ends never look at the mode.
+ */
+export function createProviderConnection(options: ProviderConnectionOptions = {}) {
+  const hangarEnv = options.hangarEnv ?? process.env;
+  const byMode: Record<ProviderSpec["mode"], ConnectionCallback> = {
+    subprocess: stdioConnectionCallback((spec) => subprocessLauncher(spec, hangarEnv), options),
+    container: stdioConnectionCallback((spec) => containerLauncher(spec, options.log), options),
+    remote: remoteConnectionCallback(options),
+  };
+  return fromCallback<ConnectionCallEvent, ConnectionInput>((params) => byMode[params.input.spec.mode](params));
+}
+
+export const providerConnection = createProviderConnection();

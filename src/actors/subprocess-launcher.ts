@@ -1,0 +1,25 @@
+import type { ChildProcess } from "node:child_process";
+import type { ProviderSpec } from "../config/types.js";
+import { spawnProcessGroup } from "./process-group.js";
+import type { ProcessLauncher } from "./provider-process.js";
+import { providerEnv } from "./provider-env.js";
+import { terminateProcessGroup } from "./terminate.js";
+
+/** A provider as its own process group, ended by terminateProcessGroup (see process-group.ts). */
+export function subprocessLauncher(spec: ProviderSpec, hangarEnv: NodeJS.ProcessEnv): ProcessLauncher {
+  if (spec.mode !== "subprocess") {
+    return {
+      description: `provider "${spec.id}"`,
+      launch: () => {
+        throw new Error(`mode "${spec.mode}" is not run by the subprocess connection`);
+      },
+      terminate: () => Promise.resolve(),
+    };
+  }
+  return {
+    description: `${JSON.stringify(spec.command.join(" "))} in ${spec.cwd}`,
+    launch: () => spawnProcessGroup(spec.command, { cwd: spec.cwd, env: providerEnv(spec, hangarEnv) }),
+    // Only spawnProcessGroup's children reach here, so the process is a real ChildProcess.
+    terminate: (child, graceMs) => terminateProcessGroup(child as ChildProcess, graceMs),
+  };
+}

@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { createProviderConnection } from "../../src/actors/provider-connection.js";
+import { healthProbe } from "../../src/actors/health-probe.js";
+import { pendingTeardowns } from "../../src/actors/teardown-registry.js";
+import type { RemoteProviderSpec } from "../../src/config/types.js";
+import type { CallOutcome } from "../../src/machines/call.js";
+import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
+import { freePort, startEverythingHttp, startSseFixture, stopRemoteServers } from "../helpers/remote-servers.js";
+import { testCommonSpec } from "../helpers/specs.js";
+import { waitFor } from "../helpers/wait.js";
+import type { LogFields, Logger } from "../../src/observability/log.js";
+
+const runtimes: HangarRuntime[] = [];
+
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((runtime) => runtime.shutdown()));
+  await stopRemoteServers();
+});
+
+function remoteSpec(url: string, overrides: Partial<RemoteProviderSpec> = {}): RemoteProviderSpec {
+  return { ...testCommonSpec(), id: "remote", mode: "remote", url, transport: undefined, headers: {}, startupTimeoutS: 10, callTimeoutS: 10, ...overrides };
+}
+
+/** Every log line the connection writes, to check that no secret reaches it. */
+function capturingLog(lines: string[]): Logger {
+  const log: Logger = {
+    debug: (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`),
+    info: (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`),
+    warn: (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`),
+    error: (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`),
+    child: () => log,
+  };
+  return log;
+}
+
+function startRuntime(spec: RemoteProviderSpec, logLines: string[] = []): HangarRuntime {
+  const runtime = new HangarRuntime(
+    { source: "remote.yaml", expose: "both", providers: [spec] },
+    { connection: createProviderConnection({ log: capturingLog(logLines) }), healthProbe, awaitProcessesGone: pendingTeardowns },
+  );
+  runtimes.push(runtime);
+  return runtime.start();
+}
+
+function text(outcome: CallOutcome): string {
+  if (outcome.status !== "result") throw new Error(`expected a result, got ${JSON.stringify(outcome)}`);
+  const first = outcome.result.content[0];
+  return first?.type === "text" ? first.text : JSON.stringify(first);
+}
+
+describe("remote providers over streamable HTTP (server-everything)", () => {
+  it("connects lazily, answers calls, and ends the session with DELETE on stop", async () => {
+    const server = await startEverythingHttp();
+    const runtime = startRuntime(remoteSpec(server.url, { transport: "streamable-http" }));
+    expect(runtime.view("remote")?.state).toBe("COLD");
+
+    expect(text(await runtime.invoke("remote", "echo", { message: "over http" }))).toBe("Echo: over http");
+    const view = runtime.view("remote");
+    expect(view?.state).toBe("READY");
+    expect(view?.serverInfo?.name).toBeDefined();
+    expect(view?.target).toEqual({ mode: "remote", url: server.url, transport: "streamable-http", headerNames: [] });
+
+    await runtime.stopProvider("remote");
+    await pendingTeardowns();
+    expect(server.output.some((line) => line.includes("Received session termination request"))).toBe(true);
+  });
+
+  it("recovers transparently when a server restart loses the session: re-initializes once and repeats a safe call", async () => {
+    const server = await startEverythingHttp();
+    const logLines: string[] = [];
+    const runtime = startRuntime(remoteSpec(server.url), logLines);
+    expect(text(await runtime.invoke("remote", "echo", { message: "before" }))).toBe("Echo: before");
+
+    await server.restart();
+    // echo is annotated read-only: the hangar repeats it on the new session; the client sees nothing.
+    expect(text(await runtime.invoke("remote", "echo", { message: "after" }))).toBe("Echo: after");
+    const view = runtime.view("remote");
+    expect(view?.state).toBe("READY");
+    // Same connection (no restart by recovery), and no failure counted.
+    expect(view?.stats.starts).toBe(1);
+    expect(view?.stats.failures).toBe(0);
+    expect(logLines.some((line) => line.includes("lost the MCP session; re-initializing"))).toBe(true);
+    expect(text(await runtime.invoke("remote", "echo", { message: "again" }))).toBe("Echo: again");
+  });
+
+  it("does not repeat a call that is not safe to repeat after the session was lost, but serves the next one", async () => {
+    const server = await startEverythingHttp();
+    const runtime = startRuntime(remoteSpec(server.url));
+    await runtime.startProvider("remote");
+    await server.restart();
+
+    const outcome = await runtime.invoke("remote", "toggle-subscriber-updates", {});
+    expect(outcome).toMatchObject({ status: "failure", kind: "transport" });
+    expect(outcome.status === "failure" ? outcome.message : "").toMatch(/not repeated because "toggle-subscriber-updates" is not marked read-only or idempotent/);
+    // The session was re-initialized meanwhile: the next call goes through on it.
+    expect(text(await runtime.invoke("remote", "echo", { message: "next" }))).toBe("Echo: next");
+    expect(runtime.view("remote")?.stats.starts).toBe(1);
+  });
+
+  it("answers health probes with ping", async () => {
+    const server = await startEverythingHttp();
+    const runtime = startRuntime(remoteSpec(server.url, { healthCheckIntervalS: 0.2 }));
+    await runtime.startProvider("remote");
+    await waitFor(() => runtime.view("remote")?.health.lastProbeOk === true, 5_000, "a good probe");
+  });
+});
+
+describe("remote providers over legacy SSE (fixture)", () => {
+  it("falls back to SSE when the server does not speak streamable HTTP, and sends the configured headers", async () => {
+    const server = await startSseFixture({ FIXTURE_REQUIRE_HEADER: "authorization:Bearer sse-secret-token-123" });
+    const logLines: string[] = [];
+    const runtime = startRuntime(remoteSpec(server.url, { headers: { Authorization: "Bearer sse-secret-token-123" } }), logLines);
+    expect(text(await runtime.invoke("remote", "echo", { text: "over sse" }))).toBe("over sse");
+    expect(runtime.view("remote")?.target).toMatchObject({ transport: "auto", headerNames: ["Authorization"] });
+    expect(logLines.join("\n")).not.toContain("sse-secret-token-123");
+  });
+
+  it("re-initializes after a restart of the SSE server and repeats a safe call", async () => {
+    const server = await startSseFixture();
+    const runtime = startRuntime(remoteSpec(server.url, { transport: "sse" }));
+    expect(text(await runtime.invoke("remote", "echo", { text: "one" }))).toBe("one");
+    await server.restart();
+    expect(text(await runtime.invoke("remote", "echo", { text: "two" }))).toBe("two");
+    expect(runtime.view("remote")?.stats.starts).toBe(1);
+  });
+});
+
+describe("remote provider errors", () => {
+  it("says clearly when nothing listens at the URL", async () => {
+    const port = await freePort();
+    const runtime = startRuntime(remoteSpec(`http://127.0.0.1:${port}/mcp`));
+    const result = await runtime.startProvider("remote");
+    expect(result.ok).toBe(false);
+    expect(result.ok ? "" : result.message).toMatch(new RegExp(`could not connect to remote provider "remote" at http://127.0.0.1:${port}/mcp: fetch failed`));
+  });
+
+  it("fails the connection when the server goes away, and recovery connects again once it is back", async () => {
+    const server = await startEverythingHttp();
+    const runtime = startRuntime(remoteSpec(server.url, { restart: { initialDelayS: 0.2, maxDelayS: 0.5, multiplier: 2, maxRestarts: 20, windowS: 60 } }));
+    await runtime.startProvider("remote");
+    await server.stop();
+    const outcome = await runtime.invoke("remote", "echo", { message: "gone" });
+    expect(outcome).toMatchObject({ status: "failure", kind: "transport" });
+    expect(outcome.status === "failure" ? outcome.message : "").toMatch(/cannot be reached/);
+
+    await server.restart();
+    await waitFor(() => runtime.view("remote")?.state === "READY" && runtime.view("remote")?.stats.starts === 2, 10_000, "recovery to reconnect");
+    expect(text(await runtime.invoke("remote", "echo", { message: "back" }))).toBe("Echo: back");
+  });
+});
