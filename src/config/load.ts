@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from "yaml";
-import { looksLikeSecretKey, redactor } from "../shared/redaction.js";
+import { registerConfigSecrets } from "../security/secrets.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
 import { interpolateDocument, type ConfigPath } from "./interpolate.js";
 import { modePart, modeProblems } from "./mode-specs.js";
@@ -13,9 +13,10 @@ import {
   type RawConfig,
   type RawHttp,
   type RawObservability,
+  type RawProvider,
   type RawTool,
 } from "./schema.js";
-import type { HangarConfig, HttpSpec, ObservabilitySpec, PredefinedTool, ProviderSpec } from "./types.js";
+import type { HangarConfig, HttpSpec, ObservabilitySpec, PredefinedTool, ProviderSecuritySpec, ProviderSpec, SecuritySpec } from "./types.js";
 
 /**
  * YAML text → HangarConfig. Everything that can be wrong is reported together, each issue at
@@ -89,7 +90,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (issues.length > 0 || !validation.ok) throw new ConfigError(issues);
 
   const config = toHangarConfig(validation.value, resolve(file));
-  registerSecrets(validation.value);
+  registerConfigSecrets(validation.value);
   return config;
 }
 
@@ -123,6 +124,7 @@ function toHangarConfig(raw: RawConfig, source: string): HangarConfig {
       tools: p.tools.map(toTool),
       warm: p.warm,
       ...(p.description === undefined ? {} : { description: p.description }),
+      security: toProviderSecurity(p),
     }),
   );
   return {
@@ -131,6 +133,29 @@ function toHangarConfig(raw: RawConfig, source: string): HangarConfig {
     providers,
     ...(raw.http === undefined ? {} : { http: toHttpSpec(raw.http, base) }),
     observability: toObservabilitySpec(raw.observability),
+    security: toSecuritySpec(raw),
+  };
+}
+
+function toProviderSecurity(p: RawProvider): ProviderSecuritySpec {
+  return {
+    allowTools: p.allow_tools,
+    denyTools: p.deny_tools,
+    validateArguments: p.validate_arguments,
+    maxArgumentBytes: p.max_argument_bytes,
+    maxArgumentDepth: p.max_argument_depth,
+    maxArgumentStringLength: p.max_argument_string_length,
+    rateLimit: p.rate_limit,
+    toolsRateLimit: p.tools_rate_limit,
+  };
+}
+
+function toSecuritySpec(raw: RawConfig): SecuritySpec {
+  const auth = raw.http?.auth;
+  return {
+    adminTools: raw.registry.admin_tools,
+    principalRateLimit: auth?.rate_limit,
+    principalAllowTools: Object.fromEntries(Object.entries(auth?.principals ?? {}).map(([name, p]) => [name, p.allow_tools])),
   };
 }
 
@@ -170,27 +195,6 @@ function toTool(tool: RawTool): PredefinedTool {
   if (tool.outputSchema !== undefined) out.outputSchema = tool.outputSchema;
   if (tool.annotations !== undefined) out.annotations = tool.annotations;
   return out;
-}
-
-/** Provider env values are secrets by default; elsewhere the key's name decides. */
-function registerSecrets(raw: RawConfig): void {
-  for (const provider of Object.values(raw.providers)) {
-    redactor.registerAll(provider.env);
-    // Remote headers carry tokens (Authorization, X-Api-Key) whatever their names.
-    if (provider.headers !== undefined) redactor.registerAll(provider.headers);
-  }
-  // http.auth names where tokens live (a variable's name, a file's path), never a token itself.
-  registerSecretLike({ ...raw, http: undefined }, undefined);
-}
-
-function registerSecretLike(value: unknown, key: string | undefined): void {
-  if (typeof value === "string") {
-    if (key !== undefined && looksLikeSecretKey(key)) redactor.register(value);
-  } else if (Array.isArray(value)) {
-    for (const item of value) registerSecretLike(item, key);
-  } else if (typeof value === "object" && value !== null) {
-    for (const [innerKey, inner] of Object.entries(value)) registerSecretLike(inner, innerKey);
-  }
 }
 
 /** Source offset of the node a problem concerns. */

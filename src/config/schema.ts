@@ -107,6 +107,16 @@ const byteSize = (fallback: number) =>
     )
     .default(fallback);
 
+// rate_limit: a token bucket; burst defaults to one second's worth of calls (at least 1).
+const rateLimitFields = z.strictObject({
+  rps: numeric(z.number().positive()),
+  burst: wholeNumber(z.number().min(1)).optional(),
+});
+const rateLimitSchema = rateLimitFields.transform(({ rps, burst }) => ({ rps, burst: burst ?? Math.max(1, Math.ceil(rps)) }));
+
+// allow_tools / deny_tools: tool names or globs (* and ?).
+const toolPatterns = z.array(z.string().min(1, { error: "must not be empty — write a tool name or a glob such as read_*" }));
+
 const circuitBreakerSchema = z.strictObject({
   failure_threshold: positiveCount(5),
   reset_timeout_s: positiveSeconds(30),
@@ -267,6 +277,7 @@ const PROVIDER_SECTIONS = {
   circuit_breaker: Object.keys(circuitBreakerSchema.shape),
   restart: Object.keys(restartFields.shape),
   resources: Object.keys(resourcesSchema.shape),
+  rate_limit: Object.keys(rateLimitFields.shape),
 } as const satisfies Record<string, readonly string[]>;
 
 const providerFields = z.strictObject({
@@ -360,6 +371,15 @@ const providerFields = z.strictObject({
   description: z.string().optional(),
   ...containerFields(),
   ...remoteFields(),
+  // Security controls (docs/security.md).
+  allow_tools: toolPatterns.optional(),
+  deny_tools: toolPatterns.default([]),
+  validate_arguments: flag(true),
+  max_argument_bytes: byteSize(MIB),
+  max_argument_depth: positiveCount(32),
+  max_argument_string_length: positiveCount(MIB),
+  rate_limit: rateLimitSchema.optional(),
+  tools_rate_limit: z.record(z.string(), rateLimitSchema).default({}),
 });
 
 // Runs even when other keys are invalid (`when`), so these show up in the same report; each
@@ -430,6 +450,10 @@ const httpAuthSchema = z.strictObject({
   tokens_env: z.string().min(1).optional(),
   /** A file of `name:sha256hex` lines (relative to the config file's folder). */
   tokens_file: z.string().min(1).optional(),
+  /** A token bucket per authenticated principal. */
+  rate_limit: rateLimitSchema.optional(),
+  /** Per principal: the flat tool names (or globs) it may see and call. */
+  principals: z.record(z.string(), z.strictObject({ allow_tools: toolPatterns })).default({}),
 });
 
 const httpSchema = z.strictObject({
@@ -474,6 +498,13 @@ const observabilitySchema = z.strictObject({
   metrics: metricsSchema.prefault({}),
 });
 
+// ---- registry: the hangar's own tools ----
+
+const registrySchema = z.strictObject({
+  /** Whether start/stop/approve/discover/reload are offered; unset: true over stdio, false over HTTP. */
+  admin_tools: boolish().optional(),
+});
+
 export const configSchema = z.strictObject(
   {
     expose: z.enum(EXPOSE_MODES).default("both"),
@@ -481,6 +512,7 @@ export const configSchema = z.strictObject(
     // Optional: without an `http` section the HTTP front end (--http) uses the defaults above.
     http: httpSchema.optional(),
     observability: observabilitySchema.prefault({}),
+    registry: registrySchema.prefault({}),
   },
   {
     error: (issue) =>
@@ -493,6 +525,7 @@ export type RawProvider = z.output<typeof providerSchema>;
 export type RawTool = z.output<typeof toolSchema>;
 export type RawHttp = z.output<typeof httpSchema>;
 export type RawObservability = z.output<typeof observabilitySchema>;
+export type RawRateLimit = z.output<typeof rateLimitSchema>;
 
 /** The `http` section with every default applied, for a config that has none. */
 export function defaultRawHttp(): RawHttp {
@@ -537,6 +570,9 @@ function keysAt(path: ConfigPath): readonly string[] {
   if (path.length === 1 && path[0] === "observability") return Object.keys(observabilitySchema.shape);
   if (path.length === 2 && path[0] === "observability" && path[1] === "metrics") return Object.keys(metricsSchema.shape);
   if (path.length === 2 && path[0] === "http" && path[1] === "auth") return HTTP_SECTIONS.auth;
+  if (path.length === 1 && path[0] === "registry") return Object.keys(registrySchema.shape);
+  if (path.length === 4 && path[0] === "providers" && path[2] === "tools_rate_limit") return PROVIDER_SECTIONS.rate_limit;
+  if (path.length === 4 && path[0] === "http" && path[2] === "principals") return ["allow_tools"];
   return Object.keys(configSchema.shape);
 }
 

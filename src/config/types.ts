@@ -1,4 +1,5 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { RateLimitSpec } from "../security/token-bucket.js";
 
 /**
  * The validated, defaults-applied configuration the rest of the hangar works with. The zod
@@ -122,6 +123,28 @@ export interface ProviderCommonSpec {
   tools: PredefinedTool[];
   warm: boolean;
   description?: string;
+  /** allow_tools, deny_tools, argument checks and rate limits; the loader always sets it (see providerSecurityOf). */
+  security?: ProviderSecuritySpec;
+}
+
+/** A provider's security controls (docs/security.md). */
+export interface ProviderSecuritySpec {
+  /** allow_tools: names or globs; when given, only matching tools exist. */
+  allowTools: string[] | undefined;
+  /** deny_tools: names or globs of tools that never exist (deny wins). */
+  denyTools: string[];
+  /** validate_arguments: check arguments against the tool's inputSchema (default true). */
+  validateArguments: boolean;
+  /** max_argument_bytes (default 1 MiB). */
+  maxArgumentBytes: number;
+  /** max_argument_depth (default 32). */
+  maxArgumentDepth: number;
+  /** max_argument_string_length (default 1 MiB characters). */
+  maxArgumentStringLength: number;
+  /** rate_limit: every call to this provider. */
+  rateLimit: RateLimitSpec | undefined;
+  /** tools_rate_limit: per tool of this provider (its own tool names). */
+  toolsRateLimit: Record<string, RateLimitSpec>;
 }
 
 /** A provider's mode only decides which connection actor runs it; the chart is the same for all. */
@@ -175,4 +198,16 @@ export interface HangarConfig {
   http?: HttpSpec;
   /** The `observability` section; the loader always sets it (see observabilityOf in load.ts for hand-built configs). */
   observability?: ObservabilitySpec;
+  /** Hangar-wide security controls (`registry.admin_tools`, `http.auth.rate_limit`, principals). */
+  security?: SecuritySpec;
+}
+
+/** Hangar-wide security controls (docs/security.md). */
+export interface SecuritySpec {
+  /** registry.admin_tools; undefined = true over stdio, false over HTTP. */
+  adminTools: boolean | undefined;
+  /** http.auth.rate_limit: per authenticated principal. */
+  principalRateLimit: RateLimitSpec | undefined;
+  /** http.auth.principals.<name>.allow_tools: the flat tool names (or globs) a principal may see and call. */
+  principalAllowTools: Record<string, string[]>;
 }

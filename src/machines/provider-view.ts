@@ -1,4 +1,5 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
+import { toolFilterOf } from "../security/tool-filter.js";
 import type { ProviderStateName } from "../shared/domain-events.js";
 import { commandOf, providerTarget, type ProviderTarget } from "./provider-target.js";
 import type { BreakerStateName, ProviderContext, ProviderError, ProviderStats } from "./provider-types.js";
@@ -16,6 +17,13 @@ export interface ListedTool {
  * Live tools are kept after an idle stop, so stopping changes nothing a client sees.
  */
 export function listedTools(context: Pick<ProviderContext, "liveTools" | "spec">): ListedTool[] {
+  const listed = unfilteredTools(context);
+  // allow_tools / deny_tools: a filtered tool is absent from every list built from here.
+  const filter = toolFilterOf(context.spec.security);
+  return filter.passesAll ? listed : listed.filter((item) => filter.allows(item.tool.name));
+}
+
+function unfilteredTools(context: Pick<ProviderContext, "liveTools" | "spec">): ListedTool[] {
   const live = context.liveTools ?? [];
   const listed: ListedTool[] = live.map((tool) => ({ tool, source: "live" }));
   if (context.spec.tools.length === 0) return listed;

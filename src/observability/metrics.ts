@@ -127,6 +127,13 @@ export function createMetrics(bus: DomainEventBus, runtime: HangarRuntime, optio
     registers,
   });
 
+  const callsRefused = new Counter({
+    name: "mcp_hangar_calls_refused_total",
+    help: "Calls a security control refused before they reached a provider, by reason: rate_limited_provider, rate_limited_tool, rate_limited_principal, invalid_arguments, not_allowed. provider is empty for the hangar's own registry tools.",
+    labelNames: ["provider", "reason"] as const,
+    registers,
+  });
+
   // Read at scrape time: the runtime's views are the truth, and nothing has to be kept in step.
   const providerState = new Gauge({
     name: "mcp_hangar_provider_state",
@@ -249,6 +256,7 @@ export function createMetrics(bus: DomainEventBus, runtime: HangarRuntime, optio
       case "ToolInvocationCompleted":
       case "ToolInvocationFailed":
         countCall(event.providerId, event.tool, event.kind, event.durationMs);
+        if (event.type === "ToolInvocationFailed" && event.refusal !== undefined) callsRefused.labels(runtime.hasProvider(event.providerId) ? event.providerId : "", event.refusal).inc();
         return;
       case "ProviderStarted": {
         const provider = providerSeries(event.providerId);

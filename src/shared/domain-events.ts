@@ -44,7 +44,17 @@ export type DomainEvent =
       kind: Exclude<FailureKind, "ok" | "tool_error">;
       durationMs?: number;
       message?: string;
+      /** Why the hangar refused the call (kind `rejected` by a security control): see security/security-controls.ts. */
+      refusal?: RefusalReason;
     };
+
+/** Why a security control refused a call before it reached its provider. */
+export type RefusalReason =
+  | "rate_limited_provider"
+  | "rate_limited_tool"
+  | "rate_limited_principal"
+  | "invalid_arguments"
+  | "not_allowed";
 
 export type DomainEventType = DomainEvent["type"];
 

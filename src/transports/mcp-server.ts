@@ -16,6 +16,8 @@ import {
 import type { ExposeMode } from "../config/types.js";
 import type { CallProgress } from "../machines/call.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
+import { ANONYMOUS, type Caller } from "../security/admin-gate.js";
+import { SecurityControls } from "../security/security-controls.js";
 import { VERSION } from "../version.js";
 import { outcomeToResult } from "./outcome-result.js";
 import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
@@ -32,7 +34,13 @@ const KNOWN_TOOLS_SHOWN = 30;
  * sessions later share the same runtime and catalogue). Low-level `Server`, so downstream JSON
  * Schemas and results pass through untouched.
  */
-export function createHangarServer(runtime: HangarRuntime, catalogue: ToolCatalogue, expose: ExposeMode): Server {
+export function createHangarServer(
+  runtime: HangarRuntime,
+  catalogue: ToolCatalogue,
+  expose: ExposeMode,
+  // One per front end, shared by its sessions (rate-limit buckets); stdio's own by default.
+  security: SecurityControls = stdioSecurity(runtime),
+): Server {
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: true } },
     instructions:
@@ -42,14 +50,15 @@ export function createHangarServer(runtime: HangarRuntime, catalogue: ToolCatalo
   const showRegistry = expose !== "tools";
   const showProviderTools = expose !== "registry";
 
-  server.setRequestHandler(ListToolsRequestSchema, () => {
+  server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
+    const caller = callerOf(extra);
     const tools: Tool[] = [];
-    if (showRegistry) tools.push(...REGISTRY_TOOL_DEFINITIONS);
-    if (showProviderTools) tools.push(...catalogue.listedTools());
+    if (showRegistry) tools.push(...REGISTRY_TOOL_DEFINITIONS.filter((tool) => security.registryToolVisible(caller, tool.name)));
+    if (showProviderTools) tools.push(...catalogue.listedTools().filter((tool) => security.providerToolVisible(caller, tool.name)));
     return { tools };
   });
 
-  const context = { runtime, catalogue };
+  const context = { runtime, catalogue, security };
   // Registered on Protocol directly: Server's own wrapper re-parses the request and re-validates
   // (and copies) every result — per-call work a passthrough must not pay, and a copy that could
   // drop fields the provider sent.
@@ -58,19 +67,24 @@ export function createHangarServer(runtime: HangarRuntime, catalogue: ToolCatalo
     extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
   ): Promise<CallToolResult> => {
     const { name, arguments: args, _meta: meta } = request.params;
-    const principal = principalOf(extra);
+    const caller = callerOf(extra);
+    const principal = caller.principal;
     const progress = meta?.progressToken === undefined ? undefined : new ProgressForwarder(meta.progressToken, extra);
     const onProgress = progress?.forward;
     if (showProviderTools) {
       const entry = catalogue.resolve(name);
       if (entry) {
+        const target = { providerId: entry.providerId, toolName: entry.tool.name, flatName: entry.flatName, tool: entry.tool };
+        const refused = security.admitToolCall(caller, target, args);
+        if (refused !== undefined) return refused;
         const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress });
         await progress?.settled();
         return outcomeToResult(outcome);
       }
     }
     if (showRegistry && isRegistryTool(name)) {
-      const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, onProgress });
+      security.admitRegistryCall(caller, name);
+      const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, caller, onProgress });
       await progress?.settled();
       return result;
     }
@@ -91,12 +105,18 @@ export function createHangarServer(runtime: HangarRuntime, catalogue: ToolCatalo
 }
 
 /**
- * The principal a front end authenticated for this request (HTTP: `req.auth.clientId`, set by the
- * bearer-token check); undefined over stdio or without authentication.
+ * Who the front end authenticated for this request (HTTP: `req.auth.clientId` and its roles in
+ * `scopes`, set by the bearer-token check); anonymous over stdio or without authentication.
  */
-function principalOf(extra: RequestHandlerExtra<ServerRequest, ServerNotification>): string | undefined {
+function callerOf(extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Caller {
   const clientId = extra.authInfo?.clientId;
-  return clientId === undefined || clientId === "" ? undefined : clientId;
+  if (clientId === undefined || clientId === "") return ANONYMOUS;
+  return { principal: clientId, roles: extra.authInfo?.scopes ?? [] };
+}
+
+/** The controls of a stdio front end (one session, so one per server is one per front end). */
+function stdioSecurity(runtime: HangarRuntime): SecurityControls {
+  return new SecurityControls(runtime.config, { frontEnd: "stdio", specOf: (id) => runtime.spec(id), events: runtime.events });
 }
 
 /**

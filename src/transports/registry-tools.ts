@@ -11,6 +11,9 @@ import { statusText } from "./status-text.js";
 import { targetDetails } from "./target-details.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
+import { ANONYMOUS, type Caller } from "../security/admin-gate.js";
+import type { SecurityControls } from "../security/security-controls.js";
+import { flatToolName } from "./tool-names.js";
 
 /**
  * The registry tools (same names as the Python MCP Hangar's): manage and inspect providers, and
@@ -20,6 +23,8 @@ import { RpcError } from "./rpc-error.js";
 export interface RegistryContext {
   runtime: HangarRuntime;
   catalogue: ToolCatalogue;
+  /** Tool filters, allow lists, rate limits and argument checks for registry_invoke's call. */
+  security?: SecurityControls;
 }
 
 export interface RegistryCallExtra {
@@ -27,6 +32,8 @@ export interface RegistryCallExtra {
   meta: Record<string, unknown> | undefined;
   /** The authenticated principal's name (HTTP front end), passed on with registry_invoke's call. */
   principal?: string;
+  /** Who calls (principal and roles), for the security controls. */
+  caller?: Caller;
   /** Progress of registry_invoke's call, back to the caller only. */
   onProgress?: (progress: CallProgress) => void;
 }
@@ -150,9 +157,11 @@ const registryTools = defineTool({
     "Show tools with their input schemas and flat names (<provider>__<tool>) — for one provider, or for all.",
   schema: z.object({ provider: providerArg.optional() }),
   readOnly: true,
-  run: ({ provider }, context) => {
+  run: ({ provider }, context, extra) => {
     if (provider !== undefined) requireProvider(context, provider);
-    const tools = context.catalogue.entries(provider).map((entry) => ({
+    const caller = extra.caller ?? ANONYMOUS;
+    const visible = context.catalogue.entries(provider).filter((entry) => context.security?.providerToolVisible(caller, entry.flatName) ?? true);
+    const tools = visible.map((entry) => ({
       provider: entry.providerId,
       name: entry.tool.name,
       flat_name: entry.flatName,
@@ -178,6 +187,14 @@ const registryInvoke = defineTool({
   run: async (args, context, extra) => {
     requireProvider(context, args.provider);
     const known = context.catalogue.entries(args.provider);
+    const target = {
+      providerId: args.provider,
+      toolName: args.tool,
+      flatName: flatToolName(args.provider, args.tool),
+      tool: known.find((entry) => entry.tool.name === args.tool)?.tool,
+    };
+    const refused = context.security?.admitToolCall(extra.caller ?? ANONYMOUS, target, args.arguments);
+    if (refused !== undefined) return refused;
     // Only the provider's own (live) list is authoritative; predefined tools may be a subset, and
     // a provider that never ran lists nothing yet — then the call starts it and it answers.
     const authoritative = known.some((entry) => entry.source === "live");

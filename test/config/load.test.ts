@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors.js";
 import { loadConfig, parseConfig } from "../../src/config/load.js";
 import type { HangarConfig, SubprocessProviderSpec } from "../../src/config/types.js";
+import { DEFAULT_PROVIDER_SECURITY } from "../../src/security/security-controls.js";
 import { redactor } from "../../src/shared/redaction.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hangar-config-"));
@@ -80,6 +81,7 @@ describe("a valid config", () => {
       source: file,
       expose: "tools",
       observability: { metrics: { enabled: true, endpoint: "/metrics" } },
+      security: { adminTools: undefined, principalRateLimit: undefined, principalAllowTools: {} },
       providers: [
         {
           id: "math",
@@ -92,6 +94,7 @@ describe("a valid config", () => {
           healthCheckIntervalS: 60,
           maxConsecutiveFailures: 3,
           ...RESILIENCE_DEFAULTS,
+          security: DEFAULT_PROVIDER_SECURITY,
           startupTimeoutS: 30,
           callTimeoutS: 30,
           shutdownGraceS: 5,
@@ -122,6 +125,7 @@ describe("a valid config", () => {
           healthCheckIntervalS: 60,
           maxConsecutiveFailures: 3,
           ...RESILIENCE_DEFAULTS,
+          security: DEFAULT_PROVIDER_SECURITY,
           startupTimeoutS: 2.5,
           callTimeoutS: 30,
           shutdownGraceS: 5,

@@ -120,7 +120,8 @@ describe("the HTTP front end", () => {
   it("sends tool-list changes to every session", async () => {
     const marker = e2e.marker();
     // No predefined tools: the tools appear when the provider first starts.
-    const hangar = await e2e.startHttp({ providers: { bare: { command: fixtureCommand("faulty-server.js", marker) } } });
+    // registry_start is an admin tool, off over HTTP unless the config turns it on.
+    const hangar = await e2e.startHttp({ registry: { admin_tools: true }, providers: { bare: { command: fixtureCommand("faulty-server.js", marker) } } });
     const counts = { streamable: 0, sse: 0 };
     const streamable = (await e2e.streamable(hangar.url)).client;
     const sse = (await e2e.sse(hangar.url)).client;

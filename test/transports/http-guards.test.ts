@@ -28,9 +28,9 @@ describe("bearer tokens", () => {
   it("reads name:token pairs from the environment; a bare token is named default", () => {
     const auth = TokenAuthenticator.fromSpec({ tokensEnv: "T", tokensFile: undefined }, { T: " alice:a-token-1 , b-token-2,ci.bot@x:c:with:colons " });
     expect(auth?.names()).toEqual(["alice", "default", "ci.bot@x"]);
-    expect(auth?.authenticate("Bearer a-token-1")).toEqual({ ok: true, principal: "alice" });
-    expect(auth?.authenticate("bearer b-token-2")).toEqual({ ok: true, principal: "default" });
-    expect(auth?.authenticate("Bearer c:with:colons")).toEqual({ ok: true, principal: "ci.bot@x" });
+    expect(auth?.authenticate("Bearer a-token-1")).toEqual({ ok: true, principal: "alice", roles: [] });
+    expect(auth?.authenticate("bearer b-token-2")).toEqual({ ok: true, principal: "default", roles: [] });
+    expect(auth?.authenticate("Bearer c:with:colons")).toEqual({ ok: true, principal: "ci.bot@x", roles: [] });
     expect(auth?.authenticate(undefined)).toEqual({ ok: false, reason: "missing" });
     expect(auth?.authenticate("Bearer wrong")).toEqual({ ok: false, reason: "invalid" });
     expect(auth?.authenticate("Basic YTpi")).toEqual({ ok: false, reason: "invalid" });
@@ -41,7 +41,7 @@ describe("bearer tokens", () => {
     const entries = parseDigestFile(`# comment\n\nalice:${sha("x-token")}\n`, "tokens.txt");
     expect(entries.map((entry) => entry.name)).toEqual(["alice"]);
     const auth = TokenAuthenticator.fromSpec({ tokensEnv: undefined, tokensFile: "/t" }, {}, () => `bob:${sha("bob-token").toUpperCase()}\n`);
-    expect(auth?.authenticate("Bearer bob-token")).toEqual({ ok: true, principal: "bob" });
+    expect(auth?.authenticate("Bearer bob-token")).toEqual({ ok: true, principal: "bob", roles: [] });
     expect(() => parseDigestFile("alice:1234\n", "tokens.txt")).toThrow("tokens.txt:1: the digest of 'alice' must be 64 hex digits");
     expect(() => parseDigestFile(`\nno-colon\n`, "tokens.txt")).toThrow("tokens.txt:2: expected name:sha256hex");
     expect(() => parseDigestFile(`bad name:${sha("x")}\n`, "tokens.txt")).toThrow("'bad name' is not a usable principal name");

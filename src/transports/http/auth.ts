@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { HttpAuthSpec } from "../../config/types.js";
+import { ADMIN_ROLE } from "../../security/admin-gate.js";
 import { redactor } from "../../shared/redaction.js";
 
 /**
@@ -20,6 +21,19 @@ export const DEFAULT_PRINCIPAL = "default";
 interface TokenEntry {
   name: string;
   digest: Buffer;
+  /** From a `:admin` suffix on the entry (`name:token:admin`, `name:sha256hex:admin`). */
+  roles: readonly string[];
+}
+
+/** Roles a token entry may carry as a last `:role` field. */
+const ROLES: ReadonlySet<string> = new Set([ADMIN_ROLE]);
+
+/** `secret:admin` → the secret and its roles; a last field that is no role stays part of the secret. */
+function splitRoles(value: string): { secret: string; roles: string[] } {
+  const colon = value.lastIndexOf(":");
+  const role = colon === -1 ? undefined : value.slice(colon + 1).trim();
+  if (role === undefined || !ROLES.has(role)) return { secret: value, roles: [] };
+  return { secret: value.slice(0, colon).trim(), roles: [role] };
 }
 
 /** Why the configured tokens cannot be used; the hangar refuses to start. */
@@ -28,7 +42,7 @@ export class AuthConfigError extends Error {
 }
 
 /** How a request's credentials went: the principal's name, or why there is none. */
-export type AuthResult = { ok: true; principal: string } | { ok: false; reason: "missing" | "invalid" };
+export type AuthResult = { ok: true; principal: string; roles: readonly string[] } | { ok: false; reason: "missing" | "invalid" };
 
 export class TokenAuthenticator {
   private constructor(private readonly entries: readonly TokenEntry[]) {}
@@ -64,9 +78,9 @@ export class TokenAuthenticator {
     return new TokenAuthenticator(entries);
   }
 
-  /** For tests and embedders: name → token pairs. */
-  static fromTokens(tokens: Record<string, string>): TokenAuthenticator {
-    return new TokenAuthenticator(Object.entries(tokens).map(([name, token]) => ({ name, digest: sha256(token) })));
+  /** For tests and embedders: name → token pairs, and the roles of some names. */
+  static fromTokens(tokens: Record<string, string>, roles: Record<string, readonly string[]> = {}): TokenAuthenticator {
+    return new TokenAuthenticator(Object.entries(tokens).map(([name, token]) => ({ name, digest: sha256(token), roles: roles[name] ?? [] })));
   }
 
   /** The principals' names (for the start-up log: names only, never tokens). */
@@ -80,11 +94,11 @@ export class TokenAuthenticator {
     const match = BEARER.exec(authorization);
     if (match?.[1] === undefined) return { ok: false, reason: "invalid" };
     const presented = sha256(match[1]);
-    let principal: string | undefined;
+    let matched: TokenEntry | undefined;
     for (const entry of this.entries) {
-      if (timingSafeEqual(presented, entry.digest) && principal === undefined) principal = entry.name;
+      if (timingSafeEqual(presented, entry.digest) && matched === undefined) matched = entry;
     }
-    return principal === undefined ? { ok: false, reason: "invalid" } : { ok: true, principal };
+    return matched === undefined ? { ok: false, reason: "invalid" } : { ok: true, principal: matched.name, roles: matched.roles };
   }
 }
 
@@ -96,14 +110,16 @@ export function parseTokenList(value: string, where: string): TokenEntry[] {
     if (trimmed === "") return;
     const colon = trimmed.indexOf(":");
     const name = colon === -1 ? DEFAULT_PRINCIPAL : trimmed.slice(0, colon).trim();
-    const token = colon === -1 ? trimmed : trimmed.slice(colon + 1).trim();
+    const rest = colon === -1 ? trimmed : trimmed.slice(colon + 1).trim();
     // Registered before any check can fail, so not even an error message can show it.
+    redactor.register(rest);
+    const { secret: token, roles } = splitRoles(rest);
     redactor.register(token);
     if (!PRINCIPAL_NAME.test(name)) {
       throw new AuthConfigError(`${where}: entry ${index + 1}: '${name}' is not a usable principal name (letters, digits, _ . @ -; at most 64)`);
     }
     if (token === "") throw new AuthConfigError(`${where}: entry ${index + 1} (${name}) has an empty token`);
-    entries.push({ name, digest: sha256(token) });
+    entries.push({ name, digest: sha256(token), roles });
   });
   return entries;
 }
@@ -118,12 +134,12 @@ export function parseDigestFile(text: string, file: string): TokenEntry[] {
     const colon = line.indexOf(":");
     if (colon === -1) throw new AuthConfigError(`${where}: expected name:sha256hex (e.g. alice:$(printf %s TOKEN | sha256sum))`);
     const name = line.slice(0, colon).trim();
-    const hex = line.slice(colon + 1).trim();
+    const { secret: hex, roles } = splitRoles(line.slice(colon + 1).trim());
     if (!PRINCIPAL_NAME.test(name)) {
       throw new AuthConfigError(`${where}: '${name}' is not a usable principal name (letters, digits, _ . @ -; at most 64)`);
     }
     if (!SHA256_HEX.test(hex)) throw new AuthConfigError(`${where}: the digest of '${name}' must be 64 hex digits (a SHA-256 of the token)`);
-    entries.push({ name, digest: Buffer.from(hex, "hex") });
+    entries.push({ name, digest: Buffer.from(hex, "hex"), roles });
   });
   return entries;
 }

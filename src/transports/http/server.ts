@@ -4,6 +4,7 @@ import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { ExposeMode } from "../../config/types.js";
 import type { Logger } from "../../observability/log.js";
 import type { HangarRuntime } from "../../runtime/hangar-runtime.js";
+import { SecurityControls } from "../../security/security-controls.js";
 import { createHangarServer } from "../mcp-server.js";
 import type { ToolCatalogue } from "../tool-catalogue.js";
 import type { TokenAuthenticator } from "./auth.js";
@@ -80,8 +81,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
   // Set once listening: the allowed Host values name the real port.
   const bound: { guard: HeaderGuard | undefined } = { guard: undefined };
 
+  // One set of controls for every session: rate-limit buckets are per principal, not per session.
+  const security = new SecurityControls(runtime.config, { frontEnd: "http", specOf: (id) => runtime.spec(id), events: runtime.events });
   const host = {
-    createServer: () => createHangarServer(runtime, catalogue, expose),
+    createServer: () => createHangarServer(runtime, catalogue, expose, security),
     log,
     openSessions: () => streamable.size + sse.size,
     onCountChanged: () => options.onSessionsChanged?.(streamable.size + sse.size),
@@ -90,10 +93,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
   const sse = new SseSessions(host, MESSAGES_PATH);
 
   /** The principal, or undefined after answering 401. `null` stands for "no authentication configured". */
-  const authenticate = (req: IncomingMessage, res: ServerResponse): { principal: string | undefined } | undefined => {
-    if (authenticator === undefined) return { principal: undefined };
+  const authenticate = (req: IncomingMessage, res: ServerResponse): { principal: string | undefined; roles: readonly string[] } | undefined => {
+    if (authenticator === undefined) return { principal: undefined, roles: [] };
     const result = authenticator.authenticate(req.headers.authorization);
-    if (result.ok) return { principal: result.principal };
+    if (result.ok) return { principal: result.principal, roles: result.roles };
     const challenge =
       result.reason === "missing"
         ? 'Bearer realm="mcp-hangar"'
@@ -176,7 +179,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
           if (parsed === undefined) return;
           body = parsed.value;
         }
-        attachPrincipal(req, auth.principal);
+        attachPrincipal(req, auth.principal, auth.roles);
         await streamable.handle(req, res, body, auth.principal);
         return;
       }
@@ -193,7 +196,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
         if (auth === undefined) return;
         const parsed = await jsonBody(req, res);
         if (parsed === undefined) return;
-        attachPrincipal(req, auth.principal);
+        attachPrincipal(req, auth.principal, auth.roles);
         await sse.post(req, res, new URL(req.url ?? "/", "http://hangar.invalid").searchParams.get("sessionId"), parsed.value, auth.principal);
         return;
       }
@@ -272,10 +275,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
 }
 
 /** The principal travels with the request into the SDK (`extra.authInfo`), and from there into each call. */
-function attachPrincipal(req: AuthedRequest, principal: string | undefined): void {
+function attachPrincipal(req: AuthedRequest, principal: string | undefined, roles: readonly string[]): void {
   if (principal === undefined) return;
-  // The token itself stays out: nothing downstream needs it, and nothing may log it.
-  const info: AuthInfo = { token: "", clientId: principal, scopes: [] };
+  // The token itself stays out: nothing downstream needs it, and nothing may log it. The roles
+  // (admin) travel as scopes to the security controls.
+  const info: AuthInfo = { token: "", clientId: principal, scopes: [...roles] };
   req.auth = info;
 }
 
