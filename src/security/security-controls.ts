@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { HangarConfig, ProviderSecuritySpec, ProviderSpec } from "../config/types.js";
 import type { DomainEventBus } from "../observability/domain-event-bus.js";
+import { log } from "../observability/log.js";
 import type { RefusalReason } from "../shared/domain-events.js";
 import { failureResult } from "../transports/outcome-result.js";
 import { RpcError } from "../transports/rpc-error.js";
@@ -80,7 +81,12 @@ export class SecurityControls {
       },
       options.clock,
     );
-    this.validator = new ArgumentValidator(options.onUncompilableSchema);
+    this.validator = new ArgumentValidator(
+      options.onUncompilableSchema ??
+        ((error) => {
+          log.warn(`a tool's inputSchema cannot be compiled, so its arguments go unchecked: ${String(error)}`);
+        }),
+    );
   }
 
   /** Whether `caller` sees (and may call) the registry tool `name`. */

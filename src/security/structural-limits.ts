@@ -24,10 +24,11 @@ export interface StructuralViolation {
  * Checks the limits in one walk over the arguments, stopping at the first one exceeded, without
  * encoding them: the size is the JSON text's byte length, counted (escapes inside strings are
  * counted as one byte per character, which only ever under-counts by the escapes' backslashes).
+ * The walk allocates nothing per value: the path is built only for a violation.
  */
 export function checkStructure(args: unknown, limits: StructuralLimits): StructuralViolation | undefined {
   const walker = new Walker(limits);
-  const found = walker.visit(args, "", 1);
+  const found = walker.visit(args, 1);
   if (found !== undefined) return found;
   if (walker.bytes > limits.maxBytes) {
     return { path: "", message: `arguments are ${walker.bytes} bytes as JSON, over max_argument_bytes (${limits.maxBytes})` };
@@ -37,12 +38,14 @@ export function checkStructure(args: unknown, limits: StructuralLimits): Structu
 
 class Walker {
   bytes = 0;
+  /** Keys and indexes from the arguments down to the value being visited. */
+  private readonly trail: (string | number)[] = [];
 
   constructor(private readonly limits: StructuralLimits) {}
 
-  visit(value: unknown, path: string, depth: number): StructuralViolation | undefined {
+  visit(value: unknown, depth: number): StructuralViolation | undefined {
     if (this.bytes > this.limits.maxBytes) return undefined; // over already: the caller reports it
-    if (typeof value === "string") return this.visitString(value, path);
+    if (typeof value === "string") return this.visitString(value);
     if (typeof value === "number" || typeof value === "boolean") {
       this.bytes += String(value).length;
       return undefined;
@@ -51,13 +54,13 @@ class Walker {
       this.bytes += value === null ? 4 : 0;
       return undefined;
     }
-    if (depth > this.limits.maxDepth) {
-      return { path, message: `nested deeper than max_argument_depth (${this.limits.maxDepth})` };
-    }
+    if (depth > this.limits.maxDepth) return this.violation(`nested deeper than max_argument_depth (${this.limits.maxDepth})`);
     if (Array.isArray(value)) {
       this.bytes += 2 + Math.max(0, value.length - 1);
       for (let index = 0; index < value.length; index++) {
-        const found = this.visit(value[index], `${path}/${index}`, depth + 1);
+        this.trail.push(index);
+        const found = this.visit(value[index], depth + 1);
+        this.trail.pop();
         if (found !== undefined) return found;
       }
       return undefined;
@@ -68,21 +71,24 @@ class Walker {
       if (!Object.hasOwn(value, key)) continue;
       this.bytes += first ? 1 : 2; // ":" and ","
       first = false;
-      const keyPath = `${path}/${escapePointer(key)}`;
-      const keyProblem = this.visitString(key, keyPath);
-      if (keyProblem !== undefined) return keyProblem;
-      const found = this.visit((value as Record<string, unknown>)[key], keyPath, depth + 1);
+      this.trail.push(key);
+      const found = this.visitString(key) ?? this.visit((value as Record<string, unknown>)[key], depth + 1);
+      this.trail.pop();
       if (found !== undefined) return found;
     }
     return undefined;
   }
 
-  private visitString(text: string, path: string): StructuralViolation | undefined {
+  private visitString(text: string): StructuralViolation | undefined {
     if (text.length > this.limits.maxStringLength) {
-      return { path, message: `a string of ${text.length} characters, over max_argument_string_length (${this.limits.maxStringLength})` };
+      return this.violation(`a string of ${text.length} characters, over max_argument_string_length (${this.limits.maxStringLength})`);
     }
     this.bytes += Buffer.byteLength(text, "utf8") + 2;
     return undefined;
+  }
+
+  private violation(message: string): StructuralViolation {
+    return { path: this.trail.map((segment) => `/${escapePointer(String(segment))}`).join(""), message };
   }
 }
 

@@ -1,7 +1,8 @@
 import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { fixtureCommand, invoke, runCli, textOf, useE2E, within, type RunningHangar } from "../helpers/cli.js";
+import { fixtureCommand, invoke, runCli, textOf, useE2E, within } from "../helpers/cli.js";
+import { connectViewer, inspectorUrl } from "../helpers/inspector-viewer.js";
 import { waitFor } from "../helpers/wait.js";
 
 /**
@@ -15,23 +16,6 @@ const SECRET = "sk-live-SECRET-1234567890";
 const OTHER_SECRET = "tok-OTHER-SECRET-0987654321";
 const ARGUMENT = "argument-text-4f1c9e";
 
-interface InspectorMessage {
-  type: string;
-  name?: string;
-  sessionId: string;
-  parentId?: string;
-  event?: { type: string; call?: { tool?: string; arguments?: unknown } };
-  snapshot?: { value?: unknown; context?: { state?: string } };
-  _version?: string;
-}
-
-interface Viewer {
-  messages: string[];
-  parsed: () => InspectorMessage[];
-  closed: Promise<number>;
-  socket: WebSocket;
-}
-
 function providerConfig(marker: string): object {
   return {
     providers: {
@@ -42,34 +26,6 @@ function providerConfig(marker: string): object {
       },
     },
   };
-}
-
-async function inspectorUrl(hangar: RunningHangar): Promise<string> {
-  await hangar.waitForStderr(/inspector: open (http:\/\/127\.0\.0\.1:\d+\/)/);
-  const match = /inspector: open (http:\/\/127\.0\.0\.1:\d+\/)/.exec(hangar.stderr());
-  if (!match?.[1]) throw new Error("no inspector URL in the log");
-  return match[1];
-}
-
-/** Connects the way the served page does: to the same host, with the page's Origin. */
-async function connectViewer(pageUrl: string): Promise<Viewer> {
-  const socket = new WebSocket(pageUrl.replace(/^http/, "ws"), { origin: pageUrl.replace(/\/$/, "") });
-  const messages: string[] = [];
-  socket.on("message", (data: Buffer) => messages.push(data.toString("utf8")));
-  const closed = new Promise<number>((resolve) => socket.on("close", (code) => {
-    resolve(code);
-  }));
-  await within(
-    new Promise<void>((resolve, reject) => {
-      socket.once("open", () => {
-        resolve();
-      });
-      socket.once("error", reject);
-    }),
-    5_000,
-    "the inspector WebSocket to open",
-  );
-  return { messages, parsed: () => messages.map((text) => JSON.parse(text) as InspectorMessage), closed, socket };
 }
 
 describe("--inspect", () => {

@@ -1,0 +1,118 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { EVERYTHING_JS, FIXTURES, NODE, textOf } from "../helpers/cli.js";
+import { useHttpE2E } from "../helpers/http.js";
+import { connectViewer, inspectorUrl } from "../helpers/inspector-viewer.js";
+import { findProcesses } from "../helpers/processes.js";
+import { waitFor } from "../helpers/wait.js";
+
+/**
+ * Secrets never leak: a config holding secrets in provider env (under secret names, under innocent
+ * names, and as a password) and HTTP tokens; calls that succeed, fail, are refused, crash and fail
+ * to start; then every place text leaves the hangar — its log, the results and errors clients get,
+ * registry_details and the other registry tools, the inspector's messages, /metrics — is searched
+ * for the secret values. (Traces and the audit trail read the same redactor; see docs/security.md.)
+ */
+const e2e = useHttpE2E();
+
+const API_KEY = "sk-live-api-key-7c2e91d04b";
+const UPSTREAM = "tok-upstream-3f8a6d1e0c92"; // under an innocent name: masked because it looks like a token
+const DB_PASSWORD = "hunter2pass"; // short, but under a secret-like key
+const HANGAR_ONLY = "hangar-only-secret-5e1b07aa"; // in the hangar's environment, named by no provider
+const USER_TOKEN = "user-bearer-token-91ac4e2b7d";
+const ADMIN_TOKEN = "admin-bearer-token-0d5f3c8a1e";
+const SECRETS = [API_KEY, UPSTREAM, DB_PASSWORD, HANGAR_ONLY, USER_TOKEN, ADMIN_TOKEN];
+
+const ECHO = join(FIXTURES, "echo-server.js");
+const SECRET_ENV = { API_KEY, UPSTREAM, DB_PASSWORD };
+
+describe("secrets", () => {
+  it("never appear in logs, errors, registry tools, the inspector or metrics, whatever calls, failures and crashes happen", async () => {
+    const marker = e2e.marker();
+    // Prints its environment on stderr before it serves: the secrets reach the stderr tail and the log.
+    const leaky = ["sh", "-c", `echo "leaky env: $API_KEY $UPSTREAM $DB_PASSWORD" >&2; exec '${NODE}' '${ECHO}' --marker=${marker}`];
+    const hangar = await e2e.startHttp(
+      {
+        http: { auth: { tokens_env: "HANGAR_TOKENS" } },
+        providers: {
+          leaky: {
+            command: leaky,
+            env: SECRET_ENV,
+            tools: [{ name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } }, required: ["text"] } }],
+          },
+          broken: { command: ["sh", "-c", `echo "cannot start with $API_KEY" >&2; exit 1`, marker], env: SECRET_ENV, tools: [{ name: "x" }] },
+        },
+      },
+      {
+        args: ["--inspect", "0", "--log-level", "debug"],
+        env: {
+          PATH: process.env.PATH ?? "/usr/bin:/bin",
+          HANGAR_TOKENS: `alice:${USER_TOKEN},root:${ADMIN_TOKEN}:admin`,
+          HANGAR_ONLY,
+        },
+      },
+    );
+    const viewer = await connectViewer(await inspectorUrl(hangar));
+    const user = (await e2e.streamable(hangar.url, { token: USER_TOKEN })).client;
+    const admin = (await e2e.streamable(hangar.url, { token: ADMIN_TOKEN })).client;
+    const seen: unknown[] = [];
+    const call = async (client: typeof user, name: string, args: Record<string, unknown> = {}): Promise<void> => {
+      try {
+        seen.push(await client.callTool({ name, arguments: args }));
+      } catch (error) {
+        seen.push(error instanceof Error ? `${error.name}: ${error.message} ${JSON.stringify(error)}` : String(error));
+      }
+    };
+
+    await call(user, "leaky__echo", { text: "hello" });
+    await call(user, "leaky__echo", { text: 42, api_key: API_KEY }); // refused: invalid arguments, a secret among them
+    await call(user, "leaky__fail");
+    await call(user, "leaky__rpc_error");
+    await call(user, "registry_stop", { provider: "leaky" }); // refused: admin tool
+    await call(user, "broken__x"); // start fails, with the secret on its stderr
+    await call(user, "leaky__crash"); // the process dies mid-call
+    await waitFor(() => findProcesses(marker).length === 0 || undefined, 10_000, "the crashed provider gone");
+    await call(admin, "registry_start", { provider: "leaky" });
+    for (const provider of ["leaky", "broken"]) await call(admin, "registry_details", { provider });
+    await call(admin, "registry_status");
+    await call(admin, "registry_list");
+    await call(admin, "registry_health");
+    await call(admin, "registry_tools");
+    const metrics = await (await fetch(`${hangar.url}/metrics`)).text();
+    await hangar.waitForStderr("leaky env:");
+    await waitFor(() => viewer.messages.length > 0 || undefined, 5_000, "inspector messages");
+
+    const places: Record<string, string> = {
+      log: hangar.stderr(),
+      results: JSON.stringify(seen),
+      inspector: viewer.messages.join("\n"),
+      metrics,
+    };
+    // The hangar did see them: the provider printed them, the start failed saying so, calls ran.
+    expect(places.log).toContain("leaky env: *** *** ***");
+    expect(places.results).toContain("cannot start with ***");
+    expect(places.results).toContain("is an admin tool");
+    expect(places.results).toContain("invalid arguments for tool 'echo'");
+    // Refusals are counted: the invalid call against leaky, the admin tool against the registry.
+    expect(metrics).toContain('mcp_hangar_calls_refused_total{provider="leaky",reason="invalid_arguments"} 1');
+    expect(metrics).toContain('mcp_hangar_calls_refused_total{provider="",reason="not_allowed"} 1');
+    for (const [place, text] of Object.entries(places)) {
+      for (const secret of SECRETS) expect(text.includes(secret), `${place} holds ${secret}`).toBe(false);
+    }
+    viewer.socket.close();
+  });
+
+  it("gives a provider only its config env and the allow-list (read by server-everything's get-env)", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.startHttp(
+      { providers: { everything: { command: [NODE, EVERYTHING_JS, "stdio", `--marker=${marker}`], env: { API_KEY } } } },
+      { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: "/tmp", LANG: "C.UTF-8", HANGAR_ONLY } },
+    );
+    const client = (await e2e.streamable(hangar.url)).client;
+    const result = await client.callTool({ name: "registry_invoke", arguments: { provider: "everything", tool: "get-env" } });
+    const env = JSON.parse(textOf(result as Parameters<typeof textOf>[0])) as Record<string, string>;
+    expect(Object.keys(env).sort()).toEqual(["API_KEY", "HOME", "LANG", "PATH"]);
+    expect(env.API_KEY).toBe(API_KEY);
+    expect(JSON.stringify(env)).not.toContain(HANGAR_ONLY);
+  });
+});

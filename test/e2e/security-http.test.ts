@@ -1,0 +1,49 @@
+import { McpError } from "@modelcontextprotocol/sdk/types.js";
+import { describe, expect, it } from "vitest";
+import { fixtureCommand, jsonOf } from "../helpers/cli.js";
+import { useHttpE2E } from "../helpers/http.js";
+import { findProcesses } from "../helpers/processes.js";
+
+/** The admin gate over real HTTP with real tokens: `name:token:admin` entries get the admin tools. */
+const e2e = useHttpE2E();
+
+const USER_TOKEN = "user-token-4a7d19c2e8f0";
+const ADMIN_TOKEN = "admin-token-8b3e50d7a1c6";
+const ADMIN_TOOLS = ["registry_start", "registry_stop", "registry_warm"];
+
+describe("admin tools over HTTP", () => {
+  it("are absent and refused for a non-admin principal, and offered to a name:token:admin principal", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.startHttp(
+      {
+        http: { auth: { tokens_env: "HANGAR_TOKENS" } },
+        providers: { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "echo" }] } },
+      },
+      { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HANGAR_TOKENS: `alice:${USER_TOKEN},root:${ADMIN_TOKEN}:admin` } },
+    );
+    const user = (await e2e.streamable(hangar.url, { token: USER_TOKEN })).client;
+    const admin = (await e2e.streamable(hangar.url, { token: ADMIN_TOKEN })).client;
+
+    const userTools = (await user.listTools()).tools.map((tool) => tool.name);
+    expect(userTools).toContain("registry_list");
+    expect(userTools).toContain("echo__echo");
+    for (const name of ADMIN_TOOLS) {
+      expect(userTools).not.toContain(name);
+      const error = await user.callTool({ name, arguments: { provider: "echo" } }).then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(error).toBeInstanceOf(McpError);
+      expect((error as McpError).message).toContain(`'${name}' is an admin tool`);
+    }
+    expect(findProcesses(marker)).toEqual([]);
+
+    const adminTools = (await admin.listTools()).tools.map((tool) => tool.name);
+    expect(adminTools).toEqual(expect.arrayContaining(ADMIN_TOOLS));
+    expect(jsonOf(await admin.callTool({ name: "registry_start", arguments: { provider: "echo" } }) as Parameters<typeof jsonOf>[0]).started).toBe(true);
+    expect(findProcesses(marker)).toHaveLength(1);
+    // The admin's token never shows, not even the role suffix with it.
+    expect(hangar.stderr()).not.toContain(ADMIN_TOKEN);
+    expect(hangar.stderr()).not.toContain(USER_TOKEN);
+  });
+});
