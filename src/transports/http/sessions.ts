@@ -1,16 +1,16 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../../observability/log.js";
 import type { createHangarServer } from "../mcp-server.js";
 import { SESSION_NOT_FOUND, sendRpcError, TRANSPORT_ERROR } from "./responses.js";
+import { NodeStreamableTransport } from "./streamable-transport.js";
 
 /** One MCP server session (see createHangarServer): all of them share the runtime and catalogue. */
 export type SessionServer = ReturnType<typeof createHangarServer>;
 
-/** A request as the SDK transports read it: `auth` carries the principal to the tools/call handler. */
+/** A request as the transports read it: `auth` carries the principal to the tools/call handler. */
 export type AuthedRequest = IncomingMessage & { auth?: AuthInfo };
 
 /** What the session tables need from the HTTP server. */
@@ -27,7 +27,7 @@ export interface SessionHost {
 interface Session {
   id: string;
   server: SessionServer;
-  transport: StreamableHTTPServerTransport;
+  transport: NodeStreamableTransport;
   principal: string | undefined;
   lastSeen: number;
   /** POST and DELETE requests still being answered: a session is never idle while one runs. */
@@ -77,8 +77,21 @@ export class StreamableSessions {
       return;
     }
     session.lastSeen = performance.now();
-    if (req.method !== "GET") this.track(session, res);
-    await session.transport.handleRequest(req, res, body);
+    if (req.method === "GET") {
+      session.transport.handleGet(req, res);
+      return;
+    }
+    this.track(session, res);
+    if (req.method === "DELETE") {
+      this.remember(session.id, "was closed by the client (DELETE)");
+      await session.transport.handleDelete(req, res);
+      return;
+    }
+    if (isInitialize(body)) {
+      sendRpcError(res, 400, -32600, "Invalid Request: Server already initialized");
+      return;
+    }
+    session.transport.handlePost(req, res, body, req.auth, false);
   }
 
   /** Ends every session (shutdown): their streams close and their servers stop listening to the catalogue. */
@@ -103,31 +116,25 @@ export class StreamableSessions {
       return;
     }
     const server = this.host.createServer();
-    let session: Session | undefined;
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: randomUUID,
-      onsessioninitialized: (id) => {
-        session = { id, server, transport, principal, lastSeen: performance.now(), active: 0, timer: undefined };
-        this.sessions.set(id, session);
-        this.track(session, res);
-        this.schedule(session, this.idleMs);
-        this.host.log.info(`http session ${shortId(id)} opened${principal === undefined ? "" : ` by ${principal}`} (${this.host.openSessions()} open)`);
-        this.host.onCountChanged?.();
-      },
-      onsessionclosed: (id) => {
-        this.remember(id, "was closed by the client (DELETE)");
-      },
-    });
+    const transport = new NodeStreamableTransport({ sessionId: randomUUID() });
+    const session: Session = { id: transport.sessionId, server, transport, principal, lastSeen: performance.now(), active: 0, timer: undefined };
     // The hangar server's own onclose (which stops it watching the catalogue) runs first.
     const serverOnClose = server.onclose;
     server.onclose = () => {
       serverOnClose?.();
-      if (session !== undefined) this.forget(session, "was closed");
+      this.forget(session, "was closed");
     };
     await server.connect(transport);
-    await transport.handleRequest(req, res, body);
-    // An initialize the transport refused (bad protocol version, …) leaves a server with no session.
-    if (transport.sessionId === undefined) await server.close();
+    if (!transport.handlePost(req, res, body, req.auth, true)) {
+      // Refused before the server saw it (wrong Accept, not JSON-RPC): no session was opened.
+      await server.close();
+      return;
+    }
+    this.sessions.set(session.id, session);
+    this.track(session, res);
+    this.schedule(session, this.idleMs);
+    this.host.log.info(`http session ${shortId(session.id)} opened${principal === undefined ? "" : ` by ${principal}`} (${this.host.openSessions()} open)`);
+    this.host.onCountChanged?.();
   }
 
   private track(session: Session, res: ServerResponse): void {
