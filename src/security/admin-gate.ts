@@ -1,6 +1,6 @@
 /**
- * Which callers may use the registry tools that change what runs — start, stop, approve or
- * discover providers, reload the config. A model talked into it by a prompt injection must not
+ * Which callers may use the registry tools that change what runs — start, stop, approve,
+ * quarantine or discover providers, rebalance groups, reload the config. A model talked into it by a prompt injection must not
  * be able to switch providers off or approve a quarantined one, so over HTTP these tools are for
  * principals with the `admin` role unless the config says otherwise.
  */
@@ -9,8 +9,10 @@ export const ADMIN_TOOLS: ReadonlySet<string> = new Set([
   "registry_stop",
   "registry_warm",
   "registry_approve",
+  "registry_quarantine",
   "registry_discover",
   "registry_reload",
+  "registry_group_rebalance",
 ]);
 
 /** The role a principal gets from a `name:token:admin` token entry. */

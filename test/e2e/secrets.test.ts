@@ -1,9 +1,10 @@
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { EVERYTHING_JS, FIXTURES, NODE, textOf } from "../helpers/cli.js";
 import { useHttpE2E } from "../helpers/http.js";
 import { connectViewer, inspectorUrl } from "../helpers/inspector-viewer.js";
 import { findProcesses } from "../helpers/processes.js";
+import { startEverythingHttp, stopRemoteServers } from "../helpers/remote-servers.js";
 import { waitFor } from "../helpers/wait.js";
 
 /**
@@ -19,9 +20,13 @@ const API_KEY = "sk-live-api-key-7c2e91d04b";
 const UPSTREAM = "tok-upstream-3f8a6d1e0c92"; // under an innocent name: masked because it looks like a token
 const DB_PASSWORD = "hunter2pass"; // short, but under a secret-like key
 const HANGAR_ONLY = "hangar-only-secret-5e1b07aa"; // in the hangar's environment, named by no provider
+const HEADER_TOKEN = "remote-header-token-6e0a2f9c41"; // Authorization: Bearer … of a remote provider
+const HEADER_KEY = "remote-x-api-key-b83d51e7"; // X-Api-Key of a remote provider
 const USER_TOKEN = "user-bearer-token-91ac4e2b7d";
 const ADMIN_TOKEN = "admin-bearer-token-0d5f3c8a1e";
-const SECRETS = [API_KEY, UPSTREAM, DB_PASSWORD, HANGAR_ONLY, USER_TOKEN, ADMIN_TOKEN];
+const SECRETS = [API_KEY, UPSTREAM, DB_PASSWORD, HANGAR_ONLY, HEADER_TOKEN, HEADER_KEY, USER_TOKEN, ADMIN_TOKEN];
+
+afterEach(stopRemoteServers);
 
 const ECHO = join(FIXTURES, "echo-server.js");
 const SECRET_ENV = { API_KEY, UPSTREAM, DB_PASSWORD };
@@ -29,6 +34,7 @@ const SECRET_ENV = { API_KEY, UPSTREAM, DB_PASSWORD };
 describe("secrets", () => {
   it("never appear in logs, errors, registry tools, the inspector or metrics, whatever calls, failures and crashes happen", async () => {
     const marker = e2e.marker();
+    const remote = await startEverythingHttp();
     // Prints its environment on stderr before it serves: the secrets reach the stderr tail and the log.
     const leaky = ["sh", "-c", `echo "leaky env: $API_KEY $UPSTREAM $DB_PASSWORD" >&2; exec '${NODE}' '${ECHO}' --marker=${marker}`];
     const hangar = await e2e.startHttp(
@@ -40,6 +46,8 @@ describe("secrets", () => {
             env: SECRET_ENV,
             tools: [{ name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } }, required: ["text"] } }],
           },
+          remote: { mode: "remote", url: remote.url, headers: { Authorization: `Bearer ${HEADER_TOKEN}`, "X-Api-Key": HEADER_KEY } },
+          unreachable: { mode: "remote", url: "http://127.0.0.1:9/mcp", headers: { Authorization: `Bearer ${HEADER_TOKEN}` }, startup_timeout_s: 5 },
           broken: { command: ["sh", "-c", `echo "cannot start with $API_KEY" >&2; exit 1`, marker], env: SECRET_ENV, tools: [{ name: "x" }] },
         },
       },
@@ -71,9 +79,11 @@ describe("secrets", () => {
     await call(user, "registry_stop", { provider: "leaky" }); // refused: admin tool
     await call(user, "broken__x"); // start fails, with the secret on its stderr
     await call(user, "leaky__crash"); // the process dies mid-call
+    await call(user, "registry_invoke", { provider: "remote", tool: "echo", arguments: { message: "over HTTP" } });
+    await call(user, "registry_invoke", { provider: "unreachable", tool: "echo", arguments: { message: "nobody there" } });
     await waitFor(() => findProcesses(marker).length === 0 || undefined, 10_000, "the crashed provider gone");
     await call(admin, "registry_start", { provider: "leaky" });
-    for (const provider of ["leaky", "broken"]) await call(admin, "registry_details", { provider });
+    for (const provider of ["leaky", "broken", "remote", "unreachable"]) await call(admin, "registry_details", { provider });
     await call(admin, "registry_status");
     await call(admin, "registry_list");
     await call(admin, "registry_health");
@@ -93,6 +103,7 @@ describe("secrets", () => {
     expect(places.results).toContain("cannot start with ***");
     expect(places.results).toContain("is an admin tool");
     expect(places.results).toContain("invalid arguments for tool 'echo'");
+    expect(places.results).toContain("over HTTP"); // the remote provider answered, with its headers
     // Refusals are counted: the invalid call against leaky, the admin tool against the registry.
     expect(metrics).toContain('mcp_hangar_calls_refused_total{provider="leaky",reason="invalid_arguments"} 1');
     expect(metrics).toContain('mcp_hangar_calls_refused_total{provider="",reason="not_allowed"} 1');
