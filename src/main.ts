@@ -11,6 +11,7 @@ import { findConfigFile } from "./config/find.js";
 import { httpSpecOf, loadConfig, observabilityOf } from "./config/load.js";
 import type { HangarConfig } from "./config/types.js";
 import { configureLog, log } from "./observability/log.js";
+import { startAuditTrail } from "./observability/audit/start.js";
 import { logDomainEvents } from "./observability/log-observer.js";
 import { createMetrics } from "./observability/metrics.js";
 import { startInspector, type RunningInspector } from "./observability/inspector/start.js";
@@ -75,7 +76,10 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
     }
   }
 
+  // The audit trail opens first: replay hands each provider its counters from earlier runs.
+  const audit = startAuditTrail(config, log);
   const runtime = new HangarRuntime(config, {
+    ...(audit === undefined ? {} : { records: audit.replay(config.providers.map((spec) => spec.id)), history: audit }),
     connection: providerConnection,
     healthProbe,
     inspect: inspector?.inspect,
@@ -85,6 +89,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
       log.error("an observer failed", { error: String(error) });
     },
   });
+  audit?.attach(runtime.events);
   const catalogue = new ToolCatalogue(runtime);
   logDomainEvents(runtime.events, log);
   // One metrics observer for every front end (--metrics-port here; the HTTP front end mounts it too).
@@ -122,6 +127,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
     const deadlineMs = Math.max(0, ...config.providers.map((spec) => spec.shutdownGraceS * 1000)) + SHUTDOWN_SLACK_MS;
     const deadline = setTimeout(() => {
       log.error(`shutdown took longer than ${deadlineMs} ms; killing what is left and exiting`);
+      audit?.close();
       process.exit(1);
     }, deadlineMs);
     deadline.unref();
@@ -132,6 +138,8 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
       })
       .then(() => runtime.shutdown())
       .then(() => {
+        // After the providers: their last events (stops at shutdown) are in the final batch.
+        audit?.close();
         catalogue.close();
         process.exit(exitCode);
       })

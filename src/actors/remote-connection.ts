@@ -419,6 +419,7 @@ class RemoteSession {
       kind: outcome.kind,
       durationMs: performance.now() - started,
       principal: call.principal,
+      toolResult: outcome.status === "result" ? outcome.result : undefined,
     });
   }
 

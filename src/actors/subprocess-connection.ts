@@ -405,6 +405,7 @@ class StdioSession {
       kind: outcome.kind,
       durationMs: performance.now() - started,
       principal: call.principal,
+      toolResult: outcome.status === "result" ? outcome.result : undefined,
     });
   }
 

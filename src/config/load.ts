@@ -10,13 +10,14 @@ import {
   emptyConfigMessage,
   validateConfig,
   type ProblemTarget,
+  type RawAudit,
   type RawConfig,
   type RawHttp,
   type RawObservability,
   type RawProvider,
   type RawTool,
 } from "./schema.js";
-import type { HangarConfig, HttpSpec, ObservabilitySpec, PredefinedTool, ProviderSecuritySpec, ProviderSpec, SecuritySpec } from "./types.js";
+import type { AuditSpec, HangarConfig, HttpSpec, ObservabilitySpec, PredefinedTool, ProviderSecuritySpec, ProviderSpec, SecuritySpec } from "./types.js";
 
 /**
  * YAML text → HangarConfig. Everything that can be wrong is reported together, each issue at
@@ -133,6 +134,7 @@ function toHangarConfig(raw: RawConfig, source: string): HangarConfig {
     providers,
     ...(raw.http === undefined ? {} : { http: toHttpSpec(raw.http, base) }),
     observability: toObservabilitySpec(raw.observability),
+    audit: toAuditSpec(raw.audit, base),
     security: toSecuritySpec(raw),
   };
 }
@@ -187,6 +189,21 @@ function toObservabilitySpec(raw: RawObservability): ObservabilitySpec {
 /** The config's observability settings, with the defaults for a config built without the loader. */
 export function observabilityOf(config: HangarConfig): ObservabilitySpec {
   return config.observability ?? { metrics: { enabled: true, endpoint: "/metrics" } };
+}
+
+function toAuditSpec(raw: RawAudit, base: string): AuditSpec {
+  return {
+    enabled: raw.enabled,
+    path: raw.path === undefined || raw.path === ":memory:" ? raw.path : resolve(base, raw.path),
+    capture: raw.capture,
+    retentionDays: raw.retention_days,
+    batchMs: raw.batch_ms,
+  };
+}
+
+/** The config's audit settings, with the defaults for a config built without the loader. */
+export function auditOf(config: HangarConfig): AuditSpec {
+  return config.audit ?? { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100 };
 }
 
 function toTool(tool: RawTool): PredefinedTool {

@@ -498,6 +498,21 @@ const observabilitySchema = z.strictObject({
   metrics: metricsSchema.prefault({}),
 });
 
+// ---- audit: the audit trail (every domain event in SQLite, hash-chained; docs/audit.md) ----
+
+export const AUDIT_CAPTURE_MODES = ["none", "hash", "full"] as const;
+
+const auditSchema = z.strictObject({
+  enabled: flag(true),
+  /** The SQLite file (relative to the config file's folder), or `:memory:`; default $XDG_STATE_HOME/mcp-hangar/audit.db. */
+  path: z.string().min(1).optional(),
+  /** What is kept of tool arguments and results: nothing, size + keyed hash (default), or the (redacted) values. */
+  capture: z.enum(AUDIT_CAPTURE_MODES).default("hash"),
+  retention_days: numeric(z.number().positive()).default(30),
+  /** Events wait in memory this long before one transaction writes them (a crash loses at most this much). */
+  batch_ms: wholeNumber(z.number().positive().max(60_000)).default(100),
+});
+
 // ---- registry: the hangar's own tools ----
 
 const registrySchema = z.strictObject({
@@ -513,6 +528,7 @@ export const configSchema = z.strictObject(
     http: httpSchema.optional(),
     observability: observabilitySchema.prefault({}),
     registry: registrySchema.prefault({}),
+    audit: auditSchema.prefault({}),
   },
   {
     error: (issue) =>
@@ -526,6 +542,7 @@ export type RawTool = z.output<typeof toolSchema>;
 export type RawHttp = z.output<typeof httpSchema>;
 export type RawObservability = z.output<typeof observabilitySchema>;
 export type RawRateLimit = z.output<typeof rateLimitSchema>;
+export type RawAudit = z.output<typeof auditSchema>;
 
 /** The `http` section with every default applied, for a config that has none. */
 export function defaultRawHttp(): RawHttp {
@@ -568,6 +585,7 @@ function keysAt(path: ConfigPath): readonly string[] {
   if (path.length === 4 && path[0] === "providers" && path[2] === "tools") return Object.keys(toolSchema.shape);
   if (path.length === 1 && path[0] === "http") return Object.keys(httpSchema.shape);
   if (path.length === 1 && path[0] === "observability") return Object.keys(observabilitySchema.shape);
+  if (path.length === 1 && path[0] === "audit") return Object.keys(auditSchema.shape);
   if (path.length === 2 && path[0] === "observability" && path[1] === "metrics") return Object.keys(metricsSchema.shape);
   if (path.length === 2 && path[0] === "http" && path[1] === "auth") return HTTP_SECTIONS.auth;
   if (path.length === 1 && path[0] === "registry") return Object.keys(registrySchema.shape);

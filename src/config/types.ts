@@ -189,6 +189,23 @@ export interface ObservabilitySpec {
   metrics: MetricsSpec;
 }
 
+/** audit.capture: what the audit trail keeps of tool arguments and results. */
+export type AuditCapture = "none" | "hash" | "full";
+
+/** audit: the audit trail (docs/audit.md). */
+export interface AuditSpec {
+  /** enabled, default true. */
+  enabled: boolean;
+  /** Absolute path of the SQLite file, `:memory:`, or undefined for $XDG_STATE_HOME/mcp-hangar/audit.db. */
+  path: string | undefined;
+  /** capture, default hash (size + keyed HMAC). */
+  capture: AuditCapture;
+  /** retention_days, default 30: older events are pruned at start-up and daily. */
+  retentionDays: number;
+  /** batch_ms, default 100: how long events wait in memory before one transaction writes them. */
+  batchMs: number;
+}
+
 export interface HangarConfig {
   /** Absolute path of the file this came from (for messages). */
   source: string;
@@ -198,6 +215,8 @@ export interface HangarConfig {
   http?: HttpSpec;
   /** The `observability` section; the loader always sets it (see observabilityOf in load.ts for hand-built configs). */
   observability?: ObservabilitySpec;
+  /** The `audit` section; the loader always sets it (see auditOf in load.ts for hand-built configs). */
+  audit?: AuditSpec;
   /** Hangar-wide security controls (`registry.admin_tools`, `http.auth.rate_limit`, principals). */
   security?: SecuritySpec;
 }

@@ -1,4 +1,4 @@
-import type { Implementation, Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, Implementation, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { AnyEventObject, CallbackLogicFunction } from "xstate";
 import type { ProviderSpec } from "../config/types.js";
 import type { LineRing } from "../shared/line-ring.js";
@@ -32,7 +32,16 @@ export type ConnectionEvent =
       kind: "start_failed" | "crash" | "transport";
       message: string;
     }
-  | { type: "CALL.DONE"; correlationId: string; tool: string; kind: FailureKind; durationMs: number; principal?: string };
+  | {
+      type: "CALL.DONE";
+      correlationId: string;
+      tool: string;
+      kind: FailureKind;
+      durationMs: number;
+      principal?: string;
+      /** The provider's result, by reference, for observers (the audit trail hashes it). */
+      toolResult?: CallToolResult;
+    };
 
 /** How one health probe went: MCP ping, or tools/list when the provider does not answer ping. */
 export type ProbeResult =

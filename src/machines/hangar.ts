@@ -2,7 +2,7 @@ import { enqueueActions, setup, type ActorRefFrom, type AnyActorRef } from "xsta
 import type { ProviderSpec } from "../config/types.js";
 import type { DomainEvent, StopReason } from "../shared/domain-events.js";
 import { failure, type ToolCall } from "./call.js";
-import { providerMachine, type ProviderCrashedEvent, type StartReply } from "./provider.js";
+import { providerMachine, type ProviderCrashedEvent, type ProviderRecord, type StartReply } from "./provider.js";
 import { providerHistory } from "./provider-types.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "./provider-view.js";
 import { recoverySaga, recoverySagaId, type RecoverySagaOutput } from "./sagas/recovery.js";
@@ -21,6 +21,8 @@ export type ProviderRef = ActorRefFrom<typeof providerMachine>;
 
 export interface HangarInput {
   providers: ProviderSpec[];
+  /** Per provider id: what the audit trail remembers from earlier runs (replayed at start-up). */
+  records?: Record<string, ProviderRecord>;
 }
 
 export interface HangarContext {
@@ -176,7 +178,7 @@ export const hangarMachine = setup({
     providers: Object.fromEntries(
       input.providers.map((spec) => {
         const systemId = providerSystemId(spec.id);
-        return [spec.id, spawn("provider", { id: systemId, systemId, input: { spec } })];
+        return [spec.id, spawn("provider", { id: systemId, systemId, input: { spec, record: input.records?.[spec.id] } })];
       }),
     ),
   }),

@@ -68,10 +68,23 @@ export interface ProviderHistory {
   recovery: RecoveryContext;
 }
 
+/**
+ * What earlier runs of the hangar left of a provider, replayed from the audit trail at start-up:
+ * registry_details keeps its counters across a restart of the hangar. Unlike a history, it does
+ * not start the provider.
+ */
+export interface ProviderRecord {
+  stats: ProviderStats;
+  lastError: ProviderError | undefined;
+  restartCount: number;
+}
+
 export interface ProviderInput {
   spec: ProviderSpec;
   /** Given when the supervisor restarts a crashed provider: the new actor starts at once. */
   history?: ProviderHistory;
+  /** Given at start-up when the audit trail remembers the provider (see ProviderRecord). */
+  record?: ProviderRecord;
 }
 
 export interface ProviderContext {
@@ -138,13 +151,13 @@ export function initialProviderContext(input: ProviderInput): ProviderContext {
     protocolVersion: undefined,
     startRequestedAt: history ? Date.now() : undefined,
     readyAt: undefined,
-    lastError: history?.lastError,
-    stats: history?.stats ?? { calls: 0, failures: 0, starts: 0, lastCallAt: undefined },
+    lastError: history?.lastError ?? input.record?.lastError,
+    stats: history?.stats ?? input.record?.stats ?? { calls: 0, failures: 0, starts: 0, lastCallAt: undefined },
     breaker: history?.breaker ?? { state: "CLOSED", failures: 0, openedAt: undefined, trialsAdmitted: 0 },
     health: { consecutiveFailures: 0, consecutiveSuccesses: 0, lastProbeAt: undefined, lastProbe: undefined },
     recovery: history
       ? { ...history.recovery, nextRestartAt: undefined, restarting: true }
-      : { restartCount: 0, restartTimes: [], nextRestartAt: undefined, restarting: false },
+      : { restartCount: input.record?.restartCount ?? 0, restartTimes: [], nextRestartAt: undefined, restarting: false },
   };
 }
 

@@ -55,6 +55,7 @@ function refused(context: ProviderContext, call: ToolCall, message: string): Dom
     principal: call.principal,
     kind: "unavailable",
     message,
+    stage: "refused",
   };
 }
 
@@ -172,6 +173,7 @@ export const providerMachine = setup({
         tool: event.call.tool,
         correlationId: event.call.correlationId,
         principal: event.call.principal,
+        arguments: event.call.arguments,
       });
     }),
     /** On READY: every queued call goes to the connection, every start waiter is answered. */
@@ -184,6 +186,7 @@ export const providerMachine = setup({
           tool: call.tool,
           correlationId: call.correlationId,
           principal: call.principal,
+          arguments: call.arguments,
         });
       }
       const waiters = context.startWaiters;
@@ -263,6 +266,7 @@ export const providerMachine = setup({
           principal: event.principal,
           kind: event.kind,
           durationMs: event.durationMs,
+          toolResult: event.toolResult,
         });
         return;
       }
@@ -299,6 +303,7 @@ export const providerMachine = setup({
           principal: call.principal,
           kind,
           message,
+          stage: "queued",
         });
       }
       enqueue.assign({
@@ -317,7 +322,7 @@ export const providerMachine = setup({
         lastError: isFault ? { kind, message, at: Date.now() } : context.lastError,
       });
       if (isFault) enqueue.raise({ type: "BREAKER.FAULT" });
-      enqueue.emit({ type: "ProviderStopped", providerId: context.spec.id, reason, message });
+      enqueue.emit({ type: "ProviderStopped", providerId: context.spec.id, reason, message, ...(isFault ? { kind } : {}) });
       if (event.type === "STOP" && event.reply) {
         const reply = event.reply;
         enqueue(() => {

@@ -12,7 +12,13 @@ import type { HangarConfig, ProviderSpec } from "../config/types.js";
 import type { CallOutcome, CallProgress } from "../machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { hangarMachine, type ProviderRef } from "../machines/hangar.js";
-import { providerMachine, SUPERVISOR_SYSTEM_ID, type HealthProbeInput, type StartResult } from "../machines/provider.js";
+import {
+  providerMachine,
+  SUPERVISOR_SYSTEM_ID,
+  type HealthProbeInput,
+  type ProviderRecord,
+  type StartResult,
+} from "../machines/provider.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "../machines/provider-view.js";
 import { DomainEventBus } from "../observability/domain-event-bus.js";
 import type { DomainEvent } from "../shared/domain-events.js";
@@ -29,6 +35,15 @@ export interface HangarRuntimeOptions {
   awaitProcessesGone?: () => Promise<void>;
   inspect?: (event: InspectionEvent) => void;
   onObserverError?: (error: unknown) => void;
+  /** Per provider id: counters replayed from the audit trail at start-up. */
+  records?: Record<string, ProviderRecord>;
+  /** Where registry_history reads a provider's past (the audit trail); absent when audit is off. */
+  history?: ProviderHistorySource;
+}
+
+/** A provider's recent transitions and calls, as stored (see observability/audit). */
+export interface ProviderHistorySource {
+  recent: (providerId: string, limit: number) => { transitions: unknown[]; calls: unknown[] };
 }
 
 /** Actors whose emitted domain events reach the bus (besides the supervisor itself). */
@@ -71,7 +86,7 @@ export class HangarRuntime {
     this.actor = createActor(machine, {
       id: SUPERVISOR_SYSTEM_ID,
       systemId: SUPERVISOR_SYSTEM_ID,
-      input: { providers: config.providers },
+      input: { providers: config.providers, ...(options.records === undefined ? {} : { records: options.records }) },
       // Every actor of the system — providers restarted by recovery, sagas — feeds the one bus,
       // attached the moment it is created, before it can emit anything.
       inspect: (event) => {
@@ -103,6 +118,11 @@ export class HangarRuntime {
   systemStatus(): "not_started" | "running" | "stopped" {
     if (!this.started) return "not_started";
     return this.shuttingDown === undefined && this.actor.getSnapshot().status === "active" ? "running" : "stopped";
+  }
+
+  /** The audit trail's view of providers' past, when audit is on. */
+  get history(): ProviderHistorySource | undefined {
+    return this.options.history;
   }
 
   providerIds(): string[] {

@@ -1,3 +1,4 @@
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { FailureKind } from "./failure-kind.js";
 
 /**
@@ -14,7 +15,14 @@ export type StopReason = "idle" | "manual" | "shutdown" | "crash" | "config" | "
 export type DomainEvent =
   | { type: "ProviderStateChanged"; providerId: string; from: ProviderStateName; to: ProviderStateName; reason: string }
   | { type: "ProviderStarted"; providerId: string; pid: number | undefined; toolCount: number; durationMs: number }
-  | { type: "ProviderStopped"; providerId: string; reason: StopReason; message?: string }
+  | {
+      type: "ProviderStopped";
+      providerId: string;
+      reason: StopReason;
+      message?: string;
+      /** What went wrong, for a crash or a failed start (the provider's last error). */
+      kind?: Exclude<FailureKind, "ok" | "tool_error">;
+    }
   | { type: "ProviderToolsChanged"; providerId: string; toolCount: number }
   | { type: "HealthCheckPassed"; providerId: string; method: "ping" | "tools/list"; durationMs: number }
   | { type: "HealthCheckFailed"; providerId: string; message: string; consecutiveFailures: number }
@@ -24,7 +32,18 @@ export type DomainEvent =
   | { type: "RecoveryScheduled"; providerId: string; attempt: number; delayMs: number; at: number }
   | { type: "ProviderRestarted"; providerId: string; restartCount: number }
   | { type: "ProviderDied"; providerId: string; reason: string }
-  | { type: "ToolInvocationRequested"; providerId: string; tool: string; correlationId: string; principal?: string }
+  | {
+      type: "ToolInvocationRequested";
+      providerId: string;
+      tool: string;
+      correlationId: string;
+      principal?: string;
+      /**
+       * The call's arguments, by reference (never copied on the hot path). Observers that let data
+       * leave the process must not pass it on as is: the audit trail stores a size and keyed hash.
+       */
+      arguments?: Record<string, unknown>;
+    }
   | {
       type: "ToolInvocationCompleted";
       providerId: string;
@@ -34,6 +53,8 @@ export type DomainEvent =
       principal?: string;
       kind: "ok" | "tool_error";
       durationMs: number;
+      /** The provider's result, by reference (absent for a JSON-RPC error answer); as sensitive as the arguments. */
+      toolResult?: CallToolResult;
     }
   | {
       type: "ToolInvocationFailed";
@@ -46,6 +67,19 @@ export type DomainEvent =
       message?: string;
       /** Why the hangar refused the call (kind `rejected` by a security control): see security/security-controls.ts. */
       refusal?: RefusalReason;
+      /**
+       * Where the call failed, when it never reached the provider: `queued` (it waited for a start
+       * that failed, or a stop), `refused` (breaker OPEN, RECOVERING, DEAD). Absent: the call was
+       * sent to the provider (and counts as a call in its stats).
+       */
+      stage?: "queued" | "refused";
+    }
+  | {
+      /** The config file was read again (hot reload): which providers came, went or changed. */
+      type: "ConfigReloaded";
+      added: string[];
+      removed: string[];
+      changed: string[];
     };
 
 /** Why a security control refused a call before it reached its provider. */

@@ -82,6 +82,7 @@ describe("a valid config", () => {
       expose: "tools",
       observability: { metrics: { enabled: true, endpoint: "/metrics" } },
       security: { adminTools: undefined, principalRateLimit: undefined, principalAllowTools: {} },
+      audit: { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100 },
       providers: [
         {
           id: "math",

@@ -10,7 +10,7 @@ import { looksLikeSecretKey, redactor as sharedRedactor, type Redactor } from ".
  * - strings go through the shared redactor (registered secrets masked wherever they appear), and a
  *   string under a secret-like key (`token`, `api_key`, …) is masked whole — the rules of
  *   `redactor.redactValue`, applied in the same walk that makes the data plain;
- * - tool `arguments` are hidden unless `--inspect-arguments` (then shown, still redacted);
+ * - tool `arguments` (and a call's `toolResult`) are hidden unless `--inspect-arguments` (then shown, still redacted);
  * - functions (the `reply` resolvers) are left out, actor refs become `{ xstate$$type, id }` as in
  *   xstate's own JSON, a LineRing (a provider's stderr) becomes its last lines, an AbortSignal
  *   whether it fired;
@@ -125,7 +125,7 @@ export function createSanitizer(options: SanitizeOptions): Sanitizer {
       if (typeof inner === "function") continue; // reply resolvers and the like
       let cleaned: unknown;
       if (MASKED_MAPS.has(key.toLowerCase()) && inner !== null && typeof inner === "object") cleaned = maskValues(inner);
-      else if (key === "arguments" && inner !== undefined && !options.includeArguments) cleaned = HIDDEN_ARGUMENTS;
+      else if ((key === "arguments" || key === "toolResult") && inner !== undefined && !options.includeArguments) cleaned = HIDDEN_ARGUMENTS;
       else if (typeof inner === "string" && looksLikeSecretKey(key)) cleaned = MASK;
       else cleaned = clean(inner, depth + 1);
       if (cleaned !== undefined) out[key] = cleaned;

@@ -1,0 +1,130 @@
+import { chmodSync, existsSync, mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
+import { stateDir } from "../../actors/pgid-state.js";
+import { chainHash, GENESIS_HASH } from "./chain.js";
+import type { AuditRow } from "./row.js";
+
+/**
+ * The audit trail's SQLite file: one append-only `events` table (indexed by provider,
+ * correlation id and time), the chain anchor left by retention pruning, and the counters of
+ * pruned rows (so replay still adds up). WAL mode: readers (the CLI, registry_history) never
+ * block the writer. Appends run in BEGIN IMMEDIATE transactions that read the last hash inside
+ * the transaction, so two hangars sharing one file extend one chain and never fork it.
+ */
+export type AuditDatabase = Database.Database;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS events (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts INTEGER NOT NULL,
+  instance TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  system_id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  provider TEXT,
+  correlation_id TEXT,
+  principal TEXT,
+  payload TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_provider ON events (provider, id);
+CREATE INDEX IF NOT EXISTS events_by_correlation ON events (correlation_id);
+CREATE INDEX IF NOT EXISTS events_by_time ON events (ts);
+CREATE INDEX IF NOT EXISTS events_by_source ON events (source, provider, type);
+CREATE TABLE IF NOT EXISTS chain_anchor (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pruned_through INTEGER NOT NULL,
+  last_hash TEXT NOT NULL,
+  pruned_rows INTEGER NOT NULL,
+  pruned_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pruned_counters (
+  source TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  calls INTEGER NOT NULL,
+  failures INTEGER NOT NULL,
+  starts INTEGER NOT NULL,
+  restarts INTEGER NOT NULL,
+  last_call_at INTEGER,
+  last_error TEXT,
+  PRIMARY KEY (source, provider)
+);
+`;
+
+/** How long an append waits for another hangar's transaction on the same file. */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/** `$XDG_STATE_HOME/mcp-hangar/audit.db` (or `$MCP_HANGAR_STATE_DIR/audit.db`, as the process-group records). */
+export function defaultAuditPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(stateDir(env), "audit.db");
+}
+
+export interface AnchorRow {
+  prunedThrough: number;
+  lastHash: string;
+  prunedRows: number;
+  prunedAt: number;
+}
+
+export function readAnchor(db: AuditDatabase): AnchorRow | undefined {
+  return db
+    .prepare("SELECT pruned_through AS prunedThrough, last_hash AS lastHash, pruned_rows AS prunedRows, pruned_at AS prunedAt FROM chain_anchor WHERE id = 1")
+    .get() as AnchorRow | undefined;
+}
+
+/** Opens (creating when needed) an audit database; `readonly` for the CLI's queries on an existing file. */
+export function openAuditDatabase(path: string, options: { readonly?: boolean } = {}): AuditDatabase {
+  if (options.readonly === true) {
+    const db = new Database(path, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    return db;
+  }
+  const isNew = path !== ":memory:" && !existsSync(path);
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  const db = new Database(path);
+  // Who called what is nobody else's business: owner-only, like the key (SQLite gives -wal and -shm the same mode).
+  if (isNew) chmodSync(path, 0o600);
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.pragma("journal_mode = WAL");
+  // With WAL, NORMAL survives a process crash (kill -9) with every committed batch; only a power
+  // loss may drop the last one — never a corrupt file.
+  db.pragma("synchronous = NORMAL");
+  db.exec(SCHEMA);
+  return db;
+}
+
+/** Appends rows at the end of the chain: one BEGIN IMMEDIATE transaction per batch. */
+export class AuditStore {
+  private readonly lastHash;
+  private readonly insert;
+  private readonly appendBatch;
+
+  constructor(readonly db: AuditDatabase) {
+    this.lastHash = db.prepare("SELECT hash FROM events ORDER BY id DESC LIMIT 1").pluck();
+    this.insert = db.prepare(
+      `INSERT INTO events (ts, instance, seq, source, system_id, type, provider, correlation_id, principal, payload, prev_hash, hash)
+       VALUES (@ts, @instance, @seq, @source, @systemId, @type, @provider, @correlationId, @principal, @payload, @prevHash, @hash)`,
+    );
+    this.appendBatch = db.transaction((rows: readonly AuditRow[]) => {
+      // Read inside the write transaction: another hangar may have appended since our last batch.
+      let prevHash = (this.lastHash.get() as string | undefined) ?? readAnchor(db)?.lastHash ?? GENESIS_HASH;
+      for (const row of rows) {
+        const hash = chainHash(prevHash, row);
+        this.insert.run({ ...row, prevHash, hash });
+        prevHash = hash;
+      }
+    });
+  }
+
+  append(rows: readonly AuditRow[]): void {
+    if (rows.length === 0) return;
+    this.appendBatch.immediate(rows);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,101 @@
+import type { StampedDomainEvent } from "../../shared/domain-events.js";
+import type { DomainEventBus } from "../domain-event-bus.js";
+import type { RowEncoder } from "./capture.js";
+import type { AuditRow } from "./row.js";
+import type { AuditStore } from "./store.js";
+
+/**
+ * Keeps the disk off the call's path: the bus listener only pushes the event onto an array; a
+ * timer armed by the first event of a batch writes the whole batch `batchMs` later in one
+ * transaction (encoding, hashing and redaction happen there too). A crash loses at most that
+ * interval. A failed write (the file busy past the timeout, a full disk) keeps the rows for the
+ * next batch, up to a bound, and reports the error.
+ */
+export interface AuditWriterOptions {
+  store: AuditStore;
+  encoder: RowEncoder;
+  batchMs: number;
+  onError: (error: unknown) => void;
+  /** Rows kept for a retry after failed writes; beyond that the oldest are dropped (and reported). */
+  maxBacklog?: number;
+}
+
+const DEFAULT_MAX_BACKLOG = 100_000;
+
+export class AuditWriter {
+  private pending: StampedDomainEvent[] = [];
+  /** Encoded rows whose write failed, written first next time. */
+  private backlog: AuditRow[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private written = 0;
+
+  constructor(private readonly options: AuditWriterOptions) {}
+
+  /** Subscribes to the bus; returns the unsubscribe. */
+  attach(bus: DomainEventBus): () => void {
+    return bus.subscribe(this.enqueue);
+  }
+
+  /** The hot path: no I/O, no encoding. */
+  readonly enqueue = (event: StampedDomainEvent): void => {
+    if (this.closed) return;
+    this.pending.push(event);
+    this.timer ??= setTimeout(this.flushOnTimer, this.options.batchMs);
+  };
+
+  private readonly flushOnTimer = (): void => {
+    this.timer = undefined;
+    this.flush();
+  };
+
+  /** Writes everything pending now (shutdown, or before a query that must see it). */
+  flush(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const events = this.pending;
+    if (events.length === 0 && this.backlog.length === 0) return;
+    this.pending = [];
+    const rows = this.backlog.length === 0 ? [] : this.backlog;
+    this.backlog = [];
+    for (const event of events) rows.push(this.encode(event));
+    try {
+      this.options.store.append(rows);
+      this.written += rows.length;
+    } catch (error) {
+      this.options.onError(error);
+      this.keepForRetry(rows);
+    }
+  }
+
+  /** Rows written by this writer so far. */
+  get writtenRows(): number {
+    return this.written;
+  }
+
+  /** Flushes and stops accepting events (the store is closed by its owner). */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+
+  private encode(event: StampedDomainEvent): AuditRow {
+    try {
+      return this.options.encoder.encode(event);
+    } catch (error) {
+      // One odd event must not lose the batch: it is stored as what could be said of it.
+      this.options.onError(error);
+      return this.options.encoder.encode({ ...event, arguments: undefined, toolResult: undefined } as unknown as StampedDomainEvent);
+    }
+  }
+
+  private keepForRetry(rows: AuditRow[]): void {
+    const max = this.options.maxBacklog ?? DEFAULT_MAX_BACKLOG;
+    const dropped = Math.max(0, rows.length - max);
+    this.backlog = dropped > 0 ? rows.slice(dropped) : rows;
+    if (dropped > 0) this.options.onError(new Error(`audit trail: dropped ${dropped} events that could not be written`));
+    if (!this.closed) this.timer ??= setTimeout(this.flushOnTimer, this.options.batchMs);
+  }
+}

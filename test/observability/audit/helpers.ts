@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach } from "vitest";
+import type { AuditSpec } from "../../../src/config/types.js";
+import { DomainEventBus } from "../../../src/observability/domain-event-bus.js";
+import { AuditTrail } from "../../../src/observability/audit/trail.js";
+import { Redactor } from "../../../src/shared/redaction.js";
+
+/** Audit trails on real SQLite files in a temp dir, closed and removed after each test. */
+export function useAuditFiles(): {
+  dir: () => string;
+  open: (spec?: Partial<AuditSpec>, options?: { source?: string; redactor?: Redactor }) => { trail: AuditTrail; bus: DomainEventBus; errors: unknown[] };
+} {
+  let dir: string | undefined;
+  const trails: AuditTrail[] = [];
+  afterEach(() => {
+    for (const trail of trails.splice(0)) trail.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+  const requireDir = (): string => (dir ??= mkdtempSync(join(tmpdir(), "hangar-audit-")));
+  return {
+    dir: requireDir,
+    open: (spec = {}, options = {}) => {
+      const errors: unknown[] = [];
+      const trail = new AuditTrail({
+        spec: { enabled: true, path: join(requireDir(), "audit.db"), capture: "hash", retentionDays: 30, batchMs: 100, ...spec },
+        source: options.source ?? "/etc/hangar.yaml",
+        redactor: options.redactor ?? new Redactor(),
+        onError: (error) => errors.push(error),
+      });
+      const bus = new DomainEventBus();
+      trail.attach(bus);
+      trails.push(trail);
+      return { trail, bus, errors };
+    },
+  };
+}
