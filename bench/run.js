@@ -20,8 +20,9 @@ import * as coldStart from "./scenarios/cold-start.js";
 import * as singleFlight from "./scenarios/single-flight.js";
 import * as scale from "./scenarios/scale.js";
 import * as soak from "./scenarios/soak.js";
+import * as audit from "./scenarios/audit.js";
 
-const SCENARIOS = [overhead, concurrency, httpFront, coldStart, singleFlight, scale, soak];
+const SCENARIOS = [overhead, concurrency, httpFront, coldStart, singleFlight, scale, soak, audit];
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "results", "latest.json");
 
 function progress(text) {

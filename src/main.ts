@@ -5,6 +5,7 @@ import { reapOrphanedGroups, recordOwnedGroups } from "./actors/pgid-state.js";
 import { providerConnection } from "./actors/provider-connection.js";
 import { pendingTeardowns } from "./actors/teardown-registry.js";
 import { parseCommand, UsageError, type Command } from "./cli/args.js";
+import { runAudit } from "./cli/audit-command.js";
 import { NO_CONFIG_HELP, USAGE } from "./cli/usage.js";
 import { ConfigError } from "./config/errors.js";
 import { findConfigFile } from "./config/find.js";
@@ -229,6 +230,13 @@ async function main(argv: string[]): Promise<number | undefined> {
       process.stdout.write(`${command.file}: ok (${config.providers.length} providers: ${config.providers.map((p) => p.id).join(", ")})\n`);
       return 0;
     }
+    case "audit":
+      return runAudit(command, {
+        out: (text) => process.stdout.write(`${text}\n`),
+        err: (text) => {
+          console.error(text);
+        },
+      });
     case "serve":
       return serve(command);
   }

@@ -1,10 +1,12 @@
 import { parseArgs } from "node:util";
 import { isLogFormat, isLogLevel, type LogFormat, type LogLevel } from "../observability/log.js";
+import { AUDIT_OPTIONS, auditFlags, strayAuditFlag, type AuditFlags } from "./audit-args.js";
 import { extractInspectFlags, type InspectFlags } from "./inspect-flag.js";
 
 export type Command =
   | { kind: "serve"; configPath: string | undefined; logLevel: LogLevel; logFormat: LogFormat; http?: HttpFlags; metricsPort?: number; inspect?: InspectFlags }
   | { kind: "validate"; file: string }
+  | AuditFlags
   | { kind: "help" }
   | { kind: "version" };
 
@@ -38,6 +40,7 @@ export function parseCommand(argv: string[]): Command {
         port: { type: "string" },
         insecure: { type: "boolean" },
         "metrics-port": { type: "string" },
+        ...AUDIT_OPTIONS,
       },
     });
   } catch (error) {
@@ -51,6 +54,9 @@ export function parseCommand(argv: string[]): Command {
     if (file === undefined) throw new UsageError("validate needs a FILE: mcp-hangar validate hangar.yaml");
     return { kind: "validate", file };
   }
+  if (positionals[0] === "audit") return auditFlags(positionals, values);
+  const strayAudit = strayAuditFlag(values);
+  if (strayAudit !== undefined) throw new UsageError(`--${strayAudit} applies to 'mcp-hangar audit'`);
   if (positionals.length > 0) throw new UsageError(`unknown command '${positionals.join(" ")}'`);
   const logLevel = values["log-level"] ?? "info";
   if (!isLogLevel(logLevel)) throw new UsageError(`--log-level must be debug, info, warn or error, not '${logLevel}'`);

@@ -6,6 +6,8 @@ Usage:
              [--inspect [PORT]] [--inspect-arguments]
   mcp-hangar --http [--host ADDR] [--port N] [--insecure] [--config FILE] ...
   mcp-hangar validate FILE
+  mcp-hangar audit [--provider ID] [--since 1h] [--correlation ID] [--type T] [--limit N] [--json]
+  mcp-hangar audit verify
   mcp-hangar --version | --help
 
 Options:
@@ -25,6 +27,16 @@ Options:
                          http://127.0.0.1:PORT/ (default 5678; 0 = any free port; the URL
                          is logged); secrets and tool arguments are stripped
       --inspect-arguments  show tool arguments in the inspector too (still redacted)
+
+Audit (reads the audit trail: --db FILE, else the config's audit.path, else
+$XDG_STATE_HOME/mcp-hangar/audit.db; see docs/audit.md):
+      --provider ID      only this provider's events
+      --since T          only events since T: a duration (90s, 30m, 1h, 7d) or a date
+      --correlation ID   only the events of one call
+      --type T           only this event type (ProviderStopped), or a prefix (Circuit*)
+      --limit N          the newest N (default 200 for the table, all with --json)
+      --json             JSON lines instead of a table
+  audit verify           walks the hash chain; exit 1 and the first broken row if tampered
   -v, --version          print the version
   -h, --help             print this help
 

@@ -140,7 +140,8 @@ export function initialProviderContext(input: ProviderInput): ProviderContext {
   return {
     spec: input.spec,
     stderr: history?.stderr ?? new LineRing(200),
-    state: "COLD",
+    // A restarted provider comes out of RECOVERING (its first change says so, not COLD → INITIALIZING).
+    state: history ? "RECOVERING" : "COLD",
     liveTools: history?.liveTools,
     queue: [],
     startWaiters: [],

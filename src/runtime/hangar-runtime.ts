@@ -43,7 +43,7 @@ export interface HangarRuntimeOptions {
 
 /** A provider's recent transitions and calls, as stored (see observability/audit). */
 export interface ProviderHistorySource {
-  recent: (providerId: string, limit: number) => { transitions: unknown[]; calls: unknown[] };
+  recent: (providerId: string, limit: number) => { transitions: object[]; calls: object[] };
 }
 
 /** Actors whose emitted domain events reach the bus (besides the supervisor itself). */

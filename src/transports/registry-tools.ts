@@ -307,6 +307,25 @@ const registryStatus = defineTool({
   },
 });
 
+const registryHistory = defineTool({
+  name: "registry_history",
+  description:
+    "A provider's recent state transitions (starts, stops, crashes, restarts, breaker, recovery) and tool calls, from the audit trail — across hangar restarts.",
+  schema: z.object({
+    provider: providerArg,
+    limit: z.number().int().positive().max(1000).optional().describe("The newest this many of each (default 50)"),
+  }),
+  readOnly: true,
+  run: ({ provider, limit }, context) => {
+    requireProvider(context, provider);
+    const history = context.runtime.history;
+    if (history === undefined) {
+      throw new RpcError(ErrorCode.InvalidRequest, "the audit trail is off (audit.enabled: false in the config), so there is no history to show");
+    }
+    return Promise.resolve(jsonResult({ provider, ...history.recent(provider, limit ?? 50) }));
+  },
+});
+
 const REGISTRY_TOOLS: ErasedRegistryTool[] = [
   registryList,
   registryStart,
@@ -317,6 +336,7 @@ const REGISTRY_TOOLS: ErasedRegistryTool[] = [
   registryWarm,
   registryHealth,
   registryStatus,
+  registryHistory,
 ];
 
 const BY_NAME = new Map(REGISTRY_TOOLS.map((tool) => [tool.name, tool]));

@@ -1,5 +1,7 @@
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
+import { chainHash } from "../../../src/observability/audit/chain.js";
+import { ROW_COLUMNS, type ChainedRow } from "../../../src/observability/audit/row.js";
 import { openAuditDatabase } from "../../../src/observability/audit/store.js";
 import { verifyChain } from "../../../src/observability/audit/verify.js";
 import { useAuditFiles } from "./helpers.js";
@@ -50,11 +52,13 @@ describe("audit verify", () => {
   it("pinpoints the row after one whose hash was recomputed to hide an UPDATE", () => {
     const path = writeCalls(5);
     const db = new Database(path);
-    const row = db.prepare("SELECT * FROM events WHERE id = 4").get() as Record<string, unknown>;
+    const row = db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE id = 4`).get() as ChainedRow;
     // A careful forger rewrites the content and its hash — the next row still points at the old hash.
-    db.prepare("UPDATE events SET payload = ?, hash = ? WHERE id = 4").run(String(row.payload).replace("ok", "tool_error"), "f".repeat(64));
+    const forged = { ...row, payload: row.payload.replace('"ok"', '"tool_error"') };
+    expect(forged.payload).not.toBe(row.payload);
+    db.prepare("UPDATE events SET payload = ?, hash = ? WHERE id = 4").run(forged.payload, chainHash(row.prevHash, forged));
     db.close();
-    expect(verifyFile(path)).toMatchObject({ ok: false, brokenId: 4 });
+    expect(verifyFile(path)).toMatchObject({ ok: false, brokenId: 5, reason: expect.stringContaining("not chained to row 4") as string });
   });
 
   it("pinpoints the row after a DELETE", () => {

@@ -1,0 +1,117 @@
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { callTool, details, fixtureCommand, invoke, jsonOf, runCli, textOf, useE2E } from "../helpers/cli.js";
+
+/**
+ * The audit trail from the outside: `mcp-hangar audit` queries and `audit verify` through the
+ * built CLI, registry_history from a running hangar, and replay — registry_details keeps its
+ * counters when the hangar restarts.
+ */
+const e2e = useE2E();
+
+interface JsonEvent {
+  id: number;
+  type: string;
+  provider: string | null;
+  correlationId: string | null;
+  data: Record<string, unknown>;
+}
+
+function jsonLines(stdout: string): JsonEvent[] {
+  return stdout
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as JsonEvent);
+}
+
+describe("audit trail: CLI, registry_history and replay", () => {
+  it("queries by provider, type, correlation and time; verifies; registry_history; counters survive a restart", async () => {
+    const marker = e2e.marker();
+    const path = join(e2e.dir(), `audit-${marker}.db`);
+    const config = e2e.writeConfig({
+      providers: {
+        echo: { command: fixtureCommand("echo-server.js", marker) },
+        other: { command: fixtureCommand("echo-server.js", marker) },
+      },
+      audit: { path },
+    });
+    const first = await e2e.startWith(config);
+    expect(textOf(await invoke(first.client, "echo", "echo", { text: "a" }))).toBe("a");
+    expect(textOf(await invoke(first.client, "echo", "add", { a: 1, b: 2 }))).toBe("3");
+    expect((await invoke(first.client, "echo", "slow", { ms: 5_000 }, 0.2)).isError).toBe(true);
+    expect(textOf(await invoke(first.client, "other", "echo", { text: "b" }))).toBe("b");
+
+    const history = jsonOf(await callTool(first.client, "registry_history", { provider: "echo" })) as {
+      transitions: JsonEvent[];
+      calls: JsonEvent[];
+    };
+    expect(history.calls.map((event) => `${event.type}:${String(event.data.tool)}`)).toEqual([
+      "ToolInvocationRequested:echo",
+      "ToolInvocationCompleted:echo",
+      "ToolInvocationRequested:add",
+      "ToolInvocationCompleted:add",
+      "ToolInvocationRequested:slow",
+      "ToolInvocationFailed:slow",
+    ]);
+    expect(history.transitions.map((event) => event.type)).toEqual([
+      "ProviderStateChanged",
+      "ProviderStarted",
+      "ProviderStateChanged",
+    ]);
+    const before = await details(first.client, "echo");
+    expect(before).toMatchObject({ calls: 3, failures: 1, starts: 1 });
+    await first.close();
+
+    // Queries through the built CLI, on the file the hangar left.
+    const all = await runCli(["audit", "--db", path, "--json"]);
+    expect(all.code, all.stderr).toBe(0);
+    const events = jsonLines(all.stdout);
+    expect(events.length).toBeGreaterThan(10);
+    const echoOnly = jsonLines((await runCli(["audit", "--db", path, "--provider", "other", "--json"])).stdout);
+    expect(new Set(echoOnly.map((event) => event.provider))).toEqual(new Set(["other"]));
+    const failed = jsonLines((await runCli(["audit", "--db", path, "--type", "ToolInvocationFailed", "--json"])).stdout);
+    expect(failed.map((event) => event.data.kind)).toEqual(["timeout"]);
+    const calls = jsonLines((await runCli(["audit", "--db", path, "--type", "ToolInvocation*", "--json"])).stdout);
+    expect(calls).toHaveLength(8);
+    const oneCall = jsonLines((await runCli(["audit", "--db", path, "--correlation", failed[0]?.correlationId ?? "?", "--json"])).stdout);
+    expect(oneCall.map((event) => event.type)).toEqual(["ToolInvocationRequested", "ToolInvocationFailed"]);
+    expect(jsonLines((await runCli(["audit", "--db", path, "--since", "1h", "--json"])).stdout)).toHaveLength(events.length);
+    const table = await runCli(["audit", "--db", path, "--provider", "echo", "--type", "ToolInvocationFailed"]);
+    expect(table.stdout).toMatch(/^ID\s+TIME\s+TYPE\s+PROVIDER\s+CORRELATION\s+PRINCIPAL\s+DETAILS\n/);
+    expect(table.stdout).toContain("ToolInvocationFailed");
+    expect(table.stdout).toContain("kind=timeout");
+    // The config names the file too.
+    const viaConfig = await runCli(["audit", "--config", config, "--json", "--limit", "1"]);
+    expect(jsonLines(viaConfig.stdout)).toHaveLength(1);
+
+    const verified = await runCli(["audit", "verify", "--db", path]);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/ok — \d+ rows, the hash chain is intact/);
+
+    // Replay: a new hangar on the same config shows the same counters before any call.
+    const second = await e2e.startWith(config);
+    expect(await details(second.client, "echo")).toMatchObject({ state: "COLD", calls: 3, failures: 1, starts: 1 });
+    expect(await details(second.client, "other")).toMatchObject({ calls: 1, failures: 0 });
+    const more = jsonOf(await callTool(second.client, "registry_history", { provider: "echo", limit: 2 })) as { calls: JsonEvent[] };
+    expect(more.calls.map((event) => event.type)).toEqual(["ToolInvocationRequested", "ToolInvocationFailed"]);
+    await second.close();
+
+    // Tampering is found and named.
+    const db = new Database(path);
+    db.prepare("UPDATE events SET principal = 'mallory' WHERE id = 5").run();
+    db.close();
+    const broken = await runCli(["audit", "verify", "--db", path]);
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain("BROKEN at row 5");
+  });
+
+  it("says plainly when there is no file, and refuses audit flags without `audit`", async () => {
+    const missing = await runCli(["audit", "--db", join(e2e.dir(), "none.db")]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain("no audit trail at");
+    const stray = await runCli(["--provider", "x"]);
+    expect(stray.code).toBe(2);
+    expect(stray.stderr).toContain("--provider applies to 'mcp-hangar audit'");
+  });
+});

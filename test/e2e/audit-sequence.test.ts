@@ -1,0 +1,81 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { invoke, textOf, useE2E } from "../helpers/cli.js";
+import { brief, readAudit, verifyAudit } from "../helpers/audit-db.js";
+import { fastRestart, faultyProvider, untilDetails, untilReady } from "../helpers/resilience.js";
+
+/**
+ * The audit trail of a real hangar: calls, a failure, a crash with its automatic restart, and an
+ * idle stop produce exactly the expected events in the store, in order, each request linked to
+ * its outcome by the call's correlation id.
+ */
+const e2e = useE2E();
+
+describe("audit trail: the stored sequence", () => {
+  it("calls, a timeout, a crash and an idle stop are stored exactly, in order, with correlation ids", async () => {
+    const marker = e2e.marker();
+    const path = join(e2e.dir(), `audit-${marker}.db`);
+    const hangar = await e2e.start({
+      providers: {
+        // The 3rd tools/call of each process crashes it; after 3 s without calls it stops.
+        bad: faultyProvider(marker, { FAULT_CRASH_ON_CALL: 3 }, { idle_ttl_s: 3, restart: fastRestart(0.2) }),
+      },
+      audit: { path },
+    });
+    const { client } = hangar;
+    expect(textOf(await invoke(hangar.client, "bad", "echo", { text: "one" }))).toBe("one");
+    expect((await invoke(client, "bad", "slow", { ms: 5_000 }, 0.3)).isError).toBe(true);
+    const firstPid = (await untilReady(client, "bad")).pid;
+    expect((await invoke(client, "bad", "echo", { text: "three" })).isError).toBe(true);
+    await untilReady(client, "bad", 8_000, firstPid);
+    expect(textOf(await invoke(client, "bad", "echo", { text: "four" }))).toBe("four");
+    await untilDetails(client, "bad", (info) => info.state === "COLD", 10_000, "the idle stop");
+    await hangar.close();
+
+    const events = readAudit(path, { provider: "bad" });
+    expect(events.map(brief)).toEqual([
+      "ProviderStateChanged(COLD→INITIALIZING)",
+      "ProviderStarted",
+      "ProviderToolsChanged",
+      // The queued first call goes out on the way to READY.
+      "ToolInvocationRequested(echo)",
+      "ProviderStateChanged(INITIALIZING→READY)",
+      "ToolInvocationCompleted(echo, ok)",
+      "ToolInvocationRequested(slow)",
+      "ToolInvocationFailed(slow, timeout)",
+      "ToolInvocationRequested(echo)",
+      "ToolInvocationFailed(echo, crash)",
+      "ProviderStopped(crash)",
+      "ProviderStateChanged(READY→RECOVERING)",
+      "RecoveryScheduled",
+      // The fresh provider actor starts as it is spawned, before the supervisor announces the restart.
+      "ProviderStateChanged(RECOVERING→INITIALIZING)",
+      "ProviderRestarted",
+      "ProviderStarted",
+      "ProviderToolsChanged",
+      "ProviderStateChanged(INITIALIZING→READY)",
+      "ToolInvocationRequested(echo)",
+      "ToolInvocationCompleted(echo, ok)",
+      "ProviderStopped(idle)",
+      "ProviderStateChanged(READY→COLD)",
+    ]);
+
+    // Each request and its outcome share one correlation id, and no two calls share one.
+    const requests = events.filter((event) => event.type === "ToolInvocationRequested");
+    const outcomes = events.filter((event) => event.type === "ToolInvocationCompleted" || event.type === "ToolInvocationFailed");
+    expect(outcomes.map((event) => event.correlationId)).toEqual(requests.map((event) => event.correlationId));
+    expect(new Set(requests.map((event) => event.correlationId)).size).toBe(4);
+    for (const request of requests) expect(request.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+
+    // Stamped by one hangar, in order: seq increases with the row id; systemIds name the actor.
+    const seqs = events.map((event) => event.seq);
+    expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+    expect(new Set(events.map((event) => event.instance)).size).toBe(1);
+    expect(events.find((event) => event.type === "RecoveryScheduled")?.systemId).toBe("saga:recovery:bad");
+    expect(events.find((event) => event.type === "ProviderRestarted")?.systemId).toBe("hangar");
+    expect(events.find((event) => event.type === "ProviderStarted")?.systemId).toBe("provider:bad");
+    const crash = events.find((event) => event.type === "ProviderStopped" && event.data.reason === "crash");
+    expect(crash?.data.kind).toBe("crash");
+    expect(verifyAudit(path)).toMatchObject({ ok: true });
+  });
+});
