@@ -33,7 +33,6 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_provider ON events (provider, id);
 CREATE INDEX IF NOT EXISTS events_by_correlation ON events (correlation_id);
 CREATE INDEX IF NOT EXISTS events_by_time ON events (ts);
-CREATE INDEX IF NOT EXISTS events_by_source ON events (source, provider, type);
 CREATE TABLE IF NOT EXISTS chain_anchor (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   pruned_through INTEGER NOT NULL,
@@ -104,16 +103,17 @@ export class AuditStore {
 
   constructor(readonly db: AuditDatabase) {
     this.lastHash = db.prepare("SELECT hash FROM events ORDER BY id DESC LIMIT 1").pluck();
+    // Positional parameters: no per-row object to build on the writer's path.
     this.insert = db.prepare(
       `INSERT INTO events (ts, instance, seq, source, system_id, type, provider, correlation_id, principal, payload, prev_hash, hash)
-       VALUES (@ts, @instance, @seq, @source, @systemId, @type, @provider, @correlationId, @principal, @payload, @prevHash, @hash)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.appendBatch = db.transaction((rows: readonly AuditRow[]) => {
       // Read inside the write transaction: another hangar may have appended since our last batch.
       let prevHash = (this.lastHash.get() as string | undefined) ?? readAnchor(db)?.lastHash ?? GENESIS_HASH;
       for (const row of rows) {
         const hash = chainHash(prevHash, row);
-        this.insert.run({ ...row, prevHash, hash });
+        this.insert.run(row.ts, row.instance, row.seq, row.source, row.systemId, row.type, row.provider, row.correlationId, row.principal, row.payload, prevHash, hash);
         prevHash = hash;
       }
     });
