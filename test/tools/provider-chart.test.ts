@@ -1,24 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { fromCallback } from "xstate";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { providerMachine } from "../../src/machines/provider.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import { chartToMermaid, stateValuePaths } from "../../src/tools/chart-diagram.js";
 import { providerChartMermaid } from "../../src/tools/provider-chart.js";
 import { callRegistryTool } from "../../src/transports/registry-tools.js";
 import { ToolCatalogue } from "../../src/transports/tool-catalogue.js";
+import { instantConnection } from "../helpers/instant-connection.js";
 import { testSpec } from "../helpers/specs.js";
-
-const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ sendBack, receive }) => {
-  queueMicrotask(() => {
-    sendBack({ type: "CONNECTION.READY", tools: [], pid: 7, serverInfo: undefined, protocolVersion: undefined });
-  });
-  receive((event) => {
-    if (event.type !== "CALL") return;
-    event.call.reply({ status: "result", kind: "ok", result: { content: [] } });
-    sendBack({ type: "CALL.DONE", correlationId: event.call.correlationId, tool: event.call.tool, kind: "ok", durationMs: 0 });
-  });
-});
 
 /** The `class X active` lines of a diagram. */
 function highlighted(mermaid: string): string[] {

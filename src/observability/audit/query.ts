@@ -20,21 +20,11 @@ export interface AuditFilter {
   types?: readonly string[];
 }
 
-/** An event as queries return it: columns plus the parsed payload. */
-export interface AuditEvent {
-  id: number;
+/** An event as queries return it: the row's columns, its time in ISO form, and the parsed payload. */
+export type AuditEvent = Omit<ChainedRow, "payload" | "prevHash" | "hash"> & {
   time: string;
-  ts: number;
-  instance: string;
-  seq: number;
-  source: string;
-  systemId: string;
-  type: string;
-  provider: string | null;
-  correlationId: string | null;
-  principal: string | null;
   data: Record<string, unknown>;
-}
+};
 
 export function queryEvents(db: AuditDatabase, filter: AuditFilter = {}): AuditEvent[] {
   const where: string[] = [];

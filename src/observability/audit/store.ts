@@ -53,8 +53,21 @@ CREATE TABLE IF NOT EXISTS pruned_counters (
 );
 `;
 
-/** How long an append waits for another hangar's transaction on the same file. */
+/** How long a reader (the CLI) waits for a lock. */
 const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * The writer never waits for another hangar's transaction: better-sqlite3 is synchronous, and
+ * SQLite's busy handler sleeps on the event loop. A busy file refuses the batch at once and the
+ * writer tries again a moment later (see writer.ts).
+ */
+const WRITER_BUSY_TIMEOUT_MS = 0;
+
+/** SQLite's "another connection holds the lock" codes: a retry later succeeds, nothing is wrong. */
+export function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_BUSY" || code === "SQLITE_LOCKED" || (typeof code === "string" && code.startsWith("SQLITE_BUSY_"));
+}
 
 /** `$XDG_STATE_HOME/mcp-hangar/audit.db` (or `$MCP_HANGAR_STATE_DIR/audit.db`, as the process-group records). */
 export function defaultAuditPath(env: NodeJS.ProcessEnv = process.env): string {
@@ -83,15 +96,17 @@ export function openAuditDatabase(path: string, options: { readonly?: boolean } 
   }
   const isNew = path !== ":memory:" && !existsSync(path);
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new Database(path);
+  const db = new Database(path, { timeout: WRITER_BUSY_TIMEOUT_MS });
   // Who called what is nobody else's business: owner-only, like the key (SQLite gives -wal and -shm the same mode).
   if (isNew) chmodSync(path, 0o600);
+  // Setting up the file (WAL, schema) may wait for another hangar; appends never do.
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma("journal_mode = WAL");
   // With WAL, NORMAL survives a process crash (kill -9) with every committed batch; only a power
   // loss may drop the last one — never a corrupt file.
   db.pragma("synchronous = NORMAL");
   db.exec(SCHEMA);
+  db.pragma(`busy_timeout = ${WRITER_BUSY_TIMEOUT_MS}`);
   return db;
 }
 

@@ -2,14 +2,15 @@ import type { StampedDomainEvent } from "../../shared/domain-events.js";
 import type { DomainEventBus } from "../domain-event-bus.js";
 import type { RowEncoder } from "./capture.js";
 import type { AuditRow } from "./row.js";
-import type { AuditStore } from "./store.js";
+import { isBusy, type AuditStore } from "./store.js";
 
 /**
  * Keeps the disk off the call's path: the bus listener only pushes the event onto an array; a
  * timer armed by the first event of a batch writes the whole batch `batchMs` later in one
  * transaction (encoding, hashing and redaction happen there too). A crash loses at most that
- * interval. A failed write (the file busy past the timeout, a full disk) keeps the rows for the
- * next batch, up to a bound, and reports the error.
+ * interval. A file busy with another hangar's transaction is tried again a few milliseconds
+ * later (never waited for: that would block the event loop); a failed write (a full disk) keeps
+ * the rows for the next batch, up to a bound, and reports the error.
  */
 export interface AuditWriterOptions {
   store: AuditStore;
@@ -21,6 +22,8 @@ export interface AuditWriterOptions {
 }
 
 const DEFAULT_MAX_BACKLOG = 100_000;
+const BUSY_RETRY_MIN_MS = 2;
+const BUSY_RETRY_SPREAD_MS = 20;
 
 export class AuditWriter {
   private pending: StampedDomainEvent[] = [];
@@ -29,6 +32,7 @@ export class AuditWriter {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private written = 0;
+  private busyRetries = 0;
 
   constructor(private readonly options: AuditWriterOptions) {}
 
@@ -65,9 +69,15 @@ export class AuditWriter {
       this.options.store.append(rows);
       this.written += rows.length;
     } catch (error) {
-      this.options.onError(error);
-      this.keepForRetry(rows);
+      if (isBusy(error)) this.busyRetries += 1;
+      else this.options.onError(error);
+      this.keepForRetry(rows, isBusy(error));
     }
+  }
+
+  /** Batches put off because another hangar was writing to the file. */
+  get busyRetryCount(): number {
+    return this.busyRetries;
   }
 
   /** Rows written by this writer so far. */
@@ -91,11 +101,14 @@ export class AuditWriter {
     }
   }
 
-  private keepForRetry(rows: AuditRow[]): void {
+  private keepForRetry(rows: AuditRow[], busy: boolean): void {
     const max = this.options.maxBacklog ?? DEFAULT_MAX_BACKLOG;
     const dropped = Math.max(0, rows.length - max);
     this.backlog = dropped > 0 ? rows.slice(dropped) : rows;
     if (dropped > 0) this.options.onError(new Error(`audit trail: dropped ${dropped} events that could not be written`));
-    if (!this.closed) this.timer ??= setTimeout(this.flushOnTimer, this.options.batchMs);
+    if (this.closed) return;
+    // Busy: another hangar's transaction lasts milliseconds; try again soon, spread so two writers do not collide again.
+    const delay = busy ? BUSY_RETRY_MIN_MS + Math.random() * BUSY_RETRY_SPREAD_MS : this.options.batchMs;
+    this.timer ??= setTimeout(this.flushOnTimer, delay);
   }
 }

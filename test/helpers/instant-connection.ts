@@ -1,0 +1,14 @@
+import { fromCallback } from "xstate";
+import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+
+/** A connection that is READY at once (pid 7, no tools) and answers every call with an empty result. */
+export const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ sendBack, receive }) => {
+  queueMicrotask(() => {
+    sendBack({ type: "CONNECTION.READY", tools: [], pid: 7, serverInfo: undefined, protocolVersion: undefined });
+  });
+  receive((event) => {
+    if (event.type !== "CALL") return;
+    event.call.reply({ status: "result", kind: "ok", result: { content: [] } });
+    sendBack({ type: "CALL.DONE", correlationId: event.call.correlationId, tool: event.call.tool, kind: "ok", durationMs: 0 });
+  });
+});
