@@ -39,7 +39,7 @@ export function createRowEncoder(options: {
     if (capture === "none" || value === undefined) return undefined;
     const json = JSON.stringify(value);
     const bytes = Buffer.byteLength(json);
-    if (capture === "full") return { bytes, value };
+    if (capture === "full") return { bytes, value: redactor.redactValue(value) };
     return { bytes, hmac: createHmac("sha256", key).update(json).digest("hex") };
   };
 
@@ -49,7 +49,9 @@ export function createRowEncoder(options: {
       for (const [field, value] of Object.entries(event)) {
         if (COLUMN_FIELDS.has(field) || value === undefined) continue;
         const capturedAs = CAPTURED_FIELDS[field];
-        if (capturedAs === undefined) payload[field] = value;
+        // Masked as data, not as JSON text (a mask can never break the JSON); plain strings cost
+        // nothing when no secret is registered.
+        if (capturedAs === undefined) payload[field] = typeof value === "string" ? redactor.redact(value) : redactor.redactValue(value);
         else {
           const kept = captured(value);
           if (kept !== undefined) payload[capturedAs] = kept;
@@ -66,8 +68,7 @@ export function createRowEncoder(options: {
         provider: fields.providerId ?? null,
         correlationId: fields.correlationId ?? null,
         principal: fields.principal ?? null,
-        // Masked as data, not as JSON text: a mask can never break the JSON.
-        payload: JSON.stringify(redactor.redactValue(payload)),
+        payload: JSON.stringify(payload),
       };
     },
   };
