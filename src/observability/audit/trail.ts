@@ -9,7 +9,7 @@ import { loadOrCreateAuditKey } from "./key.js";
 import { queryEvents, type AuditEvent } from "./query.js";
 import { replayProviders } from "./replay.js";
 import { pruneOlderThan, type PruneResult } from "./retention.js";
-import { AuditStore, defaultAuditPath, openAuditDatabase } from "./store.js";
+import { AuditStore, defaultAuditPath, isBusy, openAuditDatabase } from "./store.js";
 import { AuditWriter } from "./writer.js";
 
 /**
@@ -82,7 +82,8 @@ export class AuditTrail implements ProviderHistorySource {
     try {
       return pruneOlderThan(this.store.db, this.options.spec.retentionDays, now);
     } catch (error) {
-      this.options.onError(error);
+      // Another hangar sharing the file is writing (or pruning): the next run will prune.
+      if (!isBusy(error)) this.options.onError(error);
       return { pruned: 0, through: undefined };
     }
   }
