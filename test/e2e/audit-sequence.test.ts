@@ -77,5 +77,6 @@ describe("audit trail: the stored sequence", () => {
     const crash = events.find((event) => event.type === "ProviderStopped" && event.data.reason === "crash");
     expect(crash?.data.kind).toBe("crash");
     expect(verifyAudit(path)).toMatchObject({ ok: true });
+    expect(hangar.stderr()).not.toContain("audit trail");
   });
 });
