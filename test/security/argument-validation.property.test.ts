@@ -1,12 +1,19 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, realpathSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { HangarConfig } from "../../src/config/types.js";
 import { ArgumentValidator } from "../../src/security/argument-validator.js";
 import { SecurityControls } from "../../src/security/security-controls.js";
+import { callToolRaw, NODE, textOf } from "../helpers/cli.js";
+import { findProcesses } from "../helpers/processes.js";
 import { testSpec } from "../helpers/specs.js";
 import { invalidArguments, validObject } from "./json-schema-arbitraries.js";
-import { fetchRealTools, type RealTool } from "./real-tool-schemas.js";
+import { useInProcessHangars } from "./in-process-hangar.js";
+import { fetchRealTools, FILESYSTEM_JS, type RealTool } from "./real-tool-schemas.js";
 
 let realTools: RealTool[] = [];
 
@@ -108,5 +115,45 @@ describe("argument validator", () => {
     expect(validator.validate(broken, { a: 1 })).toBeUndefined();
     expect(validator.validate(broken, { a: 2 })).toBeUndefined();
     expect(errors).toHaveLength(1);
+  });
+});
+
+describe("argument validation in front of the real server-filesystem", () => {
+  const startHangar = useInProcessHangars();
+
+  it("refuses generated invalid calls through the hangar without ever starting the provider, and passes valid ones to it", async () => {
+    const tag = `security-fs-${randomUUID()}`;
+    const root = mkdtempSync(join(tmpdir(), "hangar-fs-root-"));
+    try {
+      const tools = realTools.filter((real) => real.server === "filesystem").map((real) => real.tool);
+      // Predefined in the config (as a person would copy them from tools/list), so the hangar knows
+      // the schemas while the provider is COLD.
+      const predefined = tools.map(({ name, description, inputSchema }) => ({ name, description, inputSchema }));
+      const hangar = await startHangar({ providers: { fs: { command: [NODE, FILESYSTEM_JS, root, `--marker=${tag}`], tools: predefined } } });
+      const client = await hangar.connect();
+      const breakable = tools.flatMap((tool) => {
+        const invalid = invalidArguments(tool.inputSchema);
+        return invalid === undefined ? [] : [fc.tuple(fc.constant(tool), invalid)];
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(...breakable), async ([tool, invalid]) => {
+          const result = await callToolRaw(client, `fs__${tool.name}`, invalid.args);
+          expect(result.isError).toBe(true);
+          expect(result._meta?.["mcp-hangar/failure"]).toBe("rejected");
+          expect((result._meta?.["mcp-hangar/violations"] as { path: string }[]).map((violation) => violation.path)).toContain(invalid.path);
+        }),
+        { numRuns: 60 },
+      );
+      expect(findProcesses(tag)).toEqual([]);
+      expect(hangar.runtime.view("fs")?.state).toBe("COLD");
+
+      // A valid call reaches the real server, which answers from the directory it serves.
+      const listed = await callToolRaw(client, "fs__list_allowed_directories", {});
+      expect(listed.isError).not.toBe(true);
+      expect(textOf(listed)).toContain(realpathSync(root));
+      expect(findProcesses(tag)).toHaveLength(1);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

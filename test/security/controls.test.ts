@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ErrorCode, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
@@ -233,5 +236,25 @@ describe("admin tools", () => {
     expect((await refusal(callTool(ci, "echo__crash"))).message).toContain("not available to principal 'ci'");
     expect((await refusal(invoke(ci, "echo", "add", { a: 1, b: 1 }))).message).toContain("not available to principal 'ci'");
     expect(textOf(await callTool(ci, "echo__add", { a: 1, b: 1 }))).toBe("2");
+  });
+});
+
+describe("subprocess hygiene", () => {
+  it("runs a command array as is: shell characters in arguments are plain characters", async () => {
+    const tag = marker();
+    const dir = mkdtempSync(join(tmpdir(), "hangar-hygiene-"));
+    try {
+      const pwned = join(dir, "pwned");
+      const args = [`; touch ${pwned}`, `$(touch ${pwned})`, `\`touch ${pwned}\``, `| touch ${pwned}`, `&& touch ${pwned}`];
+      const hangar = await startHangar({ providers: { echo: { command: [...fixtureCommand("echo-server.js", tag), ...args], tools: [ADD] } } });
+      const client = await hangar.connect();
+      expect(textOf(await callTool(client, "echo__add", { a: 1, b: 1 }))).toBe("2");
+      expect(existsSync(pwned)).toBe(false);
+      // The provider got every argument, character for character.
+      const [pid] = findProcesses(tag);
+      expect(readFileSync(`/proc/${pid ?? 0}/cmdline`, "utf8").split("\0").slice(-args.length - 1, -1)).toEqual(args);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
