@@ -16,6 +16,8 @@ import { toolFilterOf } from "./tool-filter.js";
 /** The JSON-RPC error code of a call refused by a rate limit (in the implementation-defined range; 429 in spirit). */
 export const RATE_LIMITED_CODE = -32029;
 
+const REGISTRY_INVOKE = "registry_invoke";
+
 /** What every provider gets when its config says nothing (hand-built specs in tests, too). */
 export const DEFAULT_PROVIDER_SECURITY: ProviderSecuritySpec = {
   allowTools: undefined,
@@ -108,7 +110,10 @@ export class SecurityControls {
     if (!this.principalTools.allows(caller, name)) {
       this.refuse(undefined, name, caller, "not_allowed", ErrorCode.InvalidParams, notAllowedMessage(caller, name));
     }
-    if (this.rateLimiter.active) this.throwIfLimited(this.rateLimiter.admit(undefined, undefined, caller.principal), undefined, name, caller);
+    // registry_invoke's provider call meets the principal's limit in admitToolCall: counted once.
+    if (this.rateLimiter.active && name !== REGISTRY_INVOKE) {
+      this.throwIfLimited(this.rateLimiter.admit(undefined, undefined, caller.principal), undefined, name, caller);
+    }
   }
 
   /**

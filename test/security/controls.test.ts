@@ -198,6 +198,11 @@ describe("rate limits (fake clock)", () => {
     expect(textOf(await callTool(bob, "echo__add", { a: 2, b: 2 }))).toBe("4");
     now += 1_000;
     expect(textOf(await callTool(alice, "echo__add", { a: 3, b: 3 }))).toBe("6");
+    // registry_invoke counts once against the principal, not once as a registry tool and once as a call.
+    now += 2_000;
+    expect(textOf(await invoke(alice, "echo", "add", { a: 4, b: 4 }))).toBe("8");
+    expect(textOf(await invoke(alice, "echo", "add", { a: 5, b: 5 }))).toBe("10");
+    expect((await refusal(invoke(alice, "echo", "add", { a: 6, b: 6 }))).code).toBe(RATE_LIMITED_CODE);
   });
 });
 
