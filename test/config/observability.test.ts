@@ -1,17 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/config/errors.js";
 import { observabilityOf, parseConfig } from "../../src/config/load.js";
+import { configProblems } from "../helpers/config-problems.js";
 
 const PROVIDERS = "providers:\n  math: { command: [node, math.js] }\n";
 
 function problems(text: string): string[] {
-  try {
-    parseConfig(text, "hangar.yaml", {});
-  } catch (error) {
-    if (error instanceof ConfigError) return error.format().split("\n");
-    throw error;
-  }
-  throw new Error("expected the config to be rejected");
+  return configProblems(text, "hangar.yaml");
 }
 
 describe("observability.metrics", () => {

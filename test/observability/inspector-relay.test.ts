@@ -9,8 +9,8 @@ import { STATELY_INSPECT_VERSION } from "../../src/observability/inspector/messa
 import { InspectorRelay } from "../../src/observability/inspector/relay.js";
 import { createSanitizer } from "../../src/observability/inspector/sanitize.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { REPO_ROOT } from "../helpers/cli.js";
+import { instantConnection } from "../helpers/instant-connection.js";
 import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -58,18 +58,6 @@ async function viewer(relay: InspectorRelay): Promise<{ messages: Message[]; soc
   });
   return { messages, socket };
 }
-
-/** A connection that is ready at once and answers every call. */
-const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ sendBack, receive }) => {
-  queueMicrotask(() => {
-    sendBack({ type: "CONNECTION.READY", tools: [], pid: 1, serverInfo: undefined, protocolVersion: undefined });
-  });
-  receive((event) => {
-    if (event.type !== "CALL") return;
-    event.call.reply({ status: "result", kind: "ok", result: { content: [] } });
-    sendBack({ type: "CALL.DONE", correlationId: event.call.correlationId, tool: event.call.tool, kind: "ok", durationMs: 0 });
-  });
-});
 
 describe("inspector relay", () => {
   it("listens on 127.0.0.1 only and serves the page to its own host names only", async () => {

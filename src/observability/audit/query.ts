@@ -26,24 +26,22 @@ export type AuditEvent = Omit<ChainedRow, "payload" | "prevHash" | "hash"> & {
   data: Record<string, unknown>;
 };
 
+/** The filters that map straight to one indexed condition. */
+const EQUALITIES = [
+  ["provider", "provider = @provider"],
+  ["sinceMs", "ts >= @sinceMs"],
+  ["correlationId", "correlation_id = @correlationId"],
+  ["source", "source = @source"],
+] as const satisfies readonly (readonly [keyof AuditFilter, string])[];
+
 export function queryEvents(db: AuditDatabase, filter: AuditFilter = {}): AuditEvent[] {
   const where: string[] = [];
   const params: Record<string, unknown> = {};
-  if (filter.provider !== undefined) {
-    where.push("provider = @provider");
-    params.provider = filter.provider;
-  }
-  if (filter.sinceMs !== undefined) {
-    where.push("ts >= @since");
-    params.since = filter.sinceMs;
-  }
-  if (filter.correlationId !== undefined) {
-    where.push("correlation_id = @correlation");
-    params.correlation = filter.correlationId;
-  }
-  if (filter.source !== undefined) {
-    where.push("source = @source");
-    params.source = filter.source;
+  for (const [key, condition] of EQUALITIES) {
+    const value = filter[key];
+    if (value === undefined) continue;
+    where.push(condition);
+    params[key] = value;
   }
   if (filter.type !== undefined) {
     if (filter.type.endsWith("*")) {

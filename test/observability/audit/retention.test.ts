@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { AuditStore, openAuditDatabase, readAnchor } from "../../../src/observability/audit/store.js";
+import { AuditStore, openAuditDatabase, readAnchor, type AuditDatabase } from "../../../src/observability/audit/store.js";
 import { pruneOlderThan } from "../../../src/observability/audit/retention.js";
 import { replayProviders } from "../../../src/observability/audit/replay.js";
 import type { AuditRow } from "../../../src/observability/audit/row.js";
@@ -51,71 +51,68 @@ function history(): AuditRow[] {
   ];
 }
 
+/** A fresh audit file (schema created by a trail) opened as a person would, closed after `run`. */
+function withDatabase(run: (db: AuditDatabase) => void): void {
+  const { trail } = files.open();
+  trail.close();
+  const db = openAuditDatabase(trail.path);
+  try {
+    run(db);
+  } finally {
+    db.close();
+  }
+}
+
 describe("audit retention and replay", () => {
   it("prunes old rows, keeps the chain verifiable from the anchor, and replays the same counters", () => {
-    const { trail } = files.open();
-    trail.close();
-    const db = openAuditDatabase(trail.path);
-    try {
-      new AuditStore(db).append(history());
-      const before = replayProviders(db, SOURCE, ["math", "other", "absent"]);
-      expect(before).toEqual({
-        math: {
-          // reached the provider: 2 completed + timeout + cancelled; failures: timeout + queued.
-          stats: { calls: 4, failures: 2, starts: 2, lastCallAt: NOW - 5 * DAY },
-          lastError: { kind: "transport", message: "pipe closed", at: NOW - 2 * DAY },
-          restartCount: 1,
-        },
-        other: { stats: { calls: 1, failures: 0, starts: 0, lastCallAt: NOW - DAY }, lastError: undefined, restartCount: 0 },
-      });
+    withDatabase((db) => {
+    new AuditStore(db).append(history());
+    const before = replayProviders(db, SOURCE, ["math", "other", "absent"]);
+    expect(before).toEqual({
+      math: {
+        // reached the provider: 2 completed + timeout + cancelled; failures: timeout + queued.
+        stats: { calls: 4, failures: 2, starts: 2, lastCallAt: NOW - 5 * DAY },
+        lastError: { kind: "transport", message: "pipe closed", at: NOW - 2 * DAY },
+        restartCount: 1,
+      },
+      other: { stats: { calls: 1, failures: 0, starts: 0, lastCallAt: NOW - DAY }, lastError: undefined, restartCount: 0 },
+    });
 
-      expect(pruneOlderThan(db, 30, NOW)).toEqual({ pruned: 8, through: 8 });
-      expect(queryEvents(db).map((event) => event.id)).toEqual([9, 10, 11, 12]);
-      expect(readAnchor(db)).toMatchObject({ prunedThrough: 8, prunedRows: 8 });
-      expect(verifyChain(db)).toEqual({ ok: true, rows: 4, firstId: 9, lastId: 12, anchoredAt: 8 });
-      expect(replayProviders(db, SOURCE, ["math", "other", "absent"])).toEqual(before);
+    expect(pruneOlderThan(db, 30, NOW)).toEqual({ pruned: 8, through: 8 });
+    expect(queryEvents(db).map((event) => event.id)).toEqual([9, 10, 11, 12]);
+    expect(readAnchor(db)).toMatchObject({ prunedThrough: 8, prunedRows: 8 });
+    expect(verifyChain(db)).toEqual({ ok: true, rows: 4, firstId: 9, lastId: 12, anchoredAt: 8 });
+    expect(replayProviders(db, SOURCE, ["math", "other", "absent"])).toEqual(before);
 
-      // New rows chain on; a second pruning moves the anchor and still verifies.
-      new AuditStore(db).append([row("ProviderStarted", 0)]);
-      expect(pruneOlderThan(db, 1.5, NOW)).toEqual({ pruned: 3, through: 11 });
-      expect(verifyChain(db)).toMatchObject({ ok: true, rows: 2, anchoredAt: 11 });
-      const after = replayProviders(db, SOURCE, ["math"]);
-      expect(after.math?.stats).toEqual({ calls: 4, failures: 2, starts: 3, lastCallAt: NOW - 5 * DAY });
-      // The newest start cleared the last error, as it does in the running provider.
-      expect(after.math?.lastError).toBeUndefined();
+    // New rows chain on; a second pruning moves the anchor and still verifies.
+    new AuditStore(db).append([row("ProviderStarted", 0)]);
+    expect(pruneOlderThan(db, 1.5, NOW)).toEqual({ pruned: 3, through: 11 });
+    expect(verifyChain(db)).toMatchObject({ ok: true, rows: 2, anchoredAt: 11 });
+    const after = replayProviders(db, SOURCE, ["math"]);
+    expect(after.math?.stats).toEqual({ calls: 4, failures: 2, starts: 3, lastCallAt: NOW - 5 * DAY });
+    // The newest start cleared the last error, as it does in the running provider.
+    expect(after.math?.lastError).toBeUndefined();
 
-      // Everything pruned: the next append chains to the anchor.
-      expect(pruneOlderThan(db, 1, NOW + 10 * DAY)).toMatchObject({ pruned: 2 });
-      new AuditStore(db).append([row("CircuitClosed", -10)]);
-      expect(verifyChain(db)).toMatchObject({ ok: true, rows: 1 });
-    } finally {
-      db.close();
-    }
+    // Everything pruned: the next append chains to the anchor.
+    expect(pruneOlderThan(db, 1, NOW + 10 * DAY)).toMatchObject({ pruned: 2 });
+    new AuditStore(db).append([row("CircuitClosed", -10)]);
+    expect(verifyChain(db)).toMatchObject({ ok: true, rows: 1 });
+    });
   });
 
   it("tells when a row right after the anchor was deleted", () => {
-    const { trail } = files.open();
-    trail.close();
-    const db = openAuditDatabase(trail.path);
-    try {
-      new AuditStore(db).append(history());
-      pruneOlderThan(db, 30, NOW);
-      db.exec("DELETE FROM events WHERE id = 9");
-      expect(verifyChain(db)).toMatchObject({ ok: false, brokenId: 10, reason: expect.stringContaining("pruning anchor (row 8)") as string });
-    } finally {
-      db.close();
-    }
+    withDatabase((db) => {
+    new AuditStore(db).append(history());
+    pruneOlderThan(db, 30, NOW);
+    db.exec("DELETE FROM events WHERE id = 9");
+    expect(verifyChain(db)).toMatchObject({ ok: false, brokenId: 10, reason: expect.stringContaining("pruning anchor (row 8)") as string });
+    });
   });
 
   it("counts only the rows of this hangar's config file", () => {
-    const { trail } = files.open();
-    trail.close();
-    const db = openAuditDatabase(trail.path);
-    try {
-      new AuditStore(db).append([{ ...row("ProviderStarted", 1), source: "/other/hangar.yaml" }]);
-      expect(replayProviders(db, SOURCE, ["math"])).toEqual({});
-    } finally {
-      db.close();
-    }
+    withDatabase((db) => {
+    new AuditStore(db).append([{ ...row("ProviderStarted", 1), source: "/other/hangar.yaml" }]);
+    expect(replayProviders(db, SOURCE, ["math"])).toEqual({});
+    });
   });
 });
