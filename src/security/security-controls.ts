@@ -183,6 +183,8 @@ export class SecurityControls {
       kind: "rejected",
       message,
       refusal: reason,
+      // Never reached the provider: not one of its calls (audit replay counts by this).
+      stage: "refused",
     });
   }
 }

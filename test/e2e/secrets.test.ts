@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { readAudit } from "../helpers/audit-db.js";
 import { EVERYTHING_JS, FIXTURES, NODE, textOf } from "../helpers/cli.js";
 import { useHttpE2E } from "../helpers/http.js";
 import { connectViewer, inspectorUrl } from "../helpers/inspector-viewer.js";
@@ -11,8 +13,8 @@ import { waitFor } from "../helpers/wait.js";
  * Secrets never leak: a config holding secrets in provider env (under secret names, under innocent
  * names, and as a password) and HTTP tokens; calls that succeed, fail, are refused, crash and fail
  * to start; then every place text leaves the hangar — its log, the results and errors clients get,
- * registry_details and the other registry tools, the inspector's messages, /metrics — is searched
- * for the secret values. (Traces and the audit trail read the same redactor; see docs/security.md.)
+ * registry_details and the other registry tools, the inspector's messages, /metrics and the audit
+ * database (raw bytes, WAL included, with `capture: full`) — is searched for the secret values.
  */
 const e2e = useHttpE2E();
 
@@ -31,15 +33,26 @@ afterEach(stopRemoteServers);
 const ECHO = join(FIXTURES, "echo-server.js");
 const SECRET_ENV = { API_KEY, UPSTREAM, DB_PASSWORD };
 
+/** The audit database, its WAL and shared memory, as raw bytes. */
+function auditBytes(dir: string): string {
+  return readdirSync(dir)
+    .filter((name) => name.startsWith("audit.db"))
+    .map((name) => readFileSync(join(dir, name)).toString("latin1"))
+    .join("\n");
+}
+
 describe("secrets", () => {
-  it("never appear in logs, errors, registry tools, the inspector or metrics, whatever calls, failures and crashes happen", async () => {
+  it("never appear in logs, errors, registry tools, the inspector, metrics or the audit trail, whatever calls, failures and crashes happen", async () => {
     const marker = e2e.marker();
     const remote = await startEverythingHttp();
+    const auditDir = join(e2e.dir(), `audit-${marker}`);
     // Prints its environment on stderr before it serves: the secrets reach the stderr tail and the log.
     const leaky = ["sh", "-c", `echo "leaky env: $API_KEY $UPSTREAM $DB_PASSWORD" >&2; exec '${NODE}' '${ECHO}' --marker=${marker}`];
     const hangar = await e2e.startHttp(
       {
         http: { auth: { tokens_env: "HANGAR_TOKENS" } },
+        // capture: full keeps tool arguments (masked) — the strictest place to look for a secret.
+        audit: { path: join(auditDir, "audit.db"), capture: "full", batch_ms: 20 },
         providers: {
           leaky: {
             command: leaky,
@@ -88,15 +101,29 @@ describe("secrets", () => {
     await call(admin, "registry_list");
     await call(admin, "registry_health");
     await call(admin, "registry_tools");
+    await call(admin, "registry_history", { provider: "leaky" });
     const metrics = await (await fetch(`${hangar.url}/metrics`)).text();
     await hangar.waitForStderr("leaky env:");
     await waitFor(() => viewer.messages.length > 0 || undefined, 5_000, "inspector messages");
+
+    // The refusals reached the audit trail, as calls that never reached their provider.
+    await waitFor(
+      () => readAudit(join(auditDir, "audit.db"), { type: "ToolInvocationFailed" }).some((event) => event.data.refusal === "not_allowed") || undefined,
+      5_000,
+      "the refusals in the audit trail",
+    );
+    const refusals = readAudit(join(auditDir, "audit.db"), { type: "ToolInvocationFailed" }).filter((event) => event.data.refusal !== undefined);
+    expect(refusals.map((event) => [event.data.refusal, event.data.stage])).toEqual([
+      ["invalid_arguments", "refused"],
+      ["not_allowed", "refused"],
+    ]);
 
     const places: Record<string, string> = {
       log: hangar.stderr(),
       results: JSON.stringify(seen),
       inspector: viewer.messages.join("\n"),
       metrics,
+      audit: auditBytes(auditDir),
     };
     // The hangar did see them: the provider printed them, the start failed saying so, calls ran.
     expect(places.log).toContain("leaky env: *** *** ***");
