@@ -2,6 +2,7 @@
 import { terminateAll } from "./actors/process-registry.js";
 import { healthProbe } from "./actors/health-probe.js";
 import { reapOrphanedGroups, recordOwnedGroups } from "./actors/pgid-state.js";
+import { cleanUpAtStartup } from "./actors/container-leftovers.js";
 import { providerConnection } from "./actors/provider-connection.js";
 import { pendingTeardowns } from "./actors/teardown-registry.js";
 import { parseCommand, UsageError, type Command } from "./cli/args.js";
@@ -65,6 +66,8 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   const { reaped } = await reapOrphanedGroups();
   if (reaped.length > 0) log.warn(`reaped ${reaped.length} provider process groups left by a hangar that is gone`, { pgids: reaped });
   recordOwnedGroups();
+  // Containers too: labelled with their hangar, removed when that hangar is gone.
+  await cleanUpAtStartup(config, log);
 
   // --inspect: the relay must be up before the actors start, so viewers see them from the first one.
   let inspector: RunningInspector | undefined;

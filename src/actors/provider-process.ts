@@ -1,4 +1,4 @@
-import type { ChildProcessWithoutNullStreams } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import type { ProviderSpec } from "../config/types.js";
 
 /**
@@ -7,7 +7,15 @@ import type { ProviderSpec } from "../config/types.js";
  * `pid` still undefined: it never started), 'exit' (code, signal) and 'close' once the streams
  * have delivered their last bytes.
  */
-export type ProviderProcess = Pick<ChildProcessWithoutNullStreams, "pid" | "stdin" | "stdout" | "stderr" | "on" | "once">;
+export interface ProviderProcess {
+  readonly pid?: number | undefined;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  once(event: "exit", listener: (code: number | null, signal: NodeJS.Signals | null) => void): unknown;
+  once(event: "close", listener: () => void): unknown;
+}
 
 /** Starts and ends one kind of provider process; the session does the MCP part. */
 export interface ProcessLauncher {

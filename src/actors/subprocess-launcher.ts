@@ -1,4 +1,4 @@
-import type { ChildProcess } from "node:child_process";
+import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import type { ProviderSpec } from "../config/types.js";
 import { spawnProcessGroup } from "./process-group.js";
 import type { ProcessLauncher } from "./provider-process.js";
@@ -16,10 +16,11 @@ export function subprocessLauncher(spec: ProviderSpec, hangarEnv: NodeJS.Process
       terminate: () => Promise.resolve(),
     };
   }
+  // One launcher per connection: it ends the child it started.
+  let child: ChildProcessWithoutNullStreams | undefined;
   return {
     description: `${JSON.stringify(spec.command.join(" "))} in ${spec.cwd}`,
-    launch: () => spawnProcessGroup(spec.command, { cwd: spec.cwd, env: providerEnv(spec, hangarEnv) }),
-    // Only spawnProcessGroup's children reach here, so the process is a real ChildProcess.
-    terminate: (child, graceMs) => terminateProcessGroup(child as ChildProcess, graceMs),
+    launch: () => (child = spawnProcessGroup(spec.command, { cwd: spec.cwd, env: providerEnv(spec, hangarEnv) })),
+    terminate: (_process, graceMs) => (child === undefined ? Promise.resolve() : terminateProcessGroup(child, graceMs)),
   };
 }

@@ -1,0 +1,238 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { randomBytes } from "node:crypto";
+import type Dockerode from "dockerode";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ownIdentity, ownerLabels, LABEL } from "../../src/actors/container-labels.js";
+import { removeLeftoverContainers } from "../../src/actors/container-leftovers.js";
+import { healthProbe } from "../../src/actors/health-probe.js";
+import { createProviderConnection } from "../../src/actors/provider-connection.js";
+import { processStartTime } from "../../src/actors/process-table.js";
+import { pendingTeardowns } from "../../src/actors/teardown-registry.js";
+import type { ContainerProviderSpec } from "../../src/config/types.js";
+import type { CallOutcome } from "../../src/machines/call.js";
+import type { LogFields, Logger } from "../../src/observability/log.js";
+import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
+import { eventually } from "../helpers/cli.js";
+import { checkEngine, fixtureImage } from "../helpers/container-image.js";
+import { testCommonSpec } from "../helpers/specs.js";
+import { waitFor } from "../helpers/wait.js";
+
+const check = await checkEngine();
+const engine = check.engine;
+let image = "";
+const runtimes: HangarRuntime[] = [];
+const SERVER_COMMAND = ["/usr/bin/node", "/app/server.js"];
+
+beforeAll(async () => {
+  if (engine !== undefined) image = await fixtureImage(engine);
+}, 120_000);
+
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((runtime) => runtime.shutdown()));
+});
+
+function uniqueId(): string {
+  return `c${randomBytes(4).toString("hex")}`;
+}
+
+function containerSpec(overrides: Partial<ContainerProviderSpec> = {}): ContainerProviderSpec {
+  return {
+    ...testCommonSpec(),
+    id: uniqueId(),
+    mode: "container",
+    image,
+    command: SERVER_COMMAND,
+    entrypoint: undefined,
+    env: {},
+    volumes: [],
+    user: "1000:1000",
+    isolation: { network: "none", readOnly: true, capAdd: [], allowSensitiveMounts: false, memoryBytes: 256 * 1024 * 1024, cpus: 1, pids: 64 },
+    startupTimeoutS: 20,
+    callTimeoutS: 20,
+    shutdownGraceS: 2,
+    ...overrides,
+  };
+}
+
+function capturingLog(lines: string[]): Logger {
+  const write = (message: string, fields?: LogFields): void => {
+    lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
+  };
+  const log: Logger = { debug: write, info: write, warn: write, error: write, child: () => log };
+  return log;
+}
+
+function startRuntime(spec: ContainerProviderSpec, logLines: string[] = []): HangarRuntime {
+  const runtime = new HangarRuntime(
+    { source: "containers.yaml", expose: "both", providers: [spec] },
+    { connection: createProviderConnection({ log: capturingLog(logLines) }), healthProbe, awaitProcessesGone: pendingTeardowns },
+  );
+  runtimes.push(runtime);
+  return runtime.start();
+}
+
+function text(outcome: CallOutcome): string {
+  if (outcome.status !== "result") throw new Error(`expected a result, got ${JSON.stringify(outcome)}`);
+  const first = outcome.result.content[0];
+  return first?.type === "text" ? first.text : JSON.stringify(first);
+}
+
+/** What `docker ps -a` lists for a provider: every container, running or not, with its label. */
+function containersOf(dockerEngine: Dockerode, providerId: string): Promise<Dockerode.ContainerInfo[]> {
+  return dockerEngine.listContainers({ all: true, filters: { label: [`${LABEL.provider}=${providerId}`] } });
+}
+
+
+describe.skipIf(engine === undefined)("container providers (real Docker engine)", () => {
+  const dockerEngine = engine as Dockerode;
+
+  it("starts lazily, answers calls, stops on idle and removes its container: docker ps -a shows nothing of it after", async () => {
+    const spec = containerSpec({ idleTtlS: 1 });
+    const runtime = startRuntime(spec);
+    expect(await containersOf(dockerEngine, spec.id)).toEqual([]);
+    expect(runtime.view(spec.id)?.state).toBe("COLD");
+
+    expect(text(await runtime.invoke(spec.id, "echo", { text: "from a container" }))).toBe("from a container");
+    const running = await containersOf(dockerEngine, spec.id);
+    expect(running).toHaveLength(1);
+    expect(running[0]?.Labels[LABEL.ownerPid]).toBe(String(process.pid));
+    expect(running[0]?.Labels[LABEL.owner]).toBe(ownIdentity().id);
+    expect(runtime.view(spec.id)?.pid).toBeGreaterThan(0);
+
+    await waitFor(() => runtime.view(spec.id)?.state === "COLD", 10_000, "the idle stop");
+    await pendingTeardowns();
+    expect(await containersOf(dockerEngine, spec.id)).toEqual([]);
+  });
+
+  it("holds isolation inside: no writes outside /tmp, only loopback, no capabilities", async () => {
+    const spec = containerSpec();
+    const runtime = startRuntime(spec);
+    const seen = JSON.parse(text(await runtime.invoke(spec.id, "isolation", {}))) as Record<string, unknown>;
+    expect(seen).toMatchObject({
+      capEff: "0000000000000000",
+      capBnd: "0000000000000000",
+      noNewPrivs: "1",
+      interfaces: ["lo"],
+      writeRoot: "EROFS",
+      writeApp: "EROFS",
+      writeTmp: "ok",
+      uid: 1000,
+    });
+    const view = runtime.view(spec.id);
+    expect(view?.target).toMatchObject({ mode: "container", image, isolation: { network: "none", readOnly: true, loosened: [] } });
+    const [info] = await containersOf(dockerEngine, spec.id);
+    const inspected = await dockerEngine.getContainer(info?.Id ?? "").inspect();
+    expect(inspected.HostConfig).toMatchObject({ Privileged: false, ReadonlyRootfs: true, CapDrop: ["ALL"], SecurityOpt: ["no-new-privileges"], PidsLimit: 64, Memory: 256 * 1024 * 1024 });
+  });
+
+  it("killed from outside: the in-flight call errors at once, and recovery starts a new container", async () => {
+    const spec = containerSpec({ restart: { initialDelayS: 0.2, maxDelayS: 1, multiplier: 2, maxRestarts: 5, windowS: 60 } });
+    const runtime = startRuntime(spec);
+    await runtime.startProvider(spec.id);
+    const [first] = await containersOf(dockerEngine, spec.id);
+    const firstPid = runtime.view(spec.id)?.pid;
+
+    const inflight = runtime.invoke(spec.id, "slow", { ms: 15_000 });
+    const started = performance.now();
+    await dockerEngine.getContainer(first?.Id ?? "").kill();
+    const outcome = await inflight;
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(outcome).toMatchObject({ status: "failure", kind: "crash" });
+    expect(outcome.status === "failure" ? outcome.message : "").toMatch(/was killed by SIGKILL/);
+
+    await waitFor(() => runtime.view(spec.id)?.state === "READY" && runtime.view(spec.id)?.pid !== firstPid, 15_000, "recovery to restart the container");
+    expect(text(await runtime.invoke(spec.id, "echo", { text: "back" }))).toBe("back");
+    // The killed container was removed; only the new one is there.
+    const now = await eventually(async () => {
+      const list = await containersOf(dockerEngine, spec.id);
+      return list.length === 1 ? list : undefined;
+    }, 10_000, "the killed container's removal");
+    expect(now[0]?.Id).not.toBe(first?.Id);
+  });
+
+  it("removes at start-up the labelled containers of a dead earlier hangar, never those of a live one", async () => {
+    const providerId = uniqueId();
+    // A "crashed" hangar: a process that has exited, so its pid names nobody (or someone later).
+    const dead = spawn(process.execPath, ["-e", ""], { stdio: "ignore" });
+    const deadPid = dead.pid ?? 0;
+    await once(dead, "exit");
+    // A hangar still running beside us.
+    const live = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    try {
+      const livePid = live.pid ?? 0;
+      await waitFor(() => processStartTime(livePid), 5_000, "the live process's start time");
+      const me = ownIdentity();
+      const deadOwner = { ...me, id: "dead-hangar", pid: deadPid, startTime: "1" };
+      const liveOwner = { ...me, id: "live-hangar", pid: livePid, startTime: processStartTime(livePid) ?? "" };
+      const make = (labels: Record<string, string>, name: string) =>
+        dockerEngine.createContainer({ Image: image, Cmd: SERVER_COMMAND, Labels: labels, name: `${providerId}-${name}`, HostConfig: { NetworkMode: "none" } });
+      const leftover = await make(ownerLabels(providerId, deadOwner), "leftover");
+      await leftover.start();
+      const neighbour = await make(ownerLabels(providerId, liveOwner), "neighbour");
+
+      const removed = await removeLeftoverContainers(dockerEngine, capturingLog([]));
+      expect(removed).toContain(`${providerId}-leftover`);
+      expect(removed).not.toContain(`${providerId}-neighbour`);
+      const remaining = await containersOf(dockerEngine, providerId);
+      expect(remaining.map((info) => info.Names[0])).toEqual([`/${providerId}-neighbour`]);
+      await neighbour.remove({ force: true });
+    } finally {
+      live.kill("SIGKILL");
+    }
+  });
+
+  it("says what is wrong: a missing image (how to pull or build it), a container that exits at start (its last lines)", async () => {
+    const missing = containerSpec({ image: "mcp-hangar-test/does-not-exist:1" });
+    const runtime = startRuntime(missing);
+    const result = await runtime.startProvider(missing.id);
+    expect(result.ok).toBe(false);
+    expect(result.ok ? "" : result.message).toMatch(
+      /image mcp-hangar-test\/does-not-exist:1 is not available to the engine: pull it \(docker pull mcp-hangar-test\/does-not-exist:1\) or build it/,
+    );
+
+    const exiting = containerSpec({ env: { FIXTURE_EXIT_AT_START: "3" } });
+    const second = startRuntime(exiting);
+    const exited = await second.startProvider(exiting.id);
+    expect(exited.ok).toBe(false);
+    expect(exited.ok ? "" : exited.message).toMatch(/exited with code 3 before completing MCP initialization/);
+    expect(exited.ok ? [] : exited.stderrTail).toContain("container-server: refusing to start (FIXTURE_EXIT_AT_START)");
+    await pendingTeardowns();
+    expect(await containersOf(dockerEngine, exiting.id)).toEqual([]);
+  });
+
+  it("never logs env values", async () => {
+    const secret = `value-${randomBytes(8).toString("hex")}`;
+    const logLines: string[] = [];
+    const spec = containerSpec({ env: { PLAIN_SETTING: secret } });
+    const runtime = startRuntime(spec, logLines);
+    expect(text(await runtime.invoke(spec.id, "echo", { text: "x" }))).toBe("x");
+    await runtime.stopProvider(spec.id);
+    expect(logLines.some((line) => line.includes("creating container"))).toBe(true);
+    expect(logLines.join("\n")).not.toContain(secret);
+  });
+});
+
+describe("container providers without an engine", () => {
+  it("says no engine is reachable, and where it looked", async () => {
+    const previous = process.env.DOCKER_HOST;
+    const { containerLauncher } = await import("../../src/actors/container-launcher.js");
+    const { engineFromEnv } = await import("../../src/actors/container-engine.js");
+    process.env.DOCKER_HOST = "unix:///nonexistent/docker.sock";
+    try {
+      const spec = containerSpec({ image: "whatever:1" });
+      const launcher = containerLauncher(spec, capturingLog([]), engineFromEnv());
+      const child = launcher.launch();
+      const [error] = (await once(child as unknown as NodeJS.EventEmitter, "error")) as [Error];
+      expect(error.message).toMatch(/no container engine reachable at unix:\/\/\/nonexistent\/docker.sock \(ENOENT\): is Docker \(or Podman\) running\?/);
+      await launcher.terminate(child, 100);
+    } finally {
+      if (previous === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = previous;
+    }
+  });
+});
+
+afterAll(async () => {
+  await pendingTeardowns();
+});
