@@ -3,7 +3,7 @@ import type { ProviderSpec } from "../config/types.js";
 import { log as hangarLog, type Logger } from "../observability/log.js";
 import { sharedEngine } from "./container-engine.js";
 import { ContainerProcess } from "./container-process.js";
-import type { ProcessLauncher } from "./provider-process.js";
+import { refusingLauncher, type ProcessLauncher } from "./provider-process.js";
 import { trackTeardown } from "./teardown-registry.js";
 
 /**
@@ -12,15 +12,8 @@ import { trackTeardown } from "./teardown-registry.js";
  * the hangar's shutdown waits for it (no container outlives the hangar).
  */
 export function containerLauncher(spec: ProviderSpec, log: Logger = hangarLog, engine?: Dockerode): ProcessLauncher {
-  if (spec.mode !== "container") {
-    return {
-      description: `provider "${spec.id}"`,
-      launch: () => {
-        throw new Error(`mode "${spec.mode}" is not run by the container connection`);
-      },
-      terminate: () => Promise.resolve(),
-    };
-  }
+  if (spec.mode !== "container") return refusingLauncher(spec, "container");
+
   const providerLog = log.child({ provider: spec.id });
   // One launcher per connection: it removes the container it started.
   let container: ContainerProcess | undefined;

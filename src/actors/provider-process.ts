@@ -29,3 +29,14 @@ export interface ProcessLauncher {
 
 /** Chooses the launcher for a provider spec (per mode). */
 export type LauncherFor = (spec: ProviderSpec) => ProcessLauncher;
+
+/** For a spec of another mode: every launch fails with a message naming the mismatch. */
+export function refusingLauncher(spec: ProviderSpec, connection: string): ProcessLauncher {
+  return {
+    description: `provider "${spec.id}"`,
+    launch: () => {
+      throw new Error(`mode "${spec.mode}" is not run by the ${connection} connection`);
+    },
+    terminate: () => Promise.resolve(),
+  };
+}

@@ -1,21 +1,14 @@
 import type { ChildProcessWithoutNullStreams } from "node:child_process";
 import type { ProviderSpec } from "../config/types.js";
 import { spawnProcessGroup } from "./process-group.js";
-import type { ProcessLauncher } from "./provider-process.js";
+import { refusingLauncher, type ProcessLauncher } from "./provider-process.js";
 import { providerEnv } from "./provider-env.js";
 import { terminateProcessGroup } from "./terminate.js";
 
 /** A provider as its own process group, ended by terminateProcessGroup (see process-group.ts). */
 export function subprocessLauncher(spec: ProviderSpec, hangarEnv: NodeJS.ProcessEnv): ProcessLauncher {
-  if (spec.mode !== "subprocess") {
-    return {
-      description: `provider "${spec.id}"`,
-      launch: () => {
-        throw new Error(`mode "${spec.mode}" is not run by the subprocess connection`);
-      },
-      terminate: () => Promise.resolve(),
-    };
-  }
+  if (spec.mode !== "subprocess") return refusingLauncher(spec, "subprocess");
+
   // One launcher per connection: it ends the child it started.
   let child: ChildProcessWithoutNullStreams | undefined;
   return {

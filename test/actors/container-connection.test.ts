@@ -2,35 +2,28 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { randomBytes } from "node:crypto";
 import type Dockerode from "dockerode";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ownIdentity, ownerLabels, LABEL } from "../../src/actors/container-labels.js";
 import { removeLeftoverContainers } from "../../src/actors/container-leftovers.js";
-import { healthProbe } from "../../src/actors/health-probe.js";
-import { createProviderConnection } from "../../src/actors/provider-connection.js";
 import { processStartTime } from "../../src/actors/process-table.js";
 import { pendingTeardowns } from "../../src/actors/teardown-registry.js";
 import type { ContainerProviderSpec } from "../../src/config/types.js";
-import type { CallOutcome } from "../../src/machines/call.js";
-import type { LogFields, Logger } from "../../src/observability/log.js";
-import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import { eventually } from "../helpers/cli.js";
 import { checkEngine, fixtureImage } from "../helpers/container-image.js";
+import { capturingLog, resultText, useModeRuntimes } from "../helpers/mode-runtime.js";
 import { testCommonSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
 
 const check = await checkEngine();
 const engine = check.engine;
 let image = "";
-const runtimes: HangarRuntime[] = [];
+const startRuntime = useModeRuntimes();
 const SERVER_COMMAND = ["/usr/bin/node", "/app/server.js"];
 
 beforeAll(async () => {
   if (engine !== undefined) image = await fixtureImage(engine);
 }, 120_000);
 
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.shutdown()));
-});
 
 function uniqueId(): string {
   return `c${randomBytes(4).toString("hex")}`;
@@ -55,28 +48,8 @@ function containerSpec(overrides: Partial<ContainerProviderSpec> = {}): Containe
   };
 }
 
-function capturingLog(lines: string[]): Logger {
-  const write = (message: string, fields?: LogFields): void => {
-    lines.push(`${message} ${JSON.stringify(fields ?? {})}`);
-  };
-  const log: Logger = { debug: write, info: write, warn: write, error: write, child: () => log };
-  return log;
-}
 
-function startRuntime(spec: ContainerProviderSpec, logLines: string[] = []): HangarRuntime {
-  const runtime = new HangarRuntime(
-    { source: "containers.yaml", expose: "both", providers: [spec] },
-    { connection: createProviderConnection({ log: capturingLog(logLines) }), healthProbe, awaitProcessesGone: pendingTeardowns },
-  );
-  runtimes.push(runtime);
-  return runtime.start();
-}
 
-function text(outcome: CallOutcome): string {
-  if (outcome.status !== "result") throw new Error(`expected a result, got ${JSON.stringify(outcome)}`);
-  const first = outcome.result.content[0];
-  return first?.type === "text" ? first.text : JSON.stringify(first);
-}
 
 /** What `docker ps -a` lists for a provider: every container, running or not, with its label. */
 function containersOf(dockerEngine: Dockerode, providerId: string): Promise<Dockerode.ContainerInfo[]> {
@@ -93,7 +66,7 @@ describe.skipIf(engine === undefined)("container providers (real Docker engine)"
     expect(await containersOf(dockerEngine, spec.id)).toEqual([]);
     expect(runtime.view(spec.id)?.state).toBe("COLD");
 
-    expect(text(await runtime.invoke(spec.id, "echo", { text: "from a container" }))).toBe("from a container");
+    expect(resultText(await runtime.invoke(spec.id, "echo", { text: "from a container" }))).toBe("from a container");
     const running = await containersOf(dockerEngine, spec.id);
     expect(running).toHaveLength(1);
     expect(running[0]?.Labels[LABEL.ownerPid]).toBe(String(process.pid));
@@ -108,7 +81,7 @@ describe.skipIf(engine === undefined)("container providers (real Docker engine)"
   it("holds isolation inside: no writes outside /tmp, only loopback, no capabilities", async () => {
     const spec = containerSpec();
     const runtime = startRuntime(spec);
-    const seen = JSON.parse(text(await runtime.invoke(spec.id, "isolation", {}))) as Record<string, unknown>;
+    const seen = JSON.parse(resultText(await runtime.invoke(spec.id, "isolation", {}))) as Record<string, unknown>;
     expect(seen).toMatchObject({
       capEff: "0000000000000000",
       capBnd: "0000000000000000",
@@ -142,7 +115,7 @@ describe.skipIf(engine === undefined)("container providers (real Docker engine)"
     expect(outcome.status === "failure" ? outcome.message : "").toMatch(/was killed by SIGKILL/);
 
     await waitFor(() => runtime.view(spec.id)?.state === "READY" && runtime.view(spec.id)?.pid !== firstPid, 15_000, "recovery to restart the container");
-    expect(text(await runtime.invoke(spec.id, "echo", { text: "back" }))).toBe("back");
+    expect(resultText(await runtime.invoke(spec.id, "echo", { text: "back" }))).toBe("back");
     // The killed container was removed; only the new one is there.
     const now = await eventually(async () => {
       const list = await containersOf(dockerEngine, spec.id);
@@ -206,7 +179,7 @@ describe.skipIf(engine === undefined)("container providers (real Docker engine)"
     const logLines: string[] = [];
     const spec = containerSpec({ env: { PLAIN_SETTING: secret } });
     const runtime = startRuntime(spec, logLines);
-    expect(text(await runtime.invoke(spec.id, "echo", { text: "x" }))).toBe("x");
+    expect(resultText(await runtime.invoke(spec.id, "echo", { text: "x" }))).toBe("x");
     await runtime.stopProvider(spec.id);
     expect(logLines.some((line) => line.includes("creating container"))).toBe(true);
     expect(logLines.join("\n")).not.toContain(secret);

@@ -1,19 +1,14 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { createProviderConnection } from "../../src/actors/provider-connection.js";
-import { healthProbe } from "../../src/actors/health-probe.js";
 import { pendingTeardowns } from "../../src/actors/teardown-registry.js";
 import type { RemoteProviderSpec } from "../../src/config/types.js";
-import type { CallOutcome } from "../../src/machines/call.js";
-import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import { freePort, startEverythingHttp, startSseFixture, stopRemoteServers } from "../helpers/remote-servers.js";
+import { resultText, useModeRuntimes } from "../helpers/mode-runtime.js";
 import { testCommonSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
-import type { LogFields, Logger } from "../../src/observability/log.js";
 
-const runtimes: HangarRuntime[] = [];
+const startRuntime = useModeRuntimes();
 
 afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.shutdown()));
   await stopRemoteServers();
 });
 
@@ -21,32 +16,8 @@ function remoteSpec(url: string, overrides: Partial<RemoteProviderSpec> = {}): R
   return { ...testCommonSpec(), id: "remote", mode: "remote", url, transport: undefined, headers: {}, startupTimeoutS: 10, callTimeoutS: 10, ...overrides };
 }
 
-/** Every log line the connection writes, to check that no secret reaches it. */
-function capturingLog(lines: string[]): Logger {
-  const log: Logger = {
-    debug: (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`),
-    info: (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`),
-    warn: (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`),
-    error: (message: string, fields?: LogFields) => lines.push(`${message} ${JSON.stringify(fields ?? {})}`),
-    child: () => log,
-  };
-  return log;
-}
 
-function startRuntime(spec: RemoteProviderSpec, logLines: string[] = []): HangarRuntime {
-  const runtime = new HangarRuntime(
-    { source: "remote.yaml", expose: "both", providers: [spec] },
-    { connection: createProviderConnection({ log: capturingLog(logLines) }), healthProbe, awaitProcessesGone: pendingTeardowns },
-  );
-  runtimes.push(runtime);
-  return runtime.start();
-}
 
-function text(outcome: CallOutcome): string {
-  if (outcome.status !== "result") throw new Error(`expected a result, got ${JSON.stringify(outcome)}`);
-  const first = outcome.result.content[0];
-  return first?.type === "text" ? first.text : JSON.stringify(first);
-}
 
 describe("remote providers over streamable HTTP (server-everything)", () => {
   it("connects lazily, answers calls, and ends the session with DELETE on stop", async () => {
@@ -54,7 +25,7 @@ describe("remote providers over streamable HTTP (server-everything)", () => {
     const runtime = startRuntime(remoteSpec(server.url, { transport: "streamable-http" }));
     expect(runtime.view("remote")?.state).toBe("COLD");
 
-    expect(text(await runtime.invoke("remote", "echo", { message: "over http" }))).toBe("Echo: over http");
+    expect(resultText(await runtime.invoke("remote", "echo", { message: "over http" }))).toBe("Echo: over http");
     const view = runtime.view("remote");
     expect(view?.state).toBe("READY");
     expect(view?.serverInfo?.name).toBeDefined();
@@ -69,18 +40,18 @@ describe("remote providers over streamable HTTP (server-everything)", () => {
     const server = await startEverythingHttp();
     const logLines: string[] = [];
     const runtime = startRuntime(remoteSpec(server.url), logLines);
-    expect(text(await runtime.invoke("remote", "echo", { message: "before" }))).toBe("Echo: before");
+    expect(resultText(await runtime.invoke("remote", "echo", { message: "before" }))).toBe("Echo: before");
 
     await server.restart();
     // echo is annotated read-only: the hangar repeats it on the new session; the client sees nothing.
-    expect(text(await runtime.invoke("remote", "echo", { message: "after" }))).toBe("Echo: after");
+    expect(resultText(await runtime.invoke("remote", "echo", { message: "after" }))).toBe("Echo: after");
     const view = runtime.view("remote");
     expect(view?.state).toBe("READY");
     // Same connection (no restart by recovery), and no failure counted.
     expect(view?.stats.starts).toBe(1);
     expect(view?.stats.failures).toBe(0);
     expect(logLines.some((line) => line.includes("lost the MCP session; re-initializing"))).toBe(true);
-    expect(text(await runtime.invoke("remote", "echo", { message: "again" }))).toBe("Echo: again");
+    expect(resultText(await runtime.invoke("remote", "echo", { message: "again" }))).toBe("Echo: again");
   });
 
   it("does not repeat a call that is not safe to repeat after the session was lost, but serves the next one", async () => {
@@ -93,7 +64,7 @@ describe("remote providers over streamable HTTP (server-everything)", () => {
     expect(outcome).toMatchObject({ status: "failure", kind: "transport" });
     expect(outcome.status === "failure" ? outcome.message : "").toMatch(/not repeated because "toggle-subscriber-updates" is not marked read-only or idempotent/);
     // The session was re-initialized meanwhile: the next call goes through on it.
-    expect(text(await runtime.invoke("remote", "echo", { message: "next" }))).toBe("Echo: next");
+    expect(resultText(await runtime.invoke("remote", "echo", { message: "next" }))).toBe("Echo: next");
     expect(runtime.view("remote")?.stats.starts).toBe(1);
   });
 
@@ -110,7 +81,7 @@ describe("remote providers over legacy SSE (fixture)", () => {
     const server = await startSseFixture({ FIXTURE_REQUIRE_HEADER: "authorization:Bearer sse-secret-token-123" });
     const logLines: string[] = [];
     const runtime = startRuntime(remoteSpec(server.url, { headers: { Authorization: "Bearer sse-secret-token-123" } }), logLines);
-    expect(text(await runtime.invoke("remote", "echo", { text: "over sse" }))).toBe("over sse");
+    expect(resultText(await runtime.invoke("remote", "echo", { text: "over sse" }))).toBe("over sse");
     expect(runtime.view("remote")?.target).toMatchObject({ transport: "auto", headerNames: ["Authorization"] });
     expect(logLines.join("\n")).not.toContain("sse-secret-token-123");
   });
@@ -118,9 +89,9 @@ describe("remote providers over legacy SSE (fixture)", () => {
   it("re-initializes after a restart of the SSE server and repeats a safe call", async () => {
     const server = await startSseFixture();
     const runtime = startRuntime(remoteSpec(server.url, { transport: "sse" }));
-    expect(text(await runtime.invoke("remote", "echo", { text: "one" }))).toBe("one");
+    expect(resultText(await runtime.invoke("remote", "echo", { text: "one" }))).toBe("one");
     await server.restart();
-    expect(text(await runtime.invoke("remote", "echo", { text: "two" }))).toBe("two");
+    expect(resultText(await runtime.invoke("remote", "echo", { text: "two" }))).toBe("two");
     expect(runtime.view("remote")?.stats.starts).toBe(1);
   });
 });
@@ -154,6 +125,6 @@ describe("remote provider errors", () => {
     await server.restart();
     // …and the next one after it is back succeeds.
     await waitFor(() => runtime.view("remote")?.state === "READY", 15_000, "recovery to reconnect");
-    expect(text(await runtime.invoke("remote", "echo", { message: "back" }))).toBe("Echo: back");
+    expect(resultText(await runtime.invoke("remote", "echo", { message: "back" }))).toBe("Echo: back");
   });
 });
