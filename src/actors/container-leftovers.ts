@@ -29,6 +29,9 @@ export async function removeLeftoverContainers(engine: Dockerode, log: Logger, m
   return removed;
 }
 
+/** How long start-up waits for the leftover cleanup before going on without it. */
+const STARTUP_CLEANUP_MS = 10_000;
+
 /**
  * At start-up, when the config has container providers: removes what dead hangars left. An
  * engine that cannot be reached only earns a warning here; starting a container says it again.
@@ -36,9 +39,18 @@ export async function removeLeftoverContainers(engine: Dockerode, log: Logger, m
 export async function cleanUpAtStartup(config: HangarConfig, log: Logger, engine: Dockerode = sharedEngine()): Promise<void> {
   if (!config.providers.some((provider) => provider.mode === "container")) return;
   try {
-    const removed = await removeLeftoverContainers(engine, log);
+    // An engine that accepts the connection but never answers must not hold up the start.
+    const removed = await Promise.race([removeLeftoverContainers(engine, log), timeout(STARTUP_CLEANUP_MS)]);
     if (removed.length > 0) log.warn(`removed ${removed.length} containers left by a hangar that is gone`, { containers: removed });
   } catch (error) {
     log.warn(`could not look for leftover containers at ${engineAddress()}`, { error: String(error) });
   }
+}
+
+function timeout(ms: number): Promise<never> {
+  return new Promise((_, reject) => {
+    setTimeout(() => {
+      reject(new Error(`no answer within ${ms / 1000} s`));
+    }, ms).unref();
+  });
 }
