@@ -314,8 +314,9 @@ class RemoteSession {
           void session.client.close().catch(() => undefined);
           return false;
         }
+        // The new session may serve other tools (a server upgraded by its restart).
+        if (JSON.stringify(tools) !== JSON.stringify(this.tools)) this.sendBack({ type: "CONNECTION.TOOLS_CHANGED", tools });
         this.tools = tools;
-        this.sendBack({ type: "CONNECTION.TOOLS_CHANGED", tools });
         return true;
       } catch (error) {
         this.fail("transport", `remote provider "${this.id}" at ${this.where} lost the MCP session and re-initializing failed: ${safeText(error)}`);
