@@ -17,6 +17,7 @@ import {
   type RawProvider,
   type RawTool,
 } from "./schema.js";
+import { inlineMemberPlaces, inlineMembers, splitGroups, toGroupSpec } from "./group-spec.js";
 import type { AuditSpec, HangarConfig, HttpSpec, ObservabilitySpec, PredefinedTool, ProviderSecuritySpec, ProviderSpec, SecuritySpec } from "./types.js";
 
 /**
@@ -82,56 +83,40 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   }
   if (validation.ok) {
     // Checks that need the config's folder (relative volume paths), positioned like the schema's.
-    for (const [id, provider] of Object.entries(validation.value.providers)) {
+    // Inline group members are checked like the others, at their place in the group.
+    const { providers, groups } = splitGroups(validation.value.providers);
+    const checked: [string, RawProvider, ConfigPath][] = [
+      ...providers.map(([id, provider]): [string, RawProvider, ConfigPath] => [id, provider, ["providers", id]]),
+      ...inlineMemberPlaces(groups),
+    ];
+    for (const [id, provider, place] of checked) {
       for (const problem of modeProblems(id, provider, dirname(resolve(file)))) {
-        issues.push({ file, ...at(locate(doc, problem.path, "value")), path: formatPath(problem.path), message: problem.message });
+        const path = [...place, ...problem.path.slice(2)];
+        issues.push({ file, ...at(locate(doc, path, "value")), path: formatPath(path), message: problem.message });
       }
     }
   }
   if (issues.length > 0 || !validation.ok) throw new ConfigError(issues);
 
   const config = toHangarConfig(validation.value, resolve(file));
-  registerConfigSecrets(validation.value);
+  // Inline group members' env and headers are secrets like any provider's.
+  const { providers, groups } = splitGroups(validation.value.providers);
+  registerConfigSecrets({ ...validation.value, providers: Object.fromEntries([...providers, ...inlineMembers(groups)]) });
   return config;
 }
 
 function toHangarConfig(raw: RawConfig, source: string): HangarConfig {
   const base = dirname(source);
-  const providers = Object.entries(raw.providers).map(
-    ([id, p]): ProviderSpec => ({
-      id,
-      ...modePart(p, base),
-      idleTtlS: p.idle_ttl_s,
-      healthCheckIntervalS: p.health_check_interval_s,
-      maxConsecutiveFailures: p.max_consecutive_failures,
-      healthyThreshold: p.healthy_threshold,
-      circuitBreaker: {
-        failureThreshold: p.circuit_breaker.failure_threshold,
-        resetTimeoutS: p.circuit_breaker.reset_timeout_s,
-        halfOpenMaxCalls: p.circuit_breaker.half_open_max_calls,
-      },
-      restart: {
-        initialDelayS: p.restart.initial_delay_s,
-        maxDelayS: p.restart.max_delay_s,
-        multiplier: p.restart.multiplier,
-        maxRestarts: p.restart.max_restarts,
-        windowS: p.restart.window_s,
-      },
-      startupTimeoutS: p.startup_timeout_s,
-      callTimeoutS: p.call_timeout_s,
-      maxCallS: p.max_call_s,
-      maxMessageBytes: p.max_message_bytes,
-      shutdownGraceS: p.shutdown_timeout_s,
-      tools: p.tools.map(toTool),
-      warm: p.warm,
-      ...(p.description === undefined ? {} : { description: p.description }),
-      security: toProviderSecurity(p),
-    }),
-  );
+  const { providers: rawProviders, groups: rawGroups } = splitGroups(raw.providers);
+  const providers = rawProviders.map(([id, p]) => toProviderSpec(id, p, base));
+  // Inline group members are providers in their own right, listed after the top-level ones.
+  providers.push(...inlineMembers(rawGroups).map(([id, p]) => toProviderSpec(id, p, base)));
+  const groups = rawGroups.map(([id, g]) => toGroupSpec(id, g));
   return {
     source,
     expose: raw.expose,
     providers,
+    ...(groups.length === 0 ? {} : { groups }),
     ...(raw.http === undefined ? {} : { http: toHttpSpec(raw.http, base) }),
     observability: toObservabilitySpec(raw.observability),
     audit: toAuditSpec(raw.audit, base),
@@ -158,6 +143,38 @@ function toSecuritySpec(raw: RawConfig): SecuritySpec {
     adminTools: raw.registry.admin_tools,
     principalRateLimit: auth?.rate_limit,
     principalAllowTools: Object.fromEntries(Object.entries(auth?.principals ?? {}).map(([name, p]) => [name, p.allow_tools])),
+  };
+}
+
+function toProviderSpec(id: string, p: RawProvider, base: string): ProviderSpec {
+  return {
+    id,
+    ...modePart(p, base),
+    idleTtlS: p.idle_ttl_s,
+    healthCheckIntervalS: p.health_check_interval_s,
+    maxConsecutiveFailures: p.max_consecutive_failures,
+    healthyThreshold: p.healthy_threshold,
+    circuitBreaker: {
+      failureThreshold: p.circuit_breaker.failure_threshold,
+      resetTimeoutS: p.circuit_breaker.reset_timeout_s,
+      halfOpenMaxCalls: p.circuit_breaker.half_open_max_calls,
+    },
+    restart: {
+      initialDelayS: p.restart.initial_delay_s,
+      maxDelayS: p.restart.max_delay_s,
+      multiplier: p.restart.multiplier,
+      maxRestarts: p.restart.max_restarts,
+      windowS: p.restart.window_s,
+    },
+    startupTimeoutS: p.startup_timeout_s,
+    callTimeoutS: p.call_timeout_s,
+    maxCallS: p.max_call_s,
+    maxMessageBytes: p.max_message_bytes,
+    shutdownGraceS: p.shutdown_timeout_s,
+    tools: p.tools.map(toTool),
+    warm: p.warm,
+    ...(p.description === undefined ? {} : { description: p.description }),
+    security: toProviderSecurity(p),
   };
 }
 

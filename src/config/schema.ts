@@ -2,6 +2,8 @@ import * as z from "zod";
 import { BYTE_SIZE_FORMS, parseByteSize } from "./byte-size.js";
 import { closestMatch } from "./suggest.js";
 import type { ConfigPath } from "./interpolate.js";
+import { checkGroupMembers, groupSchemaOf, isGroupEntry } from "./group-schema.js";
+import { boolish, flag, isNumericText, isPositive, isRecord, numeric, positiveCount, positiveSeconds, wholeNumber } from "./schema-kit.js";
 
 /**
  * The shape of the YAML file (snake_case, as in the Python MCP Hangar), with defaults applied,
@@ -49,36 +51,6 @@ const toolSchema = z.strictObject({
   annotations: annotationsSchema.optional(),
 });
 
-const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const BOOLEAN = /^(true|false)$/i;
-
-// Interpolated values are always strings, so `idle_ttl_s: ${TTL:-300}` has to be able to mean 300.
-// A quoted literal ("300") is accepted the same way; text that is not a number still fails.
-function numeric<T extends z.ZodType>(schema: T) {
-  return z.preprocess(
-    (value) => (typeof value === "string" && NUMERIC.test(value.trim()) ? Number(value) : value),
-    schema,
-  );
-}
-
-function boolish() {
-  return z.preprocess(
-    (value) => (typeof value === "string" && BOOLEAN.test(value.trim()) ? value.trim().toLowerCase() === "true" : value),
-    z.boolean(),
-  );
-}
-
-function flag(fallback: boolean) {
-  return boolish().default(fallback);
-}
-
-const positiveSeconds = (fallback: number) => numeric(z.number().positive()).default(fallback);
-
-// Not `.int()`: its issue is marked non-continuable, which silently skips the provider-id,
-// duplicate-name and cross-key checks that run after it, and a report should hold every problem.
-const wholeNumber = (check: z.ZodNumber) => numeric(check.refine(Number.isInteger, { error: "must be a whole number" }));
-const positiveCount = (fallback: number) => wholeNumber(z.number().positive()).default(fallback);
-
 // Defaults of keys that are cross-checked: applied after the check, which needs to know whether
 // a value was written or defaulted to point at the right key.
 const DEFAULT_MAX_CALL_S = 600;
@@ -94,7 +66,7 @@ const byteSize = (fallback: number) =>
     .preprocess(
       (value, ctx) => {
         if (typeof value !== "string") return value;
-        if (NUMERIC.test(value.trim())) return Number(value);
+        if (isNumericText(value)) return Number(value);
         const bytes = parseByteSize(value);
         if (bytes !== undefined) return bytes;
         ctx.addIssue({ code: "custom", input: value, message: `'${value}' is not a size; write ${BYTE_SIZE_FORMS}` });
@@ -174,7 +146,7 @@ const containerMemory = z.preprocess(
     if (typeof value !== "string") return value;
     const docker = DOCKER_SIZE.exec(value.trim());
     if (docker !== null) return Number(docker[1]) * (DOCKER_SIZE_FACTORS[(docker[2] ?? "b").toLowerCase()] ?? 1);
-    if (NUMERIC.test(value.trim())) return Number(value);
+    if (isNumericText(value)) return Number(value);
     const bytes = parseByteSize(value);
     if (bytes !== undefined) return bytes;
     ctx.addIssue({ code: "custom", input: value, message: `'${value}' is not a size; write 512m, 1g or ${BYTE_SIZE_FORMS}` });
@@ -288,10 +260,11 @@ const providerFields = z.strictObject({
       if (mode === "subprocess" || mode === "container" || mode === "remote") return mode;
       // `docker` is what many people call a container provider; both run through the Engine API.
       if (mode === "docker") return "container" as const;
+      // Groups are dispatched to their own schema, so a group here is an inline group member.
       ctx.issues.push({
         code: "custom",
         input: mode,
-        message: `mode "${mode}" is not yet supported; "subprocess", "container" (alias "docker") and "remote" run in this version`,
+        message: "a group member cannot itself be a group: define the group under providers and list its members here",
       });
       return z.NEVER;
     }),
@@ -421,8 +394,17 @@ const providerSchema = providerFields
     shutdown_timeout_s: shutdown_timeout_s ?? shutdown_grace_s ?? DEFAULT_SHUTDOWN_TIMEOUT_S,
   }));
 
+// `mode: group` entries are validated by their own schema (src/config/group-schema.ts).
+const groupSchema = groupSchemaOf({ provider: providerSchema, providerKeys: Object.keys(providerFields.shape), error: describeIssue });
+const providerEntrySchema = z.unknown().transform((value, ctx) => {
+  const result = (isGroupEntry(value) ? groupSchema : providerSchema).safeParse(value, { reportInput: true, error: describeIssue });
+  if (result.success) return result.data;
+  ctx.issues.push(...(result.error.issues as z.core.$ZodRawIssue[]));
+  return z.NEVER;
+});
+
 const providersSchema = z
-  .record(z.string(), providerSchema, {
+  .record(z.string(), providerEntrySchema, {
     error: (issue) =>
       issue.code === "invalid_type" && (issue.input === undefined || issue.input === null)
         ? `no providers defined — ${MINIMAL_CONFIG}`
@@ -438,7 +420,8 @@ const providersSchema = z
       }
     },
     { when: (payload) => isRecord(payload.value) },
-  );
+  )
+  .superRefine((providers, ctx) => { checkGroupMembers(providers, ctx, providerIdProblem); }, { when: (payload) => isRecord(payload.value) });
 
 // ---- http: the HTTP front end (`mcp-hangar --http`) ----
 
@@ -538,6 +521,7 @@ export const configSchema = z.strictObject(
 
 export type RawConfig = z.output<typeof configSchema>;
 export type RawProvider = z.output<typeof providerSchema>;
+export type RawGroup = z.output<typeof groupSchema>;
 export type RawTool = z.output<typeof toolSchema>;
 export type RawHttp = z.output<typeof httpSchema>;
 export type RawObservability = z.output<typeof observabilitySchema>;
@@ -708,11 +692,3 @@ function isProviderSection(key: unknown): key is keyof typeof PROVIDER_SECTIONS 
   return typeof key === "string" && Object.hasOwn(PROVIDER_SECTIONS, key);
 }
 
-/** A number that passed its own validation, so comparing it with another means something. */
-function isPositive(value: unknown): value is number {
-  return typeof value === "number" && Number.isFinite(value) && value > 0;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}

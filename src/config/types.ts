@@ -206,11 +206,50 @@ export interface AuditSpec {
   batchMs: number;
 }
 
+/** How a group picks a member per call (strategy). */
+export const GROUP_STRATEGIES = ["round_robin", "weighted_round_robin", "least_connections", "random", "priority"] as const;
+export type GroupStrategy = (typeof GROUP_STRATEGIES)[number];
+
+/** retry_on_member_failure: auto = only tools annotated readOnlyHint or idempotentHint. */
+export const MEMBER_RETRY_POLICIES = ["auto", "always", "never"] as const;
+export type MemberRetryPolicy = (typeof MEMBER_RETRY_POLICIES)[number];
+
+/** One member of a group: a provider (defined at the top level or inline) with its share of the traffic. */
+export interface GroupMemberSpec {
+  id: string;
+  /** Share for weighted_round_robin and random (weight, default 1). */
+  weight: number;
+  /** For the priority strategy: the lowest number wins (priority, default 1). */
+  priority: number;
+}
+
+/** A `mode: group` entry of `providers`: several providers behind one id. */
+export interface GroupSpec {
+  id: string;
+  strategy: GroupStrategy;
+  /** Fewer members in rotation than this → PARTIAL (min_healthy, default 1). */
+  minHealthy: number;
+  members: GroupMemberSpec[];
+  failover: {
+    /** Move traffic back to the preferred member once it is healthy again (auto_failback, default true). */
+    autoFailback: boolean;
+    /** How long the preferred member must stay healthy before traffic moves back (failback_delay_s, default 30). */
+    failbackDelayS: number;
+  };
+  retryOnMemberFailure: MemberRetryPolicy;
+  /** Members tried per call at most, the first one included (max_attempts, default 2). */
+  maxAttempts: number;
+  description?: string;
+}
+
 export interface HangarConfig {
   /** Absolute path of the file this came from (for messages). */
   source: string;
   expose: ExposeMode;
+  /** Every provider, inline group members included (each is a provider in its own right). */
   providers: ProviderSpec[];
+  /** `mode: group` entries of `providers` (see docs/groups.md); absent or empty when there are none. */
+  groups?: GroupSpec[];
   /** The `http` section, when the file has one (see httpSpecOf in load.ts for the defaults). */
   http?: HttpSpec;
   /** The `observability` section; the loader always sets it (see observabilityOf in load.ts for hand-built configs). */

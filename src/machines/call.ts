@@ -11,7 +11,14 @@ import type { FailureKind } from "../shared/failure-kind.js";
 export type CallOutcome =
   | { status: "result"; kind: "ok" | "tool_error"; result: CallToolResult }
   | { status: "rpc_error"; kind: "tool_error"; code: number; message: string; data?: unknown }
-  | { status: "failure"; kind: Exclude<FailureKind, "ok" | "tool_error">; message: string; stderrTail?: string[] };
+  | {
+      status: "failure";
+      kind: Exclude<FailureKind, "ok" | "tool_error">;
+      message: string;
+      stderrTail?: string[];
+      /** Extra `_meta` for the client's error result (a group says which members it tried). */
+      meta?: Record<string, unknown>;
+    };
 
 export type CallReply = (outcome: CallOutcome) => void;
 

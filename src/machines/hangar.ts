@@ -1,8 +1,10 @@
 import { enqueueActions, setup, type ActorRefFrom, type AnyActorRef } from "xstate";
-import type { ProviderSpec } from "../config/types.js";
+import type { GroupSpec, ProviderSpec } from "../config/types.js";
 import type { DomainEvent, StopReason } from "../shared/domain-events.js";
 import { failure, type ToolCall } from "./call.js";
+import { groupMachine, groupSystemId } from "./group.js";
 import { providerMachine, type ProviderCrashedEvent, type ProviderRecord, type StartReply } from "./provider.js";
+import { providerSystemId } from "./provider-id.js";
 import { providerHistory } from "./provider-types.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "./provider-view.js";
 import { recoverySaga, recoverySagaId, type RecoverySagaOutput } from "./sagas/recovery.js";
@@ -18,15 +20,19 @@ import { recoverySaga, recoverySagaId, type RecoverySagaOutput } from "./sagas/r
  * handing it the old one's history. The fresh actor starts at once.
  */
 export type ProviderRef = ActorRefFrom<typeof providerMachine>;
+export type GroupRef = ActorRefFrom<typeof groupMachine>;
 
 export interface HangarInput {
   providers: ProviderSpec[];
   /** Per provider id: what the audit trail remembers from earlier runs (replayed at start-up). */
   records?: Record<string, ProviderRecord>;
+  /** Provider groups (`group:<id>` actors); their members are among `providers`. */
+  groups?: GroupSpec[];
 }
 
 export interface HangarContext {
   providers: Record<string, ProviderRef>;
+  groups: Record<string, GroupRef>;
 }
 
 export type HangarEvent =
@@ -35,16 +41,15 @@ export type HangarEvent =
   | { type: "STOP"; providerId: string; reason: Extract<StopReason, "manual" | "config">; reply: () => void }
   | { type: "STATUS"; reply: (views: ProviderView[]) => void }
   | { type: "LIST_TOOLS"; reply: (tools: Record<string, ListedTool[]>) => void }
+  | { type: "GROUP.REBALANCE"; groupId: string; reply: () => void }
   | { type: "SHUTDOWN" }
   | ProviderCrashedEvent
   | RecoverySagaOutput;
 
-export function providerSystemId(providerId: string): string {
-  return `provider:${providerId}`;
-}
+export { providerSystemId };
 
 function unknownProviderMessage(context: HangarContext, providerId: string): string {
-  const known = Object.keys(context.providers);
+  const known = [...Object.keys(context.providers), ...Object.keys(context.groups)];
   return `unknown provider '${providerId}'; known providers: ${known.length > 0 ? known.join(", ") : "(none)"}`;
 }
 
@@ -65,13 +70,14 @@ export const hangarMachine = setup({
     input: {} as HangarInput,
     emitted: {} as DomainEvent,
   },
-  actors: { provider: providerMachine, recoverySaga },
+  actors: { provider: providerMachine, recoverySaga, group: groupMachine },
   actions: {
     // Routing uses sendTo (not ref.send inside a custom action), so the provider processes the
     // message after the supervisor's own step, as XState intends.
     routeInvoke: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE") return;
-      const ref = context.providers[event.providerId];
+      // A group id reaches the group actor, which picks a member and forwards the call to it.
+      const ref = context.providers[event.providerId] ?? context.groups[event.providerId];
       if (ref) {
         enqueue.sendTo(ref, { type: "INVOKE", call: event.call });
         return;
@@ -108,6 +114,13 @@ export const hangarMachine = setup({
       }
       cancelRecovery(system, event.providerId, enqueue);
       enqueue.sendTo(ref, { type: "STOP", reason: event.reason, reply });
+    }),
+    routeRebalance: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "GROUP.REBALANCE") return;
+      const ref = context.groups[event.groupId];
+      const reply = event.reply;
+      if (ref) enqueue.sendTo(ref, { type: "REBALANCE", reply });
+      else enqueue(reply);
     }),
     replyStatus: ({ context, event }) => {
       if (event.type !== "STATUS") return;
@@ -181,6 +194,13 @@ export const hangarMachine = setup({
         return [spec.id, spawn("provider", { id: systemId, systemId, input: { spec, record: input.records?.[spec.id] } })];
       }),
     ),
+    // After the providers, so each group's member watch finds its members' actors.
+    groups: Object.fromEntries(
+      (input.groups ?? []).map((spec) => {
+        const systemId = groupSystemId(spec.id);
+        return [spec.id, spawn("group", { id: systemId, systemId, input: { spec } })];
+      }),
+    ),
   }),
   initial: "running",
   states: {
@@ -192,6 +212,7 @@ export const hangarMachine = setup({
         STOP: { actions: "routeStop", description: "Stop a provider (registry_stop); cancels a pending restart." },
         STATUS: { actions: "replyStatus", description: "Report every provider's state." },
         LIST_TOOLS: { actions: "replyTools", description: "Report every provider's listed tools (live ∪ predefined)." },
+        "GROUP.REBALANCE": { actions: "routeRebalance", description: "Recompute a group's rotation (registry_group_rebalance)." },
         "PROVIDER.CRASHED": { actions: "startRecovery", description: "A provider's process died: a recovery saga decides." },
         "RECOVERY.RESTART": {
           actions: "restartProvider",

@@ -1,4 +1,5 @@
 import type { DomainEventBus } from "./domain-event-bus.js";
+import { logGroupEvent } from "./group-log.js";
 import { isLogEnabled, type Logger } from "./log.js";
 
 /**
@@ -40,6 +41,7 @@ export function logDomainEvents(bus: DomainEventBus, logger: Logger): () => void
         });
         break;
       default:
+        logGroupEvent(event, logger);
         break;
     }
   });

@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import type { BreakerStateName, ProviderStateName, StampedDomainEvent } from "../shared/domain-events.js";
 import type { DomainEventBus } from "./domain-event-bus.js";
+import { registerGroupMetrics } from "./group-metrics.js";
 
 /**
  * Prometheus metrics, fed by one observer of the domain-event bus (nothing in the charts or the
@@ -295,7 +296,12 @@ export function createMetrics(bus: DomainEventBus, runtime: HangarRuntime, optio
     }
   };
 
-  let unsubscribe: (() => void) | undefined = bus.subscribe(observe);
+  const stopObserving = bus.subscribe(observe);
+  const stopGroupMetrics = registerGroupMetrics(registry, bus, runtime);
+  let unsubscribe: (() => void) | undefined = () => {
+    stopObserving();
+    stopGroupMetrics();
+  };
 
   return {
     contentType: registry.contentType,

@@ -11,7 +11,8 @@ import {
 import type { HangarConfig, ProviderSpec } from "../config/types.js";
 import type { CallOutcome, CallProgress } from "../machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
-import { hangarMachine, type ProviderRef } from "../machines/hangar.js";
+import { groupTools, groupView, type GroupView } from "../machines/group-view.js";
+import { hangarMachine, type GroupRef, type ProviderRef } from "../machines/hangar.js";
 import {
   providerMachine,
   SUPERVISOR_SYSTEM_ID,
@@ -21,6 +22,7 @@ import {
 } from "../machines/provider.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "../machines/provider-view.js";
 import { DomainEventBus } from "../observability/domain-event-bus.js";
+import { toolFilterOf } from "../security/tool-filter.js";
 import type { DomainEvent } from "../shared/domain-events.js";
 
 export type ConnectionLogic = CallbackActorLogic<ConnectionCallEvent, ConnectionInput>;
@@ -86,7 +88,11 @@ export class HangarRuntime {
     this.actor = createActor(machine, {
       id: SUPERVISOR_SYSTEM_ID,
       systemId: SUPERVISOR_SYSTEM_ID,
-      input: { providers: config.providers, ...(options.records === undefined ? {} : { records: options.records }) },
+      input: {
+        providers: config.providers,
+        groups: config.groups ?? [],
+        ...(options.records === undefined ? {} : { records: options.records }),
+      },
       // Every actor of the system — providers restarted by recovery, sagas — feeds the one bus,
       // attached the moment it is created, before it can emit anything.
       inspect: (event) => {
@@ -106,6 +112,10 @@ export class HangarRuntime {
 
   private get providers(): Record<string, ProviderRef> {
     return this.actor.getSnapshot().context.providers;
+  }
+
+  private get groups(): Record<string, GroupRef> {
+    return this.actor.getSnapshot().context.groups;
   }
 
   start(): this {
@@ -137,10 +147,53 @@ export class HangarRuntime {
     return this.providers[providerId]?.getSnapshot().context.spec;
   }
 
-  /** The tools a provider lists now (live ∪ predefined), read without a round trip. */
+  /** The tools a provider lists now (live ∪ predefined), read without a round trip; for a group, its members' union. */
   tools(providerId: string): ListedTool[] {
     const ref = this.providers[providerId];
-    return ref ? listedTools(ref.getSnapshot().context) : [];
+    if (ref) return listedTools(ref.getSnapshot().context);
+    const group = this.groups[providerId];
+    if (!group) return [];
+    const members = group.getSnapshot().context.members.flatMap((member) => {
+      const memberRef = this.providers[member.id];
+      return memberRef ? [memberRef.getSnapshot().context] : [];
+    });
+    // A tool any member filters out is not the group's: a call to it could land on that member.
+    const filters = members.map((context) => toolFilterOf(context.spec.security));
+    return groupTools(members.map((context) => listedTools(context))).filter((listed) =>
+      filters.every((filter) => filter.refusal(listed.tool.name) === undefined),
+    );
+  }
+
+  groupIds(): string[] {
+    return Object.keys(this.groups);
+  }
+
+  hasGroup(groupId: string): boolean {
+    return groupId in this.groups;
+  }
+
+  /** The groups a provider is a member of (their tools change with its tools). */
+  groupsOf(providerId: string): string[] {
+    return Object.entries(this.groups)
+      .filter(([, ref]) => ref.getSnapshot().context.members.some((member) => member.id === providerId))
+      .map(([groupId]) => groupId);
+  }
+
+  /** A group's member ids; undefined when `id` is not a group. */
+  groupMemberIds(id: string): string[] | undefined {
+    return this.groups[id]?.getSnapshot().context.members.map((member) => member.id);
+  }
+
+  groupView(groupId: string): GroupView | undefined {
+    const ref = this.groups[groupId];
+    return ref ? groupView(ref.getSnapshot().context) : undefined;
+  }
+
+  /** Recomputes a group's rotation from its members' current states (registry_group_rebalance). */
+  rebalanceGroup(groupId: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.actor.send({ type: "GROUP.REBALANCE", groupId, reply: resolve });
+    });
   }
 
   view(providerId: string): ProviderView | undefined {

@@ -38,6 +38,8 @@ export interface SecurityControlsOptions {
   frontEnd: FrontEnd;
   /** The provider specs as the runtime knows them now (providers may come and go). */
   specOf: (providerId: string) => ProviderSpec | undefined;
+  /** A group's member ids (undefined for a provider): a call to a group may reach any member, so each member's controls apply. */
+  membersOf?: (id: string) => string[] | undefined;
   /** Refusals are published here (ToolInvocationFailed, kind `rejected`), for metrics, logs and audit. */
   events?: DomainEventBus;
   /** Milliseconds; a fake clock in tests. */
@@ -124,8 +126,12 @@ export class SecurityControls {
   admitToolCall(caller: Caller, target: ToolCallTarget, args: Record<string, unknown> | undefined): CallToolResult | undefined {
     const spec = this.options.specOf(target.providerId);
     const security = providerSecurityOf(spec);
-    const filtered = toolFilterOf(security).refusal(target.toolName);
-    if (filtered !== undefined) {
+    // A group's call may land on any member: every member's filter and argument limits apply too.
+    const memberIds = this.options.membersOf?.(target.providerId);
+    const securities = memberIds === undefined ? [security] : [security, ...memberIds.map((id) => providerSecurityOf(this.options.specOf(id)))];
+    for (const checked of securities) {
+      const filtered = toolFilterOf(checked).refusal(target.toolName);
+      if (filtered === undefined) continue;
       const message = `tool '${target.toolName}' of provider '${target.providerId}' is not available: ${filtered}`;
       this.refuse(target.providerId, target.toolName, caller, "not_allowed", ErrorCode.InvalidParams, message);
     }
@@ -135,7 +141,10 @@ export class SecurityControls {
     if (this.rateLimiter.active) {
       this.throwIfLimited(this.rateLimiter.admit(target.providerId, target.toolName, caller.principal), target.providerId, target.toolName, caller);
     }
-    const violations = this.violations(security, target.tool, args);
+    const violations = securities.reduce<ArgumentViolation[] | undefined>(
+      (found, checked) => found ?? this.violations(checked, target.tool, args),
+      undefined,
+    );
     if (violations === undefined) return undefined;
     const text = invalidArgumentsText(target, violations);
     this.publish(target.providerId, target.toolName, caller, "invalid_arguments", text);

@@ -10,6 +10,9 @@ export type ProviderStateName = "COLD" | "INITIALIZING" | "READY" | "DEGRADED" |
 
 export type BreakerStateName = "CLOSED" | "OPEN" | "HALF_OPEN";
 
+/** A group's state: HEALTHY (≥ min_healthy members in rotation), PARTIAL (some, fewer), INACTIVE (none). */
+export type GroupStateName = "HEALTHY" | "PARTIAL" | "INACTIVE";
+
 export type StopReason = "idle" | "manual" | "shutdown" | "crash" | "config" | "start_failed" | "gave_up";
 
 export type DomainEvent =
@@ -80,7 +83,27 @@ export type DomainEvent =
       added: string[];
       removed: string[];
       changed: string[];
-    };
+    }
+  | GroupDomainEvent;
+
+/** What groups and their sagas announce (src/machines/group.ts, sagas/failover.ts, sagas/rebalance.ts). */
+export type GroupDomainEvent =
+  | { type: "GroupStateChanged"; groupId: string; from: GroupStateName; to: GroupStateName; inRotation: number; members: number }
+  | { type: "GroupMemberChanged"; groupId: string; memberId: string; inRotation: boolean; state: ProviderStateName; breaker: BreakerStateName }
+  | {
+      type: "GroupCallRetried";
+      groupId: string;
+      tool: string;
+      correlationId: string;
+      principal?: string;
+      /** The member whose attempt failed, and how. */
+      failedMember: string;
+      kind: Exclude<FailureKind, "ok" | "tool_error">;
+      nextMember: string;
+    }
+  | { type: "GroupFailover"; groupId: string; from: string | undefined; to: string | undefined }
+  | { type: "GroupFailback"; groupId: string; from: string | undefined; to: string }
+  | { type: "GroupRebalanced"; groupId: string; reason: "manual" | "members"; added: string[]; removed: string[]; inRotation: string[] };
 
 /** Why a security control refused a call before it reached its provider. */
 export type RefusalReason =

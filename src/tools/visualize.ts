@@ -2,8 +2,11 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AnyStateMachine } from "xstate";
+import { groupMachine } from "../machines/group.js";
 import { hangarMachine } from "../machines/hangar.js";
 import { providerMachine } from "../machines/provider.js";
+import { failoverSaga } from "../machines/sagas/failover.js";
+import { rebalanceSaga } from "../machines/sagas/rebalance.js";
 import { recoverySaga } from "../machines/sagas/recovery.js";
 import { chartStateTable, chartToMermaid, chartTransitionTable } from "./chart-diagram.js";
 
@@ -25,6 +28,9 @@ export const CHARTS: readonly ChartPage[] = [
   { file: "provider.md", title: "Provider chart", source: "src/machines/provider.ts", machine: providerMachine },
   { file: "hangar.md", title: "Hangar chart", source: "src/machines/hangar.ts", machine: hangarMachine },
   { file: "recovery-saga.md", title: "Recovery saga", source: "src/machines/sagas/recovery.ts", machine: recoverySaga },
+  { file: "group.md", title: "Group chart", source: "src/machines/group.ts", machine: groupMachine },
+  { file: "failover-saga.md", title: "Failover saga", source: "src/machines/sagas/failover.ts", machine: failoverSaga },
+  { file: "rebalance-saga.md", title: "Rebalance saga", source: "src/machines/sagas/rebalance.ts", machine: rebalanceSaga },
 ];
 
 /** visualizations/ at the repository root (this file is src/tools/visualize.ts or dist/tools/visualize.js). */

@@ -116,7 +116,7 @@ function callerOf(extra: RequestHandlerExtra<ServerRequest, ServerNotification>)
 
 /** The controls of a stdio front end (one session, so one per server is one per front end). */
 function stdioSecurity(runtime: HangarRuntime): SecurityControls {
-  return new SecurityControls(runtime.config, { frontEnd: "stdio", specOf: (id) => runtime.spec(id), events: runtime.events });
+  return new SecurityControls(runtime.config, { frontEnd: "stdio", specOf: (id) => runtime.spec(id), membersOf: (id) => runtime.groupMemberIds(id), events: runtime.events });
 }
 
 /**

@@ -17,17 +17,17 @@ export function outcomeToResult(outcome: CallOutcome): CallToolResult {
       throw new RpcError(outcome.code, outcome.message, outcome.data);
     case "failure": {
       if (outcome.kind === "rejected") throw new RpcError(ErrorCode.InvalidParams, outcome.message);
-      return failureResult(outcome.kind, outcome.message, outcome.stderrTail);
+      return failureResult(outcome.kind, outcome.message, outcome.stderrTail, outcome.meta);
     }
   }
 }
 
-export function failureResult(kind: string, message: string, stderrTail?: string[]): CallToolResult {
+export function failureResult(kind: string, message: string, stderrTail?: string[], meta?: Record<string, unknown>): CallToolResult {
   let text = message;
   if (stderrTail && stderrTail.length > 0) text += `\n\nLast stderr lines of the provider:\n${stderrTail.join("\n")}`;
   return {
     content: [{ type: "text", text: redactor.redact(text) }],
     isError: true,
-    _meta: { "mcp-hangar/failure": kind },
+    _meta: { ...meta, "mcp-hangar/failure": kind },
   };
 }

@@ -1,83 +1,26 @@
 import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import type { CallProgress } from "../machines/call.js";
 import type { ProviderView } from "../machines/provider-view.js";
-import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import { summarizeHealth } from "../runtime/health-summary.js";
 import { redactor } from "../shared/redaction.js";
 import { failureResult, outcomeToResult } from "./outcome-result.js";
 import { providerChartMermaid } from "../tools/provider-chart.js";
 import { statusText } from "./status-text.js";
 import { targetDetails } from "./target-details.js";
-import type { ToolCatalogue } from "./tool-catalogue.js";
+import { GROUP_TOOLS, requireProviderOrGroup } from "./group-tools.js";
+import { defineTool, jsonResult, type ErasedRegistryTool, type RegistryCallExtra, type RegistryContext } from "./registry-tool-kit.js";
 import { RpcError } from "./rpc-error.js";
-import { ANONYMOUS, type Caller } from "../security/admin-gate.js";
-import type { SecurityControls } from "../security/security-controls.js";
+import { ANONYMOUS } from "../security/admin-gate.js";
 import { flatToolName } from "./tool-names.js";
+
+export type { RegistryCallExtra, RegistryContext };
 
 /**
  * The registry tools (same names as the Python MCP Hangar's): manage and inspect providers, and
  * reach any provider tool by name — including those of providers that have never started.
  * Each tool's zod schema is both its argument check and its listed inputSchema.
  */
-export interface RegistryContext {
-  runtime: HangarRuntime;
-  catalogue: ToolCatalogue;
-  /** Tool filters, allow lists, rate limits and argument checks for registry_invoke's call. */
-  security?: SecurityControls;
-}
-
-export interface RegistryCallExtra {
-  signal: AbortSignal;
-  meta: Record<string, unknown> | undefined;
-  /** The authenticated principal's name (HTTP front end), passed on with registry_invoke's call. */
-  principal?: string;
-  /** Who calls (principal and roles), for the security controls. */
-  caller?: Caller;
-  /** Progress of registry_invoke's call, back to the caller only. */
-  onProgress?: (progress: CallProgress) => void;
-}
-
-interface RegistryTool<Schema extends z.ZodObject> {
-  name: string;
-  description: string;
-  schema: Schema;
-  readOnly: boolean;
-  run: (args: z.infer<Schema>, context: RegistryContext, extra: RegistryCallExtra) => Promise<CallToolResult>;
-}
-
 const providerArg = z.string().min(1).describe("Provider id, as in the config");
-
-/** A registry tool with its argument type erased: validation happens inside `call`. */
-interface ErasedRegistryTool {
-  name: string;
-  definition: Tool;
-  call: (args: unknown, context: RegistryContext, extra: RegistryCallExtra) => Promise<CallToolResult>;
-}
-
-function defineTool<Schema extends z.ZodObject>(tool: RegistryTool<Schema>): ErasedRegistryTool {
-  return {
-    name: tool.name,
-    definition: {
-      name: tool.name,
-      description: tool.description,
-      inputSchema: z.toJSONSchema(tool.schema, { target: "draft-2020-12" }) as Tool["inputSchema"],
-      annotations: { readOnlyHint: tool.readOnly },
-    },
-    call: (args, context, extra) => {
-      const parsed = tool.schema.safeParse(args ?? {});
-      if (!parsed.success) {
-        throw new RpcError(ErrorCode.InvalidParams, `invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}`);
-      }
-      return tool.run(parsed.data, context, extra);
-    },
-  };
-}
-
-function jsonResult(data: Record<string, unknown>): CallToolResult {
-  const safe = redactor.redactValue(data) as Record<string, unknown>;
-  return { content: [{ type: "text", text: JSON.stringify(safe, null, 2) }], structuredContent: safe };
-}
 
 function requireProvider(context: RegistryContext, providerId: string): void {
   if (context.runtime.hasProvider(providerId)) return;
@@ -176,16 +119,17 @@ const registryTools = defineTool({
 
 const registryInvoke = defineTool({
   name: "registry_invoke",
-  description: "Call a tool of a provider, starting the provider first if needed. The result is the tool's own.",
+  description:
+    "Call a tool of a provider, starting the provider first if needed. The result is the tool's own. A group id picks a member (its _meta names the member).",
   schema: z.object({
-    provider: providerArg,
+    provider: providerArg.describe("Provider or group id, as in the config"),
     tool: z.string().min(1).describe("Tool name as the provider lists it"),
     arguments: z.record(z.string(), z.unknown()).optional().describe("Tool arguments"),
     timeout_s: z.number().positive().optional().describe("Overrides the provider's call_timeout_s"),
   }),
   readOnly: false,
   run: async (args, context, extra) => {
-    requireProvider(context, args.provider);
+    requireProviderOrGroup(context, args.provider);
     const known = context.catalogue.entries(args.provider);
     const target = {
       providerId: args.provider,
@@ -337,6 +281,7 @@ const REGISTRY_TOOLS: ErasedRegistryTool[] = [
   registryHealth,
   registryStatus,
   registryHistory,
+  ...GROUP_TOOLS,
 ];
 
 const BY_NAME = new Map(REGISTRY_TOOLS.map((tool) => [tool.name, tool]));

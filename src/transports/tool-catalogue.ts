@@ -26,9 +26,13 @@ export class ToolCatalogue {
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly runtime: HangarRuntime) {
-    for (const providerId of runtime.providerIds()) this.refresh(providerId);
+    // Groups are listed like providers: `<group>__<tool>` for the union of their members' tools.
+    for (const id of [...runtime.providerIds(), ...runtime.groupIds()]) this.refresh(id);
     this.unsubscribe = runtime.events.subscribe((event) => {
-      if (event.type === "ProviderToolsChanged" && this.refresh(event.providerId)) {
+      if (event.type !== "ProviderToolsChanged") return;
+      const affected = [event.providerId, ...runtime.groupsOf(event.providerId)];
+      // Every affected entry is refreshed (no short-circuit), then listeners hear once.
+      if (affected.map((id) => this.refresh(id)).includes(true)) {
         for (const listener of this.listeners) listener();
       }
     });

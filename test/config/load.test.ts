@@ -329,11 +329,12 @@ describe("errors", () => {
     ]);
   });
 
-  it("refuses modes that do not run yet, and suggests for misspelt ones", () => {
+  it("says what a group takes, and suggests for misspelt modes", () => {
     expect(
       problems(yaml("providers:", "  a:", "    mode: group", "    command: [x]", "  b:", "    mode: subproces", "    command: [x]")),
     ).toEqual([
-      'hangar.yaml:3:11: providers.a.mode: mode "group" is not yet supported; "subprocess", "container" (alias "docker") and "remote" run in this version',
+      "hangar.yaml:3:5: providers.a: missing required key 'members'",
+      "hangar.yaml:4:5: providers.a: unknown key 'command'; valid keys are mode, strategy, min_healthy, members, failover, retry_on_member_failure, max_attempts, description",
       'hangar.yaml:6:11: providers.b.mode: expected one of "subprocess", "container", "docker", "remote", "group" — did you mean "subprocess"?',
     ]);
   });
@@ -365,7 +366,7 @@ describe("errors", () => {
             "    idle_tl_s: 5",
             '    env: { KEY: "${MISSING_KEY}" }',
             "  bad__id:",
-            "    mode: group",
+            "    mode: kubernetes",
             "    command: [x]",
           ),
           "hangar.yaml",

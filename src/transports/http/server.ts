@@ -82,7 +82,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
   const bound: { guard: HeaderGuard | undefined } = { guard: undefined };
 
   // One set of controls for every session: rate-limit buckets are per principal, not per session.
-  const security = new SecurityControls(runtime.config, { frontEnd: "http", specOf: (id) => runtime.spec(id), events: runtime.events });
+  const security = new SecurityControls(runtime.config, { frontEnd: "http", specOf: (id) => runtime.spec(id), membersOf: (id) => runtime.groupMemberIds(id), events: runtime.events });
   const host = {
     createServer: () => createHangarServer(runtime, catalogue, expose, security),
     log,

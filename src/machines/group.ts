@@ -1,0 +1,387 @@
+import { enqueueActions, setup, type AnyActorRef } from "xstate";
+import type { DomainEvent, GroupStateName } from "../shared/domain-events.js";
+import { failure, type CallOutcome, type ToolCall } from "./call.js";
+import { memberWatch } from "./group-member-watch.js";
+import {
+  annotateOutcome,
+  bestInRotation,
+  inactiveMessage,
+  isHealthyForFailback,
+  isInRotation,
+  pickMember,
+  preferredMember,
+  rotationOf,
+  shouldRetry,
+} from "./group-routing.js";
+import { INITIAL_MEMORY } from "./group-strategies/index.js";
+import {
+  initialGroupContext,
+  memberStateOf,
+  type GroupAttempt,
+  type GroupContext,
+  type GroupEvent,
+  type GroupInput,
+  type GroupMemberState,
+  type RebalancePlan,
+  type RetryRecord,
+} from "./group-types.js";
+import { toolAnnotations } from "./member-tools.js";
+import { providerSystemId } from "./provider-id.js";
+import { failoverSaga, failoverSagaId, type FailoverEvent } from "./sagas/failover.js";
+import { rebalanceSaga, rebalanceSagaId, type RebalanceEvent } from "./sagas/rebalance.js";
+
+export * from "./group-types.js";
+
+/**
+ * The group chart (`group:<id>`): several member providers behind one id. Its states say how
+ * many members are in rotation — HEALTHY (at least min_healthy), PARTIAL (some, fewer),
+ * INACTIVE (none) — and it picks a member for each call with its strategy
+ * (src/machines/group-strategies/), sends the call to that member's provider actor, and counts
+ * the call as in flight until the member answers. A failed attempt may go to another member
+ * (retry_on_member_failure); the answer's `_meta` names the member and what was retried.
+ *
+ * Member states arrive as MEMBER.STATE from the member watch (no snapshot reads per call).
+ * Failover and failback (priority strategy) run in the failover saga; changes of membership and
+ * manual rebalances in the rebalance saga; both are children of the group.
+ */
+
+/** What the helpers below need of enqueueActions' `enqueue`. */
+interface Enqueue {
+  (effect: () => void): void;
+  raise: (event: GroupEvent) => void;
+  sendTo: (to: AnyActorRef, event: { type: "INVOKE"; call: ToolCall }) => void;
+}
+type System = { get: (systemId: string) => unknown };
+
+function answer(enqueue: Enqueue, call: ToolCall, outcome: CallOutcome): void {
+  enqueue(() => {
+    call.reply(outcome);
+  });
+}
+
+function increment(inFlight: Record<string, number>, memberId: string): Record<string, number> {
+  return { ...inFlight, [memberId]: (inFlight[memberId] ?? 0) + 1 };
+}
+
+/**
+ * Sends one attempt to a member's provider actor. The member answers through the reply given
+ * here, which comes back to the group as MEMBER.REPLIED, so the in-flight count drops exactly
+ * when the call ends, however it ends.
+ */
+function sendAttempt(enqueue: Enqueue, system: System, self: AnyActorRef, groupId: string, attempt: GroupAttempt): void {
+  const provider = system.get(providerSystemId(attempt.member)) as AnyActorRef | undefined;
+  if (provider === undefined) {
+    enqueue.raise({
+      type: "MEMBER.REPLIED",
+      attempt,
+      outcome: failure("unavailable", `member '${attempt.member}' has no provider actor`),
+    } satisfies GroupEvent);
+    return;
+  }
+  const call: ToolCall = {
+    ...attempt.call,
+    reply: (outcome) => {
+      if ((self.getSnapshot() as { status: string }).status === "active") self.send({ type: "MEMBER.REPLIED", attempt, outcome } satisfies GroupEvent);
+      // The group stopped first (hangar shutdown): the caller still gets the member's answer.
+      else attempt.call.reply(annotateOutcome(outcome, groupId, attempt.member, attempt.retried));
+    },
+  };
+  enqueue.sendTo(provider, { type: "INVOKE", call });
+}
+
+function sagaRef(system: System, systemId: string): AnyActorRef | undefined {
+  return system.get(systemId) as AnyActorRef | undefined;
+}
+
+function memberSpecs(members: readonly GroupMemberState[]): RebalancePlan["members"] {
+  return members.map(({ id, weight, priority }) => ({ id, weight, priority }));
+}
+
+/** HEALTHY and PARTIAL serve alike; only the count of members in rotation tells them apart. */
+const serveInvoke = { actions: "dispatchCall", description: "Pick a member with the strategy and send it the call." } as const;
+const lastMemberLeft = { guard: "noneInRotation", target: "INACTIVE", description: "The last member left the rotation." } as const;
+const backToHealthy = { guard: "enoughInRotation", target: "HEALTHY", description: "min_healthy members are back in rotation." } as const;
+
+export const groupMachine = setup({
+  types: {
+    context: {} as GroupContext,
+    events: {} as GroupEvent,
+    input: {} as GroupInput,
+    emitted: {} as DomainEvent,
+  },
+  actors: { memberWatch, failoverSaga, rebalanceSaga },
+  guards: {
+    noneInRotation: ({ context }) => context.rotation.length === 0,
+    belowMinHealthy: ({ context }) => context.rotation.length < context.spec.minHealthy,
+    enoughInRotation: ({ context }) => context.rotation.length >= context.spec.minHealthy,
+    someInRotation: ({ context }) => context.rotation.length > 0,
+  },
+  actions: {
+    /** Keeps `context.state` in step and announces the change. */
+    enterState: enqueueActions(({ context, enqueue }, params: { to: GroupStateName }) => {
+      if (context.state === params.to) return;
+      enqueue.emit({
+        type: "GroupStateChanged",
+        groupId: context.spec.id,
+        from: context.state,
+        to: params.to,
+        inRotation: context.rotation.length,
+        members: context.members.length,
+      });
+      enqueue.assign({ state: params.to });
+    }),
+    /** The hot path: pick a member, count the call, send it. */
+    dispatchCall: enqueueActions(({ context, event, enqueue, system, self }) => {
+      if (event.type !== "INVOKE") return;
+      const pick = pickMember(context, []);
+      if (pick === undefined) {
+        answer(enqueue, event.call, failure("unavailable", inactiveMessage(context)));
+        return;
+      }
+      enqueue.assign({ inFlight: increment(context.inFlight, pick.id), memory: pick.memory });
+      sendAttempt(enqueue, system, self, context.spec.id, { call: event.call, member: pick.id, tried: [pick.id], retried: [] });
+    }),
+    rejectInactive: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "INVOKE") return;
+      const message = inactiveMessage(context);
+      answer(enqueue, event.call, annotateOutcome(failure("unavailable", message), context.spec.id, "", []));
+      enqueue.emit({
+        type: "ToolInvocationFailed",
+        providerId: context.spec.id,
+        tool: event.call.tool,
+        correlationId: event.call.correlationId,
+        principal: event.call.principal,
+        kind: "unavailable",
+        message,
+      });
+    }),
+    /** A member answered: count it, then answer the caller or try another member. */
+    settleAttempt: enqueueActions(({ context, event, enqueue, system, self }) => {
+      if (event.type !== "MEMBER.REPLIED") return;
+      const { attempt, outcome } = event;
+      const { call, member } = attempt;
+      let inFlight: Record<string, number> = { ...context.inFlight, [member]: Math.max(0, (context.inFlight[member] ?? 0) - 1) };
+      // A removed member that answered its last call is drained: the rebalance saga may finish.
+      if (inFlight[member] === 0 && !context.members.some((m) => m.id === member)) {
+        const { [member]: _drained, ...rest } = inFlight;
+        inFlight = rest;
+        const saga = sagaRef(system, rebalanceSagaId(context.spec.id));
+        if (saga) enqueue.sendTo(saga, { type: "MEMBER.DRAINED", memberId: member } satisfies RebalanceEvent);
+      }
+      const retryable =
+        attempt.tried.length < context.spec.maxAttempts &&
+        shouldRetry(
+          outcome,
+          context.spec.retryOnMemberFailure,
+          outcome.status === "failure" ? toolAnnotations(system, member, call.tool) : undefined,
+          call.signal?.aborted === true,
+        );
+      const next = retryable ? pickMember({ ...context, inFlight }, attempt.tried) : undefined;
+      if (next === undefined || outcome.status !== "failure") {
+        enqueue.assign({ inFlight });
+        answer(enqueue, call, annotateOutcome(outcome, context.spec.id, member, attempt.retried));
+        return;
+      }
+      const retried: RetryRecord[] = [...attempt.retried, { member, kind: outcome.kind, message: outcome.message }];
+      enqueue.assign({ inFlight: increment(inFlight, next.id), memory: next.memory });
+      enqueue.emit({
+        type: "GroupCallRetried",
+        groupId: context.spec.id,
+        tool: call.tool,
+        correlationId: call.correlationId,
+        principal: call.principal,
+        failedMember: member,
+        kind: outcome.kind,
+        nextMember: next.id,
+      });
+      sendAttempt(enqueue, system, self, context.spec.id, { call, member: next.id, tried: [...attempt.tried, next.id], retried });
+    }),
+    /** A member's provider changed state: recompute the rotation, and fail over if the active member left it. */
+    recordMemberState: enqueueActions(({ context, event, enqueue, system }) => {
+      if (event.type !== "MEMBER.STATE") return;
+      const index = context.members.findIndex((member) => member.id === event.memberId);
+      const before = context.members[index];
+      if (before === undefined) return;
+      const after: GroupMemberState = { ...before, state: event.state, breaker: event.breaker };
+      if (after.state === before.state && after.breaker === before.breaker) return;
+      const members = context.members.map((member, i) => (i === index ? after : member));
+      const rotation = rotationOf(members);
+      const groupId = context.spec.id;
+      const rotationChanged = isInRotation(before) !== isInRotation(after);
+      enqueue.assign({ members, rotation });
+      if (rotationChanged) {
+        enqueue.emit({
+          type: "GroupMemberChanged",
+          groupId,
+          memberId: after.id,
+          inRotation: isInRotation(after),
+          state: after.state,
+          breaker: after.breaker,
+        });
+      }
+      if (context.spec.strategy !== "priority") return;
+      const preferred = preferredMember(members);
+      const saga = sagaRef(system, failoverSagaId(groupId));
+      const healthy = isHealthyForFailback(after);
+      if (saga && after.id === preferred && healthy !== isHealthyForFailback(before)) {
+        enqueue.sendTo(saga, { type: healthy ? "PREFERRED.HEALTHY" : "PREFERRED.UNHEALTHY" } satisfies FailoverEvent);
+      }
+      if (!rotationChanged) return;
+      const active = context.active;
+      if (active !== undefined && rotation.some((member) => member.id === active)) return;
+      // The member taking the traffic left the rotation: fail over to the best one left.
+      const next = bestInRotation(rotation);
+      enqueue.assign({ active: next });
+      enqueue.emit({ type: "GroupFailover", groupId, from: active, to: next });
+      if (next === preferred) {
+        if (saga) enqueue.stopChild(saga);
+        return;
+      }
+      if (saga || preferred === undefined) return;
+      const sagaId = failoverSagaId(groupId);
+      enqueue.spawnChild("failoverSaga", {
+        id: sagaId,
+        systemId: sagaId,
+        input: {
+          groupId,
+          preferred,
+          autoFailback: context.spec.failover.autoFailback,
+          failbackDelayS: context.spec.failover.failbackDelayS,
+          preferredHealthy: members.some((member) => member.id === preferred && isInRotation(member) && isHealthyForFailback(member)),
+        },
+      });
+    }),
+    /** The failover saga says the preferred member has been healthy long enough. */
+    failBack: enqueueActions(({ context, enqueue }) => {
+      if (context.spec.strategy !== "priority") return;
+      const to = bestInRotation(context.rotation);
+      if (to === undefined || to === context.active) return;
+      enqueue.assign({ active: to });
+      enqueue.emit({ type: "GroupFailback", groupId: context.spec.id, from: context.active, to });
+    }),
+    /** Members added or removed, or a person asked: the rebalance saga carries the change out. */
+    startRebalance: enqueueActions(({ context, event, enqueue, system }) => {
+      const specs = memberSpecs(context.members);
+      let plan: RebalancePlan;
+      let reply: (() => void) | undefined;
+      if (event.type === "MEMBER.ADD") {
+        if (specs.some((member) => member.id === event.member.id)) return;
+        plan = { reason: "members", members: [...specs, event.member], added: [event.member.id], removed: [] };
+      } else if (event.type === "MEMBER.REMOVE") {
+        if (!specs.some((member) => member.id === event.memberId)) return;
+        plan = { reason: "members", members: specs.filter((m) => m.id !== event.memberId), added: [], removed: [event.memberId] };
+      } else if (event.type === "REBALANCE") {
+        plan = { reason: "manual", members: specs, added: [], removed: [] };
+        reply = event.reply;
+        // Recompute from the members' actual states, not only from what was reported so far.
+        enqueue.sendTo("memberWatch", { type: "WATCH.MEMBERS", memberIds: specs.map((member) => member.id) });
+      } else return;
+      const sagaId = rebalanceSagaId(context.spec.id);
+      const running = sagaRef(system, sagaId);
+      if (running) enqueue.stopChild(running);
+      const draining = Object.entries(context.inFlight)
+        .filter(([id, count]) => count > 0 && !plan.members.some((member) => member.id === id))
+        .map(([id]) => id);
+      enqueue.spawnChild("rebalanceSaga", {
+        id: sagaId,
+        systemId: sagaId,
+        input: { groupId: context.spec.id, plan, draining, ...(reply === undefined ? {} : { reply }) },
+      });
+    }),
+    /** The new rotation, from the rebalance saga: strategy memory and failover start afresh. */
+    applyRebalance: enqueueActions(({ context, event, enqueue, system }) => {
+      if (event.type !== "REBALANCE.APPLY") return;
+      const { plan } = event;
+      const known = new Map(context.members.map((member) => [member.id, member]));
+      const members = plan.members.map((spec): GroupMemberState => {
+        const current = known.get(spec.id);
+        return current === undefined ? memberStateOf(spec) : { ...current, weight: spec.weight, priority: spec.priority };
+      });
+      const rotation = rotationOf(members);
+      const groupId = context.spec.id;
+      const failover = sagaRef(system, failoverSagaId(groupId));
+      if (failover) enqueue.stopChild(failover);
+      enqueue.assign({
+        spec: { ...context.spec, members: plan.members },
+        members,
+        rotation,
+        memory: INITIAL_MEMORY,
+        active: context.spec.strategy === "priority" ? bestInRotation(rotation) : undefined,
+      });
+      if (plan.added.length > 0 || plan.removed.length > 0) {
+        enqueue.sendTo("memberWatch", { type: "WATCH.MEMBERS", memberIds: plan.members.map((member) => member.id) });
+      }
+      enqueue.emit({
+        type: "GroupRebalanced",
+        groupId,
+        reason: plan.reason,
+        added: plan.added,
+        removed: plan.removed,
+        inRotation: rotation.map((member) => member.id),
+      });
+      const reply = event.reply;
+      if (reply) enqueue(reply);
+    }),
+  },
+}).createMachine({
+  id: "group",
+  context: ({ input }) => {
+    const context = initialGroupContext(input);
+    return context.spec.strategy === "priority" ? { ...context, active: bestInRotation(context.rotation) } : context;
+  },
+  invoke: {
+    id: "memberWatch",
+    src: "memberWatch",
+    input: ({ context }) => ({ memberIds: context.members.map((member) => member.id) }),
+  },
+  on: {
+    "MEMBER.REPLIED": { actions: "settleAttempt", description: "A member answered: answer the caller, or retry on another member." },
+    "MEMBER.STATE": { actions: "recordMemberState", description: "A member's state changed: recompute the rotation (failover if needed)." },
+    "MEMBER.ADD": { actions: "startRebalance", description: "A member joins: the rebalance saga switches the rotation." },
+    "MEMBER.REMOVE": {
+      actions: "startRebalance",
+      description: "A member leaves: new calls avoid it at once, its in-flight calls finish (rebalance saga).",
+    },
+    REBALANCE: { actions: "startRebalance", description: "registry_group_rebalance: recompute the rotation from the members' states." },
+    "REBALANCE.APPLY": { actions: "applyRebalance", description: "The rebalance saga's new rotation takes effect." },
+    FAILBACK: { actions: "failBack", description: "The failover saga: the preferred member is healthy again; traffic returns." },
+  },
+  initial: "restore",
+  states: {
+    restore: {
+      description: "Picks the first state from the members in rotation.",
+      always: [
+        { guard: "noneInRotation", target: "INACTIVE", description: "No member in rotation." },
+        { guard: "belowMinHealthy", target: "PARTIAL", description: "Fewer than min_healthy members in rotation." },
+        { target: "HEALTHY", description: "At least min_healthy members in rotation." },
+      ],
+    },
+    HEALTHY: {
+      description: "At least min_healthy members in rotation.",
+      entry: { type: "enterState", params: { to: "HEALTHY" } },
+      always: [
+        lastMemberLeft,
+        { guard: "belowMinHealthy", target: "PARTIAL", description: "Fewer than min_healthy members left in rotation." },
+      ],
+      on: { INVOKE: serveInvoke },
+    },
+    PARTIAL: {
+      description: "Some members in rotation, fewer than min_healthy: still serving.",
+      entry: { type: "enterState", params: { to: "PARTIAL" } },
+      always: [
+        lastMemberLeft,
+        backToHealthy,
+      ],
+      on: { INVOKE: serveInvoke },
+    },
+    INACTIVE: {
+      description: "No member in rotation: calls are refused at once, saying why for each member.",
+      entry: { type: "enterState", params: { to: "INACTIVE" } },
+      always: [
+        backToHealthy,
+        { guard: "someInRotation", target: "PARTIAL", description: "A member is back in rotation." },
+      ],
+      on: { INVOKE: { actions: "rejectInactive", description: "Refuse at once: no member can take the call." } },
+    },
+  },
+});

@@ -1,0 +1,75 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { HangarRuntime } from "../runtime/hangar-runtime.js";
+import type { GroupStateName, StampedDomainEvent } from "../shared/domain-events.js";
+import type { DomainEventBus } from "./domain-event-bus.js";
+
+/**
+ * The provider-group metrics (docs/groups.md), beside the provider metrics in metrics.ts: group
+ * states and rotations read from the runtime at scrape time, retries and failovers counted from
+ * the domain events. `group` is always a configured group id and `kind` a failure kind, so every
+ * label is bounded. Calls themselves are counted per member by the provider metrics.
+ */
+export const GROUP_STATES: readonly GroupStateName[] = ["HEALTHY", "PARTIAL", "INACTIVE"];
+
+/** Registers the group metrics; returns the function that stops observing the bus. */
+export function registerGroupMetrics(registry: Registry, bus: DomainEventBus, runtime: HangarRuntime): () => void {
+  const registers = [registry];
+  const groupState = new Gauge({
+    name: "mcp_hangar_group_state",
+    help: `Provider group state: 1 for the current state, 0 for the others (states ${GROUP_STATES.join(", ")}).`,
+    labelNames: ["group", "state"] as const,
+    registers,
+    collect() {
+      for (const id of runtime.groupIds()) {
+        const view = runtime.groupView(id);
+        if (view === undefined) continue;
+        for (const state of GROUP_STATES) groupState.labels(id, state).set(view.state === state ? 1 : 0);
+      }
+    },
+  });
+  const inRotation = new Gauge({
+    name: "mcp_hangar_group_members_in_rotation",
+    help: "Members of the group that can take calls now (not DEAD, not RECOVERING, breaker not OPEN).",
+    labelNames: ["group"] as const,
+    registers,
+    collect() {
+      for (const id of runtime.groupIds()) {
+        const view = runtime.groupView(id);
+        if (view !== undefined) inRotation.labels(id).set(view.members.filter((member) => member.inRotation).length);
+      }
+    },
+  });
+  const retries = new Counter({
+    name: "mcp_hangar_group_retries_total",
+    help: "Calls a group sent to another member after a member failed them, by the first member's failure kind.",
+    labelNames: ["group", "kind"] as const,
+    registers,
+  });
+  const failovers = new Counter({
+    name: "mcp_hangar_group_failovers_total",
+    help: "Times a priority group moved its traffic off the member taking it (failover), or back to the preferred member (failback).",
+    labelNames: ["group", "direction"] as const,
+    registers,
+  });
+  for (const id of runtime.groupIds()) {
+    failovers.labels(id, "failover").inc(0);
+    failovers.labels(id, "failback").inc(0);
+  }
+
+  const observe = (event: StampedDomainEvent): void => {
+    switch (event.type) {
+      case "GroupCallRetried":
+        if (runtime.hasGroup(event.groupId)) retries.labels(event.groupId, event.kind).inc();
+        return;
+      case "GroupFailover":
+        if (runtime.hasGroup(event.groupId)) failovers.labels(event.groupId, "failover").inc();
+        return;
+      case "GroupFailback":
+        if (runtime.hasGroup(event.groupId)) failovers.labels(event.groupId, "failback").inc();
+        return;
+      default:
+        return;
+    }
+  };
+  return bus.subscribe(observe);
+}
