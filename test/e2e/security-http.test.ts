@@ -1,5 +1,6 @@
 import { McpError } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
+import { RATE_LIMITED_CODE } from "../../src/security/security-controls.js";
 import { fixtureCommand, jsonOf } from "../helpers/cli.js";
 import { useHttpE2E } from "../helpers/http.js";
 import { findProcesses } from "../helpers/processes.js";
@@ -45,5 +46,35 @@ describe("admin tools over HTTP", () => {
     // The admin's token never shows, not even the role suffix with it.
     expect(hangar.stderr()).not.toContain(ADMIN_TOKEN);
     expect(hangar.stderr()).not.toContain(USER_TOKEN);
+  });
+});
+
+describe("rate limits over HTTP", () => {
+  it("refuses a principal's N+1st call at once with a JSON-RPC error naming the limit and when to retry", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.startHttp(
+      {
+        // One call per 100 s after a burst of 2: the third call is refused however slow the machine.
+        http: { auth: { tokens_env: "HANGAR_TOKENS", rate_limit: { rps: 0.01, burst: 2 } } },
+        providers: { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "echo" }] } },
+      },
+      { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HANGAR_TOKENS: `alice:${USER_TOKEN},root:${ADMIN_TOKEN}:admin` } },
+    );
+    const alice = (await e2e.streamable(hangar.url, { token: USER_TOKEN })).client;
+    const root = (await e2e.streamable(hangar.url, { token: ADMIN_TOKEN })).client;
+    await alice.callTool({ name: "registry_list", arguments: {} });
+    await alice.callTool({ name: "registry_health", arguments: {} });
+    const error = await alice.callTool({ name: "registry_list", arguments: {} }).then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(McpError);
+    const refused = error as McpError;
+    expect(refused.code).toBe(RATE_LIMITED_CODE);
+    expect(refused.message).toMatch(/rate limit exceeded for principal 'alice' \(http\.auth\.rate_limit\): 0\.01 calls\/s, burst 2; retry after \d+(\.\d+)? s/);
+    expect(refused.data).toMatchObject({ limit: "principal" });
+    expect((refused.data as { retry_after_s: number }).retry_after_s).toBeGreaterThan(90);
+    // Another principal has its own bucket.
+    await root.callTool({ name: "registry_list", arguments: {} });
   });
 });
