@@ -1,8 +1,8 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixtureCommand, invoke, textOf, useE2E } from "../helpers/cli.js";
-import { readAudit } from "../helpers/audit-db.js";
+import { auditFileBytes, readAudit } from "../helpers/audit-db.js";
 
 /**
  * With the default `capture: hash`, no tool argument value and no configured secret reaches the
@@ -14,13 +14,6 @@ const e2e = useE2E();
 const ARGUMENT = "argument-value-7f3a9c2e";
 const SECRET = "sk-live-secret-3b8d1f0a9e7c";
 const TOKEN = "hangar-bearer-token-51c2e8";
-
-function rawBytes(dir: string): string {
-  return readdirSync(dir)
-    .filter((name) => name.startsWith("audit.db"))
-    .map((name) => readFileSync(join(dir, name)).toString("latin1"))
-    .join("\n");
-}
 
 describe("audit trail: privacy", () => {
   it("stores sizes and keyed hashes, never argument values or config secrets", async () => {
@@ -43,13 +36,13 @@ describe("audit trail: privacy", () => {
       // Wait for the batch, then read the files as they are (WAL not yet checkpointed).
       for (let attempt = 0; attempt < 100; attempt += 1) {
         const events = readAudit(join(dir, "audit.db"), { type: "ToolInvocationCompleted" });
-        if (events.length > 0) return rawBytes(dir);
+        if (events.length > 0) return auditFileBytes(dir);
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       throw new Error("the call's events never reached the audit file");
     })();
     await hangar.close();
-    const afterExit = rawBytes(dir);
+    const afterExit = auditFileBytes(dir);
 
     for (const bytes of [whileRunning, afterExit]) {
       expect(bytes).not.toContain(ARGUMENT);

@@ -1,7 +1,6 @@
-import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readAudit } from "../helpers/audit-db.js";
+import { auditFileBytes, readAudit } from "../helpers/audit-db.js";
 import { EVERYTHING_JS, FIXTURES, NODE, textOf } from "../helpers/cli.js";
 import { useHttpE2E } from "../helpers/http.js";
 import { connectViewer, inspectorUrl } from "../helpers/inspector-viewer.js";
@@ -33,13 +32,6 @@ afterEach(stopRemoteServers);
 const ECHO = join(FIXTURES, "echo-server.js");
 const SECRET_ENV = { API_KEY, UPSTREAM, DB_PASSWORD };
 
-/** The audit database, its WAL and shared memory, as raw bytes. */
-function auditBytes(dir: string): string {
-  return readdirSync(dir)
-    .filter((name) => name.startsWith("audit.db"))
-    .map((name) => readFileSync(join(dir, name)).toString("latin1"))
-    .join("\n");
-}
 
 describe("secrets", () => {
   it("never appear in logs, errors, registry tools, the inspector, metrics or the audit trail, whatever calls, failures and crashes happen", async () => {
@@ -123,7 +115,7 @@ describe("secrets", () => {
       results: JSON.stringify(seen),
       inspector: viewer.messages.join("\n"),
       metrics,
-      audit: auditBytes(auditDir),
+      audit: auditFileBytes(auditDir),
     };
     // The hangar did see them: the provider printed them, the start failed saying so, calls ran.
     expect(places.log).toContain("leaky env: *** *** ***");

@@ -1,7 +1,16 @@
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { queryEvents, type AuditEvent, type AuditFilter } from "../../src/observability/audit/query.js";
 import { openAuditDatabase } from "../../src/observability/audit/store.js";
 import { verifyChain, type VerifyResult } from "../../src/observability/audit/verify.js";
+
+/** The audit database in `dir`, its WAL and shared memory, as raw bytes (latin1), to search for what must not be there. */
+export function auditFileBytes(dir: string): string {
+  return readdirSync(dir)
+    .filter((name) => name.startsWith("audit.db"))
+    .map((name) => readFileSync(join(dir, name)).toString("latin1"))
+    .join("\n");
+}
 
 /** Reads an audit file the way a person would: a separate, read-only connection. */
 export function readAudit(path: string, filter: AuditFilter = {}): AuditEvent[] {
