@@ -27,6 +27,8 @@ import { VERSION } from "./version.js";
 
 /** Slack beyond the longest grace period before shutdown gives up waiting (the exit hook SIGKILLs what is left). */
 const SHUTDOWN_SLACK_MS = 1_000;
+/** A container's stop and removal are engine round trips on top of its grace period. */
+const CONTAINER_REMOVAL_MS = 4_000;
 
 function readConfig(path: string): HangarConfig | undefined {
   try {
@@ -128,7 +130,9 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
     void metricsEndpoint?.close();
     void inspector?.close();
     // SIGTERM, grace, SIGKILL all run in parallel per provider: the longest grace bounds the whole.
-    const deadlineMs = Math.max(0, ...config.providers.map((spec) => spec.shutdownGraceS * 1000)) + SHUTDOWN_SLACK_MS;
+    const deadlineMs =
+      Math.max(0, ...config.providers.map((spec) => spec.shutdownGraceS * 1000 + (spec.mode === "container" ? CONTAINER_REMOVAL_MS : 0))) +
+      SHUTDOWN_SLACK_MS;
     const deadline = setTimeout(() => {
       log.error(`shutdown took longer than ${deadlineMs} ms; killing what is left and exiting`);
       audit?.close();
