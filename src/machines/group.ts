@@ -144,7 +144,8 @@ export const groupMachine = setup({
     rejectInactive: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE") return;
       const message = inactiveMessage(context);
-      answer(enqueue, event.call, annotateOutcome(failure("unavailable", message), context.spec.id, "", []));
+      // No member answered: the error's _meta names only the group.
+      answer(enqueue, event.call, { status: "failure", kind: "unavailable", message, meta: { "mcp-hangar/group": context.spec.id } });
       enqueue.emit({
         type: "ToolInvocationFailed",
         providerId: context.spec.id,

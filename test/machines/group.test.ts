@@ -212,6 +212,7 @@ describe("group chart with scripted members", () => {
       kind: "unavailable",
       message: "group 'g' is INACTIVE: none of its 2 members is available (a: DEAD, b: breaker OPEN)",
     });
+    expect(metaOf(refused)).toEqual({ "mcp-hangar/group": "g" });
     member(hangar, "b").send({ type: "TEST.SET", state: "READY", breaker: "CLOSED" });
     await waitFor(() => states.getSnapshot().value === "PARTIAL", 1_000, "PARTIAL again");
   });
