@@ -124,32 +124,36 @@ export class SecurityControls {
    * model can correct itself); undefined when the call may go to the provider.
    */
   admitToolCall(caller: Caller, target: ToolCallTarget, args: Record<string, unknown> | undefined): CallToolResult | undefined {
-    const spec = this.options.specOf(target.providerId);
-    const security = providerSecurityOf(spec);
+    const security = providerSecurityOf(this.options.specOf(target.providerId));
     // A group's call may land on any member: every member's filter and argument limits apply too.
+    // (Providers, the common case, take the path without a list of members: nothing allocated.)
     const memberIds = this.options.membersOf?.(target.providerId);
-    const securities = memberIds === undefined ? [security] : [security, ...memberIds.map((id) => providerSecurityOf(this.options.specOf(id)))];
-    for (const checked of securities) {
-      const filtered = toolFilterOf(checked).refusal(target.toolName);
-      if (filtered === undefined) continue;
-      const message = `tool '${target.toolName}' of provider '${target.providerId}' is not available: ${filtered}`;
-      this.refuse(target.providerId, target.toolName, caller, "not_allowed", ErrorCode.InvalidParams, message);
-    }
+    this.refuseIfFiltered(security, caller, target);
+    if (memberIds !== undefined) for (const id of memberIds) this.refuseIfFiltered(this.securityOf(id), caller, target);
     if (!this.providerToolVisible(caller, target.flatName)) {
       this.refuse(target.providerId, target.toolName, caller, "not_allowed", ErrorCode.InvalidParams, notAllowedMessage(caller, target.flatName));
     }
     if (this.rateLimiter.active) {
       this.throwIfLimited(this.rateLimiter.admit(target.providerId, target.toolName, caller.principal), target.providerId, target.toolName, caller);
     }
-    const violations = securities.reduce<ArgumentViolation[] | undefined>(
-      (found, checked) => found ?? this.violations(checked, target.tool, args),
-      undefined,
-    );
+    let violations = this.violations(security, target.tool, args);
+    if (memberIds !== undefined) for (const id of memberIds) violations ??= this.violations(this.securityOf(id), target.tool, args);
     if (violations === undefined) return undefined;
     const text = invalidArgumentsText(target, violations);
     this.publish(target.providerId, target.toolName, caller, "invalid_arguments", text);
     const result = failureResult("rejected", text);
     return { ...result, _meta: { ...result._meta, "mcp-hangar/violations": violations } };
+  }
+
+  private securityOf(providerId: string): ProviderSecuritySpec {
+    return providerSecurityOf(this.options.specOf(providerId));
+  }
+
+  private refuseIfFiltered(security: ProviderSecuritySpec, caller: Caller, target: ToolCallTarget): void {
+    const filtered = toolFilterOf(security).refusal(target.toolName);
+    if (filtered === undefined) return;
+    const message = `tool '${target.toolName}' of provider '${target.providerId}' is not available: ${filtered}`;
+    this.refuse(target.providerId, target.toolName, caller, "not_allowed", ErrorCode.InvalidParams, message);
   }
 
   private violations(security: ProviderSecuritySpec, tool: Tool | undefined, args: Record<string, unknown> | undefined): ArgumentViolation[] | undefined {
