@@ -3,7 +3,7 @@ import { terminateAll } from "./actors/process-registry.js";
 import { healthProbe } from "./actors/health-probe.js";
 import { reapOrphanedGroups, recordOwnedGroups } from "./actors/pgid-state.js";
 import { cleanUpAtStartup } from "./actors/container-leftovers.js";
-import { providerConnection } from "./actors/provider-connection.js";
+import { createProviderConnection } from "./actors/provider-connection.js";
 import { pendingTeardowns } from "./actors/teardown-registry.js";
 import { parseCommand, UsageError, type Command } from "./cli/args.js";
 import { runAudit } from "./cli/audit-command.js";
@@ -22,6 +22,7 @@ import { serveMetrics, type MetricsEndpoint } from "./transports/metrics-endpoin
 import { planHttp, type HttpPlan } from "./transports/http/plan.js";
 import { MCP_PATH, SSE_PATH, startHttpServer, type HangarHttpServer } from "./transports/http/server.js";
 import { serveStdio } from "./transports/stdio.js";
+import { ClientHub } from "./transports/client-hub.js";
 import { ToolCatalogue } from "./transports/tool-catalogue.js";
 import { VERSION } from "./version.js";
 
@@ -84,9 +85,12 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
 
   // The audit trail opens first: replay hands each provider its counters from earlier runs.
   const audit = startAuditTrail(config, log);
+  // Providers' sampling, elicitation, roots, logging and resource updates reach clients through the hub.
+  const bridge = new ClientHub(log);
   const runtime = new HangarRuntime(config, {
     ...(audit === undefined ? {} : { records: audit.replay(config.providers.map((spec) => spec.id)), history: audit }),
-    connection: providerConnection,
+    connection: createProviderConnection({ bridge }),
+    bridge,
     healthProbe,
     inspect: inspector?.inspect,
     // Process groups end, remote sessions are closed (DELETE) and containers removed.

@@ -2,6 +2,7 @@ import { fromCallback } from "xstate";
 import type { ProviderSpec } from "../config/types.js";
 import type { ConnectionCallback, ConnectionCallEvent, ConnectionInput } from "../machines/connection-protocol.js";
 import type { Logger } from "../observability/log.js";
+import type { ClientBridge } from "./provider-requests.js";
 import { remoteConnectionCallback } from "./remote-connection.js";
 import { stdioConnectionCallback } from "./subprocess-connection.js";
 import { subprocessLauncher } from "./subprocess-launcher.js";
@@ -11,6 +12,8 @@ export interface ProviderConnectionOptions {
   log?: Logger;
   /** The hangar environment a subprocess's env is drawn from (never a container's). Default: process.env. */
   hangarEnv?: NodeJS.ProcessEnv;
+  /** Where providers' requests and notifications for clients go (see provider-requests.ts). */
+  bridge?: ClientBridge;
 }
 
 /**

@@ -23,6 +23,8 @@ import { listAllTools } from "./list-tools.js";
 import { errorText, isOwnTimeout, isProviderRpcError, providerMessage } from "./mcp-errors.js";
 import { anyResult, passthroughResult } from "./mcp-results.js";
 import { ProgressCall, progressNotification } from "./progress-call.js";
+import { ProviderRequests, type ClientBridge } from "./provider-requests.js";
+import { callRequest } from "./call-request.js";
 import {
   createRemoteTransport,
   isSessionLost,
@@ -57,6 +59,8 @@ interface Session {
 export interface RemoteConnectionOptions {
   /** Where the connection logs (tests capture it). Default: the hangar log. */
   log?: Logger;
+  /** Where the server's requests and notifications for clients go (see provider-requests.ts). */
+  bridge?: ClientBridge;
 }
 
 /**
@@ -74,7 +78,7 @@ export function createRemoteConnection(options: RemoteConnectionOptions = {}) {
 export function remoteConnectionCallback(options: RemoteConnectionOptions = {}): ConnectionCallback {
   const baseLog = options.log ?? hangarLog;
   return ({ input, sendBack, receive }) => {
-    const session = new RemoteSession(input, sendBack, baseLog);
+    const session = new RemoteSession(input, sendBack, baseLog, options.bridge);
     receive((event) => {
       switch (event.type) {
         case "CALL":
@@ -111,12 +115,16 @@ class RemoteSession {
   private pingUnsupported = false;
   private readonly startup = new AbortController();
   private startupTimer: NodeJS.Timeout | undefined;
+  /** Server→client requests and notifications; undefined without a bridge. */
+  private readonly requests: ProviderRequests | undefined;
 
   constructor(
     input: ConnectionInput,
     private readonly sendBack: (event: ConnectionEvent) => void,
     baseLog: Logger,
+    private readonly bridge: ClientBridge | undefined,
   ) {
+    this.requests = bridge === undefined ? undefined : new ProviderRequests(input.spec.id, bridge, () => this.inflight.keys());
     this.spec = input.spec.mode === "remote" ? input.spec : undefined;
     this.id = input.spec.id;
     this.notes = input.stderr;
@@ -178,6 +186,7 @@ class RemoteSession {
       try {
         await session.client.connect(session.transport, { signal, timeout });
         this.session = session;
+        this.requests?.initialized({ capabilities: session.client.getServerCapabilities(), instructions: session.client.getInstructions() });
         this.notes.push(`--- connected to ${this.where} over ${kind} ---`);
         return session;
       } catch (error) {
@@ -204,11 +213,17 @@ class RemoteSession {
       session.broken = true;
     };
     client.setNotificationHandler(ToolListChangedNotificationSchema, this.onToolsListChanged);
+    if (this.requests !== undefined && this.bridge !== undefined) {
+      const advertised = this.bridge.advertisedCapabilities();
+      client.registerCapabilities(advertised);
+      this.requests.install(client, advertised);
+    }
     return session;
   }
 
   call(call: ToolCall): void {
     this.inflight.set(call, performance.now());
+    this.requests?.noteCall(call);
     if (this.phase === "ready") {
       void this.runCall(call, false);
       return;
@@ -234,14 +249,14 @@ class RemoteSession {
       let result: CallToolResult;
       if (progress === undefined) {
         result = await session.client.request(
-          { method: "tools/call", params: { name: call.tool, arguments: call.arguments, _meta: call.meta } },
+          callRequest(call, call.meta),
           passthroughResult,
           { timeout: timeoutMs, signal: call.signal },
         );
       } else {
         this.progressCalls.set(progress.token, progress);
         result = await session.client.request(
-          { method: "tools/call", params: { name: call.tool, arguments: call.arguments, _meta: progress.meta() } },
+          callRequest(call, progress.meta()),
           passthroughResult,
           { timeout: this.maxCallMs, signal: progress.signal },
         );

@@ -23,6 +23,8 @@ import { errorText, isOwnTimeout, isProviderRpcError, providerMessage } from "./
 import { anyResult, passthroughResult } from "./mcp-results.js";
 import { ProgressCall, progressNotification } from "./progress-call.js";
 import type { LauncherFor, ProcessLauncher, ProviderProcess } from "./provider-process.js";
+import { ProviderRequests, type ClientBridge } from "./provider-requests.js";
+import { callRequest } from "./call-request.js";
 import { StderrLogLimiter } from "./stderr-log-limiter.js";
 import { subprocessLauncher } from "./subprocess-launcher.js";
 import { VERSION } from "../version.js";
@@ -49,6 +51,8 @@ export interface SubprocessConnectionOptions {
   log?: Logger;
   /** The hangar environment the provider env is drawn from. Default: process.env. */
   hangarEnv?: NodeJS.ProcessEnv;
+  /** The front end's clients: server→client requests and notifications go there. Default: none (a provider sees a client without sampling, elicitation or roots). */
+  bridge?: ClientBridge;
 }
 
 /**
@@ -67,15 +71,15 @@ export function createSubprocessConnection(options: SubprocessConnectionOptions 
  * subprocess connection above, and the container connection (a container attached over the
  * engine API) share everything but the launcher.
  */
-export function createStdioConnection(launcherFor: LauncherFor, options: Pick<SubprocessConnectionOptions, "log"> = {}) {
+export function createStdioConnection(launcherFor: LauncherFor, options: Pick<SubprocessConnectionOptions, "log" | "bridge"> = {}) {
   return fromCallback(stdioConnectionCallback(launcherFor, options));
 }
 
 /** The stdio connection's callback, for connections that choose by mode (see provider-connection.ts). */
-export function stdioConnectionCallback(launcherFor: LauncherFor, options: Pick<SubprocessConnectionOptions, "log"> = {}): ConnectionCallback {
+export function stdioConnectionCallback(launcherFor: LauncherFor, options: Pick<SubprocessConnectionOptions, "log" | "bridge"> = {}): ConnectionCallback {
   const baseLog = options.log ?? hangarLog;
   return ({ input, sendBack, receive }) => {
-    const session = new StdioSession(input, launcherFor(input.spec), sendBack, baseLog);
+    const session = new StdioSession(input, launcherFor(input.spec), sendBack, baseLog, options.bridge);
     receive((event) => {
       switch (event.type) {
         case "CALL":
@@ -120,14 +124,18 @@ class StdioSession {
   /** Counts tools/list_changed notifications, so a re-list knows whether it is already stale. */
   private listChanges = 0;
   private relisting = false;
+  /** Server→client requests and notifications; undefined without a bridge. */
+  private readonly requests: ProviderRequests | undefined;
 
   constructor(
     input: ConnectionInput,
     private readonly launcher: ProcessLauncher,
     private readonly sendBack: (event: ConnectionEvent) => void,
     baseLog: Logger,
+    private readonly bridge: ClientBridge | undefined,
   ) {
     this.spec = input.spec;
+    this.requests = bridge === undefined ? undefined : new ProviderRequests(input.spec.id, bridge, () => this.inflight.keys());
     this.stderr = input.stderr;
     this.log = baseLog.child({ provider: input.spec.id });
     this.stderrLog = new StderrLogLimiter(this.log);
@@ -172,6 +180,12 @@ class StdioSession {
     this.client.onerror = this.onClientError;
     this.client.onclose = this.onChannelClosed;
     this.client.setNotificationHandler(ToolListChangedNotificationSchema, this.onToolsListChanged);
+    if (this.requests !== undefined && this.bridge !== undefined) {
+      // Declared at initialize, so fixed for this process: what the clients connected so far can do.
+      const advertised = this.bridge.advertisedCapabilities();
+      this.client.registerCapabilities(advertised);
+      this.requests.install(this.client, advertised);
+    }
 
     const startupMs = this.spec.startupTimeoutS * 1000;
     this.startupTimer = setTimeout(this.onStartupTimeout, startupMs);
@@ -180,6 +194,7 @@ class StdioSession {
 
   call(call: ToolCall): void {
     this.inflight.set(call, performance.now());
+    this.requests?.noteCall(call);
     if (this.phase === "ready") {
       void this.runCall(call);
       return;
@@ -237,6 +252,7 @@ class StdioSession {
     try {
       // connect() sends initialize, checks the version and sends notifications/initialized.
       await this.client.connect(transport, { signal, timeout: startupMs });
+      this.requests?.initialized({ capabilities: this.client.getServerCapabilities(), instructions: this.client.getInstructions() });
       const changesBeforeListing = this.listChanges;
       const tools = await this.listTools(signal, startupMs);
       if (this.phase !== "starting") return;
@@ -272,7 +288,7 @@ class StdioSession {
       let result: CallToolResult;
       if (progress === undefined) {
         result = await this.client.request(
-          { method: "tools/call", params: { name: call.tool, arguments: call.arguments, _meta: call.meta } },
+          callRequest(call, call.meta),
           passthroughResult,
           { timeout: timeoutMs, signal: call.signal },
         );
@@ -280,7 +296,7 @@ class StdioSession {
         this.progressCalls.set(progress.token, progress);
         // The SDK's timeout is the max_call_s cap; the progress call restarts the call timeout.
         result = await this.client.request(
-          { method: "tools/call", params: { name: call.tool, arguments: call.arguments, _meta: progress.meta() } },
+          callRequest(call, progress.meta()),
           passthroughResult,
           { timeout: this.maxCallMs, signal: progress.signal },
         );

@@ -173,6 +173,8 @@ function toProviderSpec(id: string, p: RawProvider, base: string): ProviderSpec 
     shutdownGraceS: p.shutdown_timeout_s,
     tools: p.tools.map(toTool),
     warm: p.warm,
+    // Set only when true, so a spec without it means the default.
+    ...(p.passthrough_names ? { passthroughNames: true } : {}),
     ...(p.description === undefined ? {} : { description: p.description }),
     security: toProviderSecurity(p),
   };

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { BYTE_SIZE_FORMS, parseByteSize } from "./byte-size.js";
 import { closestMatch } from "./suggest.js";
+import { checkPassthroughNames } from "./passthrough-names.js";
 import type { ConfigPath } from "./interpolate.js";
 import { checkGroupMembers, groupSchemaOf, isGroupEntry } from "./group-schema.js";
 import { boolish, flag, isNumericText, isPositive, isRecord, numeric, positiveCount, positiveSeconds, wholeNumber } from "./schema-kit.js";
@@ -341,6 +342,8 @@ const providerFields = z.strictObject({
     )
     .default([]),
   warm: flag(false),
+  /** List tools and prompts under the provider's own names, without `<provider>__` (see passthrough-names.ts). */
+  passthrough_names: flag(false),
   description: z.string().optional(),
   ...containerFields(),
   ...remoteFields(),
@@ -418,6 +421,7 @@ const providersSchema = z
         const message = providerIdProblem(id);
         if (message !== undefined) ctx.addIssue({ code: "custom", path: [id], params: { at: "key" }, message });
       }
+      checkPassthroughNames(providers, ctx);
     },
     { when: (payload) => isRecord(payload.value) },
   )

@@ -122,6 +122,8 @@ export interface ProviderCommonSpec {
   shutdownGraceS: number;
   tools: PredefinedTool[];
   warm: boolean;
+  /** List tools and prompts under their own names, without `<provider>__` (passthrough_names, default false). */
+  passthroughNames?: boolean;
   description?: string;
   /** allow_tools, deny_tools, argument checks and rate limits; the loader always sets it (see providerSecurityOf). */
   security?: ProviderSecuritySpec;

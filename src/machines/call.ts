@@ -1,4 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallOrigin } from "../shared/call-origin.js";
 import type { FailureKind } from "../shared/failure-kind.js";
 
 /**
@@ -47,8 +48,25 @@ export interface ToolCall {
    * the provider for progress, and each notification restarts the call's timeout (up to max_call_s).
    */
   onProgress?: (progress: CallProgress) => void;
+  /**
+   * Another request than tools/call (resources/read, prompts/get, completion/complete, …): the
+   * connection sends this method and params instead, and the outcome's `result` is that method's
+   * result, untouched. `tool` then names the method, for logs and events.
+   */
+  request?: ProviderRequest;
+  /**
+   * The client session whose request this is: a provider's sampling, elicitation and roots
+   * requests during the call go back to it (see src/actors/provider-requests.ts).
+   */
+  origin?: CallOrigin;
   /** Called exactly once with the outcome. */
   reply: CallReply;
+}
+
+/** A request of any MCP method, forwarded to a provider as it is. */
+export interface ProviderRequest {
+  method: string;
+  params?: Record<string, unknown>;
 }
 
 export function failure(

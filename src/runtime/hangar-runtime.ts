@@ -9,7 +9,7 @@ import {
   type StateValue,
 } from "xstate";
 import type { HangarConfig, ProviderSpec } from "../config/types.js";
-import type { CallOutcome, CallProgress } from "../machines/call.js";
+import type { CallOutcome, CallProgress, ProviderRequest } from "../machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { groupTools, groupView, type GroupView } from "../machines/group-view.js";
 import { hangarMachine, type GroupRef, type ProviderRef } from "../machines/hangar.js";
@@ -23,6 +23,8 @@ import {
 import { listedTools, providerView, type ListedTool, type ProviderView } from "../machines/provider-view.js";
 import { DomainEventBus } from "../observability/domain-event-bus.js";
 import { toolFilterOf } from "../security/tool-filter.js";
+import type { ClientBridge } from "../actors/provider-requests.js";
+import type { CallOrigin } from "../shared/call-origin.js";
 import type { DomainEvent } from "../shared/domain-events.js";
 
 export type ConnectionLogic = CallbackActorLogic<ConnectionCallEvent, ConnectionInput>;
@@ -41,6 +43,8 @@ export interface HangarRuntimeOptions {
   records?: Record<string, ProviderRecord>;
   /** Where registry_history reads a provider's past (the audit trail); absent when audit is off. */
   history?: ProviderHistorySource;
+  /** The bridge the connection was built with (see createProviderConnection), for the front ends to share. */
+  bridge?: ClientBridge;
 }
 
 /** A provider's recent transitions and calls, as stored (see observability/audit). */
@@ -60,6 +64,10 @@ export interface InvokeOptions {
   principal?: string;
   /** The provider's progress for this call (asks the provider for progress; see ToolCall.onProgress). */
   onProgress?: (progress: CallProgress) => void;
+  /** Another method than tools/call (see ToolCall.request); `tool` then names the method. */
+  request?: ProviderRequest;
+  /** The client session that asked (see ToolCall.origin). */
+  origin?: CallOrigin;
 }
 
 /**
@@ -108,6 +116,11 @@ export class HangarRuntime {
     ref.on("*", (event: DomainEvent) => {
       this.events.publish(source, event);
     });
+  }
+
+  /** The bridge between provider connections and client sessions, when the connection has one. */
+  get bridge(): ClientBridge | undefined {
+    return this.options.bridge;
   }
 
   private get providers(): Record<string, ProviderRef> {
@@ -225,6 +238,8 @@ export class HangarRuntime {
           meta: options.meta,
           principal: options.principal,
           onProgress: options.onProgress,
+          request: options.request,
+          origin: options.origin,
           reply: resolve,
         },
       });

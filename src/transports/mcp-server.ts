@@ -19,7 +19,10 @@ import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import { ANONYMOUS, type Caller } from "../security/admin-gate.js";
 import { SecurityControls } from "../security/security-controls.js";
 import { VERSION } from "../version.js";
+import { ClientSession } from "./client-session.js";
 import { outcomeToResult } from "./outcome-result.js";
+import { registerPassthroughHandlers } from "./passthrough-handlers.js";
+import { combinedInstructions, passthroughOf } from "./passthrough.js";
 import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
@@ -41,12 +44,24 @@ export function createHangarServer(
   // One per front end, shared by its sessions (rate-limit buckets); stdio's own by default.
   security: SecurityControls = stdioSecurity(runtime),
 ): Server {
+  const passthrough = passthroughOf(runtime);
   const server = new Server(SERVER_INFO, {
-    capabilities: { tools: { listChanged: true } },
-    instructions:
-      "mcp-hangar manages several MCP providers. Provider tools are listed as <provider>__<tool>; " +
-      "registry_* tools list, start, stop and inspect providers and can call any provider tool.",
+    capabilities: {
+      tools: { listChanged: true },
+      resources: { subscribe: true, listChanged: true },
+      prompts: { listChanged: true },
+      completions: {},
+      logging: {},
+    },
+    instructions: combinedInstructions(runtime, passthrough.hub),
   });
+  // This session as providers' requests and notifications reach it (see docs/passthrough.md).
+  const session = new ClientSession(server);
+  passthrough.hub.add(session);
+  server.oninitialized = () => {
+    passthrough.hub.clientInitialized(server.getClientCapabilities());
+  };
+  registerPassthroughHandlers(server, runtime, passthrough, session);
   const showRegistry = expose !== "tools";
   const showProviderTools = expose !== "registry";
 
@@ -69,6 +84,8 @@ export function createHangarServer(
     const { name, arguments: args, _meta: meta } = request.params;
     const caller = callerOf(extra);
     const principal = caller.principal;
+    session.principal = principal;
+    const origin = { session, extra };
     const progress = meta?.progressToken === undefined ? undefined : new ProgressForwarder(meta.progressToken, extra);
     const onProgress = progress?.forward;
     if (showProviderTools) {
@@ -77,14 +94,14 @@ export function createHangarServer(
         const target = { providerId: entry.providerId, toolName: entry.tool.name, flatName: entry.flatName, tool: entry.tool };
         const refused = security.admitToolCall(caller, target, args);
         if (refused !== undefined) return refused;
-        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress });
+        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress, origin });
         await progress?.settled();
         return outcomeToResult(outcome);
       }
     }
     if (showRegistry && isRegistryTool(name)) {
       security.admitRegistryCall(caller, name);
-      const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, caller, onProgress });
+      const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, caller, onProgress, origin });
       await progress?.settled();
       return result;
     }
@@ -99,6 +116,7 @@ export function createHangarServer(
   const previousOnClose = server.onclose;
   server.onclose = () => {
     stopWatching();
+    passthrough.hub.remove(session);
     previousOnClose?.();
   };
   return server;

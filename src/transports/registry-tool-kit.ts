@@ -4,6 +4,7 @@ import type { CallProgress } from "../machines/call.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import type { Caller } from "../security/admin-gate.js";
 import type { SecurityControls } from "../security/security-controls.js";
+import type { CallOrigin } from "../shared/call-origin.js";
 import { redactor } from "../shared/redaction.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
@@ -28,6 +29,8 @@ export interface RegistryCallExtra {
   caller?: Caller;
   /** Progress of registry_invoke's call, back to the caller only. */
   onProgress?: (progress: CallProgress) => void;
+  /** The client session that called (see ToolCall.origin): a provider's sampling during the call comes back to it. */
+  origin?: CallOrigin;
 }
 
 export interface RegistryTool<Schema extends z.ZodObject> {

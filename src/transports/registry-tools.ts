@@ -154,6 +154,7 @@ const registryInvoke = defineTool({
       meta: extra.meta,
       principal: extra.principal,
       onProgress: extra.onProgress,
+      origin: extra.origin,
     });
     return outcomeToResult(outcome);
   },

@@ -1,7 +1,8 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { ToolSource } from "../machines/provider-view.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
-import { flatToolName } from "./tool-names.js";
+import { log } from "../observability/log.js";
+import { exposedName } from "./exposed-names.js";
 
 export interface CatalogueEntry {
   flatName: string;
@@ -75,15 +76,22 @@ export class ToolCatalogue {
     if (this.signatures.get(providerId) === signature) return false;
     this.signatures.set(providerId, signature);
     for (const old of this.byProvider.get(providerId) ?? []) this.byFlatName.delete(old.flatName);
-    const entries = listed.map(({ tool, source }): CatalogueEntry => {
-      const flatName = flatToolName(providerId, tool.name);
-      return {
+    const passthroughNames = this.runtime.spec(providerId)?.passthroughNames;
+    const entries = listed.flatMap(({ tool, source }): CatalogueEntry[] => {
+      const flatName = exposedName(providerId, tool.name, passthroughNames);
+      const owner = this.byFlatName.get(flatName);
+      if (owner !== undefined && owner.providerId !== providerId) {
+        // Only names kept by passthrough_names can meet; the config refused what it could see.
+        log.warn(`tool name collision: '${flatName}' of '${providerId}' is already '${owner.providerId}'s; it is not listed`);
+        return [];
+      }
+      return [{
         flatName,
         providerId,
         tool,
         source,
         listed: { ...tool, name: flatName, _meta: { ...tool._meta, "mcp-hangar/provider": providerId, "mcp-hangar/tool": tool.name } },
-      };
+      }];
     });
     for (const entry of entries) this.byFlatName.set(entry.flatName, entry);
     this.byProvider.set(providerId, entries);

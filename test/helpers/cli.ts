@@ -53,6 +53,8 @@ export interface StartOptions {
   cwd?: string;
   /** Called before connecting, so handlers see every message from the first one on. */
   beforeConnect?: (client: Client) => void;
+  /** The client to connect (default: a plain one without capabilities). */
+  client?: Client;
 }
 
 export interface RunningHangar {
@@ -99,7 +101,7 @@ export async function startHangar(configPath: string | undefined, options: Start
     chunks.push(chunk.toString("utf8"));
   });
   const stderr = (): string => chunks.join("");
-  const client = new Client({ name: "hangar-e2e", version: "1.0.0" }, { capabilities: {} });
+  const client = options.client ?? new Client({ name: "hangar-e2e", version: "1.0.0" }, { capabilities: {} });
   options.beforeConnect?.(client);
   try {
     await client.connect(transport);

@@ -1,0 +1,116 @@
+/* eslint-disable @typescript-eslint/no-deprecated -- the low-level Server is the front end's deliberate choice (see mcp-server.ts). */
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import {
+  CompleteRequestSchema,
+  EmptyResultSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ReadResourceRequestSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type ServerNotification,
+  type ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js";
+import type { HangarRuntime } from "../runtime/hangar-runtime.js";
+import type { ClientSession } from "./client-session.js";
+import type { Passthrough } from "./passthrough.js";
+import { providersOffering, requestProvider, type RequestContext } from "./provider-fanout.js";
+import { RpcError } from "./rpc-error.js";
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** A response with no fields ({}), typed as the SDK's result. */
+const EMPTY = EmptyResultSchema.parse({});
+
+/**
+ * Resources, prompts, completions and logging for one front-end session: each request becomes a
+ * message to the provider that serves it (started lazily, like a tool call), carrying the
+ * session as its origin so the provider's requests during it come back here.
+ */
+export function registerPassthroughHandlers(server: Server, runtime: HangarRuntime, passthrough: Passthrough, session: ClientSession): void {
+  const { hub, resources, prompts } = passthrough;
+  const contextOf = (extra: Extra): RequestContext => {
+    const principal = extra.authInfo?.clientId;
+    if (principal !== undefined && principal !== "") session.principal = principal;
+    return { signal: extra.signal, principal: session.principal, origin: { session, extra } };
+  };
+  const resourceProvider = async (uri: string, context: RequestContext): Promise<string> => {
+    const providerId = await resources.providerFor(uri, context);
+    if (providerId === undefined) throw new RpcError(ErrorCode.InvalidParams, `unknown resource '${uri}': no provider lists it or has a template for it`);
+    return providerId;
+  };
+
+  server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => ({ resources: await resources.list(contextOf(extra)) }));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => ({
+    resourceTemplates: await resources.listTemplates(contextOf(extra)),
+  }));
+  server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
+    const context = contextOf(extra);
+    const providerId = await resourceProvider(request.params.uri, context);
+    return requestProvider(runtime, providerId, "resources/read", request.params, context);
+  });
+  server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
+    const context = contextOf(extra);
+    const providerId = await resourceProvider(request.params.uri, context);
+    // The provider hears one subscribe per URI however many clients subscribe.
+    if (hub.subscribe(providerId, request.params.uri, session)) {
+      try {
+        await requestProvider(runtime, providerId, "resources/subscribe", request.params, context);
+      } catch (error) {
+        hub.unsubscribe(providerId, request.params.uri, session);
+        throw error;
+      }
+    }
+    return EMPTY;
+  });
+  server.setRequestHandler(UnsubscribeRequestSchema, async (request, extra) => {
+    const context = contextOf(extra);
+    const providerId = await resourceProvider(request.params.uri, context);
+    if (hub.unsubscribe(providerId, request.params.uri, session)) {
+      await requestProvider(runtime, providerId, "resources/unsubscribe", request.params, context);
+    }
+    return EMPTY;
+  });
+
+  server.setRequestHandler(ListPromptsRequestSchema, async (_request, extra) => ({ prompts: await prompts.list(contextOf(extra)) }));
+  server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
+    const context = contextOf(extra);
+    const entry = await prompts.resolve(request.params.name, context);
+    if (entry === undefined) throw new RpcError(ErrorCode.InvalidParams, `unknown prompt '${request.params.name}'`);
+    return requestProvider(runtime, entry.providerId, "prompts/get", { ...request.params, name: entry.name }, context);
+  });
+
+  server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
+    const context = contextOf(extra);
+    const { ref } = request.params;
+    if (ref.type === "ref/prompt") {
+      const entry = await prompts.resolve(ref.name, context);
+      if (entry === undefined) throw new RpcError(ErrorCode.InvalidParams, `unknown prompt '${ref.name}'`);
+      const params = { ...request.params, ref: { ...ref, name: entry.name } };
+      return requestProvider(runtime, entry.providerId, "completion/complete", params, context);
+    }
+    const providerId = await resourceProvider(ref.uri, context);
+    return requestProvider(runtime, providerId, "completion/complete", request.params, context);
+  });
+
+  server.setRequestHandler(SetLevelRequestSchema, async (request, extra) => {
+    const context = contextOf(extra);
+    hub.listenToLogs(session);
+    // Forwarded to the providers that run now and log; starting the others just for this would defeat lazy start.
+    const running = providersOffering(runtime, hub, "logging").filter((id) => {
+      const state = runtime.view(id)?.state;
+      return hub.info(id) !== undefined && (state === "READY" || state === "DEGRADED");
+    });
+    await Promise.all(
+      running.map((id) =>
+        requestProvider(runtime, id, "logging/setLevel", request.params, context).catch(() => undefined),
+      ),
+    );
+    return EMPTY;
+  });
+}

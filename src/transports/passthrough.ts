@@ -1,0 +1,51 @@
+import { log as hangarLog } from "../observability/log.js";
+import type { HangarRuntime } from "../runtime/hangar-runtime.js";
+import { ClientHub } from "./client-hub.js";
+import { PromptCatalogue } from "./prompt-catalogue.js";
+import { ResourceCatalogue } from "./resource-catalogue.js";
+
+/**
+ * What every front-end session of one hangar shares for the passthrough of everything besides
+ * tools: the client hub (which the provider connections were built with, see main.ts) and the
+ * aggregated resource and prompt views.
+ */
+export interface Passthrough {
+  hub: ClientHub;
+  resources: ResourceCatalogue;
+  prompts: PromptCatalogue;
+}
+
+const byRuntime = new WeakMap<HangarRuntime, Passthrough>();
+
+/** The one Passthrough of a runtime, made on first use. */
+export function passthroughOf(runtime: HangarRuntime): Passthrough {
+  let passthrough = byRuntime.get(runtime);
+  if (passthrough === undefined) {
+    // Without a bridge (a runtime built for tests) the hub still aggregates; providers just never reach clients.
+    const hub = runtime.bridge instanceof ClientHub ? runtime.bridge : new ClientHub(hangarLog);
+    passthrough = {
+      hub,
+      resources: new ResourceCatalogue(runtime, hub, hangarLog),
+      prompts: new PromptCatalogue(runtime, hub, hangarLog),
+    };
+    byRuntime.set(runtime, passthrough);
+  }
+  return passthrough;
+}
+
+const OWN_INSTRUCTIONS =
+  "mcp-hangar manages several MCP providers. Provider tools are listed as <provider>__<tool>; " +
+  "registry_* tools list, start, stop and inspect providers and can call any provider tool.";
+
+/**
+ * The hangar's own instructions, followed by each provider's under its id: what the provider said
+ * at initialize, or — while it has never started — the description from its config.
+ */
+export function combinedInstructions(runtime: HangarRuntime, hub: ClientHub): string {
+  const sections = [OWN_INSTRUCTIONS];
+  for (const id of runtime.providerIds()) {
+    const text = hub.info(id)?.instructions ?? runtime.spec(id)?.description;
+    if (text !== undefined && text.trim() !== "") sections.push(`## ${id}\n${text.trim()}`);
+  }
+  return sections.join("\n\n");
+}
