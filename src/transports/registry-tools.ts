@@ -7,11 +7,12 @@ import { failureResult, outcomeToResult } from "./outcome-result.js";
 import { providerChartMermaid } from "../tools/provider-chart.js";
 import { statusText } from "./status-text.js";
 import { targetDetails } from "./target-details.js";
-import { GROUP_TOOLS, requireProviderOrGroup } from "./group-tools.js";
+import { GROUP_TOOLS } from "./group-tools.js";
 import { defineTool, jsonResult, type ErasedRegistryTool, type RegistryCallExtra, type RegistryContext } from "./registry-tool-kit.js";
 import { RpcError } from "./rpc-error.js";
+import { checkedInvoke } from "./checked-invoke.js";
+import { INVOKE_TOOLS } from "./invoke-tools.js";
 import { ANONYMOUS } from "../security/admin-gate.js";
-import { flatToolName } from "./tool-names.js";
 
 export type { RegistryCallExtra, RegistryContext };
 
@@ -129,34 +130,8 @@ const registryInvoke = defineTool({
   }),
   readOnly: false,
   run: async (args, context, extra) => {
-    requireProviderOrGroup(context, args.provider);
-    const known = context.catalogue.entries(args.provider);
-    const target = {
-      providerId: args.provider,
-      toolName: args.tool,
-      flatName: flatToolName(args.provider, args.tool),
-      tool: known.find((entry) => entry.tool.name === args.tool)?.tool,
-    };
-    const refused = context.security?.admitToolCall(extra.caller ?? ANONYMOUS, target, args.arguments);
-    if (refused !== undefined) return refused;
-    // Only the provider's own (live) list is authoritative; predefined tools may be a subset, and
-    // a provider that never ran lists nothing yet — then the call starts it and it answers.
-    const authoritative = known.some((entry) => entry.source === "live");
-    if (authoritative && !known.some((entry) => entry.tool.name === args.tool)) {
-      throw new RpcError(
-        ErrorCode.InvalidParams,
-        `unknown tool '${args.tool}' of provider '${args.provider}'; known tools: ${known.map((e) => e.tool.name).join(", ")}`,
-      );
-    }
-    const outcome = await context.runtime.invoke(args.provider, args.tool, args.arguments, {
-      timeoutMs: args.timeout_s === undefined ? undefined : args.timeout_s * 1000,
-      signal: extra.signal,
-      meta: extra.meta,
-      principal: extra.principal,
-      onProgress: extra.onProgress,
-      origin: extra.origin,
-    });
-    return outcomeToResult(outcome);
+    const checked = await checkedInvoke(args, context, extra);
+    return "refused" in checked ? checked.refused : outcomeToResult(checked.outcome);
   },
 });
 
@@ -283,6 +258,7 @@ const REGISTRY_TOOLS: ErasedRegistryTool[] = [
   registryStatus,
   registryHistory,
   ...GROUP_TOOLS,
+  ...INVOKE_TOOLS,
 ];
 
 const BY_NAME = new Map(REGISTRY_TOOLS.map((tool) => [tool.name, tool]));

@@ -19,6 +19,8 @@ const REGISTRY_TOOLS = [
   "registry_history",
   "registry_group_list",
   "registry_group_rebalance",
+  "registry_invoke_ex",
+  "registry_invoke_stream",
 ];
 const ECHO_FIXTURE_TOOLS = ["add", "close_stdout", "crash", "echo", "env", "fail", "image", "pid", "rpc_error", "slow", "structured"];
 const VALID_TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;

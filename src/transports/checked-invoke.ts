@@ -1,0 +1,60 @@
+import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { CallOutcome, CallProgress } from "../machines/call.js";
+import { ANONYMOUS } from "../security/admin-gate.js";
+import { requireProviderOrGroup } from "./group-tools.js";
+import type { RegistryCallExtra, RegistryContext } from "./registry-tool-kit.js";
+import { RpcError } from "./rpc-error.js";
+import { flatToolName } from "./tool-names.js";
+
+export interface InvokeArgs {
+  provider: string;
+  tool: string;
+  arguments?: Record<string, unknown>;
+  timeout_s?: number;
+}
+
+export interface InvokeOverrides {
+  correlationId?: string;
+  onProgress?: (progress: CallProgress) => void;
+}
+
+/** A call the security controls refused (an isError result), or the call's outcome. */
+export type CheckedOutcome = { refused: CallToolResult } | { outcome: CallOutcome; tool: Tool | undefined };
+
+/**
+ * registry_invoke's way to a provider tool, shared by registry_invoke_ex and registry_invoke_stream:
+ * the provider (or group) must exist, the security controls admit the call, a tool its live list
+ * does not have is refused, and the call carries the caller's signal, progress and origin.
+ */
+export async function checkedInvoke(
+  args: InvokeArgs,
+  context: RegistryContext,
+  extra: RegistryCallExtra,
+  overrides: InvokeOverrides = {},
+): Promise<CheckedOutcome> {
+  requireProviderOrGroup(context, args.provider);
+  const known = context.catalogue.entries(args.provider);
+  const tool = known.find((entry) => entry.tool.name === args.tool)?.tool;
+  const target = { providerId: args.provider, toolName: args.tool, flatName: flatToolName(args.provider, args.tool), tool };
+  const refused = context.security?.admitToolCall(extra.caller ?? ANONYMOUS, target, args.arguments);
+  if (refused !== undefined) return { refused };
+  // Only the provider's own (live) list is authoritative; predefined tools may be a subset, and
+  // a provider that never ran lists nothing yet — then the call starts it and it answers.
+  const authoritative = known.some((entry) => entry.source === "live");
+  if (authoritative && tool === undefined) {
+    throw new RpcError(
+      ErrorCode.InvalidParams,
+      `unknown tool '${args.tool}' of provider '${args.provider}'; known tools: ${known.map((e) => e.tool.name).join(", ")}`,
+    );
+  }
+  const outcome = await context.runtime.invoke(args.provider, args.tool, args.arguments, {
+    timeoutMs: args.timeout_s === undefined ? undefined : args.timeout_s * 1000,
+    signal: extra.signal,
+    meta: extra.meta,
+    principal: extra.principal,
+    onProgress: overrides.onProgress ?? extra.onProgress,
+    origin: extra.origin,
+    correlationId: overrides.correlationId,
+  });
+  return { outcome, tool };
+}
