@@ -15,28 +15,41 @@ describe("audit trail: kill -9 during a burst", () => {
     const marker = e2e.marker();
     const path = join(e2e.dir(), `audit-${marker}.db`);
     const hangar = await e2e.start({
-      providers: { echo: { command: fixtureCommand("echo-server.js", marker) } },
+      providers: { echo: { command: fixtureCommand("faulty-server.js", marker) } },
       audit: { path, batch_ms: 20 },
     });
     expect(textOf(await invoke(hangar.client, "echo", "echo", { text: "warm" }))).toBe("warm");
 
-    // A burst that keeps going while the hangar dies: a few batches are surely on disk by then.
+    // A burst that keeps going until the hangar dies: eight callers, each calling again as soon
+    // as its last call is answered, so calls are in flight whenever the kill comes.
     let answered = 0;
-    const burst = Array.from({ length: 400 }, (_, index) =>
-      invoke(hangar.client, "echo", "echo", { text: `call-${index}` }).then(() => {
-        answered += 1;
-      }),
-    );
+    let cutOff = 0;
+    let killed = false;
+    const caller = async (worker: number): Promise<void> => {
+      for (let index = 0; !killed; index++) {
+        try {
+          // Each call stays a while at the provider, so the kill finds calls in flight.
+          await invoke(hangar.client, "echo", "slow", { ms: 25 + ((worker * 7 + index) % 50) });
+          answered += 1;
+        } catch {
+          cutOff += 1; // the connection died under this call
+          return;
+        }
+      }
+    };
+    const burst = Array.from({ length: 8 }, (_, worker) => caller(worker));
     await waitFor(() => answered >= 50, 15_000, "50 calls of the burst to be answered");
     // Kill once some batches are surely on disk, while the burst still runs.
     const onDiskBeforeKill = await waitFor(() => {
       const count = readAudit(path, { type: "ToolInvocationCompleted" }).length;
       return count >= 20 ? count : undefined;
     }, 15_000, "20 completed calls on disk");
-    expect(answered).toBeLessThan(400);
     process.kill(hangar.pid, "SIGKILL");
+    killed = true;
     expect(await within(hangar.exited, 5_000, "the hangar to die")).toEqual({ code: null, signal: "SIGKILL" });
-    await Promise.allSettled(burst);
+    await Promise.all(burst);
+    // The kill came in the middle of the burst: calls were cut off.
+    expect(cutOff).toBeGreaterThan(0);
 
     expect(verifyAudit(path)).toMatchObject({ ok: true });
     const events = readAudit(path);
