@@ -17,6 +17,8 @@ import { startAuditTrail } from "./observability/audit/start.js";
 import { logDomainEvents } from "./observability/log-observer.js";
 import { createMetrics } from "./observability/metrics.js";
 import { startInspector, type RunningInspector } from "./observability/inspector/start.js";
+import { resolveTracingSettings } from "./observability/tracing/config.js";
+import { startTracing, stopTracing } from "./observability/tracing/start.js";
 import { HangarRuntime } from "./runtime/hangar-runtime.js";
 import { serveMetrics, type MetricsEndpoint } from "./transports/metrics-endpoint.js";
 import { planHttp, type HttpPlan } from "./transports/http/plan.js";
@@ -87,8 +89,11 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   const audit = startAuditTrail(config, log);
   // Providers' sampling, elicitation, roots, logging and resource updates reach clients through the hub.
   const bridge = new ClientHub(log);
+  // Tracing and Langfuse: their SDK is loaded only when the config or OTEL_*/MCP_TRACING_ENABLED turn them on.
+  const tracing = await startTracing(resolveTracingSettings(observabilityOf(config), process.env), log);
   const runtime = new HangarRuntime(config, {
     ...(audit === undefined ? {} : { records: audit.replay(config.providers.map((spec) => spec.id)), history: audit }),
+    callTracer: tracing?.callTracer,
     connection: createProviderConnection({ bridge }),
     bridge,
     healthProbe,
@@ -102,6 +107,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   audit?.attach(runtime.events);
   const catalogue = new ToolCatalogue(runtime);
   logDomainEvents(runtime.events, log);
+  tracing?.observe(runtime.events);
   // One metrics observer for every front end (--metrics-port here; the HTTP front end mounts it too).
   const metricsSpec = observabilityOf(config).metrics;
   const metrics = metricsSpec.enabled ? createMetrics(runtime.events, runtime) : undefined;
@@ -149,6 +155,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
         log.warn("closing the HTTP server failed", { error: String(error) });
       })
       .then(() => runtime.shutdown())
+      .then(() => stopTracing(tracing))
       .then(() => {
         // After the providers: their last events (stops at shutdown) are in the final batch.
         audit?.close();

@@ -11,7 +11,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { fromCallback } from "xstate";
 import type { RemoteProviderSpec, RemoteTransportKind } from "../config/types.js";
-import { failure, type CallOutcome, type ToolCall } from "../machines/call.js";
+import { failure, withTraceContext, type CallOutcome, type ToolCall } from "../machines/call.js";
 import type { ConnectionCallback, ConnectionEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { log as hangarLog, type Logger } from "../observability/log.js";
 import type { LineRing } from "../shared/line-ring.js";
@@ -249,14 +249,14 @@ class RemoteSession {
       let result: CallToolResult;
       if (progress === undefined) {
         result = await session.client.request(
-          callRequest(call, call.meta),
+          callRequest(call, withTraceContext(call.meta, call, this.id)),
           passthroughResult,
           { timeout: timeoutMs, signal: call.signal },
         );
       } else {
         this.progressCalls.set(progress.token, progress);
         result = await session.client.request(
-          callRequest(call, progress.meta()),
+          callRequest(call, withTraceContext(progress.meta(), call, this.id)),
           passthroughResult,
           { timeout: this.maxCallMs, signal: progress.signal },
         );

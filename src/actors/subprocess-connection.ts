@@ -10,7 +10,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { fromCallback } from "xstate";
 import type { ProviderSpec } from "../config/types.js";
-import { failure, type CallOutcome, type ToolCall } from "../machines/call.js";
+import { failure, withTraceContext, type CallOutcome, type ToolCall } from "../machines/call.js";
 import type { ConnectionCallback, ConnectionEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { log as hangarLog, type Logger } from "../observability/log.js";
 import type { LineRing } from "../shared/line-ring.js";
@@ -288,7 +288,7 @@ class StdioSession {
       let result: CallToolResult;
       if (progress === undefined) {
         result = await this.client.request(
-          callRequest(call, call.meta),
+          callRequest(call, withTraceContext(call.meta, call, this.spec.id)),
           passthroughResult,
           { timeout: timeoutMs, signal: call.signal },
         );
@@ -296,7 +296,7 @@ class StdioSession {
         this.progressCalls.set(progress.token, progress);
         // The SDK's timeout is the max_call_s cap; the progress call restarts the call timeout.
         result = await this.client.request(
-          callRequest(call, progress.meta()),
+          callRequest(call, withTraceContext(progress.meta(), call, this.spec.id)),
           passthroughResult,
           { timeout: this.maxCallMs, signal: progress.signal },
         );

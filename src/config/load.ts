@@ -13,12 +13,25 @@ import {
   type RawAudit,
   type RawConfig,
   type RawHttp,
+  type RawLangfuse,
   type RawObservability,
   type RawProvider,
   type RawTool,
+  type RawTracing,
 } from "./schema.js";
 import { inlineMemberPlaces, inlineMembers, splitGroups, toGroupSpec } from "./group-spec.js";
-import type { AuditSpec, HangarConfig, HttpSpec, ObservabilitySpec, PredefinedTool, ProviderSecuritySpec, ProviderSpec, SecuritySpec } from "./types.js";
+import type {
+  AuditSpec,
+  HangarConfig,
+  HttpSpec,
+  LangfuseSpec,
+  ObservabilitySpec,
+  PredefinedTool,
+  ProviderSecuritySpec,
+  ProviderSpec,
+  SecuritySpec,
+  TracingSpec,
+} from "./types.js";
 
 /**
  * YAML text → HangarConfig. Everything that can be wrong is reported together, each issue at
@@ -202,7 +215,32 @@ export function httpSpecOf(config: HangarConfig): HttpSpec {
 }
 
 function toObservabilitySpec(raw: RawObservability): ObservabilitySpec {
-  return { metrics: { enabled: raw.metrics.enabled, endpoint: raw.metrics.endpoint } };
+  return {
+    metrics: { enabled: raw.metrics.enabled, endpoint: raw.metrics.endpoint },
+    ...(raw.tracing === undefined ? {} : { tracing: toTracingSpec(raw.tracing) }),
+    ...(raw.langfuse === undefined ? {} : { langfuse: toLangfuseSpec(raw.langfuse) }),
+  };
+}
+
+function toTracingSpec(raw: RawTracing): TracingSpec {
+  return {
+    ...(raw.enabled === undefined ? {} : { enabled: raw.enabled }),
+    ...(raw.otlp_endpoint === undefined ? {} : { otlpEndpoint: raw.otlp_endpoint }),
+    ...(raw.service_name === undefined ? {} : { serviceName: raw.service_name }),
+    ...(raw.sample_ratio === undefined ? {} : { sampleRatio: raw.sample_ratio }),
+    probeSampleRatio: raw.probe_sample_ratio,
+  };
+}
+
+function toLangfuseSpec(raw: RawLangfuse): LangfuseSpec {
+  return {
+    enabled: raw.enabled,
+    publicKey: raw.public_key,
+    secretKey: raw.secret_key,
+    host: raw.host,
+    captureInputs: raw.capture_inputs,
+    captureOutputs: raw.capture_outputs,
+  };
 }
 
 /** The config's observability settings, with the defaults for a config built without the loader. */

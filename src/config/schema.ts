@@ -481,8 +481,50 @@ const metricsSchema = z.strictObject({
     .default("/metrics"),
 });
 
+// ---- observability: tracing (OpenTelemetry over OTLP/HTTP) and Langfuse; see docs/tracing.md ----
+// Keys left out stay undefined: the standard OTEL_* variables and MCP_TRACING_ENABLED fill them
+// in (src/observability/tracing/config.ts), so the defaults live in one place.
+
+const ratio = numeric(z.number().min(0).max(1));
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL, such as http://localhost:4318" });
+
+const tracingSchema = z.strictObject({
+  enabled: boolish().optional(),
+  /** Base URL of the collector; /v1/traces is appended. */
+  otlp_endpoint: httpUrl.optional(),
+  service_name: z.string().min(1).optional(),
+  sample_ratio: ratio.optional(),
+  /** Health probes are traced apart from calls, off unless asked for. */
+  probe_sample_ratio: ratio.default(0),
+});
+
+const langfuseSchema = z
+  .strictObject({
+    enabled: flag(false),
+    public_key: z.string().default(""),
+    secret_key: z.string().default(""),
+    host: httpUrl.default("https://cloud.langfuse.com"),
+    capture_inputs: flag(false),
+    capture_outputs: flag(false),
+  })
+  .superRefine((langfuse, ctx) => {
+    if (!langfuse.enabled) return;
+    for (const key of ["public_key", "secret_key"] as const) {
+      if (langfuse[key] === "") {
+        ctx.addIssue({
+          code: "custom",
+          path: [key],
+          input: langfuse[key],
+          message: `'${key}' is required when langfuse is enabled (e.g. ${key}: \${LANGFUSE_${key.toUpperCase()}})`,
+        });
+      }
+    }
+  });
+
 const observabilitySchema = z.strictObject({
   metrics: metricsSchema.prefault({}),
+  tracing: tracingSchema.optional(),
+  langfuse: langfuseSchema.optional(),
 });
 
 // ---- audit: the audit trail (every domain event in SQLite, hash-chained; docs/audit.md) ----
@@ -531,6 +573,9 @@ export type RawHttp = z.output<typeof httpSchema>;
 export type RawObservability = z.output<typeof observabilitySchema>;
 export type RawRateLimit = z.output<typeof rateLimitSchema>;
 export type RawAudit = z.output<typeof auditSchema>;
+export type RawTracing = z.output<typeof tracingSchema>;
+export type RawLangfuse = z.output<typeof langfuseSchema>;
+const LANGFUSE_KEYS = ["enabled", "public_key", "secret_key", "host", "capture_inputs", "capture_outputs"];
 
 /** The `http` section with every default applied, for a config that has none. */
 export function defaultRawHttp(): RawHttp {
@@ -575,6 +620,8 @@ function keysAt(path: ConfigPath): readonly string[] {
   if (path.length === 1 && path[0] === "observability") return Object.keys(observabilitySchema.shape);
   if (path.length === 1 && path[0] === "audit") return Object.keys(auditSchema.shape);
   if (path.length === 2 && path[0] === "observability" && path[1] === "metrics") return Object.keys(metricsSchema.shape);
+  if (path.length === 2 && path[0] === "observability" && path[1] === "tracing") return Object.keys(tracingSchema.shape);
+  if (path.length === 2 && path[0] === "observability" && path[1] === "langfuse") return LANGFUSE_KEYS;
   if (path.length === 2 && path[0] === "http" && path[1] === "auth") return HTTP_SECTIONS.auth;
   if (path.length === 1 && path[0] === "registry") return Object.keys(registrySchema.shape);
   if (path.length === 4 && path[0] === "providers" && path[2] === "tools_rate_limit") return PROVIDER_SECTIONS.rate_limit;

@@ -187,8 +187,39 @@ export interface MetricsSpec {
   endpoint: string;
 }
 
+/**
+ * observability.tracing as written; keys left out are filled in from OTEL_* and
+ * MCP_TRACING_ENABLED (src/observability/tracing/config.ts), so these stay optional here.
+ */
+export interface TracingSpec {
+  enabled?: boolean;
+  /** Base URL of the OTLP/HTTP collector (otlp_endpoint); /v1/traces is appended. */
+  otlpEndpoint?: string;
+  serviceName?: string;
+  sampleRatio?: number;
+  /** Share of health probes traced (probe_sample_ratio, default 0: none). */
+  probeSampleRatio: number;
+}
+
+/** observability.langfuse: tool calls as Langfuse observations and scores (docs/tracing.md). */
+export interface LangfuseSpec {
+  enabled: boolean;
+  publicKey: string;
+  /** Registered with the redactor like every secret-named value. */
+  secretKey: string;
+  host: string;
+  /** Send tool arguments (redacted) — off by default. */
+  captureInputs: boolean;
+  /** Send tool results (redacted) — off by default. */
+  captureOutputs: boolean;
+}
+
 export interface ObservabilitySpec {
   metrics: MetricsSpec;
+  /** Present when the config has the section. */
+  tracing?: TracingSpec;
+  /** Present when the config has the section. */
+  langfuse?: LangfuseSpec;
 }
 
 /** audit.capture: what the audit trail keeps of tool arguments and results. */

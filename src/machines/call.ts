@@ -61,6 +61,18 @@ export interface ToolCall {
   origin?: CallOrigin;
   /** Called exactly once with the outcome. */
   reply: CallReply;
+  /** Set only when tracing is on (see CallTrace). */
+  trace?: CallTrace;
+}
+
+/**
+ * The tracing side of one call, handed along with it so every connection kind can take part
+ * without knowing about OpenTelemetry. A connection calls `dispatch` each time it sends the call
+ * to a provider and merges what it returns (the W3C `traceparent`/`tracestate` of that attempt)
+ * into the request's `_meta`, so a traced provider joins the caller's trace.
+ */
+export interface CallTrace {
+  dispatch(providerId: string): Record<string, string>;
 }
 
 /** A request of any MCP method, forwarded to a provider as it is. */
@@ -75,4 +87,13 @@ export function failure(
   stderrTail?: string[],
 ): CallOutcome {
   return stderrTail === undefined ? { status: "failure", kind, message } : { status: "failure", kind, message, stderrTail };
+}
+
+/** The `_meta` to send with this attempt of the call: `meta` plus its trace context when traced. */
+export function withTraceContext(
+  meta: Record<string, unknown> | undefined,
+  call: ToolCall,
+  providerId: string,
+): Record<string, unknown> | undefined {
+  return call.trace === undefined ? meta : { ...meta, ...call.trace.dispatch(providerId) };
 }

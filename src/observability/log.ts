@@ -34,11 +34,20 @@ const writeStderr = (line: string): void => {
   process.stderr.write(line);
 };
 
-const settings: { minRank: number; format: LogFormat; sink: (line: string) => void } = {
+const settings: { minRank: number; format: LogFormat; sink: (line: string) => void; correlation: LogCorrelation | undefined } = {
   minRank: RANK.info,
   format: "text",
   sink: writeStderr,
+  correlation: undefined,
 };
+
+/** The ids of the span a line is written in (`trace_id`, `span_id`), or undefined outside one. */
+export type LogCorrelation = () => { trace_id: string; span_id: string } | undefined;
+
+/** Set by tracing when it starts; without it, lines carry no trace ids and cost nothing extra. */
+export function setLogCorrelation(correlation: LogCorrelation | undefined): void {
+  settings.correlation = correlation;
+}
 
 /** Set once at start-up from `--log-level` / `--log-format`; unspecified options keep their value. */
 export function configureLog(options: LogOptions): void {
@@ -52,6 +61,7 @@ export function resetLog(): void {
   settings.minRank = RANK.info;
   settings.format = "text";
   settings.sink = writeStderr;
+  settings.correlation = undefined;
 }
 
 /** Whether a record at this level would be written (lets hot paths skip building it). */
@@ -73,7 +83,9 @@ function write(level: LogLevel, msg: string, bindings: LogFields | undefined, fi
   const merged = bindings === undefined ? fields : fields === undefined ? bindings : { ...bindings, ...fields };
   // redactValue masks by value and by secret-like key; redacting the finished JSON text instead
   // would miss secrets whose JSON escaping differs from their raw form.
-  const safeFields = merged === undefined ? undefined : (redactor.redactValue(errorsToText(merged)) as LogFields);
+  const redacted = merged === undefined ? undefined : (redactor.redactValue(errorsToText(merged)) as LogFields);
+  const ids = settings.correlation?.();
+  const safeFields = ids === undefined ? redacted : { ...ids, ...redacted };
   const safeMsg = redactor.redact(msg);
   const time = new Date().toISOString();
   settings.sink(settings.format === "json" ? jsonLine(time, level, safeMsg, safeFields) : textLine(time, level, safeMsg, safeFields));

@@ -9,7 +9,7 @@ import {
   type StateValue,
 } from "xstate";
 import type { HangarConfig, ProviderSpec } from "../config/types.js";
-import type { CallOutcome, CallProgress, ProviderRequest } from "../machines/call.js";
+import type { CallOutcome, CallProgress, CallTrace, ProviderRequest } from "../machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { groupTools, groupView, type GroupView } from "../machines/group-view.js";
 import { hangarMachine, type GroupRef, type ProviderRef } from "../machines/hangar.js";
@@ -22,6 +22,7 @@ import {
 } from "../machines/provider.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "../machines/provider-view.js";
 import { DomainEventBus } from "../observability/domain-event-bus.js";
+import type { CallTracer, RequestHeaders } from "../observability/tracing/call-tracer.js";
 import { toolFilterOf } from "../security/tool-filter.js";
 import type { ClientBridge } from "../actors/provider-requests.js";
 import type { CallOrigin } from "../shared/call-origin.js";
@@ -45,6 +46,8 @@ export interface HangarRuntimeOptions {
   history?: ProviderHistorySource;
   /** The bridge the connection was built with (see createProviderConnection), for the front ends to share. */
   bridge?: ClientBridge;
+  /** Traces every call (src/observability/tracing/); absent when tracing and Langfuse are off. */
+  callTracer?: CallTracer;
 }
 
 /** A provider's recent transitions and calls, as stored (see observability/audit). */
@@ -68,6 +71,10 @@ export interface InvokeOptions {
   request?: ProviderRequest;
   /** The client session that asked (see ToolCall.origin). */
   origin?: CallOrigin;
+  /** The client session the call came in on (for traces). */
+  sessionId?: string;
+  /** The HTTP request's headers (HTTP front end): an incoming `traceparent` is continued. */
+  headers?: RequestHeaders;
 }
 
 /**
@@ -225,6 +232,30 @@ export class HangarRuntime {
     args: Record<string, unknown> | undefined,
     options: InvokeOptions = {},
   ): Promise<CallOutcome> {
+    const correlationId = options.correlationId ?? randomUUID();
+    const tracer = this.options.callTracer;
+    if (tracer === undefined) return this.send(providerId, tool, args, correlationId, options, undefined);
+    const traced = {
+      providerId,
+      tool,
+      arguments: args,
+      correlationId,
+      principal: options.principal,
+      sessionId: options.sessionId,
+      meta: options.meta,
+      headers: options.headers,
+    };
+    return tracer.traceCall(traced, (trace) => this.send(providerId, tool, args, correlationId, options, trace));
+  }
+
+  private send(
+    providerId: string,
+    tool: string,
+    args: Record<string, unknown> | undefined,
+    correlationId: string,
+    options: InvokeOptions,
+    trace: CallTrace | undefined,
+  ): Promise<CallOutcome> {
     return new Promise<CallOutcome>((resolve) => {
       this.actor.send({
         type: "INVOKE",
@@ -232,7 +263,7 @@ export class HangarRuntime {
         call: {
           tool,
           arguments: args,
-          correlationId: options.correlationId ?? randomUUID(),
+          correlationId,
           timeoutMs: options.timeoutMs,
           signal: options.signal,
           meta: options.meta,
@@ -241,6 +272,7 @@ export class HangarRuntime {
           request: options.request,
           origin: options.origin,
           reply: resolve,
+          trace,
         },
       });
     });

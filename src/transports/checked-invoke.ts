@@ -55,6 +55,8 @@ export async function checkedInvoke(
     onProgress: overrides.onProgress ?? extra.onProgress,
     origin: extra.origin,
     correlationId: overrides.correlationId,
+    sessionId: extra.sessionId,
+    headers: extra.headers,
   });
   return { outcome, tool };
 }

@@ -1,5 +1,6 @@
 /* eslint-disable @typescript-eslint/no-deprecated -- the low-level Server is the deliberate choice:
    the high-level McpServer re-describes tools with zod, and downstream JSON Schemas must pass through untouched. */
+import { randomUUID } from "node:crypto";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { Protocol } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
@@ -74,6 +75,8 @@ export function createHangarServer(
   });
 
   const context = { runtime, catalogue, security };
+  // stdio has no session id of its own; one per server session lets traces group a client's calls.
+  const serverSessionId = randomUUID();
   // Registered on Protocol directly: Server's own wrapper re-parses the request and re-validates
   // (and copies) every result — per-call work a passthrough must not pay, and a copy that could
   // drop fields the provider sent.
@@ -88,20 +91,23 @@ export function createHangarServer(
     const origin = { session, extra };
     const progress = meta?.progressToken === undefined ? undefined : new ProgressForwarder(meta.progressToken, extra);
     const onProgress = progress?.forward;
+    // For the call's trace: the session it came in on and (HTTP) a `traceparent` header.
+    const sessionId = extra.sessionId ?? serverSessionId;
+    const headers = extra.requestInfo?.headers;
     if (showProviderTools) {
       const entry = catalogue.resolve(name);
       if (entry) {
         const target = { providerId: entry.providerId, toolName: entry.tool.name, flatName: entry.flatName, tool: entry.tool };
         const refused = security.admitToolCall(caller, target, args);
         if (refused !== undefined) return refused;
-        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress, origin });
+        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress, origin, sessionId, headers });
         await progress?.settled();
         return outcomeToResult(outcome);
       }
     }
     if (showRegistry && isRegistryTool(name)) {
       security.admitRegistryCall(caller, name);
-      const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, caller, onProgress, origin });
+      const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, caller, onProgress, origin, sessionId, headers });
       await progress?.settled();
       return result;
     }

@@ -1,6 +1,7 @@
 import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { CallProgress } from "../machines/call.js";
+import type { RequestHeaders } from "../observability/tracing/call-tracer.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import type { Caller } from "../security/admin-gate.js";
 import type { SecurityControls } from "../security/security-controls.js";
@@ -31,6 +32,9 @@ export interface RegistryCallExtra {
   onProgress?: (progress: CallProgress) => void;
   /** The client session that called (see ToolCall.origin): a provider's sampling during the call comes back to it. */
   origin?: CallOrigin;
+  /** The client session and HTTP headers, for the call's trace. */
+  sessionId?: string;
+  headers?: RequestHeaders;
 }
 
 export interface RegistryTool<Schema extends z.ZodObject> {
