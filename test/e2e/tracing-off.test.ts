@@ -101,8 +101,9 @@ describe("an unreachable collector or Langfuse host", () => {
     }
     // The exporter really tried (and hangs on the collector) while the calls went on.
     expect(hanging.connections()).toBeGreaterThan(0);
-    // An export waits up to 3 s; a call held by one would show it.
-    expect(Math.max(...durations)).toBeLessThan(1_000);
+    // An export to the hanging collector waits 3 s before it gives up: a call held by one would
+    // take that long. (Well under it, with room for a loaded test machine.)
+    expect(Math.max(...durations)).toBeLessThan(2_000);
 
     const closing = performance.now();
     await hangar.close();
