@@ -1,4 +1,3 @@
-import { isSpanContextValid, trace } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -16,6 +15,7 @@ import { CallSpans } from "./call-spans.js";
 import { HANGAR_TRACER_NAME, type CallTracer } from "./call-tracer.js";
 import type { TracingSettings } from "./config.js";
 import { routeDiagnostics } from "./diagnostics.js";
+import { activeSpanIds } from "./log-correlation.js";
 
 /** An export to an unreachable collector gives up after this long (it never holds a call). */
 const EXPORT_TIMEOUT_MS = 3_000;
@@ -71,12 +71,6 @@ export async function startTracingSdk(settings: TracingSettings, log: Logger): P
       return stopping;
     },
   };
-}
-
-function activeSpanIds(): { trace_id: string; span_id: string } | undefined {
-  const spanContext = trace.getActiveSpan()?.spanContext();
-  if (spanContext === undefined || !isSpanContextValid(spanContext)) return undefined;
-  return { trace_id: spanContext.traceId, span_id: spanContext.spanId };
 }
 
 function describe(settings: TracingSettings): string {
