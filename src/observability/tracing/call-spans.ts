@@ -149,6 +149,16 @@ export class CallSpans implements CallTracer {
         open.attempt = undefined;
         break;
       }
+      case "GroupCallRetried": {
+        // The group's verdict on a failed attempt; the next attempt's span follows (dispatch).
+        this.open.get(event.correlationId)?.span.addEvent("mcp.group.retry", {
+          "mcp.group.id": event.groupId,
+          "mcp.provider.id": event.failedMember,
+          "error.type": event.kind,
+          "mcp.group.next_member": event.nextMember,
+        });
+        break;
+      }
       case "CircuitOpened":
       case "CircuitHalfOpened":
       case "CircuitClosed":

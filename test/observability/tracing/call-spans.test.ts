@@ -130,6 +130,15 @@ describe("call spans", () => {
     await spans.traceCall(call("c1", { providerId: "pool" }), (t) => {
       t.dispatch("member-a");
       bus.publish("provider:member-a", { type: "ToolInvocationFailed", providerId: "member-a", tool: "add", correlationId: "c1", kind: "timeout", message: "slow" });
+      bus.publish("group:pool", {
+        type: "GroupCallRetried",
+        groupId: "pool",
+        tool: "add",
+        correlationId: "c1",
+        failedMember: "member-a",
+        kind: "timeout",
+        nextMember: "member-b",
+      });
       t.dispatch("member-b");
       bus.publish("provider:member-b", { type: "ToolInvocationCompleted", providerId: "member-b", tool: "add", correlationId: "c1", kind: "ok", durationMs: 2 });
       return Promise.resolve(OK);
@@ -139,7 +148,9 @@ describe("call spans", () => {
       expect.objectContaining({ "mcp.provider.id": "member-a", "mcp.attempt": 1, "mcp.outcome": "timeout", "error.type": "timeout" }),
       expect.objectContaining({ "mcp.provider.id": "member-b", "mcp.attempt": 2, "mcp.attempt.kind": "failover", "mcp.outcome": "ok" }),
     ]);
-    expect(only("mcp.tools/call add").events.map((event) => event.name)).toEqual(["failover"]);
+    const events = only("mcp.tools/call add").events;
+    expect(events.map((event) => event.name)).toEqual(["mcp.group.retry", "failover"]);
+    expect(events[0]?.attributes).toMatchObject({ "mcp.group.id": "pool", "mcp.provider.id": "member-a", "error.type": "timeout", "mcp.group.next_member": "member-b" });
   });
 
   it("continues an incoming traceparent from _meta, else from the HTTP header", async () => {
