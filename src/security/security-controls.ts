@@ -16,7 +16,8 @@ import { toolFilterOf } from "./tool-filter.js";
 /** The JSON-RPC error code of a call refused by a rate limit (in the implementation-defined range; 429 in spirit). */
 export const RATE_LIMITED_CODE = -32029;
 
-const REGISTRY_INVOKE = "registry_invoke";
+/** Registry tools whose provider call meets the principal's limit in admitToolCall (checked-invoke.ts). */
+const INVOKING_TOOLS: ReadonlySet<string> = new Set(["registry_invoke", "registry_invoke_ex", "registry_invoke_stream"]);
 
 /** What every provider gets when its config says nothing (hand-built specs in tests, too). */
 export const DEFAULT_PROVIDER_SECURITY: ProviderSecuritySpec = {
@@ -112,8 +113,8 @@ export class SecurityControls {
     if (!this.principalTools.allows(caller, name)) {
       this.refuse(undefined, name, caller, "not_allowed", ErrorCode.InvalidParams, notAllowedMessage(caller, name));
     }
-    // registry_invoke's provider call meets the principal's limit in admitToolCall: counted once.
-    if (this.rateLimiter.active && name !== REGISTRY_INVOKE) {
+    // The invoking tools' provider call meets the principal's limit in admitToolCall: counted once.
+    if (this.rateLimiter.active && !INVOKING_TOOLS.has(name)) {
       this.throwIfLimited(this.rateLimiter.admit(undefined, undefined, caller.principal), undefined, name, caller);
     }
   }

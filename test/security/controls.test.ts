@@ -203,6 +203,12 @@ describe("rate limits (fake clock)", () => {
     expect(textOf(await invoke(alice, "echo", "add", { a: 4, b: 4 }))).toBe("8");
     expect(textOf(await invoke(alice, "echo", "add", { a: 5, b: 5 }))).toBe("10");
     expect((await refusal(invoke(alice, "echo", "add", { a: 6, b: 6 }))).code).toBe(RATE_LIMITED_CODE);
+    // So do registry_invoke_ex and registry_invoke_stream, which share its admission.
+    now += 2_000;
+    const invokeEx = (a: number): Promise<CallToolResult> => callTool(alice, "registry_invoke_ex", { provider: "echo", tool: "add", arguments: { a, b: a } });
+    expect(textOf(await invokeEx(7))).toBe("14");
+    expect(textOf(await invokeEx(8))).toBe("16");
+    expect((await refusal(invokeEx(9))).code).toBe(RATE_LIMITED_CODE);
   });
 });
 
