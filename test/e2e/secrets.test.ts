@@ -5,6 +5,7 @@ import { EVERYTHING_JS, FIXTURES, NODE, textOf } from "../helpers/cli.js";
 import { useHttpE2E } from "../helpers/http.js";
 import { connectViewer, inspectorUrl } from "../helpers/inspector-viewer.js";
 import { findProcesses } from "../helpers/processes.js";
+import { startReceiver } from "../helpers/otlp-receiver.js";
 import { startEverythingHttp, stopRemoteServers } from "../helpers/remote-servers.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -34,9 +35,11 @@ const SECRET_ENV = { API_KEY, UPSTREAM, DB_PASSWORD };
 
 
 describe("secrets", () => {
-  it("never appear in logs, errors, registry tools, the inspector, metrics or the audit trail, whatever calls, failures and crashes happen", async () => {
+  it("never appear in logs, errors, registry tools, the inspector, metrics, traces, Langfuse or the audit trail, whatever calls, failures and crashes happen", async () => {
     const marker = e2e.marker();
     const remote = await startEverythingHttp();
+    // Spans and Langfuse observations (inputs and outputs captured: the strictest setting) go here.
+    const collector = await startReceiver();
     const auditDir = join(e2e.dir(), `audit-${marker}`);
     // Prints its environment on stderr before it serves: the secrets reach the stderr tail and the log.
     const leaky = ["sh", "-c", `echo "leaky env: $API_KEY $UPSTREAM $DB_PASSWORD" >&2; exec '${NODE}' '${ECHO}' --marker=${marker}`];
@@ -45,6 +48,10 @@ describe("secrets", () => {
         http: { auth: { tokens_env: "HANGAR_TOKENS" } },
         // capture: full keeps tool arguments (masked) — the strictest place to look for a secret.
         audit: { path: join(auditDir, "audit.db"), capture: "full", batch_ms: 20 },
+        observability: {
+          tracing: { enabled: true, otlp_endpoint: collector.url },
+          langfuse: { enabled: true, public_key: "pk-lf-secrets", secret_key: "sk-lf-secrets", host: collector.url, capture_inputs: true, capture_outputs: true },
+        },
         providers: {
           leaky: {
             command: leaky,
@@ -62,6 +69,8 @@ describe("secrets", () => {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
           HANGAR_TOKENS: `alice:${USER_TOKEN},root:${ADMIN_TOKEN}:admin`,
           HANGAR_ONLY,
+          OTEL_BSP_SCHEDULE_DELAY: "50",
+          LANGFUSE_FLUSH_INTERVAL: "0.05",
         },
       },
     );
@@ -97,6 +106,8 @@ describe("secrets", () => {
     const metrics = await (await fetch(`${hangar.url}/metrics`)).text();
     await hangar.waitForStderr("leaky env:");
     await waitFor(() => viewer.messages.length > 0 || undefined, 5_000, "inspector messages");
+    // The failed calls' spans were exported (their status messages are where a secret would show).
+    await collector.waitForSpan((span) => span.status.code === 2, "a span of a failed call", 10_000);
 
     // The refusals reached the audit trail, as calls that never reached their provider.
     await waitFor(
@@ -116,6 +127,7 @@ describe("secrets", () => {
       inspector: viewer.messages.join("\n"),
       metrics,
       audit: auditFileBytes(auditDir),
+      traces: collector.requests.map((request) => `${request.path} ${JSON.stringify(request.headers)} ${request.body}`).join("\n"),
     };
     // The hangar did see them: the provider printed them, the start failed saying so, calls ran.
     expect(places.log).toContain("leaky env: *** *** ***");
@@ -123,6 +135,9 @@ describe("secrets", () => {
     expect(places.results).toContain("is an admin tool");
     expect(places.results).toContain("invalid arguments for tool 'echo'");
     expect(places.results).toContain("over HTTP"); // the remote provider answered, with its headers
+    // Spans reached both the OTLP collector and the Langfuse host (the same stand-in serves both).
+    expect(places.traces).toContain('"name":"mcp.tools/call ');
+    await waitFor(() => collector.requests.some((request) => request.path === "/api/public/otel/v1/traces") || undefined, 10_000, "a Langfuse export");
     // Refusals are counted: the invalid call against leaky, the admin tool against the registry.
     expect(metrics).toContain('mcp_hangar_calls_refused_total{provider="leaky",reason="invalid_arguments"} 1');
     expect(metrics).toContain('mcp_hangar_calls_refused_total{provider="",reason="not_allowed"} 1');
@@ -130,6 +145,7 @@ describe("secrets", () => {
       for (const secret of SECRETS) expect(text.includes(secret), `${place} holds ${secret}`).toBe(false);
     }
     viewer.socket.close();
+    await collector.close();
   });
 
   it("gives a provider only its config env and the allow-list (read by server-everything's get-env)", async () => {
