@@ -5,6 +5,11 @@ import { reapOrphanedGroups, recordOwnedGroups } from "./actors/pgid-state.js";
 import { cleanUpAtStartup } from "./actors/container-leftovers.js";
 import { createProviderConnection } from "./actors/provider-connection.js";
 import { pendingTeardowns } from "./actors/teardown-registry.js";
+import { filesystemSource } from "./actors/discovery-filesystem.js";
+import { packagesSource } from "./actors/discovery-packages.js";
+import { dockerSource } from "./actors/discovery-docker.js";
+import { kubernetesSource } from "./actors/discovery-kubernetes.js";
+import { configReloader } from "./runtime/config-reload.js";
 import { parseCommand, UsageError, type Command } from "./cli/args.js";
 import { runAudit } from "./cli/audit-command.js";
 import { NO_CONFIG_HELP, USAGE } from "./cli/usage.js";
@@ -100,6 +105,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
     inspect: inspector?.inspect,
     // Process groups end, remote sessions are closed (DELETE) and containers removed.
     awaitProcessesGone: () => Promise.all([terminateAll(), pendingTeardowns()]).then(() => undefined),
+    sources: { filesystem: filesystemSource, packages: packagesSource, docker: dockerSource, kubernetes: kubernetesSource },
     onObserverError: (error) => {
       log.error("an observer failed", { error: String(error) });
     },
@@ -139,10 +145,14 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
     log.info(`shutting down (${reason})`);
     void metricsEndpoint?.close();
     void inspector?.close();
+    reloader.close();
     // SIGTERM, grace, SIGKILL all run in parallel per provider: the longest grace bounds the whole.
-    const deadlineMs =
-      Math.max(0, ...config.providers.map((spec) => spec.shutdownGraceS * 1000 + (spec.mode === "container" ? CONTAINER_REMOVAL_MS : 0))) +
-      SHUTDOWN_SLACK_MS;
+    // Every provider running now (discovered and reloaded ones included), containers with their removal time.
+    const graces = runtime.providerIds().map((id) => {
+      const spec = runtime.spec(id);
+      return spec === undefined ? 0 : spec.shutdownGraceS * 1000 + (spec.mode === "container" ? CONTAINER_REMOVAL_MS : 0);
+    });
+    const deadlineMs = Math.max(0, ...graces) + SHUTDOWN_SLACK_MS;
     const deadline = setTimeout(() => {
       log.error(`shutdown took longer than ${deadlineMs} ms; killing what is left and exiting`);
       audit?.close();
@@ -173,9 +183,10 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   process.once("SIGTERM", () => {
     shutdown("SIGTERM");
   });
-  // A closed terminal must not kill the hangar without its providers (they lead their own groups).
-  process.once("SIGHUP", () => {
-    shutdown("SIGHUP");
+  // SIGHUP reloads the config (as daemons do); watch_config also reloads when the file changes.
+  const reloader = configReloader(configPath, config, runtime, log);
+  process.on("SIGHUP", () => {
+    if (!exiting) void reloader.reload("SIGHUP");
   });
 
   runtime.start();

@@ -32,6 +32,7 @@ import type {
   SecuritySpec,
   TracingSpec,
 } from "./types.js";
+import { toDiscoverySpecs } from "./discovery-spec.js";
 
 /**
  * YAML text → HangarConfig. Everything that can be wrong is reported together, each issue at
@@ -50,8 +51,12 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
   return parseConfig(text, path, env);
 }
 
-/** Parses config text; `file` names it in messages, and relative `cwd`s resolve against its folder. */
-export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env): HangarConfig {
+/**
+ * Parses config text; `file` names it in messages, and relative `cwd`s resolve against its folder.
+ * With `root`, the config is the value of that top-level key (a package.json's `mcpHangar`), and
+ * positions still point into the whole file.
+ */
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env, root?: string): HangarConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const at = (offset: number): Pick<ConfigIssue, "line" | "column"> => {
@@ -65,6 +70,10 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   const syntaxError = doc.errors[0];
   if (syntaxError !== undefined) {
     throw new ConfigError([{ file, ...at(syntaxError.pos[0]), path: "", message: syntaxError.message }]);
+  }
+  if (root !== undefined) {
+    const node: unknown = doc.get(root, true);
+    doc.contents = isNode(node) ? (node as typeof doc.contents) : null;
   }
   if (doc.contents === null) {
     throw new ConfigError([{ file, line: 1, column: 1, path: "", message: emptyConfigMessage() }]);
@@ -134,6 +143,9 @@ function toHangarConfig(raw: RawConfig, source: string): HangarConfig {
     observability: toObservabilitySpec(raw.observability),
     audit: toAuditSpec(raw.audit, base),
     security: toSecuritySpec(raw),
+    // Only when used, so a plain config stays as plain as before.
+    ...(raw.discovery.sources.length === 0 ? {} : { discovery: toDiscoverySpecs(raw.discovery, base) }),
+    ...(raw.watch_config ? { watchConfig: true } : {}),
   };
 }
 

@@ -5,6 +5,7 @@ import { checkPassthroughNames } from "./passthrough-names.js";
 import type { ConfigPath } from "./interpolate.js";
 import { checkGroupMembers, groupSchemaOf, isGroupEntry } from "./group-schema.js";
 import { boolish, flag, isNumericText, isPositive, isRecord, numeric, positiveCount, positiveSeconds, wholeNumber } from "./schema-kit.js";
+import { DISCOVERY_KEYS, discoverySchema, hasDiscoverySources, SOURCE_KEYS } from "./discovery-schema.js";
 
 /**
  * The shape of the YAML file (snake_case, as in the Python MCP Hangar), with defaults applied,
@@ -416,7 +417,6 @@ const providersSchema = z
   .superRefine(
     (providers, ctx) => {
       const ids = Object.keys(providers);
-      if (ids.length === 0) ctx.addIssue({ code: "custom", message: `no providers defined — ${MINIMAL_CONFIG}` });
       for (const id of ids) {
         const message = providerIdProblem(id);
         if (message !== undefined) ctx.addIssue({ code: "custom", path: [id], params: { at: "key" }, message });
@@ -549,7 +549,7 @@ const registrySchema = z.strictObject({
   admin_tools: boolish().optional(),
 });
 
-export const configSchema = z.strictObject(
+const configFields = z.strictObject(
   {
     expose: z.enum(EXPOSE_MODES).default("both"),
     providers: providersSchema,
@@ -558,6 +558,9 @@ export const configSchema = z.strictObject(
     observability: observabilitySchema.prefault({}),
     registry: registrySchema.prefault({}),
     audit: auditSchema.prefault({}),
+    /** Reload the config when its file changes (SIGHUP always reloads). */
+    watch_config: flag(false),
+    discovery: discoverySchema.prefault({}),
   },
   {
     error: (issue) =>
@@ -565,7 +568,21 @@ export const configSchema = z.strictObject(
   },
 );
 
-export type RawConfig = z.output<typeof configSchema>;
+// A config may leave `providers` out when discovery sources bring them; otherwise at least one is needed.
+export const configSchema = z.preprocess(
+  (data) => (isRecord(data) && data.providers == null && hasDiscoverySources(data) ? { ...data, providers: {} } : data),
+  configFields.superRefine(
+    (config, ctx) => {
+      const providers: unknown = config.providers;
+      if (!isRecord(providers) || Object.keys(providers).length > 0) return;
+      if (isRecord(config.discovery) && Array.isArray(config.discovery.sources) && config.discovery.sources.length > 0) return;
+      ctx.addIssue({ code: "custom", path: ["providers"], message: `no providers defined — ${MINIMAL_CONFIG}` });
+    },
+    { when: (payload) => isRecord(payload.value) },
+  ),
+);
+
+export type RawConfig = z.output<typeof configFields>;
 export type RawProvider = z.output<typeof providerSchema>;
 export type RawGroup = z.output<typeof groupSchema>;
 export type RawTool = z.output<typeof toolSchema>;
@@ -626,8 +643,13 @@ function keysAt(path: ConfigPath): readonly string[] {
   if (path.length === 1 && path[0] === "registry") return Object.keys(registrySchema.shape);
   if (path.length === 4 && path[0] === "providers" && path[2] === "tools_rate_limit") return PROVIDER_SECTIONS.rate_limit;
   if (path.length === 4 && path[0] === "http" && path[2] === "principals") return ["allow_tools"];
-  return Object.keys(configSchema.shape);
+  if (path.length === 1 && path[0] === "discovery") return DISCOVERY_KEYS;
+  if (path.length === 3 && path[0] === "discovery" && path[1] === "sources") return ANY_SOURCE_KEYS;
+  return Object.keys(configFields.shape);
 }
+
+/** Keys valid in some source type: suggestions for a `discovery.sources[i]` typo. */
+const ANY_SOURCE_KEYS = [...new Set(Object.values(SOURCE_KEYS).flat())];
 
 /** For a provider key that belongs in a section (`failure_threshold`): `circuit_breaker.failure_threshold`. */
 function sectionKeyFor(path: ConfigPath, key: string): string | undefined {

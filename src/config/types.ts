@@ -275,6 +275,49 @@ export interface GroupSpec {
   description?: string;
 }
 
+/** discovery.sources[i], common part: see src/discovery/reconciler.ts for what the policy means. */
+interface DiscoverySourceBase {
+  /** `<type>:<name>`: the source actor's systemId is `discovery:<id>`. */
+  id: string;
+  name: string;
+  mode: "additive" | "authoritative";
+  graceS: number;
+  quarantine: boolean;
+  maxProviders: number;
+}
+
+export interface FilesystemSourceSpec extends DiscoverySourceBase {
+  type: "filesystem";
+  /** Absolute folder of provider files. */
+  path: string;
+  /** File name pattern (`*` and `?`), default `*.yaml`. */
+  pattern: string;
+}
+
+export interface PackagesSourceSpec extends DiscoverySourceBase {
+  type: "packages";
+  /** Absolute node_modules folders. */
+  paths: string[];
+}
+
+export interface DockerSourceSpec extends DiscoverySourceBase {
+  type: "docker";
+  socket: string | undefined;
+  address: "container_ip" | "published";
+  publishedHost: string;
+}
+
+export interface KubernetesSourceSpec extends DiscoverySourceBase {
+  type: "kubernetes";
+  namespaces: string[];
+  labelSelector: string | undefined;
+  /** Absolute kubeconfig path; undefined: in-cluster, else the default kubeconfig. */
+  kubeconfig: string | undefined;
+  context: string | undefined;
+}
+
+export type DiscoverySourceSpec = FilesystemSourceSpec | PackagesSourceSpec | DockerSourceSpec | KubernetesSourceSpec;
+
 export interface HangarConfig {
   /** Absolute path of the file this came from (for messages). */
   source: string;
@@ -291,6 +334,10 @@ export interface HangarConfig {
   audit?: AuditSpec;
   /** Hangar-wide security controls (`registry.admin_tools`, `http.auth.rate_limit`, principals). */
   security?: SecuritySpec;
+  /** Discovery sources (none: only the static providers). */
+  discovery?: DiscoverySourceSpec[];
+  /** Reload when the file changes (watch_config); SIGHUP reloads regardless. */
+  watchConfig?: boolean;
 }
 
 /** Hangar-wide security controls (docs/security.md). */

@@ -1,5 +1,6 @@
 import { enqueueActions, setup, type ActorRefFrom, type AnyActorRef } from "xstate";
-import type { GroupSpec, ProviderSpec } from "../config/types.js";
+import type { DiscoverySourceSpec, GroupSpec, ProviderSpec } from "../config/types.js";
+import { DISCOVERY_SYSTEM_ID, discoveryMachine } from "./discovery.js";
 import type { DomainEvent, StopReason } from "../shared/domain-events.js";
 import { failure, type ToolCall } from "./call.js";
 import { groupMachine, groupSystemId } from "./group.js";
@@ -8,6 +9,7 @@ import { providerSystemId } from "./provider-id.js";
 import { providerHistory } from "./provider-types.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "./provider-view.js";
 import { recoverySaga, recoverySagaId, type RecoverySagaOutput } from "./sagas/recovery.js";
+import { refuseHeld, wasRunning, type Draining, type HeldEvent, type MembershipEvent } from "./membership.js";
 
 /**
  * The root supervisor. It spawns one provider actor per configured provider (systemId
@@ -28,11 +30,20 @@ export interface HangarInput {
   records?: Record<string, ProviderRecord>;
   /** Provider groups (`group:<id>` actors); their members are among `providers`. */
   groups?: GroupSpec[];
+  /** Discovery sources; the discovery actor runs regardless, since config reloads go through it. */
+  sources?: DiscoverySourceSpec[];
+  /** The environment `${VAR}`s in discovered specs are read from. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface HangarContext {
+  /** The providers requests are routed to (and views and tools are read from). */
   providers: Record<string, ProviderRef>;
   groups: Record<string, GroupRef>;
+  /** Providers finishing their calls before a replacement or removal (see membership.ts). */
+  draining: Record<string, Draining>;
+  /** The discovery actor (systemId `discovery`): sources, reconciler, config reloads. */
+  discovery: ActorRefFrom<typeof discoveryMachine>;
 }
 
 export type HangarEvent =
@@ -43,6 +54,7 @@ export type HangarEvent =
   | { type: "LIST_TOOLS"; reply: (tools: Record<string, ListedTool[]>) => void }
   | { type: "GROUP.REBALANCE"; groupId: string; reply: () => void }
   | { type: "SHUTDOWN" }
+  | MembershipEvent
   | ProviderCrashedEvent
   | RecoverySagaOutput;
 
@@ -63,6 +75,31 @@ function cancelRecovery(
   if (saga) enqueue.sendTo(saga, { type: "CANCEL" });
 }
 
+/**
+ * A provider being replaced finishes its calls first; requests meanwhile wait for its successor
+ * (held in order, sent to the new actor once it exists), so a config change drops no call.
+ */
+function holdForSuccessor(
+  context: HangarContext,
+  event: HeldEvent,
+  enqueue: { assign: (values: Partial<HangarContext>) => void },
+): boolean {
+  const draining = context.draining[event.providerId];
+  if (draining?.next === undefined) return false;
+  enqueue.assign({ draining: { ...context.draining, [event.providerId]: { ...draining, held: [...draining.held, event] } } });
+  return true;
+}
+
+/** DRAIN for a provider actor, whose answer comes back to the supervisor as PROVIDER.DRAINED. */
+function drainRequest(self: { send: (event: MembershipEvent) => void }, providerId: string, ref: ProviderRef) {
+  return {
+    type: "DRAIN" as const,
+    reply: () => {
+      self.send({ type: "PROVIDER.DRAINED", providerId, ref });
+    },
+  };
+}
+
 export const hangarMachine = setup({
   types: {
     context: {} as HangarContext,
@@ -70,12 +107,13 @@ export const hangarMachine = setup({
     input: {} as HangarInput,
     emitted: {} as DomainEvent,
   },
-  actors: { provider: providerMachine, recoverySaga, group: groupMachine },
+  actors: { provider: providerMachine, recoverySaga, group: groupMachine, discovery: discoveryMachine },
   actions: {
     // Routing uses sendTo (not ref.send inside a custom action), so the provider processes the
     // message after the supervisor's own step, as XState intends.
     routeInvoke: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE") return;
+      if (holdForSuccessor(context, event, enqueue)) return;
       // A group id reaches the group actor, which picks a member and forwards the call to it.
       const ref = context.providers[event.providerId] ?? context.groups[event.providerId];
       if (ref) {
@@ -90,6 +128,7 @@ export const hangarMachine = setup({
     }),
     routeStart: enqueueActions(({ context, event, system, enqueue }) => {
       if (event.type !== "START") return;
+      if (holdForSuccessor(context, event, enqueue)) return;
       const ref = context.providers[event.providerId];
       const reply = event.reply;
       if (!ref) {
@@ -104,6 +143,7 @@ export const hangarMachine = setup({
     }),
     routeStop: enqueueActions(({ context, event, system, enqueue }) => {
       if (event.type !== "STOP") return;
+      if (holdForSuccessor(context, event, enqueue)) return;
       const ref = context.providers[event.providerId];
       const reply = event.reply;
       if (!ref) {
@@ -181,8 +221,102 @@ export const hangarMachine = setup({
       const saga = system.get(recoverySagaId(event.providerId)) as AnyActorRef | undefined;
       if (saga) enqueue.stopChild(saga);
     }),
+    /** A provider appears (discovery, config reload); an id already present is replaced instead. */
+    addProvider: enqueueActions(({ context, event, enqueue, self, system }) => {
+      if (event.type !== "PROVIDER.ADD" && event.type !== "PROVIDER.REPLACE") return;
+      const { spec, reply } = event;
+      const id = spec.id;
+      const draining = context.draining[id];
+      if (draining !== undefined) {
+        // Its predecessor is still draining: the new spec takes over once it has stopped.
+        enqueue.assign({ draining: { ...context.draining, [id]: { ...draining, next: spec, replies: [...draining.replies, reply] } } });
+        return;
+      }
+      const current = context.providers[id];
+      if (current === undefined) {
+        const systemId = providerSystemId(id);
+        enqueue.assign({
+          providers: ({ context: now, spawn }) => ({ ...now.providers, [id]: spawn("provider", { id: systemId, systemId, input: { spec } }) }),
+        });
+        enqueue.emit({ type: "ProviderAdded", providerId: id });
+        // warm: true means "start with the hangar"; one that arrives later starts on arrival.
+        if (spec.warm) enqueue.raise({ type: "START", providerId: id, reply: () => undefined });
+        enqueue(() => {
+          reply?.();
+        });
+        return;
+      }
+      // A changed spec: the running actor drains, then a fresh one takes over with the new spec.
+      cancelRecovery(system, id, enqueue);
+      enqueue.assign({
+        draining: {
+          ...context.draining,
+          [id]: { ref: current, next: spec, held: [], replies: [reply], restart: wasRunning(current.getSnapshot().context.state) },
+        },
+      });
+      enqueue.sendTo(current, drainRequest(self, id, current));
+    }),
+    removeProvider: enqueueActions(({ context, event, enqueue, self, system }) => {
+      if (event.type !== "PROVIDER.REMOVE") return;
+      const { providerId: id, reply } = event;
+      const draining = context.draining[id];
+      const current = context.providers[id];
+      const { [id]: _removed, ...remaining } = context.providers;
+      if (draining !== undefined) {
+        // Already draining for a replacement: it is now removed instead; held requests are refused.
+        enqueue.assign({ providers: remaining, draining: { ...context.draining, [id]: { ...draining, next: undefined, replies: [...draining.replies, reply] } } });
+        if (current !== undefined) enqueue.emit({ type: "ProviderRemoved", providerId: id });
+        return;
+      }
+      if (current === undefined) {
+        enqueue(() => {
+          reply?.();
+        });
+        return;
+      }
+      cancelRecovery(system, id, enqueue);
+      // Out of routing at once (its tools leave the view); it finishes its calls, then stops.
+      enqueue.assign({ providers: remaining, draining: { ...context.draining, [id]: { ref: current, next: undefined, held: [], replies: [reply], restart: false } } });
+      enqueue.emit({ type: "ProviderRemoved", providerId: id });
+      enqueue.sendTo(current, drainRequest(self, id, current));
+    }),
+    /** The drained actor stops; its successor (if any) is spawned and gets the held requests. */
+    finishDrain: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "PROVIDER.DRAINED") return;
+      const id = event.providerId;
+      const draining = context.draining[id];
+      if (draining?.ref !== event.ref) return;
+      const { [id]: _done, ...stillDraining } = context.draining;
+      enqueue.stopChild(draining.ref);
+      const next = draining.next;
+      const replies = draining.replies;
+      if (next === undefined) {
+        enqueue.assign({ draining: stillDraining });
+        const message = unknownProviderMessage(context, id);
+        const held = draining.held;
+        enqueue(() => {
+          for (const request of held) refuseHeld(request, message);
+          for (const reply of replies) reply?.();
+        });
+        return;
+      }
+      const systemId = providerSystemId(id);
+      const wasPresent = context.providers[id] !== undefined;
+      enqueue.assign({
+        draining: stillDraining,
+        providers: ({ context: now, spawn }) => ({ ...now.providers, [id]: spawn("provider", { id: systemId, systemId, input: { spec: next } }) }),
+      });
+      enqueue.emit(wasPresent ? { type: "ProviderReplaced", providerId: id } : { type: "ProviderAdded", providerId: id });
+      // Sent after the spawn above: the new actor handles them in order, the restart first.
+      if (draining.restart) enqueue.raise({ type: "START", providerId: id, reply: () => undefined });
+      for (const request of draining.held) enqueue.raise(request);
+      enqueue(() => {
+        for (const reply of replies) reply?.();
+      });
+    }),
     stopAllProviders: enqueueActions(({ context, enqueue }) => {
       for (const ref of Object.values(context.providers)) enqueue.sendTo(ref, { type: "STOP", reason: "shutdown" });
+      for (const { ref } of Object.values(context.draining)) enqueue.sendTo(ref, { type: "STOP", reason: "shutdown" });
     }),
   },
 }).createMachine({
@@ -201,6 +335,12 @@ export const hangarMachine = setup({
         return [spec.id, spawn("group", { id: systemId, systemId, input: { spec } })];
       }),
     ),
+    draining: {},
+    discovery: spawn("discovery", {
+      id: DISCOVERY_SYSTEM_ID,
+      systemId: DISCOVERY_SYSTEM_ID,
+      input: { providers: input.providers, sources: input.sources ?? [], env: input.env ?? {} },
+    }),
   }),
   initial: "running",
   states: {
@@ -219,6 +359,16 @@ export const hangarMachine = setup({
           description: "The saga's backoff passed: replace the provider actor with a fresh one.",
         },
         "RECOVERY.GAVE_UP": { actions: "endRecovery", description: "Over budget: the provider is DEAD; the saga ends." },
+        "PROVIDER.ADD": { actions: "addProvider", description: "A provider appears (discovery or config reload)." },
+        "PROVIDER.REPLACE": {
+          actions: "addProvider",
+          description: "A provider's spec changed: the old actor drains (requests wait), then a fresh one takes over.",
+        },
+        "PROVIDER.REMOVE": {
+          actions: "removeProvider",
+          description: "A provider goes away: out of routing at once, stopped once its calls have finished.",
+        },
+        "PROVIDER.DRAINED": { actions: "finishDrain", description: "A draining provider stopped: its successor, if any, takes over." },
         SHUTDOWN: {
           target: "stopped",
           actions: "stopAllProviders",

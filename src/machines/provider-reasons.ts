@@ -20,8 +20,18 @@ export function describeStop(context: ProviderContext, event: ProviderEvent): St
       return { kind: "unavailable", reason: event.reason, message: `provider '${id}' was stopped (${event.reason})` };
     case "GIVE_UP":
       return { kind: "unavailable", reason: "gave_up", message: event.message };
+    case "DRAIN.DEADLINE":
+      return {
+        kind: "unavailable",
+        reason: "config",
+        message: `provider '${id}' was still busy ${context.spec.maxCallS}s (max_call_s) after a config change; its calls were cut`,
+      };
     default:
       break;
+  }
+  // A drained provider stops on whichever event finished its last call.
+  if (context.drainReply !== undefined) {
+    return { kind: "unavailable", reason: "config", message: `provider '${id}' was stopped after draining (config)` };
   }
   const type = (event as { type: string }).type;
   if (type.startsWith("xstate.after.startupTimeout")) {
@@ -56,6 +66,10 @@ export function transitionReason(event: ProviderEvent): string {
       return "health probe passed";
     case "GIVE_UP":
       return "gave up";
+    case "DRAIN":
+    case "DRAIN.DEADLINE":
+    case "CALL.DONE":
+      return "config change (drained)";
     default: {
       const type = (event as { type: string }).type;
       if (type.startsWith("xstate.after.idleCheck")) return "idle";

@@ -110,12 +110,21 @@ export interface ProviderContext {
   breaker: BreakerContext;
   health: HealthContext;
   recovery: RecoveryContext;
+  /**
+   * Set while the provider drains for a config change or a removal: the supervisor routes no new
+   * calls here, and this is answered once the calls in flight have finished and the process stopped.
+   */
+  drainReply: (() => void) | undefined;
 }
 
 export type ProviderEvent =
   | { type: "INVOKE"; call: ToolCall }
   | { type: "START"; reply?: StartReply }
   | { type: "STOP"; reason: Extract<StopReason, "manual" | "shutdown" | "config">; reply?: () => void }
+  /** Finish the calls in flight, then stop (config change or removal); `reply` once stopped. */
+  | { type: "DRAIN"; reply: () => void }
+  /** Raised max_call_s after DRAIN: calls still running then are cut. */
+  | { type: "DRAIN.DEADLINE" }
   | { type: "HEALTH.FAILED"; message: string }
   | { type: "HEALTH.PASSED" }
   | { type: "GIVE_UP"; message: string }
@@ -159,6 +168,7 @@ export function initialProviderContext(input: ProviderInput): ProviderContext {
     recovery: history
       ? { ...history.recovery, nextRestartAt: undefined, restarting: true }
       : { restartCount: input.record?.restartCount ?? 0, restartTimes: [], nextRestartAt: undefined, restarting: false },
+    drainReply: undefined,
   };
 }
 

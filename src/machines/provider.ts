@@ -32,6 +32,7 @@ export { SUPERVISOR_SYSTEM_ID };
 /** Longest delay setTimeout accepts; larger values fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const STDERR_TAIL_LINES = 20;
+const DRAIN_DEADLINE_ID = "drainDeadline";
 
 export interface HealthProbeInput {
   /** The provider actor; the probe sends it PROBE.REQUEST and the provider asks its connection. */
@@ -138,6 +139,8 @@ export const providerMachine = setup({
      * A failure while a restart is under way, or a crash of a serving provider, goes to the
      * recovery saga; a lazy start that fails (or times out) just goes back to COLD.
      */
+    /** Draining, and the last call in flight (or queued before READY) has finished. */
+    drained: ({ context }) => context.drainReply !== undefined && context.inFlight === 0 && context.queue.length === 0,
     needsRecovery: ({ context, event }) =>
       context.recovery.restarting || (event.type === "CONNECTION.FAILED" && event.kind !== "start_failed"),
   },
@@ -329,7 +332,34 @@ export const providerMachine = setup({
           reply();
         });
       }
+      // Every way out of `running` ends a drain (finished, deadline, crash, give-up).
+      const drainReply = context.drainReply;
+      if (drainReply !== undefined) {
+        enqueue.cancel(DRAIN_DEADLINE_ID);
+        enqueue.assign({ drainReply: undefined });
+        enqueue(() => {
+          drainReply();
+        });
+      }
     }),
+    beginDrain: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "DRAIN") return;
+      const previous = context.drainReply;
+      const reply = event.reply;
+      // A function-valued assign property would be called as an assigner: wrap the reply.
+      const combined =
+        previous === undefined
+          ? reply
+          : () => {
+              previous();
+              reply();
+            };
+      enqueue.assign({ drainReply: () => combined });
+      if (previous === undefined) enqueue.raise({ type: "DRAIN.DEADLINE" }, { id: DRAIN_DEADLINE_ID, delay: timer(context.spec.maxCallS) });
+    }),
+    replyDrained: ({ event }) => {
+      if (event.type === "DRAIN") event.reply();
+    },
     /** Tells the supervisor (systemId "hangar"), when there is one, that recovery should decide. */
     notifyCrashed: enqueueActions(({ context, system, enqueue }) => {
       const supervisor = system.get(SUPERVISOR_SYSTEM_ID) as AnyActorRef | undefined;
@@ -471,6 +501,7 @@ export const providerMachine = setup({
               description: "Explicit start (registry_start, warm-up).",
             },
             STOP: { actions: "replyAlreadyStopped", description: "Already stopped: nothing to do." },
+            DRAIN: { actions: "replyDrained", description: "Nothing in flight: drained at once." },
             GIVE_UP: { target: "DEAD", actions: "recordGiveUp", description: "The supervisor gave up on this provider." },
           },
         },
@@ -482,7 +513,22 @@ export const providerMachine = setup({
             input: ({ context }) => ({ spec: context.spec, stderr: context.stderr }),
           },
           initial: "INITIALIZING",
+          always: {
+            guard: "drained",
+            target: "COLD",
+            actions: ["failPending", "recordStop"],
+            description: "Draining and the last call finished: stop (the supervisor then replaces or removes this actor).",
+          },
           on: {
+            DRAIN: {
+              actions: "beginDrain",
+              description: "Config change or removal: the supervisor routes nothing new here; finish the calls in flight, then stop.",
+            },
+            "DRAIN.DEADLINE": {
+              target: "COLD",
+              actions: ["failPending", "recordStop"],
+              description: "Still busy max_call_s after DRAIN: stop anyway, cutting what runs.",
+            },
             "CONNECTION.FAILED": leaveRunning(
               "The process died (or a restart failed): calls fail now, the recovery saga decides when to restart.",
               "A lazy start failed: pending calls fail with the reason; the next call tries again.",
@@ -635,6 +681,11 @@ export const providerMachine = setup({
               actions: ["clearRecovery", "replyAlreadyStopped"],
               description: "Stopped by a person or shutdown: no restart.",
             },
+            DRAIN: {
+              target: "COLD",
+              actions: ["clearRecovery", "replyDrained"],
+              description: "Config change or removal: nothing runs, so no restart and drained at once.",
+            },
             GIVE_UP: { target: "DEAD", actions: "recordGiveUp", description: "Over the restart budget: give up." },
           },
         },
@@ -649,6 +700,7 @@ export const providerMachine = setup({
               description: "Manual restart by a person (registry_start): the restart budget starts afresh.",
             },
             STOP: { actions: "replyAlreadyStopped", description: "Nothing runs." },
+            DRAIN: { actions: "replyDrained", description: "Nothing runs: drained at once." },
           },
         },
       },

@@ -40,6 +40,25 @@ export function logDomainEvents(bus: DomainEventBus, logger: Logger): () => void
           ...(event.principal === undefined ? {} : { principal: event.principal }),
         });
         break;
+      case "DiscoveryProviderAdded":
+      case "DiscoveryProviderUpdated":
+      case "DiscoveryProviderQuarantined":
+      case "DiscoveryProviderApproved": {
+        const verb = { DiscoveryProviderAdded: "added", DiscoveryProviderUpdated: "updated", DiscoveryProviderQuarantined: "quarantined", DiscoveryProviderApproved: "approved" }[event.type];
+        logger.info(`discovery: provider ${event.providerId} ${verb} (${event.source})`, { provider: event.providerId, source: event.source });
+        break;
+      }
+      case "DiscoveryProviderRemoved":
+        logger.info(`discovery: provider ${event.providerId} removed (${event.source}: ${event.reason})`, { provider: event.providerId, source: event.source });
+        break;
+      case "DiscoveryConflict":
+        logger.warn(`discovery: provider ${event.providerId} from ${event.loser} ignored: ${event.winner} defines it too and ranks higher`, {
+          provider: event.providerId,
+        });
+        break;
+      case "DiscoverySourceFailed":
+        logger.warn(`discovery: source ${event.source} failed; its last good set stays: ${event.message}`, { source: event.source });
+        break;
       default:
         logGroupEvent(event, logger);
         break;

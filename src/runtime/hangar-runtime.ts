@@ -20,6 +20,10 @@ import {
   type ProviderRecord,
   type StartResult,
 } from "../machines/provider.js";
+import { discoveryMachine, type ReloadResult } from "../machines/discovery.js";
+import type { SourceType } from "../discovery/precedence.js";
+import type { SourceCommand, SourceInput } from "../discovery/source-protocol.js";
+import type { DiscoverResult, SourceView } from "../discovery/status.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "../machines/provider-view.js";
 import { DomainEventBus } from "../observability/domain-event-bus.js";
 import type { CallTracer, RequestHeaders } from "../observability/tracing/call-tracer.js";
@@ -40,6 +44,10 @@ export interface HangarRuntimeOptions {
   awaitProcessesGone?: () => Promise<void>;
   inspect?: (event: InspectionEvent) => void;
   onObserverError?: (error: unknown) => void;
+  /** The actors behind each discovery source type (src/actors/discovery-*.ts); a missing one reports itself unavailable. */
+  sources?: Partial<Record<SourceType, SourceLogic>>;
+  /** The environment `${VAR}`s in discovered provider files are read from (default: the hangar's). */
+  env?: NodeJS.ProcessEnv;
   /** Per provider id: counters replayed from the audit trail at start-up. */
   records?: Record<string, ProviderRecord>;
   /** Where registry_history reads a provider's past (the audit trail); absent when audit is off. */
@@ -54,6 +62,8 @@ export interface HangarRuntimeOptions {
 export interface ProviderHistorySource {
   recent: (providerId: string, limit: number) => { transitions: object[]; calls: object[] };
 }
+
+export type SourceLogic = CallbackActorLogic<SourceCommand, SourceInput>;
 
 /** Actors whose emitted domain events reach the bus (besides the supervisor itself). */
 const OBSERVED_PREFIXES = ["provider:", "saga:", "group:", "discovery:"];
@@ -92,10 +102,19 @@ export class HangarRuntime {
     private readonly options: HangarRuntimeOptions,
   ) {
     this.events = new DomainEventBus(options.onObserverError);
+    const sources = options.sources ?? {};
     const machine = hangarMachine.provide({
       actors: {
         provider: providerMachine.provide({
           actors: { connection: options.connection, ...(options.healthProbe ? { healthProbe: options.healthProbe } : {}) },
+        }),
+        discovery: discoveryMachine.provide({
+          actors: {
+            ...(sources.filesystem ? { filesystemSource: sources.filesystem } : {}),
+            ...(sources.packages ? { packagesSource: sources.packages } : {}),
+            ...(sources.docker ? { dockerSource: sources.docker } : {}),
+            ...(sources.kubernetes ? { kubernetesSource: sources.kubernetes } : {}),
+          },
         }),
       },
     });
@@ -106,6 +125,8 @@ export class HangarRuntime {
       input: {
         providers: config.providers,
         groups: config.groups ?? [],
+        sources: config.discovery ?? [],
+        env: options.env ?? process.env,
         ...(options.records === undefined ? {} : { records: options.records }),
       },
       // Every actor of the system — providers restarted by recovery, sagas — feeds the one bus,
@@ -300,6 +321,75 @@ export class HangarRuntime {
   listTools(): Promise<Record<string, ListedTool[]>> {
     return new Promise<Record<string, ListedTool[]>>((resolve) => {
       this.actor.send({ type: "LIST_TOOLS", reply: resolve });
+    });
+  }
+
+  /** A new provider (discovery, config reload); resolves once its actor exists. An existing id is replaced. */
+  addProvider(spec: ProviderSpec): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.actor.send({ type: "PROVIDER.ADD", spec, reply: resolve });
+    });
+  }
+
+  /** A changed spec: the provider drains, then a fresh actor takes over; resolves once it has. */
+  replaceProvider(spec: ProviderSpec): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.actor.send({ type: "PROVIDER.REPLACE", spec, reply: resolve });
+    });
+  }
+
+  /** The provider leaves routing at once and stops after its calls finish; resolves once it has. */
+  removeProvider(providerId: string): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.actor.send({ type: "PROVIDER.REMOVE", providerId, reply: resolve });
+    });
+  }
+
+  private get discovery(): ActorRefFrom<typeof discoveryMachine> {
+    return this.actor.getSnapshot().context.discovery;
+  }
+
+  /** registry_discover: every source scans now; resolves with what changed and what is held back. */
+  discover(): Promise<DiscoverResult> {
+    return new Promise<DiscoverResult>((resolve) => {
+      this.discovery.send({ type: "DISCOVER", reply: resolve });
+    });
+  }
+
+  /** registry_sources: each source's mode, health, last sync, provider count and last error. */
+  sources(): Promise<SourceView[]> {
+    return new Promise<SourceView[]>((resolve) => {
+      this.discovery.send({ type: "SOURCES", reply: resolve });
+    });
+  }
+
+  /** registry_quarantine: discovered providers waiting for approval. */
+  quarantine(): Promise<{ provider: string; source: string; spec: ProviderSpec }[]> {
+    return new Promise((resolve) => {
+      this.discovery.send({ type: "QUARANTINE", reply: resolve });
+    });
+  }
+
+  /** registry_approve: a quarantined provider is admitted (and added at once). */
+  approve(providerId: string): Promise<{ ok: boolean; message: string }> {
+    return new Promise((resolve) => {
+      this.discovery.send({ type: "APPROVE", providerId, reply: resolve });
+    });
+  }
+
+  /**
+   * Hot reload: the new config's providers and sources replace the old ones. Unchanged providers
+   * are left alone, changed ones drain and restart, removed ones stop, added ones appear.
+   */
+  reload(config: HangarConfig): Promise<ReloadResult> {
+    return new Promise<ReloadResult>((resolve) => {
+      this.discovery.send({
+        type: "CONFIG.RELOAD",
+        providers: config.providers,
+        sources: config.discovery ?? [],
+        file: config.source,
+        reply: resolve,
+      });
     });
   }
 

@@ -35,6 +35,22 @@ export type DomainEvent =
   | { type: "RecoveryScheduled"; providerId: string; attempt: number; delayMs: number; at: number }
   | { type: "ProviderRestarted"; providerId: string; restartCount: number }
   | { type: "ProviderDied"; providerId: string; reason: string }
+  // Membership: providers added, replaced (spec changed: drained, then a fresh actor) and removed at run time.
+  | { type: "ProviderAdded"; providerId: string }
+  | { type: "ProviderReplaced"; providerId: string }
+  | { type: "ProviderRemoved"; providerId: string }
+  // Discovery (src/discovery): what each source reported and what the reconciler did with it.
+  | { type: "DiscoveryProviderAdded"; providerId: string; source: string }
+  | { type: "DiscoveryProviderUpdated"; providerId: string; source: string }
+  | { type: "DiscoveryProviderRemoved"; providerId: string; source: string; reason: string }
+  | { type: "DiscoveryProviderQuarantined"; providerId: string; source: string }
+  | { type: "DiscoveryProviderApproved"; providerId: string; source: string }
+  | { type: "DiscoveryConflict"; providerId: string; winner: string; loser: string }
+  | { type: "DiscoverySourceSynced"; source: string; providerCount: number }
+  | { type: "DiscoverySourceFailed"; source: string; message: string }
+  // Hot reload of the main config (SIGHUP or watch_config).
+  | { type: "ConfigReloaded"; file: string; added: string[]; changed: string[]; removed: string[]; unchanged: number }
+  | { type: "ConfigReloadRejected"; file: string; message: string }
   | {
       type: "ToolInvocationRequested";
       providerId: string;

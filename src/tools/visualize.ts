@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { AnyStateMachine } from "xstate";
 import { groupMachine } from "../machines/group.js";
+import { discoveryMachine } from "../machines/discovery.js";
 import { hangarMachine } from "../machines/hangar.js";
 import { providerMachine } from "../machines/provider.js";
 import { failoverSaga } from "../machines/sagas/failover.js";
@@ -27,6 +28,7 @@ export interface ChartPage {
 export const CHARTS: readonly ChartPage[] = [
   { file: "provider.md", title: "Provider chart", source: "src/machines/provider.ts", machine: providerMachine },
   { file: "hangar.md", title: "Hangar chart", source: "src/machines/hangar.ts", machine: hangarMachine },
+  { file: "discovery.md", title: "Discovery chart", source: "src/machines/discovery.ts", machine: discoveryMachine },
   { file: "recovery-saga.md", title: "Recovery saga", source: "src/machines/sagas/recovery.ts", machine: recoverySaga },
   { file: "group.md", title: "Group chart", source: "src/machines/group.ts", machine: groupMachine },
   { file: "failover-saga.md", title: "Failover saga", source: "src/machines/sagas/failover.ts", machine: failoverSaga },

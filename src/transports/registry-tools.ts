@@ -246,6 +246,51 @@ const registryHistory = defineTool({
   },
 });
 
+const registryDiscover = defineTool({
+  name: "registry_discover",
+  description:
+    "Run every discovery source now and report what changed: added, updated, removed, quarantined, conflicts and errors.",
+  schema: z.object({}),
+  readOnly: false,
+  run: async (_args, { runtime }) => jsonResult({ ...(await runtime.discover()) }),
+});
+
+const registrySources = defineTool({
+  name: "registry_sources",
+  description: "Each discovery source: mode, health, last sync, provider count, last error, and items it rejected (e.g. broken files).",
+  schema: z.object({}),
+  readOnly: true,
+  run: async (_args, { runtime }) => jsonResult({ sources: await runtime.sources() }),
+});
+
+const registryQuarantine = defineTool({
+  name: "registry_quarantine",
+  description:
+    "Discovered providers held back until approved (sources with quarantine: true), with their specs, and items sources rejected (e.g. provider files with errors).",
+  schema: z.object({}),
+  readOnly: true,
+  run: async (_args, { runtime }) => {
+    const [held, sources] = await Promise.all([runtime.quarantine(), runtime.sources()]);
+    return jsonResult({
+      quarantined: held.map((item) => ({ provider: item.provider, source: item.source, spec: item.spec })),
+      // Items a source could not use (a provider file with errors): their last good version, if any, keeps running.
+      rejected: sources.flatMap((source) => source.rejected.map((item) => ({ source: source.source, ...item }))),
+    });
+  },
+});
+
+const registryApprove = defineTool({
+  name: "registry_approve",
+  description: "Approve a quarantined provider: it leaves quarantine and is added at once.",
+  schema: z.object({ provider: providerArg }),
+  readOnly: false,
+  run: async ({ provider }, { runtime }) => {
+    const outcome = await runtime.approve(provider);
+    if (!outcome.ok) throw new RpcError(ErrorCode.InvalidParams, outcome.message);
+    return jsonResult({ provider, approved: true, message: outcome.message });
+  },
+});
+
 const REGISTRY_TOOLS: ErasedRegistryTool[] = [
   registryList,
   registryStart,
@@ -259,6 +304,10 @@ const REGISTRY_TOOLS: ErasedRegistryTool[] = [
   registryHistory,
   ...GROUP_TOOLS,
   ...INVOKE_TOOLS,
+  registryDiscover,
+  registrySources,
+  registryQuarantine,
+  registryApprove,
 ];
 
 const BY_NAME = new Map(REGISTRY_TOOLS.map((tool) => [tool.name, tool]));

@@ -14,6 +14,9 @@ export interface CatalogueEntry {
   listed: Tool;
 }
 
+/** Events after which a provider's entries are rebuilt: its tools changed, or it came or went. */
+const MEMBERSHIP_OR_TOOLS = new Set<string>(["ProviderToolsChanged", "ProviderAdded", "ProviderReplaced", "ProviderRemoved"]);
+
 /**
  * The aggregated tool view: every provider tool under `<provider>__<tool>`. Rebuilt only when a
  * provider's tools change (domain event), never per call; the flat-name lookup on the call
@@ -30,8 +33,9 @@ export class ToolCatalogue {
     // Groups are listed like providers: `<group>__<tool>` for the union of their members' tools.
     for (const id of [...runtime.providerIds(), ...runtime.groupIds()]) this.refresh(id);
     this.unsubscribe = runtime.events.subscribe((event) => {
-      if (event.type !== "ProviderToolsChanged") return;
-      const affected = [event.providerId, ...runtime.groupsOf(event.providerId)];
+      if (!MEMBERSHIP_OR_TOOLS.has(event.type)) return;
+      const providerId = (event as { providerId: string }).providerId;
+      const affected = [providerId, ...runtime.groupsOf(providerId)];
       // Every affected entry is refreshed (no short-circuit), then listeners hear once.
       if (affected.map((id) => this.refresh(id)).includes(true)) {
         for (const listener of this.listeners) listener();
@@ -71,6 +75,7 @@ export class ToolCatalogue {
 
   /** Rebuilds one provider's entries; true when what clients see changed. */
   private refresh(providerId: string): boolean {
+    if (!this.runtime.hasProvider(providerId)) return this.forget(providerId);
     const listed = this.runtime.tools(providerId);
     const signature = JSON.stringify(listed.map((item) => item.tool));
     if (this.signatures.get(providerId) === signature) return false;
@@ -96,5 +101,14 @@ export class ToolCatalogue {
     for (const entry of entries) this.byFlatName.set(entry.flatName, entry);
     this.byProvider.set(providerId, entries);
     return true;
+  }
+
+  /** A removed provider's entries go; true when it had any. */
+  private forget(providerId: string): boolean {
+    const old = this.byProvider.get(providerId) ?? [];
+    for (const entry of old) this.byFlatName.delete(entry.flatName);
+    this.byProvider.delete(providerId);
+    this.signatures.delete(providerId);
+    return old.length > 0;
   }
 }

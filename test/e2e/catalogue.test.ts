@@ -21,6 +21,10 @@ const REGISTRY_TOOLS = [
   "registry_group_rebalance",
   "registry_invoke_ex",
   "registry_invoke_stream",
+  "registry_discover",
+  "registry_sources",
+  "registry_quarantine",
+  "registry_approve",
 ];
 const ECHO_FIXTURE_TOOLS = ["add", "close_stdout", "crash", "echo", "env", "fail", "image", "pid", "rpc_error", "slow", "structured"];
 const VALID_TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;

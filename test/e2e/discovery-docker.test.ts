@@ -1,0 +1,86 @@
+import { randomUUID } from "node:crypto";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { callTool, eventually, fixtureCommand, jsonOf, textOf, useE2E } from "../helpers/cli.js";
+import { expectProviders } from "../helpers/discovery.js";
+import { docker, dockerAvailable, ensureTestImage, removeContainers, runContainer } from "../helpers/docker-engine.js";
+
+const e2e = useE2E();
+const ENGINE = dockerAvailable();
+const started: string[] = [];
+
+beforeAll(() => {
+  if (ENGINE) ensureTestImage();
+});
+
+afterEach(() => {
+  removeContainers(started.splice(0));
+});
+
+/** A labelled container running server-everything over streamable HTTP on port 3001, published on 127.0.0.1. */
+function startMcpContainer(provider: string, extraLabels: Record<string, string> = {}): string {
+  const name = `hangar-discovery-${provider}-${randomUUID().slice(0, 8)}`;
+  started.push(name);
+  runContainer({
+    name,
+    labels: {
+      "mcp.hangar.enabled": "true",
+      "mcp.hangar.name": provider,
+      "mcp.hangar.mode": "http",
+      "mcp.hangar.port": "3001",
+      "mcp.hangar.path": "/mcp",
+      ...extraLabels,
+    },
+    publish: 3001,
+    env: { PORT: "3001" },
+    argv: ["/repo/node_modules/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp"],
+  });
+  return name;
+}
+
+/** Whether an HTTP server answers at `url` (any status). */
+async function listening(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { method: "GET", signal: AbortSignal.timeout(1_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.runIf(ENGINE)("Docker discovery (real engine)", () => {
+  it("labelled containers appear as remote providers at their published port, and go when stopped or removed", async () => {
+    const already = startMcpContainer("before");
+    const hangar = await e2e.start({
+      providers: { fixed: { command: fixtureCommand("echo-server.js", e2e.marker()), tools: [{ name: "pid" }] } },
+      discovery: { sources: [{ type: "docker", name: "local", address: "published" }] },
+    });
+    // Found by the resync at start.
+    await expectProviders(hangar, ["before", "fixed"], "the container running before the hangar", 10_000);
+
+    // An unlabelled container is ignored; a labelled one is found through the events stream.
+    const plain = `hangar-discovery-plain-${randomUUID().slice(0, 8)}`;
+    started.push(plain);
+    runContainer({ name: plain, labels: {}, argv: ["-e", "setInterval(() => {}, 1000)"] });
+    const live = startMcpContainer("live", { "mcp.hangar.ttl": "120" });
+    await expectProviders(hangar, ["before", "fixed", "live"], "the container started while the hangar runs", 10_000);
+    const published = docker("port", live, "3001/tcp").split("\n")[0]?.trim() ?? "";
+    expect(published).toMatch(/^127\.0\.0\.1:\d+$/);
+    const details = jsonOf(await callTool(hangar.client, "registry_details", { provider: "live" })) as { mode: string; idle_ttl_s: number };
+    expect(details).toMatchObject({ mode: "remote", idle_ttl_s: 120 });
+    expect(JSON.stringify(details)).toContain(`http://${published}/mcp`);
+    // The hangar reaches the server inside the container through the published port, once the
+    // server listens (the container runs a moment before it does).
+    await eventually(() => listening(`http://${published}/mcp`), 10_000, "the server in the container to listen");
+    const echoed = await callTool(hangar.client, "registry_invoke", { provider: "live", tool: "echo", arguments: { message: "from a container" } });
+    expect(textOf(echoed)).toContain("from a container");
+
+    // die: stopped containers go; destroy: removed ones go.
+    docker("stop", "-t", "1", live);
+    await expectProviders(hangar, ["before", "fixed"], "the stopped container's provider to go", 10_000);
+    docker("rm", "-f", already);
+    await expectProviders(hangar, ["fixed"], "the removed container's provider to go", 10_000);
+
+    const sources = jsonOf(await callTool(hangar.client, "registry_sources")) as { sources: { source: string; health: string }[] };
+    expect(sources.sources).toEqual([expect.objectContaining({ source: "docker:local", health: "ok" })]);
+  });
+});

@@ -1,0 +1,90 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { callTool, eventually, fixtureCommand, jsonOf, useE2E } from "../helpers/cli.js";
+import { expectProviders, listedProviders, providerIds } from "../helpers/discovery.js";
+import { FakeKubeApi } from "../helpers/fake-kube-api.js";
+
+const e2e = useE2E();
+let api: FakeKubeApi | undefined;
+
+afterEach(async () => {
+  await api?.close();
+  api = undefined;
+});
+
+const MCP = { "mcp.hangar.io/enabled": "true", "mcp.hangar.io/port": "8080" };
+
+describe("Kubernetes discovery (against a local server speaking the API's list and watch wire format)", () => {
+  it("adds Running, Ready pods with an IP as remote providers and removes them when they go, through relists after 410 Gone", async () => {
+    api = new FakeKubeApi();
+    const url = await api.start();
+    const kubeconfig = join(e2e.dir(), "kubeconfig.yaml");
+    writeFileSync(kubeconfig, api.kubeconfig(url));
+    // Present before the hangar starts: found by the first list.
+    api.apply({ name: "early-7d9f", annotations: { ...MCP, "mcp.hangar.io/name": "early" }, phase: "Running", ready: true, podIP: "10.1.0.5" });
+    api.apply({ name: "web-1", labels: { app: "web" }, phase: "Running", ready: true, podIP: "10.1.0.6" });
+    api.apply({ name: "dns", namespace: "kube-system", annotations: MCP, phase: "Running", ready: true, podIP: "10.1.0.7" });
+
+    const hangar = await e2e.start({
+      providers: { fixed: { command: fixtureCommand("echo-server.js", e2e.marker()), tools: [{ name: "pid" }] } },
+      discovery: { sources: [{ type: "kubernetes", name: "cluster", kubeconfig, namespaces: ["default", "team"] }] },
+    });
+    // Only the annotated pod in an allowed namespace; kube-system is denied unless listed.
+    await expectProviders(hangar, ["early", "fixed"], "the pod listed at start");
+    const early = (await listedProviders(hangar)).find((p) => p.id === "early");
+    expect(early).toMatchObject({ mode: "remote", state: "COLD" });
+    const details = jsonOf(await callTool(hangar.client, "registry_details", { provider: "early" }));
+    expect(JSON.stringify(details)).toContain("http://10.1.0.5:8080/mcp");
+
+    // A new pod is no provider until it runs, is ready and has an IP.
+    api.apply({ name: "worker-0", namespace: "team", annotations: { ...MCP, "mcp.hangar.io/path": "/rpc" }, phase: "Pending" });
+    api.bookmark();
+    api.apply({ name: "worker-0", namespace: "team", annotations: { ...MCP, "mcp.hangar.io/path": "/rpc" }, phase: "Running", ready: false, podIP: "10.2.0.9" });
+    const sources = jsonOf(await callTool(hangar.client, "registry_sources")) as { sources: { providers: number; health: string }[] };
+    expect(sources.sources[0]).toMatchObject({ providers: 1, health: "ok" });
+    expect(await providerIds(hangar)).toEqual(["early", "fixed"]);
+    api.apply({ name: "worker-0", namespace: "team", annotations: { ...MCP, "mcp.hangar.io/path": "/rpc" }, phase: "Running", ready: true, podIP: "10.2.0.9" });
+    await expectProviders(hangar, ["early", "fixed", "worker-0"], "the pod once ready");
+    expect(JSON.stringify(jsonOf(await callTool(hangar.client, "registry_details", { provider: "worker-0" })))).toContain("http://10.2.0.9:8080/rpc");
+
+    // Not ready any more: removed.
+    api.apply({ name: "worker-0", namespace: "team", annotations: { ...MCP, "mcp.hangar.io/path": "/rpc" }, phase: "Running", ready: false, podIP: "10.2.0.9" });
+    await expectProviders(hangar, ["early", "fixed"], "the pod that stopped being ready to go");
+
+    // The watch is cut and the history compacted: re-watching from the old resourceVersion gets
+    // 410 Gone, the client lists again — and sees that `early` was deleted meanwhile.
+    const listsBefore = api.requests.list;
+    api.compactAndDropWatches();
+    api.delete("early-7d9f");
+    await expectProviders(hangar, ["fixed"], "the deleted pod to go after the relist");
+    expect(api.requests.gone).toBeGreaterThan(0);
+    expect(api.requests.list).toBeGreaterThan(listsBefore);
+
+    // Watching goes on after the relist.
+    api.apply({ name: "late", annotations: MCP, phase: "Running", ready: true, podIP: "10.1.0.8" });
+    await expectProviders(hangar, ["fixed", "late"], "a pod added after the relist");
+    api.delete("late");
+    await expectProviders(hangar, ["fixed"], "a deleted pod");
+  });
+
+  it("an unreachable API server is reported; the source keeps its last good set", async () => {
+    api = new FakeKubeApi();
+    const url = await api.start();
+    const kubeconfig = join(e2e.dir(), "kubeconfig-down.yaml");
+    writeFileSync(kubeconfig, api.kubeconfig(url));
+    api.apply({ name: "steady", annotations: MCP, phase: "Running", ready: true, podIP: "10.1.0.5" });
+    const hangar = await e2e.start({
+      discovery: { sources: [{ type: "kubernetes", kubeconfig }] },
+    });
+    await expectProviders(hangar, ["steady"], "the pod");
+    await api.close();
+    api = undefined;
+    const failing = await eventually(async () => {
+      const result = jsonOf(await callTool(hangar.client, "registry_discover")) as { errors: { source: string; message: string }[] };
+      return result.errors.length > 0 ? result.errors : undefined;
+    }, 10_000, "the error to be reported");
+    expect(failing[0]?.source).toBe("kubernetes:kubernetes");
+    expect(await providerIds(hangar)).toEqual(["steady"]);
+  });
+});

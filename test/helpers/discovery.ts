@@ -1,0 +1,25 @@
+import { callTool, eventually, jsonOf, type RunningHangar } from "./cli.js";
+
+/** What registry_list says of each provider, for the discovery tests. */
+export interface ListedProvider {
+  id: string;
+  mode: string;
+  state: string;
+}
+
+export async function listedProviders(hangar: RunningHangar): Promise<ListedProvider[]> {
+  return (jsonOf(await callTool(hangar.client, "registry_list")) as { providers: ListedProvider[] }).providers;
+}
+
+export async function providerIds(hangar: RunningHangar): Promise<string[]> {
+  return (await listedProviders(hangar)).map((provider) => provider.id).sort();
+}
+
+/** Waits until the hangar's providers are exactly `ids` (a source's change has been applied). */
+export function expectProviders(hangar: RunningHangar, ids: string[], what: string, timeoutMs = 5_000): Promise<string[]> {
+  const wanted = [...ids].sort().join(",");
+  return eventually(async () => {
+    const now = await providerIds(hangar);
+    return now.join(",") === wanted ? now : undefined;
+  }, timeoutMs, what);
+}

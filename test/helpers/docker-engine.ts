@@ -1,0 +1,51 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { REPO_ROOT } from "./cli.js";
+
+/**
+ * The real Docker engine for the discovery tests (started by .ci/run). Containers run an
+ * imported image holding nothing: the host's node and libraries and this repository are mounted
+ * read-only, so the MCP server inside is the very fixture the other tests use, and nothing is
+ * pulled from a registry.
+ */
+export const TEST_IMAGE = "mcp-hangar-discovery-test:empty";
+
+export function dockerAvailable(): boolean {
+  if (!existsSync("/var/run/docker.sock") && process.env.DOCKER_HOST === undefined) return false;
+  return spawnSync("docker", ["info", "--format", "{{.ServerVersion}}"], { stdio: "ignore" }).status === 0;
+}
+
+export function ensureTestImage(): void {
+  if (spawnSync("docker", ["image", "inspect", TEST_IMAGE], { stdio: "ignore" }).status === 0) return;
+  // An empty tar archive: 1024 zero bytes.
+  execFileSync("docker", ["import", "-", TEST_IMAGE], { input: Buffer.alloc(1024), stdio: ["pipe", "ignore", "inherit"] });
+}
+
+export interface ContainerOptions {
+  name: string;
+  labels: Record<string, string>;
+  /** Container port published on 127.0.0.1 (a free host port). */
+  publish?: number;
+  env?: Record<string, string>;
+  argv: string[];
+}
+
+/** `docker run -d` with the host's node and the repository mounted read-only; returns the id. */
+export function runContainer(options: ContainerOptions): string {
+  const args = ["run", "-d", "--name", options.name];
+  for (const [key, value] of Object.entries(options.labels)) args.push("--label", `${key}=${value}`);
+  if (options.publish !== undefined) args.push("-p", `127.0.0.1::${options.publish}`);
+  for (const [key, value] of Object.entries(options.env ?? {})) args.push("-e", `${key}=${value}`);
+  for (const dir of ["/usr", "/lib", "/lib64"]) if (existsSync(dir)) args.push("-v", `${dir}:${dir}:ro`);
+  args.push("-v", `${REPO_ROOT}:/repo:ro`, TEST_IMAGE, process.execPath, ...options.argv);
+  return execFileSync("docker", args, { encoding: "utf8" }).trim();
+}
+
+export function docker(...args: string[]): string {
+  return execFileSync("docker", args, { encoding: "utf8" }).trim();
+}
+
+/** Removes containers by name, whatever their state (test cleanup). */
+export function removeContainers(names: string[]): void {
+  if (names.length > 0) spawnSync("docker", ["rm", "-f", ...names], { stdio: "ignore" });
+}
