@@ -75,7 +75,8 @@ export class ToolCatalogue {
 
   /** Rebuilds one provider's entries; true when what clients see changed. */
   private refresh(providerId: string): boolean {
-    if (!this.runtime.hasProvider(providerId)) return this.forget(providerId);
+    // A group id is listed like a provider's; only an id that is neither has gone.
+    if (!this.runtime.hasProvider(providerId) && !this.runtime.hasGroup(providerId)) return this.forget(providerId);
     const listed = this.runtime.tools(providerId);
     const signature = JSON.stringify(listed.map((item) => item.tool));
     if (this.signatures.get(providerId) === signature) return false;
