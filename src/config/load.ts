@@ -153,6 +153,10 @@ function toProviderSecurity(p: RawProvider): ProviderSecuritySpec {
   return {
     allowTools: p.allow_tools,
     denyTools: p.deny_tools,
+    allowPrompts: p.allow_prompts,
+    denyPrompts: p.deny_prompts,
+    allowResources: p.allow_resources,
+    denyResources: p.deny_resources,
     validateArguments: p.validate_arguments,
     maxArgumentBytes: p.max_argument_bytes,
     maxArgumentDepth: p.max_argument_depth,
@@ -167,7 +171,14 @@ function toSecuritySpec(raw: RawConfig): SecuritySpec {
   return {
     adminTools: raw.registry.admin_tools,
     principalRateLimit: auth?.rate_limit,
-    principalAllowTools: Object.fromEntries(Object.entries(auth?.principals ?? {}).map(([name, p]) => [name, p.allow_tools])),
+    principalAllowTools: Object.fromEntries(
+      Object.entries(auth?.principals ?? {}).flatMap(([name, p]) => (p.allow_tools === undefined ? [] : [[name, p.allow_tools]])),
+    ),
+    principalProviders: Object.fromEntries(
+      Object.entries(auth?.principals ?? {}).flatMap(([name, p]) =>
+        p.allow_providers === undefined && p.deny_providers.length === 0 ? [] : [[name, { allow: p.allow_providers, deny: p.deny_providers }]],
+      ),
+    ),
   };
 }
 

@@ -90,6 +90,11 @@ const rateLimitSchema = rateLimitFields.transform(({ rps, burst }) => ({ rps, bu
 
 // allow_tools / deny_tools: tool names or globs (* and ?).
 const toolPatterns = z.array(z.string().min(1, { error: "must not be empty — write a tool name or a glob such as read_*" }));
+// allow_prompts / deny_prompts: prompt names; allow_resources / deny_resources: resource URIs (names or globs).
+const promptPatterns = z.array(z.string().min(1, { error: "must not be empty — write a prompt name or a glob such as draft_*" }));
+const resourcePatterns = z.array(z.string().min(1, { error: "must not be empty — write a resource URI or a glob such as file:///srv/*" }));
+// allow_providers / deny_providers of a principal: provider or group ids (or globs).
+const providerPatterns = z.array(z.string().min(1, { error: "must not be empty — write a provider id or a glob such as github*" }));
 
 const circuitBreakerSchema = z.strictObject({
   failure_threshold: positiveCount(5),
@@ -351,6 +356,10 @@ const providerFields = z.strictObject({
   // Security controls (docs/security.md).
   allow_tools: toolPatterns.optional(),
   deny_tools: toolPatterns.default([]),
+  allow_prompts: promptPatterns.optional(),
+  deny_prompts: promptPatterns.default([]),
+  allow_resources: resourcePatterns.optional(),
+  deny_resources: resourcePatterns.default([]),
   validate_arguments: flag(true),
   max_argument_bytes: byteSize(MIB),
   max_argument_depth: positiveCount(32),
@@ -432,6 +441,12 @@ const providersSchema = z
 const HTTP_HOST_HINT = "write a host name or address with an optional port (example.com, example.com:8443, [::1]:8000) or '*' — not a URL";
 const HTTP_HOST_ENTRY = /^(\*|\[[0-9a-fA-F:.]+\](:\d{1,5})?|[^\s/:@[\]]+(:\d{1,5})?)$/;
 
+const principalSchema = z.strictObject({
+  allow_tools: toolPatterns.optional(),
+  allow_providers: providerPatterns.optional(),
+  deny_providers: providerPatterns.default([]),
+});
+
 const httpAuthSchema = z.strictObject({
   /** Name of the environment variable holding `name:token,…` (a bare token is named `default`). */
   tokens_env: z.string().min(1).optional(),
@@ -439,8 +454,8 @@ const httpAuthSchema = z.strictObject({
   tokens_file: z.string().min(1).optional(),
   /** A token bucket per authenticated principal. */
   rate_limit: rateLimitSchema.optional(),
-  /** Per principal: the flat tool names (or globs) it may see and call. */
-  principals: z.record(z.string(), z.strictObject({ allow_tools: toolPatterns })).default({}),
+  /** Per principal: the flat tool names (or globs) it may see and call, and the providers it may reach at all. */
+  principals: z.record(z.string(), principalSchema).default({}),
 });
 
 const httpSchema = z.strictObject({
@@ -642,7 +657,7 @@ function keysAt(path: ConfigPath): readonly string[] {
   if (path.length === 2 && path[0] === "http" && path[1] === "auth") return HTTP_SECTIONS.auth;
   if (path.length === 1 && path[0] === "registry") return Object.keys(registrySchema.shape);
   if (path.length === 4 && path[0] === "providers" && path[2] === "tools_rate_limit") return PROVIDER_SECTIONS.rate_limit;
-  if (path.length === 4 && path[0] === "http" && path[2] === "principals") return ["allow_tools"];
+  if (path.length === 4 && path[0] === "http" && path[2] === "principals") return Object.keys(principalSchema.shape);
   if (path.length === 1 && path[0] === "discovery") return DISCOVERY_KEYS;
   if (path.length === 3 && path[0] === "discovery" && path[1] === "sources") return ANY_SOURCE_KEYS;
   return Object.keys(configFields.shape);

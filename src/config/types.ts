@@ -135,6 +135,14 @@ export interface ProviderSecuritySpec {
   allowTools: string[] | undefined;
   /** deny_tools: names or globs of tools that never exist (deny wins). */
   denyTools: string[];
+  /** allow_prompts: the provider's own prompt names (or globs); when given, only matching prompts exist. */
+  allowPrompts?: string[] | undefined;
+  /** deny_prompts: prompt names (or globs) that never exist (deny wins). */
+  denyPrompts?: string[];
+  /** allow_resources: resource URIs (or globs); when given, only matching resources can be read or subscribed. */
+  allowResources?: string[] | undefined;
+  /** deny_resources: resource URIs (or globs) never read nor subscribed (deny wins). */
+  denyResources?: string[];
   /** validate_arguments: check arguments against the tool's inputSchema (default true). */
   validateArguments: boolean;
   /** max_argument_bytes (default 1 MiB). */
@@ -348,4 +356,6 @@ export interface SecuritySpec {
   principalRateLimit: RateLimitSpec | undefined;
   /** http.auth.principals.<name>.allow_tools: the flat tool names (or globs) a principal may see and call. */
   principalAllowTools: Record<string, string[]>;
+  /** http.auth.principals.<name>.allow_providers / deny_providers: the provider and group ids a principal may reach. */
+  principalProviders?: Record<string, { allow: string[] | undefined; deny: string[] }>;
 }

@@ -59,6 +59,12 @@ export interface ToolCall {
    * requests during the call go back to it (see src/actors/provider-requests.ts).
    */
   origin?: CallOrigin;
+  /**
+   * Set by the front end for a call to a group whose members have rate limits: the group asks it
+   * before sending the call to the member it picked, so the member's own limits apply (no I/O:
+   * token-bucket bookkeeping). A refusal is that member's answer (a JSON-RPC -32029 error).
+   */
+  admitMember?: (memberId: string) => CallOutcome | undefined;
   /** Called exactly once with the outcome. */
   reply: CallReply;
   /** Set only when tracing is on (see CallTrace). */

@@ -78,6 +78,12 @@ function sendAttempt(enqueue: Enqueue, system: System, self: AnyActorRef, groupI
     } satisfies GroupEvent);
     return;
   }
+  // The member's own limits apply to a call that reaches it through the group (see ToolCall.admitMember).
+  const refused = attempt.call.admitMember?.(attempt.member);
+  if (refused !== undefined) {
+    enqueue.raise({ type: "MEMBER.REPLIED", attempt, outcome: refused } satisfies GroupEvent);
+    return;
+  }
   const call: ToolCall = {
     ...attempt.call,
     reply: (outcome) => {

@@ -85,6 +85,8 @@ export interface InvokeOptions {
   sessionId?: string;
   /** The HTTP request's headers (HTTP front end): an incoming `traceparent` is continued. */
   headers?: RequestHeaders;
+  /** A group call's admission of the member it picks (see ToolCall.admitMember). */
+  admitMember?: (memberId: string) => CallOutcome | undefined;
 }
 
 /**
@@ -292,6 +294,7 @@ export class HangarRuntime {
           onProgress: options.onProgress,
           request: options.request,
           origin: options.origin,
+          admitMember: options.admitMember,
           reply: resolve,
           trace,
         },

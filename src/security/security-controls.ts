@@ -3,13 +3,16 @@ import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol
 import type { HangarConfig, ProviderSecuritySpec, ProviderSpec } from "../config/types.js";
 import type { DomainEventBus } from "../observability/domain-event-bus.js";
 import { log } from "../observability/log.js";
+import type { CallOutcome } from "../machines/call.js";
 import type { RefusalReason } from "../shared/domain-events.js";
 import { failureResult } from "../transports/outcome-result.js";
 import { RpcError } from "../transports/rpc-error.js";
 import { AdminGate, type Caller, type FrontEnd } from "./admin-gate.js";
 import { ArgumentValidator, type ArgumentViolation } from "./argument-validator.js";
+import { PrincipalProviders } from "./principal-providers.js";
 import { PrincipalTools } from "./principal-tools.js";
 import { describeRateLimitRefusal, RateLimiter, type RateLimitRefusal } from "./rate-limiter.js";
+import { requestFiltersOf } from "./request-filters.js";
 import { checkStructure, DEFAULT_STRUCTURAL_LIMITS } from "./structural-limits.js";
 import { toolFilterOf } from "./tool-filter.js";
 
@@ -23,6 +26,10 @@ const INVOKING_TOOLS: ReadonlySet<string> = new Set(["registry_invoke", "registr
 export const DEFAULT_PROVIDER_SECURITY: ProviderSecuritySpec = {
   allowTools: undefined,
   denyTools: [],
+  allowPrompts: undefined,
+  denyPrompts: [],
+  allowResources: undefined,
+  denyResources: [],
   validateArguments: true,
   maxArgumentBytes: DEFAULT_STRUCTURAL_LIMITS.maxBytes,
   maxArgumentDepth: DEFAULT_STRUCTURAL_LIMITS.maxDepth,
@@ -60,6 +67,19 @@ export interface ToolCallTarget {
   tool: Tool | undefined;
 }
 
+/** A request other than tools/call that the client addresses to one provider (resources/read, prompts/get, …). */
+export interface ProviderRequestTarget {
+  providerId: string;
+  method: string;
+  /** The prompt it names (the provider's own name), for allow_prompts / deny_prompts. */
+  prompt?: string;
+  /** The resource URI it names, for allow_resources / deny_resources. */
+  uri?: string;
+}
+
+/** Admits the member a group picked for a call against that member's own limits; a refusal is the member's answer. */
+export type MemberAdmission = (memberId: string) => CallOutcome | undefined;
+
 /**
  * The security controls between a front end and the supervisor, in the order a call meets them:
  * who may see and call what (admin gate, per-principal allow lists, the providers' tool filters),
@@ -71,6 +91,7 @@ export class SecurityControls {
   readonly adminGate: AdminGate;
   readonly rateLimiter: RateLimiter;
   private readonly principalTools: PrincipalTools;
+  private readonly principalProviders: PrincipalProviders;
   private readonly validator: ArgumentValidator;
 
   constructor(
@@ -79,6 +100,7 @@ export class SecurityControls {
   ) {
     this.adminGate = new AdminGate(config.security?.adminTools, options.frontEnd);
     this.principalTools = new PrincipalTools(config.security?.principalAllowTools ?? {});
+    this.principalProviders = new PrincipalProviders(config.security?.principalProviders ?? {});
     this.rateLimiter = new RateLimiter(
       {
         providers: new Map(config.providers.map((spec) => [spec.id, providerSecurityOf(spec)])),
@@ -100,9 +122,24 @@ export class SecurityControls {
     return this.principalTools.allows(caller, name);
   }
 
-  /** Whether `caller` sees (and may call) the provider tool listed as `flatName`. */
-  providerToolVisible(caller: Caller, flatName: string): boolean {
-    return !this.principalTools.active || this.principalTools.allows(caller, flatName);
+  /** Whether `caller` sees (and may call) the provider tool listed as `flatName` of `providerId`. */
+  providerToolVisible(caller: Caller, flatName: string, providerId: string): boolean {
+    return this.providerVisible(caller, providerId) && (!this.principalTools.active || this.principalTools.allows(caller, flatName));
+  }
+
+  /** Whether `caller` may reach `providerId` at all (allow_providers / deny_providers): lists leave the others out. */
+  providerVisible(caller: Caller, providerId: string): boolean {
+    return !this.principalProviders.active || this.principalProviders.allows(caller, providerId);
+  }
+
+  /** Whether a provider's prompt (its own name) exists for clients (allow_prompts / deny_prompts). */
+  promptVisible(providerId: string, prompt: string): boolean {
+    return requestFiltersOf(this.securityOf(providerId)).prompts.allows(prompt);
+  }
+
+  /** Whether a provider's resource exists for clients (allow_resources / deny_resources). */
+  resourceVisible(providerId: string, uri: string): boolean {
+    return requestFiltersOf(this.securityOf(providerId)).resources.allows(uri);
   }
 
   /** A registry tool call: throws the JSON-RPC error of a refusal. */
@@ -129,9 +166,10 @@ export class SecurityControls {
     // A group's call may land on any member: every member's filter and argument limits apply too.
     // (Providers, the common case, take the path without a list of members: nothing allocated.)
     const memberIds = this.options.membersOf?.(target.providerId);
+    this.refuseIfProviderDenied(caller, target.providerId, target.toolName);
     this.refuseIfFiltered(security, caller, target);
     if (memberIds !== undefined) for (const id of memberIds) this.refuseIfFiltered(this.securityOf(id), caller, target);
-    if (!this.providerToolVisible(caller, target.flatName)) {
+    if (this.principalTools.active && !this.principalTools.allows(caller, target.flatName)) {
       this.refuse(target.providerId, target.toolName, caller, "not_allowed", ErrorCode.InvalidParams, notAllowedMessage(caller, target.flatName));
     }
     if (this.rateLimiter.active) {
@@ -144,6 +182,51 @@ export class SecurityControls {
     this.publish(target.providerId, target.toolName, caller, "invalid_arguments", text);
     const result = failureResult("rejected", text);
     return { ...result, _meta: { ...result._meta, "mcp-hangar/violations": violations } };
+  }
+
+  /**
+   * The admission of every other request a client addresses to one provider — the same principal
+   * and provider checks and the same rate-limit buckets as a tool call (a resources/read spends a
+   * token of the provider's and of the principal's bucket), plus the provider's prompt and
+   * resource filters. Throws the JSON-RPC error of a refusal; returns when the request may go.
+   */
+  admitRequest(caller: Caller, target: ProviderRequestTarget): void {
+    const subject = target.prompt ?? target.uri ?? target.method;
+    this.refuseIfProviderDenied(caller, target.providerId, subject);
+    const filters = requestFiltersOf(this.securityOf(target.providerId));
+    const filtered =
+      (target.prompt === undefined ? undefined : filters.prompts.refusal(target.prompt)) ??
+      (target.uri === undefined ? undefined : filters.resources.refusal(target.uri));
+    if (filtered !== undefined) {
+      const what = target.prompt === undefined ? `resource '${subject}'` : `prompt '${subject}'`;
+      const message = `${what} of provider '${target.providerId}' is not available: ${filtered}`;
+      this.refuse(target.providerId, subject, caller, "not_allowed", ErrorCode.InvalidParams, message);
+    }
+    if (this.rateLimiter.active) {
+      this.throwIfLimited(this.rateLimiter.admit(target.providerId, undefined, caller.principal), target.providerId, subject, caller);
+    }
+  }
+
+  /**
+   * For a call to a group: the member the group picks is admitted against its own rate limits too
+   * (its rate_limit, and tools_rate_limit for `tool`) — a provider's limit protects it whichever
+   * way it is reached. Undefined when `targetId` is no group or no limits are configured.
+   */
+  memberAdmission(caller: Caller, targetId: string, tool: string | undefined): MemberAdmission | undefined {
+    if (!this.rateLimiter.active || this.options.membersOf?.(targetId) === undefined) return undefined;
+    return (memberId) => {
+      const refusal = this.rateLimiter.admit(memberId, tool, undefined);
+      if (refusal === undefined) return undefined;
+      const message = describeRateLimitRefusal(refusal);
+      this.publish(memberId, tool ?? "", caller, `rate_limited_${refusal.level}`, message);
+      return { status: "rpc_error", kind: "tool_error", code: RATE_LIMITED_CODE, message, data: rateLimitData(refusal) };
+    };
+  }
+
+  private refuseIfProviderDenied(caller: Caller, providerId: string, subject: string): void {
+    if (!this.principalProviders.active) return;
+    const denied = this.principalProviders.refusal(caller, providerId);
+    if (denied !== undefined) this.refuse(providerId, subject, caller, "not_allowed", ErrorCode.InvalidParams, denied);
   }
 
   private securityOf(providerId: string): ProviderSecuritySpec {
@@ -170,8 +253,7 @@ export class SecurityControls {
 
   private throwIfLimited(refusal: RateLimitRefusal | undefined, providerId: string | undefined, tool: string, caller: Caller): void {
     if (refusal === undefined) return;
-    const data = { limit: refusal.level, retry_after_ms: refusal.retryAfterMs, retry_after_s: refusal.retryAfterMs / 1000 };
-    this.refuse(providerId, tool, caller, `rate_limited_${refusal.level}`, RATE_LIMITED_CODE, describeRateLimitRefusal(refusal), data);
+    this.refuse(providerId, tool, caller, `rate_limited_${refusal.level}`, RATE_LIMITED_CODE, describeRateLimitRefusal(refusal), rateLimitData(refusal));
   }
 
   private refuse(
@@ -201,6 +283,11 @@ export class SecurityControls {
       stage: "refused",
     });
   }
+}
+
+/** The `data` of a -32029 error: which limit, and when to retry. */
+function rateLimitData(refusal: RateLimitRefusal): Record<string, unknown> {
+  return { limit: refusal.level, retry_after_ms: refusal.retryAfterMs, retry_after_s: refusal.retryAfterMs / 1000 };
 }
 
 function notAllowedMessage(caller: Caller, flatName: string): string {

@@ -37,7 +37,11 @@ export class ToolFilter {
   private readonly allow: NamePatterns | undefined;
   private readonly deny: NamePatterns;
 
-  constructor(spec: ToolFilterSpec) {
+  /** `kind` names the keys in refusals: `tools` (allow_tools / deny_tools), `prompts`, `resources`, `providers`. */
+  constructor(
+    spec: ToolFilterSpec,
+    private readonly kind = "tools",
+  ) {
     this.allow = spec.allowTools === undefined ? undefined : new NamePatterns(spec.allowTools);
     this.deny = new NamePatterns(spec.denyTools ?? []);
   }
@@ -54,8 +58,8 @@ export class ToolFilter {
 
   /** Why a tool is filtered out, for the error of a call naming it; undefined when it is not. */
   refusal(toolName: string): string | undefined {
-    if (this.deny.matches(toolName)) return "it matches deny_tools";
-    if (this.allow !== undefined && !this.allow.matches(toolName)) return "it is not in allow_tools";
+    if (this.deny.matches(toolName)) return `it matches deny_${this.kind}`;
+    if (this.allow !== undefined && !this.allow.matches(toolName)) return `it is not in allow_${this.kind}`;
     return undefined;
   }
 }

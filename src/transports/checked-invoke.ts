@@ -36,7 +36,8 @@ export async function checkedInvoke(
   const known = context.catalogue.entries(args.provider);
   const tool = known.find((entry) => entry.tool.name === args.tool)?.tool;
   const target = { providerId: args.provider, toolName: args.tool, flatName: flatToolName(args.provider, args.tool), tool };
-  const refused = context.security?.admitToolCall(extra.caller ?? ANONYMOUS, target, args.arguments);
+  const caller = extra.caller ?? ANONYMOUS;
+  const refused = context.security?.admitToolCall(caller, target, args.arguments);
   if (refused !== undefined) return { refused };
   // Only the provider's own (live) list is authoritative; predefined tools may be a subset, and
   // a provider that never ran lists nothing yet — then the call starts it and it answers.
@@ -57,6 +58,7 @@ export async function checkedInvoke(
     correlationId: overrides.correlationId,
     sessionId: extra.sessionId,
     headers: extra.headers,
+    admitMember: context.security?.memberAdmission(caller, args.provider, args.tool),
   });
   return { outcome, tool };
 }

@@ -17,12 +17,12 @@ import {
 import type { ExposeMode } from "../config/types.js";
 import type { CallProgress } from "../machines/call.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
-import { ANONYMOUS, type Caller } from "../security/admin-gate.js";
 import { SecurityControls } from "../security/security-controls.js";
 import { VERSION } from "../version.js";
 import { ClientSession } from "./client-session.js";
 import { outcomeToResult } from "./outcome-result.js";
 import { registerPassthroughHandlers } from "./passthrough-handlers.js";
+import { callerOf } from "./request-caller.js";
 import { combinedInstructions, passthroughOf } from "./passthrough.js";
 import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
@@ -62,7 +62,7 @@ export function createHangarServer(
   server.oninitialized = () => {
     passthrough.hub.clientInitialized(server.getClientCapabilities());
   };
-  registerPassthroughHandlers(server, runtime, passthrough, session);
+  registerPassthroughHandlers(server, runtime, passthrough, session, security);
   const showRegistry = expose !== "tools";
   const showProviderTools = expose !== "registry";
 
@@ -70,7 +70,9 @@ export function createHangarServer(
     const caller = callerOf(extra);
     const tools: Tool[] = [];
     if (showRegistry) tools.push(...REGISTRY_TOOL_DEFINITIONS.filter((tool) => security.registryToolVisible(caller, tool.name)));
-    if (showProviderTools) tools.push(...catalogue.listedTools().filter((tool) => security.providerToolVisible(caller, tool.name)));
+    if (showProviderTools) {
+      for (const entry of catalogue.entries()) if (security.providerToolVisible(caller, entry.flatName, entry.providerId)) tools.push(entry.listed);
+    }
     return { tools };
   });
 
@@ -100,7 +102,8 @@ export function createHangarServer(
         const target = { providerId: entry.providerId, toolName: entry.tool.name, flatName: entry.flatName, tool: entry.tool };
         const refused = security.admitToolCall(caller, target, args);
         if (refused !== undefined) return refused;
-        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress, origin, sessionId, headers });
+        const admitMember = security.memberAdmission(caller, entry.providerId, entry.tool.name);
+        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress, origin, sessionId, headers, admitMember });
         await progress?.settled();
         return outcomeToResult(outcome);
       }
@@ -126,16 +129,6 @@ export function createHangarServer(
     previousOnClose?.();
   };
   return server;
-}
-
-/**
- * Who the front end authenticated for this request (HTTP: `req.auth.clientId` and its roles in
- * `scopes`, set by the bearer-token check); anonymous over stdio or without authentication.
- */
-function callerOf(extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Caller {
-  const clientId = extra.authInfo?.clientId;
-  if (clientId === undefined || clientId === "") return ANONYMOUS;
-  return { principal: clientId, roles: extra.authInfo?.scopes ?? [] };
 }
 
 /** The controls of a stdio front end (one session, so one per server is one per front end). */

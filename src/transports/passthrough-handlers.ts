@@ -17,9 +17,11 @@ import {
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
+import type { SecurityControls } from "../security/security-controls.js";
 import type { ClientSession } from "./client-session.js";
 import type { Passthrough } from "./passthrough.js";
-import { providersOffering, requestProvider, type RequestContext } from "./provider-fanout.js";
+import { admittedRequest, providersOffering, requestProvider, type RequestContext } from "./provider-fanout.js";
+import { callerOf } from "./request-caller.js";
 import { RpcError } from "./rpc-error.js";
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -27,13 +29,29 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 /** A response with no fields ({}), typed as the SDK's result. */
 const EMPTY = EmptyResultSchema.parse({});
 
+const PROVIDER_META = "mcp-hangar/provider";
+
+/** The provider an aggregated list entry came from (the catalogues tag each entry). */
+function providerOf(item: { _meta?: Record<string, unknown> }): string {
+  return String(item._meta?.[PROVIDER_META]);
+}
+
 /**
  * Resources, prompts, completions and logging for one front-end session: each request becomes a
  * message to the provider that serves it (started lazily, like a tool call), carrying the
- * session as its origin so the provider's requests during it come back here.
+ * session as its origin so the provider's requests during it come back here. A request addressed
+ * to one provider is admitted by the security controls first (admittedRequest); lists leave out
+ * what the caller may not reach.
  */
-export function registerPassthroughHandlers(server: Server, runtime: HangarRuntime, passthrough: Passthrough, session: ClientSession): void {
+export function registerPassthroughHandlers(
+  server: Server,
+  runtime: HangarRuntime,
+  passthrough: Passthrough,
+  session: ClientSession,
+  security: SecurityControls,
+): void {
   const { hub, resources, prompts } = passthrough;
+  const admissionOf = (extra: Extra) => ({ security, caller: callerOf(extra) });
   const contextOf = (extra: Extra): RequestContext => {
     const principal = extra.authInfo?.clientId;
     if (principal !== undefined && principal !== "") session.principal = principal;
@@ -45,19 +63,30 @@ export function registerPassthroughHandlers(server: Server, runtime: HangarRunti
     return providerId;
   };
 
-  server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => ({ resources: await resources.list(contextOf(extra)) }));
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => ({
-    resourceTemplates: await resources.listTemplates(contextOf(extra)),
-  }));
+  server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
+    const caller = callerOf(extra);
+    const listed = await resources.list(contextOf(extra));
+    return {
+      resources: listed.filter((item) => security.providerVisible(caller, providerOf(item)) && security.resourceVisible(providerOf(item), item.uri)),
+    };
+  });
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => {
+    const caller = callerOf(extra);
+    const listed = await resources.listTemplates(contextOf(extra));
+    return { resourceTemplates: listed.filter((item) => security.providerVisible(caller, providerOf(item))) };
+  });
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
     const context = contextOf(extra);
     const providerId = await resourceProvider(request.params.uri, context);
-    return requestProvider(runtime, providerId, "resources/read", request.params, context);
+    const target = { providerId, method: "resources/read", uri: request.params.uri };
+    return admittedRequest(runtime, admissionOf(extra), target, request.params, context);
   });
   server.setRequestHandler(SubscribeRequestSchema, async (request, extra) => {
     const context = contextOf(extra);
     const providerId = await resourceProvider(request.params.uri, context);
-    // The provider hears one subscribe per URI however many clients subscribe.
+    const target = { providerId, method: "resources/subscribe", uri: request.params.uri };
+    // Admitted per client, though the provider hears one subscribe per URI however many clients subscribe.
+    security.admitRequest(callerOf(extra), target);
     if (hub.subscribe(providerId, request.params.uri, session)) {
       try {
         await requestProvider(runtime, providerId, "resources/subscribe", request.params, context);
@@ -77,12 +106,22 @@ export function registerPassthroughHandlers(server: Server, runtime: HangarRunti
     return EMPTY;
   });
 
-  server.setRequestHandler(ListPromptsRequestSchema, async (_request, extra) => ({ prompts: await prompts.list(contextOf(extra)) }));
+  server.setRequestHandler(ListPromptsRequestSchema, async (_request, extra) => {
+    const caller = callerOf(extra);
+    const listed = await prompts.list(contextOf(extra));
+    return {
+      prompts: listed.filter((item) => {
+        const providerId = providerOf(item);
+        return security.providerVisible(caller, providerId) && security.promptVisible(providerId, String(item._meta?.["mcp-hangar/prompt"]));
+      }),
+    };
+  });
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
     const context = contextOf(extra);
     const entry = await prompts.resolve(request.params.name, context);
     if (entry === undefined) throw new RpcError(ErrorCode.InvalidParams, `unknown prompt '${request.params.name}'`);
-    return requestProvider(runtime, entry.providerId, "prompts/get", { ...request.params, name: entry.name }, context);
+    const target = { providerId: entry.providerId, method: "prompts/get", prompt: entry.name };
+    return admittedRequest(runtime, admissionOf(extra), target, { ...request.params, name: entry.name }, context);
   });
 
   server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
@@ -92,10 +131,12 @@ export function registerPassthroughHandlers(server: Server, runtime: HangarRunti
       const entry = await prompts.resolve(ref.name, context);
       if (entry === undefined) throw new RpcError(ErrorCode.InvalidParams, `unknown prompt '${ref.name}'`);
       const params = { ...request.params, ref: { ...ref, name: entry.name } };
-      return requestProvider(runtime, entry.providerId, "completion/complete", params, context);
+      const target = { providerId: entry.providerId, method: "completion/complete", prompt: entry.name };
+      return admittedRequest(runtime, admissionOf(extra), target, params, context);
     }
     const providerId = await resourceProvider(ref.uri, context);
-    return requestProvider(runtime, providerId, "completion/complete", request.params, context);
+    const target = { providerId, method: "completion/complete", uri: ref.uri };
+    return admittedRequest(runtime, admissionOf(extra), target, request.params, context);
   });
 
   server.setRequestHandler(SetLevelRequestSchema, async (request, extra) => {

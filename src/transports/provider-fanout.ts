@@ -1,5 +1,7 @@
 import { ErrorCode, type Result } from "@modelcontextprotocol/sdk/types.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
+import type { Caller } from "../security/admin-gate.js";
+import type { ProviderRequestTarget, SecurityControls } from "../security/security-controls.js";
 import type { CallOrigin } from "../shared/call-origin.js";
 import type { ClientHub } from "./client-hub.js";
 import { RpcError } from "./rpc-error.js";
@@ -42,6 +44,23 @@ export async function requestProvider(
     case "failure":
       throw new RpcError(ErrorCode.InternalError, `provider '${providerId}' could not answer ${method}: ${outcome.message}`);
   }
+}
+
+/**
+ * A request the client addresses to one provider (resources/read, prompts/get, …): admitted by
+ * the security controls like a tool call — the principal's provider lists, the provider's prompt
+ * and resource filters, the same rate-limit buckets — and then sent. The hangar's own fan-outs
+ * (lists, logging/setLevel) use requestProvider directly.
+ */
+export async function admittedRequest(
+  runtime: HangarRuntime,
+  admission: { security: SecurityControls; caller: Caller },
+  target: ProviderRequestTarget,
+  params: Record<string, unknown> | undefined,
+  context: RequestContext,
+): Promise<Result> {
+  admission.security.admitRequest(admission.caller, target);
+  return requestProvider(runtime, target.providerId, target.method, params, context);
 }
 
 /**

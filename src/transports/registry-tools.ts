@@ -104,7 +104,7 @@ const registryTools = defineTool({
   run: ({ provider }, context, extra) => {
     if (provider !== undefined) requireProvider(context, provider);
     const caller = extra.caller ?? ANONYMOUS;
-    const visible = context.catalogue.entries(provider).filter((entry) => context.security?.providerToolVisible(caller, entry.flatName) ?? true);
+    const visible = context.catalogue.entries(provider).filter((entry) => context.security?.providerToolVisible(caller, entry.flatName, entry.providerId) ?? true);
     const tools = visible.map((entry) => ({
       provider: entry.providerId,
       name: entry.tool.name,

@@ -63,10 +63,6 @@ export class ToolCatalogue {
     return [...this.byProvider.values()].flat();
   }
 
-  listedTools(): Tool[] {
-    return this.entries().map((entry) => entry.listed);
-  }
-
   close(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;

@@ -81,7 +81,7 @@ describe("a valid config", () => {
       source: file,
       expose: "tools",
       observability: { metrics: { enabled: true, endpoint: "/metrics" } },
-      security: { adminTools: undefined, principalRateLimit: undefined, principalAllowTools: {} },
+      security: { adminTools: undefined, principalRateLimit: undefined, principalAllowTools: {}, principalProviders: {} },
       audit: { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100 },
       providers: [
         {

@@ -4,6 +4,7 @@ import { RATE_LIMITED_CODE } from "../../src/security/security-controls.js";
 import { fixtureCommand, jsonOf } from "../helpers/cli.js";
 import { useHttpE2E } from "../helpers/http.js";
 import { findProcesses } from "../helpers/processes.js";
+import { refusal } from "../helpers/rpc-refusal.js";
 
 /** The admin gate over real HTTP with real tokens: `name:token:admin` entries get the admin tools. */
 const e2e = useHttpE2E();
@@ -76,5 +77,36 @@ describe("rate limits over HTTP", () => {
     expect((refused.data as { retry_after_s: number }).retry_after_s).toBeGreaterThan(90);
     // Another principal has its own bucket.
     await root.callTool({ name: "registry_list", arguments: {} });
+  });
+});
+
+describe("resources and prompts meet the same admission over HTTP", () => {
+  it("refuses a rate-limited provider's resources/read and prompts/get with -32029, and a denied principal its resources and prompts", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.startHttp(
+      {
+        http: { auth: { tokens_env: "HANGAR_TOKENS", principals: { alice: { deny_providers: ["fixture"] } } } },
+        // One request per 100 s after a burst of 2: the third is refused however slow the machine.
+        providers: { fixture: { command: fixtureCommand("conformance-server.js", marker), rate_limit: { rps: 0.01, burst: 2 } } },
+      },
+      { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HANGAR_TOKENS: `alice:${USER_TOKEN},root:${ADMIN_TOKEN}:admin` } },
+    );
+    const alice = (await e2e.streamable(hangar.url, { token: USER_TOKEN })).client;
+    const root = (await e2e.streamable(hangar.url, { token: ADMIN_TOKEN })).client;
+
+    const denied = await refusal(alice.readResource({ uri: "test://static-text" }));
+    expect(denied.message).toContain("provider 'fixture' is not available to principal 'alice'");
+    expect((await refusal(alice.getPrompt({ name: "fixture__test_simple_prompt" }))).message).toContain("provider 'fixture' is not available to principal 'alice'");
+    expect((await alice.listPrompts()).prompts).toEqual([]);
+
+    await root.readResource({ uri: "test://static-text" });
+    await root.getPrompt({ name: "fixture__test_simple_prompt" });
+    for (const request of [() => root.readResource({ uri: "test://static-text" }), () => root.getPrompt({ name: "fixture__test_simple_prompt" })]) {
+      const limited = await refusal(request());
+      expect(limited.code).toBe(RATE_LIMITED_CODE);
+      expect(limited.message).toMatch(/rate limit exceeded for provider 'fixture' \(rate_limit\): 0\.01 calls\/s, burst 2; retry after \d+(\.\d+)? s/);
+      expect(limited.data).toMatchObject({ limit: "provider" });
+      expect((limited.data as { retry_after_s: number }).retry_after_s).toBeGreaterThan(90);
+    }
   });
 });

@@ -3,11 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { ErrorCode, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { RATE_LIMITED_CODE } from "../../src/security/security-controls.js";
 import { callTool, callToolRaw, fixtureCommand, invoke, jsonOf, textOf } from "../helpers/cli.js";
 import { findProcesses, waitForNoProcesses } from "../helpers/processes.js";
+import { refusal } from "../helpers/rpc-refusal.js";
 import { waitFor } from "../helpers/wait.js";
 import { useInProcessHangars } from "./in-process-hangar.js";
 
@@ -18,16 +19,6 @@ const CRASH = { name: "crash", inputSchema: { type: "object" } };
 
 async function listed(client: Client): Promise<string[]> {
   return (await client.listTools()).tools.map((tool) => tool.name);
-}
-
-/** The JSON-RPC error a call is refused with (the call must fail). */
-async function refusal(call: Promise<unknown>): Promise<McpError> {
-  const error = await call.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  if (!(error instanceof McpError)) throw new Error(`expected a JSON-RPC error, got ${JSON.stringify(error)}`);
-  return error;
 }
 
 function marker(): string {

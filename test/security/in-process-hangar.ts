@@ -63,6 +63,7 @@ export function useInProcessHangars(): (config: object, options?: InProcessOptio
     const security = new SecurityControls(config, {
       frontEnd: options.frontEnd ?? "stdio",
       specOf: (id) => runtime.spec(id),
+      membersOf: (id) => runtime.groupMemberIds(id),
       events: runtime.events,
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });

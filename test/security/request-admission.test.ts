@@ -1,0 +1,180 @@
+import { randomUUID } from "node:crypto";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
+import { describe, expect, it } from "vitest";
+import { RATE_LIMITED_CODE } from "../../src/security/security-controls.js";
+import { callTool, fixtureCommand, textOf } from "../helpers/cli.js";
+import { findProcesses } from "../helpers/processes.js";
+import { refusal } from "../helpers/rpc-refusal.js";
+import { useInProcessHangars } from "./in-process-hangar.js";
+
+/**
+ * Every request a client addresses to a provider meets the same admission as a tool call:
+ * resources/read, prompts/get and completion/complete spend the provider's and the principal's
+ * rate-limit buckets, a principal's deny_providers keeps it away from a provider's resources and
+ * prompts, and a call routed through a group spends its member's bucket. Real fixture providers
+ * over stdio pipes; the buckets run on a fake clock.
+ */
+const startHangar = useInProcessHangars();
+
+const STATIC_TEXT = "test://static-text";
+
+function marker(): string {
+  return `admission-${randomUUID()}`;
+}
+
+function readStatic(client: Client): Promise<unknown> {
+  return client.readResource({ uri: STATIC_TEXT });
+}
+
+function getSimplePrompt(client: Client): Promise<unknown> {
+  return client.getPrompt({ name: "fixture__test_simple_prompt" });
+}
+
+describe("rate limits on resources, prompts and completions (fake clock)", () => {
+  it("refuses resources/read and prompts/get with -32029 and when to retry once the provider's bucket is empty, and refills", async () => {
+    const tag = marker();
+    let now = 2_000_000;
+    const hangar = await startHangar(
+      { providers: { fixture: { command: fixtureCommand("conformance-server.js", tag), rate_limit: { rps: 1, burst: 2 } } } },
+      { clock: () => now },
+    );
+    const client = await hangar.connect();
+    // A resources/list is the hangar's own aggregation (not admitted): the bucket stays full.
+    expect((await client.listResources()).resources.map((resource) => resource.uri)).toContain(STATIC_TEXT);
+    await readStatic(client);
+    await getSimplePrompt(client);
+    for (const request of [readStatic, getSimplePrompt]) {
+      const limited = await refusal(request(client));
+      expect(limited.code).toBe(RATE_LIMITED_CODE);
+      expect(limited.message).toContain("rate limit exceeded for provider 'fixture' (rate_limit): 1 calls/s, burst 2; retry after 1 s");
+      expect(limited.data).toEqual({ limit: "provider", retry_after_ms: 1_000, retry_after_s: 1 });
+    }
+    // The same bucket as the provider's tool calls.
+    expect((await refusal(callTool(client, "fixture__test_simple_text"))).code).toBe(RATE_LIMITED_CODE);
+    const completion = client.complete({ ref: { type: "ref/prompt", name: "fixture__test_prompt_with_arguments" }, argument: { name: "arg1", value: "x" } });
+    expect((await refusal(completion)).code).toBe(RATE_LIMITED_CODE);
+
+    now += 1_000;
+    expect(await readStatic(client)).toMatchObject({ contents: [{ uri: STATIC_TEXT, text: "This is the content of the static text resource." }] });
+    const refused = hangar.events.flatMap((event) => (event.type === "ToolInvocationFailed" && event.refusal !== undefined ? [`${event.tool}:${event.refusal}`] : []));
+    expect(refused).toEqual([
+      `${STATIC_TEXT}:rate_limited_provider`,
+      "test_simple_prompt:rate_limited_provider",
+      "test_simple_text:rate_limited_provider",
+      "test_prompt_with_arguments:rate_limited_provider",
+    ]);
+  });
+
+  it("counts a principal's resource reads and prompt fetches against its own bucket (http.auth.rate_limit)", async () => {
+    const tag = marker();
+    let now = 3_000_000;
+    const hangar = await startHangar(
+      { http: { auth: { rate_limit: { rps: 1, burst: 2 } } }, providers: { fixture: { command: fixtureCommand("conformance-server.js", tag) } } },
+      { clock: () => now, frontEnd: "http" },
+    );
+    const alice = await hangar.connect({ principal: "alice", roles: [] });
+    const bob = await hangar.connect({ principal: "bob", roles: [] });
+    await readStatic(alice);
+    await getSimplePrompt(alice);
+    const limited = await refusal(readStatic(alice));
+    expect(limited.code).toBe(RATE_LIMITED_CODE);
+    expect(limited.data).toMatchObject({ limit: "principal", retry_after_ms: 1_000 });
+    await readStatic(bob);
+    now += 1_000;
+    await getSimplePrompt(alice);
+  });
+});
+
+describe("a principal's providers (allow_providers / deny_providers)", () => {
+  it("keeps a principal away from a denied provider's resources and prompts — absent from lists, refused by name — while others reach them", async () => {
+    const tag = marker();
+    const hangar = await startHangar(
+      {
+        http: { auth: { principals: { guest: { deny_providers: ["fixture"] }, ci: { allow_providers: ["echo"] } } } },
+        providers: {
+          fixture: { command: fixtureCommand("conformance-server.js", tag) },
+          echo: { command: fixtureCommand("echo-server.js", tag), tools: [{ name: "echo" }] },
+        },
+      },
+      { frontEnd: "http" },
+    );
+    const guest = await hangar.connect({ principal: "guest", roles: [] });
+    const ci = await hangar.connect({ principal: "ci", roles: [] });
+    const alice = await hangar.connect({ principal: "alice", roles: [] });
+
+    for (const [name, client] of [["guest", guest], ["ci", ci]] as const) {
+      const read = await refusal(readStatic(client));
+      expect(read.code, name).toBe(ErrorCode.InvalidParams);
+      expect(read.message, name).toContain(`provider 'fixture' is not available to principal '${name}'`);
+      expect((await refusal(getSimplePrompt(client))).message, name).toContain(`provider 'fixture' is not available to principal '${name}'`);
+      expect((await client.listResources()).resources, name).toEqual([]);
+      expect((await client.listPrompts()).prompts, name).toEqual([]);
+      const tools = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(tools, name).toContain("echo__echo");
+      expect(tools.filter((tool) => tool.startsWith("fixture__")), name).toEqual([]);
+      expect((await refusal(callTool(client, "fixture__test_simple_text"))).message, name).toContain("provider 'fixture' is not available");
+    }
+    expect(textOf(await callTool(ci, "echo__echo", { text: "hi" }))).toBe("hi");
+    // A principal without lists reaches everything.
+    expect(await readStatic(alice)).toMatchObject({ contents: [{ uri: STATIC_TEXT }] });
+    expect((await alice.listPrompts()).prompts.map((prompt) => prompt.name)).toContain("fixture__test_simple_prompt");
+  });
+});
+
+describe("a provider's prompt and resource filters", () => {
+  it("hides and refuses prompts matching deny_prompts and resources matching deny_resources", async () => {
+    const tag = marker();
+    const hangar = await startHangar({
+      providers: {
+        fixture: { command: fixtureCommand("conformance-server.js", tag), deny_prompts: ["*_with_*"], deny_resources: ["test://static-*"] },
+      },
+    });
+    const client = await hangar.connect();
+    const prompts = (await client.listPrompts()).prompts.map((prompt) => prompt.name);
+    expect(prompts).toContain("fixture__test_simple_prompt");
+    expect(prompts.filter((name) => name.includes("_with_"))).toEqual([]);
+    const uris = (await client.listResources()).resources.map((resource) => resource.uri);
+    expect(uris).toContain("test://watched-resource");
+    expect(uris.filter((uri) => uri.startsWith("test://static-"))).toEqual([]);
+
+    const prompt = await refusal(client.getPrompt({ name: "fixture__test_prompt_with_arguments", arguments: { arg1: "a", arg2: "b" } }));
+    expect(prompt.message).toContain("prompt 'test_prompt_with_arguments' of provider 'fixture' is not available: it matches deny_prompts");
+    expect((await refusal(readStatic(client))).message).toContain(`resource '${STATIC_TEXT}' of provider 'fixture' is not available: it matches deny_resources`);
+    expect((await refusal(client.subscribeResource({ uri: STATIC_TEXT }))).message).toContain("deny_resources");
+    expect(await client.readResource({ uri: "test://watched-resource" })).toMatchObject({ contents: [{ text: "Watched resource content" }] });
+    expect(findProcesses(tag)).toHaveLength(1);
+  });
+});
+
+describe("a call through a group spends its member's buckets (fake clock)", () => {
+  it("counts a group call against the member's rate_limit, so the member's limit holds whichever way it is reached", async () => {
+    const tag = marker();
+    let now = 4_000_000;
+    const hangar = await startHangar(
+      {
+        providers: {
+          echo: { command: fixtureCommand("echo-server.js", tag), tools: [{ name: "echo" }], rate_limit: { rps: 1, burst: 2 } },
+          pool: { mode: "group", members: ["echo"] },
+        },
+      },
+      { clock: () => now },
+    );
+    const client = await hangar.connect();
+    expect(textOf(await callTool(client, "pool__echo", { text: "one" }))).toBe("one");
+    expect(textOf(await callTool(client, "echo__echo", { text: "two" }))).toBe("two");
+    // The group call took the member's token: the direct call now finds the bucket empty…
+    const direct = await refusal(callTool(client, "echo__echo", { text: "three" }));
+    expect(direct.code).toBe(RATE_LIMITED_CODE);
+    expect(direct.message).toContain("provider 'echo' (rate_limit)");
+    // …and so does a call through the group, refused with the member's limit.
+    const grouped = await refusal(callTool(client, "pool__echo", { text: "four" }));
+    expect(grouped.code).toBe(RATE_LIMITED_CODE);
+    expect(grouped.message).toContain("rate limit exceeded for provider 'echo' (rate_limit): 1 calls/s, burst 2; retry after 1 s");
+    expect(grouped.data).toEqual({ limit: "provider", retry_after_ms: 1_000, retry_after_s: 1 });
+    now += 1_000;
+    expect(textOf(await callTool(client, "pool__echo", { text: "five" }))).toBe("five");
+    const refused = hangar.events.flatMap((event) => (event.type === "ToolInvocationFailed" && event.refusal !== undefined ? [`${event.providerId}:${event.refusal}`] : []));
+    expect(refused).toEqual(["echo:rate_limited_provider", "echo:rate_limited_provider"]);
+  });
+});
