@@ -79,6 +79,11 @@ export interface ToolCall {
  */
 export interface CallTrace {
   dispatch(providerId: string): Record<string, string>;
+  /**
+   * A group is sending the call to its member `providerId`: from now on the member's start (a cold
+   * start, the wait in its queue) belongs to this call's trace, as a direct call's does.
+   */
+  route(providerId: string): void;
 }
 
 /** A request of any MCP method, forwarded to a provider as it is. */

@@ -84,6 +84,12 @@ function sendAttempt(enqueue: Enqueue, system: System, self: AnyActorRef, groupI
     enqueue.raise({ type: "MEMBER.REPLIED", attempt, outcome: refused } satisfies GroupEvent);
     return;
   }
+  const trace = attempt.call.trace;
+  if (trace !== undefined) {
+    enqueue(() => {
+      trace.route(attempt.member);
+    });
+  }
   const call: ToolCall = {
     ...attempt.call,
     reply: (outcome) => {

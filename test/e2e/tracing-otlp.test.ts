@@ -98,6 +98,29 @@ describe("tracing over OTLP/HTTP", () => {
     expect(lines.find((line) => typeof line.msg === "string" && line.msg.startsWith("mcp-hangar") && line.msg.includes("serving"))?.trace_id).toBeUndefined();
   });
 
+  it("records a group member's cold start as a child span of the call, like a direct call's", async () => {
+    const collector = await receiver();
+    const marker = e2e.marker();
+    const config = tracingConfig(marker, collector.url);
+    const hangar = await e2e.start({ ...config, providers: { ...config.providers, pool: { mode: "group", members: ["meta"] } } }, { env: FAST_EXPORT });
+    await callWithMeta(hangar, "pool__echo", { text: "through the group" }, {});
+
+    const call = await collector.waitForSpan((span) => span.name === "mcp.tools/call echo", "the group call's span");
+    expect(call.attributes).toMatchObject({ "mcp.provider.id": "pool", "mcp.outcome": "ok" });
+    const attempt = await collector.waitForSpan((span) => span.name === "mcp.provider.call echo", "the member call span");
+    expect(attempt.parentSpanId).toBe(call.spanId);
+    expect(attempt.attributes).toMatchObject({ "mcp.provider.id": "meta", "mcp.attempt": 1 });
+    const coldStart = await collector.waitForSpan((span) => span.name === "mcp.provider.cold_start", "the member's cold start span");
+    expect(coldStart.parentSpanId).toBe(call.spanId);
+    expect(coldStart.traceId).toBe(call.traceId);
+    expect(coldStart.attributes).toMatchObject({ "mcp.provider.id": "meta", "mcp.state.from": "COLD" });
+    expect(coldStart.attributes["process.pid"]).toEqual(expect.any(Number));
+    const queue = await collector.waitForSpan((span) => span.name === "mcp.provider.queue", "the wait for the member");
+    expect(queue.parentSpanId).toBe(call.spanId);
+    const transitions = call.events.filter((event) => event.name === "mcp.provider.state_changed").map((event) => `${String(event.attributes["mcp.provider.id"])}:${String(event.attributes["mcp.state.to"])}`);
+    expect(transitions).toEqual(["meta:INITIALIZING", "meta:READY"]);
+  });
+
   it("starts a new trace without an incoming traceparent, records a warm call without a cold start, and marks failures", async () => {
     const collector = await receiver();
     const hangar = await e2e.start(tracingConfig(e2e.marker(), collector.url), { env: FAST_EXPORT });

@@ -33,6 +33,8 @@ interface OpenCall {
   /** The request to the provider now under way. */
   attempt: Span | undefined;
   attempts: number;
+  /** The provider the last attempt went to (a retry goes to the same one, a failover to another). */
+  attemptedOn: string | undefined;
 }
 
 /**
@@ -74,6 +76,7 @@ export class CallSpans implements CallTracer {
       coldStart: undefined,
       attempt: undefined,
       attempts: 0,
+      attemptedOn: undefined,
     };
     this.track(open);
     for (const decorator of this.decorators) decorator.started(span, call);
@@ -92,7 +95,19 @@ export class CallSpans implements CallTracer {
   private callTrace(open: OpenCall): CallTrace {
     return {
       dispatch: (providerId) => this.dispatch(open, providerId),
+      route: (providerId) => {
+        this.route(open, providerId);
+      },
     };
+  }
+
+  /**
+   * A group sends the call to its member: the call now hears that member's state changes, so the
+   * member's cold start and queue become children of the call like a direct call's.
+   */
+  private route(open: OpenCall, providerId: string): void {
+    if (providerId !== open.providerId) this.move(open, providerId);
+    if (this.states.get(providerId) === "INITIALIZING") open.queue ??= this.child(open, "mcp.provider.queue", SpanKind.INTERNAL);
   }
 
   /** A connection is sending the call to `providerId`: a new attempt span, whose context travels in `_meta`. */
@@ -104,11 +119,12 @@ export class CallSpans implements CallTracer {
     open.attempts += 1;
     const attributes: Attributes = { "mcp.provider.id": providerId, "mcp.tool.name": open.call.tool, "mcp.attempt": open.attempts };
     if (open.attempts > 1) {
-      const kind = providerId === open.providerId ? "retry" : "failover";
+      const kind = providerId === open.attemptedOn ? "retry" : "failover";
       attributes["mcp.attempt.kind"] = kind;
       open.span.addEvent(kind, { "mcp.provider.id": providerId, "mcp.attempt": open.attempts });
     }
     if (providerId !== open.providerId) this.move(open, providerId);
+    open.attemptedOn = providerId;
     open.attempt = this.tracer.startSpan(`mcp.provider.call ${open.call.tool}`, { kind: SpanKind.CLIENT, attributes }, open.context);
     return outgoingMeta(open.attempt);
   }
@@ -179,8 +195,9 @@ export class CallSpans implements CallTracer {
   private onStateChanged(providerId: string, from: ProviderStateName, to: ProviderStateName, reason: string): void {
     for (const open of this.calls(providerId)) {
       open.span.addEvent("mcp.provider.state_changed", { "mcp.provider.id": providerId, "mcp.state.from": from, "mcp.state.to": to, "mcp.state.reason": reason });
-      if (to === "INITIALIZING" && open.attempts === 0) {
-        // This call set the start off (or came with others in the same step): it waits for it.
+      if (to === "INITIALIZING" && open.attempt === undefined) {
+        // This call set the start off (or came with others in the same step), directly or through
+        // a group that routed it here: it waits for it.
         open.coldStart ??= this.child(open, "mcp.provider.cold_start", SpanKind.INTERNAL, { "mcp.state.from": from });
         open.queue ??= this.child(open, "mcp.provider.queue", SpanKind.INTERNAL);
       } else if (from === "INITIALIZING" && open.coldStart !== undefined) {

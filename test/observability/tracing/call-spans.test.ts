@@ -126,6 +126,29 @@ describe("call spans", () => {
     expect(callSpan.status).toMatchObject({ code: 2, message: "exited with code 1" });
   });
 
+  it("records a group member's cold start and queue as children of the call, as for a direct call", async () => {
+    await spans.traceCall(call("g1", { providerId: "pool" }), (t) => {
+      // The group picked member-a, which was COLD: the call set its start off.
+      t.route("member-a");
+      bus.publish("provider:member-a", { type: "ProviderStateChanged", providerId: "member-a", from: "COLD", to: "INITIALIZING", reason: "first call" });
+      bus.publish("provider:member-a", { type: "ProviderStarted", providerId: "member-a", pid: 777, toolCount: 2, durationMs: 9 });
+      bus.publish("provider:member-a", { type: "ProviderStateChanged", providerId: "member-a", from: "INITIALIZING", to: "READY", reason: "ready" });
+      t.dispatch("member-a");
+      bus.publish("provider:member-a", { type: "ToolInvocationCompleted", providerId: "member-a", tool: "add", correlationId: "g1", kind: "ok", durationMs: 2 });
+      return Promise.resolve(OK);
+    });
+    const callSpan = only("mcp.tools/call add");
+    expect(callSpan.attributes).toMatchObject({ "mcp.provider.id": "pool" });
+    const coldStart = only("mcp.provider.cold_start");
+    expect(coldStart.parentSpanContext?.spanId).toBe(callSpan.spanContext().spanId);
+    expect(coldStart.attributes).toMatchObject({ "mcp.provider.id": "member-a", "process.pid": 777, "mcp.provider.tool_count": 2 });
+    expect(only("mcp.provider.queue").parentSpanContext?.spanId).toBe(callSpan.spanContext().spanId);
+    const attempt = only("mcp.provider.call add");
+    expect(attempt.attributes).toMatchObject({ "mcp.provider.id": "member-a", "mcp.attempt": 1 });
+    expect(attempt.attributes["mcp.attempt.kind"]).toBeUndefined();
+    expect(callSpan.events.map((event) => event.attributes?.["mcp.state.to"])).toEqual(["INITIALIZING", "READY"]);
+  });
+
   it("records retries and failovers as further attempts", async () => {
     await spans.traceCall(call("c1", { providerId: "pool" }), (t) => {
       t.dispatch("member-a");
