@@ -1,8 +1,10 @@
 /**
- * Which callers may use the registry tools that change what runs — start, stop, approve,
- * quarantine or discover providers, rebalance groups, reload the config. A model talked into it by a prompt injection must not
- * be able to switch providers off or approve a quarantined one, so over HTTP these tools are for
- * principals with the `admin` role unless the config says otherwise.
+ * Which callers may use the registry tools that change what runs — start, stop or warm providers,
+ * discover or approve them (and see the quarantine they are approved from), rebalance groups. A model talked into it by a prompt
+ * injection must not be able to switch providers off or approve a quarantined one, so over HTTP
+ * these tools are for principals with the `admin` role unless the config says otherwise. Every
+ * name here is a registry tool (test/security/admin-tools.test.ts); the config is reloaded by
+ * SIGHUP or watch_config, not by a tool.
  */
 export const ADMIN_TOOLS: ReadonlySet<string> = new Set([
   "registry_start",
@@ -11,7 +13,6 @@ export const ADMIN_TOOLS: ReadonlySet<string> = new Set([
   "registry_approve",
   "registry_quarantine",
   "registry_discover",
-  "registry_reload",
   "registry_group_rebalance",
 ]);
 

@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/config/errors.js";
 import { parseConfig } from "../../src/config/load.js";
+import { configProblems, yaml } from "../helpers/config-problems.js";
 
-function yaml(...lines: string[]): string {
-  return `${lines.join("\n")}\n`;
-}
-
-function problems(text: string): string[] {
-  try {
-    parseConfig(text, "hangar.yaml", {});
-  } catch (error) {
-    if (error instanceof ConfigError) return error.format().split("\n");
-    throw error;
-  }
-  throw new Error("expected the config to be rejected");
-}
+const problems = (text: string): string[] => configProblems(text, "hangar.yaml");
 
 describe("group config (mode: group)", () => {
   it("reads the issue's example: references, an inline member, failover and retry settings", () => {

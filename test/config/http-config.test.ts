@@ -1,20 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/config/errors.js";
 import { httpSpecOf, parseConfig } from "../../src/config/load.js";
+import { configProblems, yaml } from "../helpers/config-problems.js";
 
-function yaml(...lines: string[]): string {
-  return `${lines.join("\n")}\n`;
-}
-
-function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(text, "/etc/hangar/hangar.yaml", env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.format().split("\n");
-    throw error;
-  }
-  throw new Error("expected the config to be rejected");
-}
+const problems = (text: string, env: NodeJS.ProcessEnv = {}): string[] => configProblems(text, "/etc/hangar/hangar.yaml", env);
 
 const PROVIDERS = ["providers:", "  math:", "    command: [node, server.js]"];
 const FILE = "/etc/hangar/hangar.yaml";
@@ -87,6 +75,22 @@ describe("the http section", () => {
       `${FILE}:9:21: http.allowed_origins[0]: write an origin as scheme://host[:port] (https://app.example.com), or '*'`,
       `${FILE}:10:19: http.max_body_bytes: 'lots' is not a size; write a whole number of bytes or a size like 16MiB, 512KiB or 1MB (KB/MB/GB = 1000-based, KiB/MiB/GiB = 1024-based)`,
       `${FILE}:11:11: http.auth: unknown key 'token_env' — did you mean 'tokens_env'?`,
+    ]);
+  });
+
+  it("reads a principal's tool and provider lists, and names a mistyped key or an empty pattern", () => {
+    const config = parseConfig(
+      yaml(...PROVIDERS, "http:", "  auth:", "    principals:", "      ci: { allow_tools: [math__*] }", "      guest: { deny_providers: [math], allow_providers: [\"*\"] }"),
+      FILE,
+      {},
+    );
+    expect(config.security?.principalAllowTools).toEqual({ ci: ["math__*"] });
+    expect(config.security?.principalProviders).toEqual({ guest: { allow: ["*"], deny: ["math"] } });
+    expect(
+      problems(yaml(...PROVIDERS, "http:", "  auth:", "    principals:", "      ci: { deny_provider: [math] }", '      bot: { allow_providers: [""] }')),
+    ).toEqual([
+      `${FILE}:7:13: http.auth.principals.ci: unknown key 'deny_provider' — did you mean 'deny_providers'?`,
+      `${FILE}:8:32: http.auth.principals.bot.allow_providers[0]: must not be empty — write a provider id or a glob such as github*`,
     ]);
   });
 });

@@ -7,26 +7,14 @@ import { loadConfig, parseConfig } from "../../src/config/load.js";
 import type { HangarConfig, SubprocessProviderSpec } from "../../src/config/types.js";
 import { DEFAULT_PROVIDER_SECURITY } from "../../src/security/security-controls.js";
 import { redactor } from "../../src/shared/redaction.js";
+import { configProblems, yaml } from "../helpers/config-problems.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hangar-config-"));
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Lines joined with "\n", so line numbers in assertions can be read off the array index + 1. */
-function yaml(...lines: string[]): string {
-  return `${lines.join("\n")}\n`;
-}
-
-function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(text, "hangar.yaml", env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.format().split("\n");
-    throw error;
-  }
-  throw new Error("expected the config to be rejected");
-}
+const problems = (text: string, env: NodeJS.ProcessEnv = {}): string[] => configProblems(text, "hangar.yaml", env);
 
 /** The provider at `index`, which the test wrote as a subprocess provider. */
 function subprocessAt(config: HangarConfig, index: number): SubprocessProviderSpec {

@@ -2,10 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { HangarConfig } from "../../src/config/types.js";
-
-function yaml(...lines: string[]): string {
-  return `${lines.join("\n")}\n`;
-}
+import { yaml } from "../helpers/config-problems.js";
 
 function load(...lines: string[]): HangarConfig {
   return parseConfig(yaml(...lines), "hangar.yaml", {});

@@ -2,11 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../src/config/errors.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { ProviderSpec } from "../../src/config/types.js";
-
-/** Lines joined with "\n", so line numbers in assertions can be read off the array index + 1. */
-function yaml(...lines: string[]): string {
-  return `${lines.join("\n")}\n`;
-}
+import { yaml } from "../helpers/config-problems.js";
 
 /** The one provider `p` of a config holding `lines` (indented under it) besides its command. */
 function provider(lines: string[], env: NodeJS.ProcessEnv = {}): ProviderSpec {

@@ -2,30 +2,18 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { ConfigError } from "../../src/config/errors.js";
 import { parseConfig } from "../../src/config/load.js";
 import type { ContainerProviderSpec, HangarConfig, RemoteProviderSpec } from "../../src/config/types.js";
 import { sensitiveMountReason } from "../../src/config/volume-checks.js";
 import { redactor } from "../../src/shared/redaction.js";
+import { configProblems, yaml } from "../helpers/config-problems.js";
 
 const dir = mkdtempSync(join(tmpdir(), "hangar-modes-"));
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function yaml(...lines: string[]): string {
-  return `${lines.join("\n")}\n`;
-}
-
-function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(text, "hangar.yaml", env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.format().split("\n");
-    throw error;
-  }
-  throw new Error("expected the config to be rejected");
-}
+const problems = (text: string, env: NodeJS.ProcessEnv = {}): string[] => configProblems(text, "hangar.yaml", env);
 
 function only<M extends "container" | "remote">(config: HangarConfig, mode: M): M extends "container" ? ContainerProviderSpec : RemoteProviderSpec {
   const provider = config.providers[0];

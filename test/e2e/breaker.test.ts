@@ -1,24 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { callTool, details, invoke, textOf, useE2E, type ProviderDetails } from "../helpers/cli.js";
+import { callTool, details, invoke, textOf, type ProviderDetails } from "../helpers/cli.js";
 import { findProcesses, waitForNoProcesses } from "../helpers/processes.js";
-import {
-  closeAndExpectNoProcesses,
-  expectNeighbourAnswers,
-  failureKind,
-  fastRestart,
-  faultyProvider,
-  startWithNeighbour,
-  timed,
-  untilDetails,
-  untilReady,
-  type WithNeighbour,
-} from "../helpers/resilience.js";
+import { failureKind, fastRestart, faultyProvider, timed, untilDetails, untilReady, useFaultSuite, type WithNeighbour } from "../helpers/resilience.js";
 
 /**
  * The circuit breaker against a real provider, with short timers: call_timeout_s 0.3 makes
  * `slow {ms: 5000}` a timeout and `slow {ms: 1}` a success; reset_timeout_s 1.
  */
-const e2e = useE2E();
+const suite = useFaultSuite();
 
 const BREAKER = { failure_threshold: 2, reset_timeout_s: 1, half_open_max_calls: 1 };
 
@@ -59,7 +48,7 @@ function untilBreaker(pair: WithNeighbour, state: "CLOSED" | "OPEN" | "HALF_OPEN
 
 describe("circuit breaker", () => {
   it("opens after failure_threshold timeouts, refuses at once, half-opens after reset_timeout_s, and a good trial closes it", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, {}, { call_timeout_s: 0.3, circuit_breaker: BREAKER }),
     );
     const { client } = pair;
@@ -94,7 +83,7 @@ describe("circuit breaker", () => {
     expect(open.state).toBe("DEGRADED");
     expect(open.pid).toBe(pid);
     await expectRefusedOpen(pair);
-    await expectNeighbourAnswers(pair);
+    await pair.expectNeighbourAnswers();
 
     // After reset_timeout_s: HALF_OPEN lets one trial through; a second call meanwhile is refused.
     const halfOpen = await untilBreaker(pair, "HALF_OPEN");
@@ -115,11 +104,11 @@ describe("circuit breaker", () => {
     expect(Number(textOf(await invoke(client, "bad", "pid")))).toBe(pid);
     await timeOut(pair);
     expect(breakerOf(await details(client, "bad"))).toMatchObject({ state: "CLOSED", failures: 1 });
-    await closeAndExpectNoProcesses(pair);
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("a failed trial opens it again with a new deadline; a later good trial closes it", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, {}, { call_timeout_s: 0.3, circuit_breaker: BREAKER }),
     );
     const { client } = pair;
@@ -142,12 +131,12 @@ describe("circuit breaker", () => {
     const closed = await details(client, "bad");
     expect(breakerOf(closed)).toMatchObject({ state: "CLOSED", failures: 0 });
     expect(closed.state).toBe("READY");
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("failed starts count: an OPEN breaker refuses without starting anything, and its trial is a start", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       // `pid` predefined, so that its flat name exists before the provider ever started.
       faultyProvider(marker, { FAULT_EXIT_DURING_INIT: 1 }, { circuit_breaker: BREAKER, restart: fastRestart(0.2), tools: [{ name: "pid" }] }),
     );
@@ -171,14 +160,14 @@ describe("circuit breaker", () => {
     expect(await spawns()).toBe(3);
     expect(breakerOf(await details(client, "bad")).state).toBe("OPEN");
     await waitForNoProcesses(pair.marker, 2_000);
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("crashes count: two kill -9 in a row open it, and the restarted provider keeps the OPEN breaker", async () => {
     // A long reset timeout: the restart must be observed while the breaker is still OPEN, however
     // slowly a loaded machine starts the third process.
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, {}, { circuit_breaker: { ...BREAKER, reset_timeout_s: 30 }, restart: fastRestart(0.2) }),
     );
     const { client } = pair;
@@ -200,11 +189,11 @@ describe("circuit breaker", () => {
     expect(third.state).toBe("DEGRADED");
     expect(breakerOf(third)).toMatchObject({ state: "OPEN", failures: 2 });
     await expectRefusedOpen(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("a restarted provider keeps its predecessor's OPEN breaker (and its deadline), then closes it with a good trial", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, {}, { circuit_breaker: { ...BREAKER, failure_threshold: 1, reset_timeout_s: 1.5 }, restart: fastRestart(0.2) }),
     );
     const { client } = pair;
@@ -236,7 +225,7 @@ describe("circuit breaker", () => {
     const closed = await details(client, "bad");
     expect(breakerOf(closed)).toMatchObject({ state: "CLOSED", failures: 0 });
     expect(closed.state).toBe("READY");
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 });

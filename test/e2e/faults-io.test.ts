@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { callTool, details, invoke, textOf, useE2E } from "../helpers/cli.js";
+import { callTool, details, invoke, textOf } from "../helpers/cli.js";
 import { findProcesses, isRunning, waitForExit, waitForNoProcesses } from "../helpers/processes.js";
-import {
-  closeAndExpectNoProcesses,
-  expectNeighbourAnswers,
-  failureKind,
-  fastRestart,
-  faultyProvider,
-  startWithNeighbour,
-  timed,
-  untilDetails,
-  untilReady,
-} from "../helpers/resilience.js";
+import { failureKind, fastRestart, faultyProvider, timed, untilDetails, untilReady, useFaultSuite } from "../helpers/resilience.js";
 
 /**
  * Fault injection, part 2 — what a provider does with its pipes and signals: garbage on stdout,
@@ -19,11 +9,11 @@ import {
  * ignores SIGTERM. Same checks as part 1: the hangar survives, the right error within a bound,
  * the right state, the neighbour keeps answering, no process left.
  */
-const e2e = useE2E();
+const suite = useFaultSuite();
 
 describe("faults of pipes and signals", () => {
   it("garbage on stdout: the lines are skipped and logged, calls keep working, the provider stays READY", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) => faultyProvider(marker, { FAULT_GARBAGE: 1 }, { health_check_interval_s: 0.2 }));
+    const pair = await suite.start((marker) => faultyProvider(marker, { FAULT_GARBAGE: 1 }, { health_check_interval_s: 0.2 }));
     const { client, hangar } = pair;
     const answered = await timed(invoke(client, "bad", "echo", { text: "through the noise" }));
     expect(answered.ms).toBeLessThan(3_000);
@@ -36,12 +26,12 @@ describe("faults of pipes and signals", () => {
     const info = await untilDetails(client, "bad", (d) => d.health?.last_probe_ok === true, 5_000, "a passing health probe");
     expect(info.state).toBe("READY");
     expect(info.failures).toBe(0);
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("a message over max_message_bytes: the call fails as transport, the process is ended and restarted; the limit is per provider", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, { FAULT_OVERSIZE_BYTES: 300_000 }, { max_message_bytes: "100KB", call_timeout_s: 10, restart: fastRestart(0.2) }),
     );
     const { client } = pair;
@@ -67,12 +57,12 @@ describe("faults of pipes and signals", () => {
     // The neighbour (default limit, 16 MiB) passes a message of the same size.
     const neighbourBig = await invoke(client, "good", "echo", { text: "x".repeat(300_000) });
     expect(textOf(neighbourBig)).toHaveLength(300_000);
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("a stderr flood: calls stay prompt, the stderr tail stays bounded, the hangar log is rate-limited", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) => faultyProvider(marker, { FAULT_STDERR_FLOOD: 1 }, { shutdown_timeout_s: 1 }));
+    const pair = await suite.start((marker) => faultyProvider(marker, { FAULT_STDERR_FLOOD: 1 }, { shutdown_timeout_s: 1 }));
     const { client, hangar } = pair;
     const logBefore = hangar.stderr().length;
     const pid = Number(textOf(await invoke(client, "bad", "pid")));
@@ -91,7 +81,7 @@ describe("faults of pipes and signals", () => {
     expect(info.pid).toBe(pid);
     expect(info.stderr_tail.length).toBeLessThanOrEqual(200);
     expect(info.stderr_tail.at(-1)).toMatch(/^flood \d+ x+$/);
-    await expectNeighbourAnswers(pair);
+    await pair.expectNeighbourAnswers();
 
     // The log holds at most ~50 stderr lines per second of the flood, far below what it wrote.
     const elapsedS = (performance.now() - floodStarted) / 1000;
@@ -104,11 +94,11 @@ describe("faults of pipes and signals", () => {
     expect(stopped.ms).toBeLessThan(3_000);
     await waitForNoProcesses(pair.marker, 3_000);
     expect((await details(client, "bad")).state).toBe("COLD");
-    await closeAndExpectNoProcesses(pair);
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("ignoring SIGTERM: a stop, an idle stop and a transport failure all end the process with SIGKILL after shutdown_timeout_s", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(
         marker,
         { FAULT_IGNORE_SIGTERM: 1, FAULT_OVERSIZE_BYTES: 300_000 },
@@ -141,13 +131,13 @@ describe("faults of pipes and signals", () => {
     await waitForExit(third, 500 + 3_000);
     const restarted = await untilReady(client, "bad", 8_000, third);
     expect(findProcesses(pair.marker)).toEqual([restarted.pid]);
-    await expectNeighbourAnswers(pair);
+    await pair.expectNeighbourAnswers();
     // Shutdown: the stubborn process needs SIGKILL here too; the hangar still exits cleanly.
-    await closeAndExpectNoProcesses(pair);
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("a grandchild that ignores SIGTERM: it dies with its group on a crash, on a stop, and at shutdown", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, { FAULT_GRANDCHILD: 1, FAULT_CRASH_ON_CALL: 3 }, { shutdown_timeout_s: 0.5, restart: fastRestart(0.2) }),
     );
     const { client } = pair;
@@ -175,8 +165,8 @@ describe("faults of pipes and signals", () => {
     // Started again for the shutdown: the hangar's exit leaves neither behind.
     const last = Number(textOf(await invoke(client, "bad", "grandchild")));
     expect(isRunning(last)).toBe(true);
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
     expect(isRunning(last)).toBe(false);
   });
 });

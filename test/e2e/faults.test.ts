@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { callTool, details, eventually, invoke, textOf, useE2E } from "../helpers/cli.js";
+import { callTool, details, eventually, invoke, textOf } from "../helpers/cli.js";
 import { findProcesses, isRunning, waitForExit, waitForNoProcesses } from "../helpers/processes.js";
-import {
-  closeAndExpectNoProcesses,
-  expectNeighbourAnswers,
-  failureKind,
-  fastRestart,
-  faultyProvider,
-  startWithNeighbour,
-  timed,
-  untilDetails,
-  untilReady,
-} from "../helpers/resilience.js";
+import { failureKind, fastRestart, faultyProvider, timed, untilDetails, untilReady, useFaultSuite } from "../helpers/resilience.js";
 
 /**
  * Fault injection, part 1 — faults of starting and answering: crash on the Nth call, exit during
@@ -20,7 +10,7 @@ import {
  * it does not measure speed), the provider's state is right, the neighbour keeps answering, and
  * no process of the provider is left afterwards.
  */
-const e2e = useE2E();
+const suite = useFaultSuite();
 
 /** Polls the provider's log of notifications/cancelled until it holds `count` entries. */
 async function untilCancellations<T>(read: () => Promise<T[]>, count: number): Promise<T[]> {
@@ -32,7 +22,7 @@ async function untilCancellations<T>(read: () => Promise<T[]>, count: number): P
 
 describe("faults of starting and answering", () => {
   it("crash on the Nth call: that call fails at once as crash with the exit code and stderr; the provider restarts by itself", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, { FAULT_CRASH_ON_CALL: 2 }, { call_timeout_s: 10, restart: fastRestart(0.2) }),
     );
     const { client } = pair;
@@ -46,18 +36,18 @@ describe("faults of starting and answering", () => {
     expect(textOf(crashed.value)).toMatch(/exited with code 9/);
     expect(textOf(crashed.value)).toContain("faulty-server: crashing on call 2");
     await waitForExit(first, 2_000);
-    await expectNeighbourAnswers(pair);
+    await pair.expectNeighbourAnswers();
 
     // RECOVERING, then restarted by the recovery saga: a new process, and its first call works again.
     const restarted = await untilReady(client, "bad", 8_000, first);
     expect(restarted.restarts?.count).toBe(1);
     expect(Number(textOf(await invoke(client, "bad", "pid")))).toBe(restarted.pid);
     expect(findProcesses(pair.marker)).toEqual([restarted.pid]);
-    await closeAndExpectNoProcesses(pair);
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("exit during initialize: start_failed with the exit code and stderr, back to COLD, no restart loop, no process", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, { FAULT_EXIT_DURING_INIT: 1 }, { startup_timeout_s: 10, restart: fastRestart(0.2) }),
     );
     const { client } = pair;
@@ -74,7 +64,7 @@ describe("faults of starting and answering", () => {
     expect(info.state).toBe("COLD");
     expect(info.last_error?.kind).toBe("start_failed");
     expect(info.restarts?.count ?? 0).toBe(0);
-    await expectNeighbourAnswers(pair);
+    await pair.expectNeighbourAnswers();
 
     // An explicit start fails the same way.
     const started = await timed(callTool(client, "registry_start", { provider: "bad" }));
@@ -84,11 +74,11 @@ describe("faults of starting and answering", () => {
     expect(textOf(started.value)).toContain("faulty-server: exiting during initialize");
     expect((await details(client, "bad")).state).toBe("COLD");
     await waitForNoProcesses(pair.marker, 3_000);
-    await closeAndExpectNoProcesses(pair);
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("never answering initialize: start_failed after startup_timeout_s, the process is killed, others answer meanwhile", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, { FAULT_NEVER_ANSWER: 1 }, { startup_timeout_s: 1.5, shutdown_timeout_s: 1 }),
     );
     const { client } = pair;
@@ -109,12 +99,12 @@ describe("faults of starting and answering", () => {
     expect((await details(client, "bad")).state).toBe("COLD");
     // Killed: SIGTERM (it does not ignore it), within its grace at the latest.
     await waitForNoProcesses(pair.marker, 1_000 + 2_000);
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("never answering calls: each call times out after call_timeout_s; the provider stays READY in the same process", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, { FAULT_NEVER_ANSWER_CALLS: 1 }, { call_timeout_s: 0.5, circuit_breaker: { failure_threshold: 10 } }),
     );
     const { client } = pair;
@@ -143,12 +133,12 @@ describe("faults of starting and answering", () => {
     expect(info.pid).toBe(pid);
     expect(info.in_flight).toBe(0);
     expect(info.failures).toBe(2);
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("slow answers: a call slower than its timeout fails as timeout, a longer timeout gets the answer, and a late answer is never mixed up", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, { FAULT_SLOW_MS: 1_000 }, { call_timeout_s: 0.4 }),
     );
     const { client } = pair;
@@ -176,12 +166,12 @@ describe("faults of starting and answering", () => {
     expect(info.state).toBe("READY");
     expect(info.in_flight).toBe(0);
     expect(isRunning(info.pid ?? -1)).toBe(true);
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("timeouts and cancellation reach the provider as notifications/cancelled; progress extends a call's timeout up to max_call_s", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) => faultyProvider(marker, {}, { call_timeout_s: 0.5, max_call_s: 1.5 }));
+    const pair = await suite.start((marker) => faultyProvider(marker, {}, { call_timeout_s: 0.5, max_call_s: 1.5 }));
     const { client } = pair;
     const cancellations = async (): Promise<{ requestId: number; reason?: string }[]> =>
       JSON.parse(textOf(await invoke(client, "bad", "cancelled_log"))) as { requestId: number; reason?: string }[];
@@ -229,7 +219,7 @@ describe("faults of starting and answering", () => {
     const info = await details(client, "bad");
     expect(info.state).toBe("READY");
     expect(info.in_flight).toBe(0);
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 });

@@ -1,26 +1,16 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { callTool, details, invoke, jsonOf, textOf, useE2E } from "../helpers/cli.js";
+import { callTool, details, invoke, jsonOf, textOf } from "../helpers/cli.js";
 import { findProcesses, waitForExit, waitForNoProcesses } from "../helpers/processes.js";
-import {
-  closeAndExpectNoProcesses,
-  expectNeighbourAnswers,
-  failureKind,
-  fastRestart,
-  faultyProvider,
-  startWithNeighbour,
-  timed,
-  untilDetails,
-  untilReady,
-} from "../helpers/resilience.js";
+import { failureKind, fastRestart, faultyProvider, timed, untilDetails, untilReady, useFaultSuite } from "../helpers/resilience.js";
 
 /**
  * Crash handling and the recovery saga, against real processes killed with SIGKILL: in-flight
  * calls fail at once, calls during the backoff fail fast with a retry-after, the provider is READY
  * again by itself, over the restart budget it is DEAD, and registry_start revives it.
  */
-const e2e = useE2E();
+const suite = useFaultSuite();
 
 /** Resolves once the wall clock has passed `deadline` (ms since the epoch, as registry_details reports times). */
 async function pastDeadline(deadline: number): Promise<void> {
@@ -30,7 +20,7 @@ async function pastDeadline(deadline: number): Promise<void> {
 
 describe("recovery", () => {
   it("kill -9 of a READY provider: in-flight calls fail at once, calls in the backoff fail fast, then READY again with a new pid", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, {}, { call_timeout_s: 20, restart: { initial_delay_s: 1, max_delay_s: 1 } }),
     );
     const { client } = pair;
@@ -65,7 +55,7 @@ describe("recovery", () => {
     expect(during.value.isError).toBe(true);
     expect(failureKind(during.value)).toBe("unavailable");
     expect(textOf(during.value)).toMatch(/provider 'bad' crashed \(.*SIGKILL.*\); it restarts in [01]s — retry after that/);
-    await expectNeighbourAnswers(pair);
+    await pair.expectNeighbourAnswers();
 
     // The recovery saga restarts it without being asked.
     const restarted = await untilReady(client, "bad", 1_000 + 5_000, pid);
@@ -75,11 +65,11 @@ describe("recovery", () => {
     expect(Number(textOf(await invoke(client, "bad", "pid")))).toBe(restarted.pid);
     expect(textOf(await invoke(client, "bad", "echo", { text: "back" }))).toBe("back");
     expect(findProcesses(pair.marker)).toEqual([restarted.pid]);
-    await closeAndExpectNoProcesses(pair);
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("over the restart budget it is DEAD: calls refused at once, no process; registry_start revives it", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, {}, { restart: fastRestart(0.2, { maxRestarts: 2 }) }),
     );
     const { client } = pair;
@@ -109,7 +99,7 @@ describe("recovery", () => {
     expect((await details(client, "bad")).state).toBe("DEAD");
     const health = jsonOf(await callTool(client, "registry_health"));
     expect(JSON.stringify(health)).toContain("DEAD");
-    await expectNeighbourAnswers(pair);
+    await pair.expectNeighbourAnswers();
 
     // A person revives it.
     const revived = jsonOf(await callTool(client, "registry_start", { provider: "bad" }));
@@ -129,12 +119,12 @@ describe("recovery", () => {
       "the revived provider to be restarted (or given up)",
     );
     expect(afterRevival.state).toBe("READY");
-    await closeAndExpectNoProcesses(pair);
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("restarts that fail to initialize go back to RECOVERING until the budget is spent, then DEAD; registry_start revives it once it can start", async () => {
-    const failFlag = join(e2e.dir(), `fail-init-${Date.now()}`);
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const failFlag = join(suite.e2e.dir(), `fail-init-${Date.now()}`);
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, { FAULT_EXIT_DURING_INIT_IF_EXISTS: failFlag }, { restart: fastRestart(0.2, { maxRestarts: 2 }) }),
     );
     const { client, hangar } = pair;
@@ -164,15 +154,15 @@ describe("recovery", () => {
       const revived = jsonOf(await callTool(client, "registry_start", { provider: "bad" }));
       expect(revived).toMatchObject({ started: true, state: "READY" });
       expect(textOf(await invoke(client, "bad", "echo", { text: "alive" }))).toBe("alive");
-      await expectNeighbourAnswers(pair);
-      await closeAndExpectNoProcesses(pair);
+      await pair.expectNeighbourAnswers();
+      await pair.closeAndExpectNoProcesses();
     } finally {
       rmSync(failFlag, { force: true });
     }
   });
 
   it("calls made while the restarted provider initializes wait for it and are answered", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, { FAULT_INIT_DELAY_MS: 800 }, { restart: fastRestart(0.2), startup_timeout_s: 5 }),
     );
     const { client } = pair;
@@ -186,12 +176,12 @@ describe("recovery", () => {
     const info = await details(client, "bad");
     expect(info.state).toBe("READY");
     expect(info.pid).not.toBe(first);
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 
   it("registry_stop during the backoff cancels the restart; registry_start during the backoff restarts at once, and only once", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, {}, { restart: { initial_delay_s: 1, max_delay_s: 1 } }),
     );
     const { client } = pair;
@@ -223,7 +213,7 @@ describe("recovery", () => {
     expect(after.state).toBe("READY");
     expect(after.pid).toBe(third);
     expect(findProcesses(pair.marker)).toEqual([third]);
-    await expectNeighbourAnswers(pair);
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 });

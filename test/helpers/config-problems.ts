@@ -11,3 +11,8 @@ export function configProblems(text: string, file: string, env: NodeJS.ProcessEn
   }
   throw new Error("expected the config to be rejected");
 }
+
+/** Lines joined with "\n", so line numbers in assertions can be read off the array index + 1. */
+export function yaml(...lines: string[]): string {
+  return `${lines.join("\n")}\n`;
+}

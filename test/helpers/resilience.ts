@@ -7,6 +7,7 @@ import {
   fixtureCommand,
   invoke,
   textOf,
+  useE2E,
   within,
   type E2E,
   type ProviderDetails,
@@ -113,13 +114,30 @@ export interface WithNeighbour {
   neighbourMarker: string;
   /** The neighbour's pid: it must never change (a fault elsewhere must not touch it). */
   neighbourPid: number;
+  /** The neighbour answers promptly, from the same process as before, and is READY. */
+  expectNeighbourAnswers: (text?: string) => Promise<void>;
+  /** Closes the hangar (stdin EOF): it exits with 0 within `boundMs`, and no marked process is left. */
+  closeAndExpectNoProcesses: (boundMs?: number) => Promise<void>;
+}
+
+/** What the fault-injection suites (faults, faults-io, faults-health, recovery, breaker) start from. */
+export interface FaultSuite {
+  e2e: E2E;
+  /** A hangar of this suite with `bad` and a healthy neighbour (see startWithNeighbour). */
+  start: (bad: (marker: string) => Record<string, unknown>, options?: StartOptions) => Promise<WithNeighbour>;
+}
+
+/** The hangars of one fault-injection suite (cleaned up after each test, like useE2E's). */
+export function useFaultSuite(): FaultSuite {
+  const e2e = useE2E();
+  return { e2e, start: (bad, options) => startWithNeighbour(e2e, bad, options) };
 }
 
 /**
  * Starts a hangar with `bad` (its config built from its marker) and a healthy faulty-server
  * `good`, already started, so that the test can check that the neighbour keeps answering.
  */
-export async function startWithNeighbour(
+async function startWithNeighbour(
   e2e: E2E,
   bad: (marker: string) => Record<string, unknown>,
   options?: StartOptions,
@@ -132,11 +150,19 @@ export async function startWithNeighbour(
   );
   const neighbourPid = Number(textOf(await invoke(hangar.client, "good", "pid")));
   expect(neighbourPid).toBeGreaterThan(0);
-  return { hangar, client: hangar.client, marker, neighbourMarker, neighbourPid };
+  const pair: WithNeighbour = {
+    hangar,
+    client: hangar.client,
+    marker,
+    neighbourMarker,
+    neighbourPid,
+    expectNeighbourAnswers: (text) => expectNeighbourAnswers(pair, text),
+    closeAndExpectNoProcesses: (boundMs) => closeAndExpectNoProcesses(pair, boundMs),
+  };
+  return pair;
 }
 
-/** The neighbour answers promptly, from the same process as before, and is READY. */
-export async function expectNeighbourAnswers(pair: WithNeighbour, text = "still here"): Promise<void> {
+async function expectNeighbourAnswers(pair: WithNeighbour, text = "still here"): Promise<void> {
   const { value, ms } = await timed(invoke(pair.client, "good", "echo", { text }));
   expect(textOf(value)).toBe(text);
   expect(ms).toBeLessThan(2_000);
@@ -146,8 +172,7 @@ export async function expectNeighbourAnswers(pair: WithNeighbour, text = "still 
   expect(isRunning(pair.hangar.pid)).toBe(true);
 }
 
-/** Closes the hangar (stdin EOF): it exits with 0 within `boundMs`, and no marked process is left. */
-export async function closeAndExpectNoProcesses(pair: WithNeighbour, boundMs = 8_000): Promise<void> {
+async function closeAndExpectNoProcesses(pair: WithNeighbour, boundMs = 8_000): Promise<void> {
   pair.hangar.endStdin();
   const exit = await within(pair.hangar.exited, boundMs, "the hangar to exit after stdin EOF");
   expect(exit).toEqual({ code: 0, signal: null });
