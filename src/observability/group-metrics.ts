@@ -1,7 +1,8 @@
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import type { GroupStateName, StampedDomainEvent } from "../shared/domain-events.js";
 import type { DomainEventBus } from "./domain-event-bus.js";
+import { scrapedGauge, scrapedStateGauge } from "./scraped-gauges.js";
 
 /**
  * The provider-group metrics (docs/groups.md), beside the provider metrics in metrics.ts: group
@@ -14,31 +15,16 @@ export const GROUP_STATES: readonly GroupStateName[] = ["HEALTHY", "PARTIAL", "I
 /** Registers the group metrics; returns the function that stops observing the bus. */
 export function registerGroupMetrics(registry: Registry, bus: DomainEventBus, runtime: HangarRuntime): () => void {
   const registers = [registry];
-  const groupState = new Gauge({
-    name: "mcp_hangar_group_state",
-    help: `Provider group state: 1 for the current state, 0 for the others (states ${GROUP_STATES.join(", ")}).`,
-    labelNames: ["group", "state"] as const,
-    registers,
-    collect() {
-      for (const id of runtime.groupIds()) {
-        const view = runtime.groupView(id);
-        if (view === undefined) continue;
-        for (const state of GROUP_STATES) groupState.labels(id, state).set(view.state === state ? 1 : 0);
-      }
-    },
-  });
-  const inRotation = new Gauge({
-    name: "mcp_hangar_group_members_in_rotation",
-    help: "Members of the group that can take calls now (not DEAD, not RECOVERING, breaker not OPEN).",
-    labelNames: ["group"] as const,
-    registers,
-    collect() {
-      for (const id of runtime.groupIds()) {
-        const view = runtime.groupView(id);
-        if (view !== undefined) inRotation.labels(id).set(view.members.filter((member) => member.inRotation).length);
-      }
-    },
-  });
+  const perGroup = (name: string, help: string) => ({ name, help, label: "group", registers, ids: () => runtime.groupIds() });
+  scrapedStateGauge(
+    perGroup("mcp_hangar_group_state", `Provider group state: 1 for the current state, 0 for the others (states ${GROUP_STATES.join(", ")}).`),
+    GROUP_STATES,
+    (id) => runtime.groupView(id)?.state,
+  );
+  scrapedGauge(
+    perGroup("mcp_hangar_group_members_in_rotation", "Members of the group that can take calls now (not DEAD, not RECOVERING, breaker not OPEN)."),
+    (id) => runtime.groupView(id)?.members.filter((member) => member.inRotation).length,
+  );
   const retries = new Counter({
     name: "mcp_hangar_group_retries_total",
     help: "Calls a group sent to another member after a member failed them, by the first member's failure kind.",

@@ -3,6 +3,7 @@ import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import type { BreakerStateName, ProviderStateName, StampedDomainEvent } from "../shared/domain-events.js";
 import type { DomainEventBus } from "./domain-event-bus.js";
 import { registerGroupMetrics } from "./group-metrics.js";
+import { scrapedGauge, scrapedStateGauge } from "./scraped-gauges.js";
 
 /**
  * Prometheus metrics, fed by one observer of the domain-event bus (nothing in the charts or the
@@ -135,43 +136,20 @@ export function createMetrics(bus: DomainEventBus, runtime: HangarRuntime, optio
     registers,
   });
 
-  // Read at scrape time: the runtime's views are the truth, and nothing has to be kept in step.
-  const providerState = new Gauge({
-    name: "mcp_hangar_provider_state",
-    help: `Provider lifecycle state: 1 for the current state, 0 for the others (states ${PROVIDER_STATES.join(", ")}).`,
-    labelNames: ["provider", "state"] as const,
-    registers,
-    collect() {
-      for (const id of runtime.providerIds()) {
-        const view = runtime.view(id);
-        if (view === undefined) continue;
-        for (const state of PROVIDER_STATES) providerState.labels(id, state).set(view.state === state ? 1 : 0);
-      }
-    },
+  // Read at scrape time (scraped-gauges.ts): the runtime's views are the truth.
+  const perProvider = (name: string, help: string) => ({ name, help, label: "provider", registers, ids: () => runtime.providerIds() });
+  scrapedStateGauge(
+    perProvider("mcp_hangar_provider_state", `Provider lifecycle state: 1 for the current state, 0 for the others (states ${PROVIDER_STATES.join(", ")}).`),
+    PROVIDER_STATES,
+    (id) => runtime.view(id)?.state,
+  );
+  scrapedGauge(perProvider("mcp_hangar_circuit_state", "Circuit breaker state: 0 closed, 1 half-open, 2 open."), (id) => {
+    const view = runtime.view(id);
+    return view === undefined ? undefined : CIRCUIT_STATE_VALUES[view.breaker.state];
   });
-  const circuitState = new Gauge({
-    name: "mcp_hangar_circuit_state",
-    help: "Circuit breaker state: 0 closed, 1 half-open, 2 open.",
-    labelNames: ["provider"] as const,
-    registers,
-    collect() {
-      for (const id of runtime.providerIds()) {
-        const view = runtime.view(id);
-        if (view !== undefined) circuitState.labels(id).set(CIRCUIT_STATE_VALUES[view.breaker.state]);
-      }
-    },
-  });
-  const inflight = new Gauge({
-    name: "mcp_hangar_inflight_calls",
-    help: "Calls the provider is handling now, plus calls queued while it starts.",
-    labelNames: ["provider"] as const,
-    registers,
-    collect() {
-      for (const id of runtime.providerIds()) {
-        const view = runtime.view(id);
-        if (view !== undefined) inflight.labels(id).set(view.inFlight + view.queued);
-      }
-    },
+  scrapedGauge(perProvider("mcp_hangar_inflight_calls", "Calls the provider is handling now, plus calls queued while it starts."), (id) => {
+    const view = runtime.view(id);
+    return view === undefined ? undefined : view.inFlight + view.queued;
   });
   const httpSessions = new Gauge({
     name: "mcp_hangar_http_sessions",
