@@ -25,6 +25,7 @@ import {
 import type { DomainEvent } from "../shared/domain-events.js";
 import type { MembershipEvent } from "./membership.js";
 import { SUPERVISOR_SYSTEM_ID } from "./supervisor-id.js";
+import { ATTACH_OBSERVER } from "./observer-attach.js";
 
 /**
  * The discovery chart (systemId `discovery`, spawned by the supervisor): it owns one source actor
@@ -149,6 +150,7 @@ export const discoveryMachine = setup({
     kubernetesSource: unavailableSource("kubernetes"),
   },
   actions: {
+    attachObserver: enqueueActions(() => undefined),
     recordReport: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "SOURCE.REPORT") return;
       const now = Date.now();
@@ -309,6 +311,8 @@ export const discoveryMachine = setup({
   },
 }).createMachine({
   id: "discovery",
+  // First of all: the runtime subscribes the domain-event bus here (see observer-attach.ts).
+  entry: ATTACH_OBSERVER,
   context: ({ input, spawn }) => ({
     staticSpecs: input.providers,
     sources: input.sources,

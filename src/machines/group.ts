@@ -29,6 +29,7 @@ import { toolAnnotations } from "./member-tools.js";
 import { providerSystemId } from "./provider-id.js";
 import { failoverSaga, failoverSagaId, type FailoverEvent } from "./sagas/failover.js";
 import { rebalanceSaga, rebalanceSagaId, type RebalanceEvent } from "./sagas/rebalance.js";
+import { ATTACH_OBSERVER } from "./observer-attach.js";
 
 export * from "./group-types.js";
 
@@ -129,6 +130,7 @@ export const groupMachine = setup({
     someInRotation: ({ context }) => context.rotation.length > 0,
   },
   actions: {
+    attachObserver: enqueueActions(() => undefined),
     /** Keeps `context.state` in step and announces the change. */
     enterState: enqueueActions(({ context, enqueue }, params: { to: GroupStateName }) => {
       if (context.state === params.to) return;
@@ -338,6 +340,8 @@ export const groupMachine = setup({
   },
 }).createMachine({
   id: "group",
+  // First of all: the runtime subscribes the domain-event bus here (see observer-attach.ts).
+  entry: ATTACH_OBSERVER,
   context: ({ input }) => {
     const context = initialGroupContext(input);
     return context.spec.strategy === "priority" ? { ...context, active: bestInRotation(context.rotation) } : context;

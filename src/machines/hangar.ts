@@ -10,6 +10,7 @@ import { providerHistory } from "./provider-types.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "./provider-view.js";
 import { recoverySaga, recoverySagaId, type RecoverySagaOutput } from "./sagas/recovery.js";
 import { refuseHeld, wasRunning, type Draining, type HeldEvent, type MembershipEvent } from "./membership.js";
+import { ATTACH_OBSERVER } from "./observer-attach.js";
 
 /**
  * The root supervisor. It spawns one provider actor per configured provider (systemId
@@ -109,6 +110,7 @@ export const hangarMachine = setup({
   },
   actors: { provider: providerMachine, recoverySaga, group: groupMachine, discovery: discoveryMachine },
   actions: {
+    attachObserver: enqueueActions(() => undefined),
     // Routing uses sendTo (not ref.send inside a custom action), so the provider processes the
     // message after the supervisor's own step, as XState intends.
     routeInvoke: enqueueActions(({ context, event, enqueue }) => {
@@ -321,6 +323,8 @@ export const hangarMachine = setup({
   },
 }).createMachine({
   id: "hangar",
+  // First of all: the runtime subscribes the domain-event bus here (see observer-attach.ts).
+  entry: ATTACH_OBSERVER,
   context: ({ input, spawn }) => ({
     providers: Object.fromEntries(
       input.providers.map((spec) => {

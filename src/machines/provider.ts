@@ -12,6 +12,7 @@ import {
   type ProviderEvent,
   type ProviderInput,
 } from "./provider-types.js";
+import { ATTACH_OBSERVER } from "./observer-attach.js";
 
 export * from "./provider-types.js";
 export { SUPERVISOR_SYSTEM_ID };
@@ -145,6 +146,7 @@ export const providerMachine = setup({
       context.recovery.restarting || (event.type === "CONNECTION.FAILED" && event.kind !== "start_failed"),
   },
   actions: {
+    attachObserver: enqueueActions(() => undefined),
     /** Keeps `context.state` in step and announces the change (re-entering the same state is silent). */
     enterState: enqueueActions(({ context, event, enqueue }, params: { to: ProviderStateName }) => {
       if (context.state === params.to) return;
@@ -466,6 +468,8 @@ export const providerMachine = setup({
   },
 }).createMachine({
   id: "provider",
+  // First of all: the runtime subscribes the domain-event bus here (see observer-attach.ts).
+  entry: ATTACH_OBSERVER,
   type: "parallel",
   context: ({ input }) => initialProviderContext(input),
   states: {

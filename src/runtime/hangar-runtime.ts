@@ -12,7 +12,11 @@ import type { HangarConfig, ProviderSpec } from "../config/types.js";
 import type { CallOutcome, CallProgress, CallTrace, ProviderRequest } from "../machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { groupTools, groupView, type GroupView } from "../machines/group-view.js";
+import { groupMachine } from "../machines/group.js";
 import { hangarMachine, type GroupRef, type ProviderRef } from "../machines/hangar.js";
+import { failoverSaga } from "../machines/sagas/failover.js";
+import { rebalanceSaga } from "../machines/sagas/rebalance.js";
+import { recoverySaga } from "../machines/sagas/recovery.js";
 import {
   providerMachine,
   SUPERVISOR_SYSTEM_ID,
@@ -65,9 +69,6 @@ export interface ProviderHistorySource {
 
 export type SourceLogic = CallbackActorLogic<SourceCommand, SourceInput>;
 
-/** Actors whose emitted domain events reach the bus (besides the supervisor itself). */
-const OBSERVED_PREFIXES = ["provider:", "saga:", "group:", "discovery:"];
-
 export interface InvokeOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -105,12 +106,28 @@ export class HangarRuntime {
   ) {
     this.events = new DomainEventBus(options.onObserverError);
     const sources = options.sources ?? {};
+    // Every chart that emits runs this first (see observer-attach.ts), so every actor of the
+    // system — providers restarted by recovery, sagas, groups, discovery — feeds the one bus from
+    // its first event, and no actor pays for inspection on each step.
+    const actions = {
+      attachObserver: ({ self }: { self: AnyActorRef }) => {
+        this.observe(self);
+      },
+    };
     const machine = hangarMachine.provide({
+      actions,
       actors: {
         provider: providerMachine.provide({
+          actions,
           actors: { connection: options.connection, ...(options.healthProbe ? { healthProbe: options.healthProbe } : {}) },
         }),
+        recoverySaga: recoverySaga.provide({ actions }),
+        group: groupMachine.provide({
+          actions,
+          actors: { failoverSaga: failoverSaga.provide({ actions }), rebalanceSaga: rebalanceSaga.provide({ actions }) },
+        }),
         discovery: discoveryMachine.provide({
+          actions,
           actors: {
             ...(sources.filesystem ? { filesystemSource: sources.filesystem } : {}),
             ...(sources.packages ? { packagesSource: sources.packages } : {}),
@@ -120,7 +137,6 @@ export class HangarRuntime {
         }),
       },
     });
-    const userInspect = options.inspect;
     this.actor = createActor(machine, {
       id: SUPERVISOR_SYSTEM_ID,
       systemId: SUPERVISOR_SYSTEM_ID,
@@ -131,18 +147,13 @@ export class HangarRuntime {
         env: options.env ?? process.env,
         ...(options.records === undefined ? {} : { records: options.records }),
       },
-      // Every actor of the system — providers restarted by recovery, sagas — feeds the one bus,
-      // attached the moment it is created, before it can emit anything.
-      inspect: (event) => {
-        if (event.type === "@xstate.actor") this.observe(event.actorRef as AnyActorRef);
-        userInspect?.(event);
-      },
+      // Only when asked for (--inspect): an observer makes every actor describe every step.
+      ...(options.inspect === undefined ? {} : { inspect: options.inspect }),
     });
   }
 
   private observe(ref: AnyActorRef): void {
     const source = ref.id;
-    if (source !== SUPERVISOR_SYSTEM_ID && !OBSERVED_PREFIXES.some((prefix) => source.startsWith(prefix))) return;
     ref.on("*", (event: DomainEvent) => {
       this.events.publish(source, event);
     });

@@ -2,6 +2,7 @@ import { enqueueActions, setup, type AnyActorRef } from "xstate";
 import type { DomainEvent } from "../../shared/domain-events.js";
 import type { GroupEvent } from "../group-types.js";
 import { groupSystemId } from "../group-types.js";
+import { ATTACH_OBSERVER } from "../observer-attach.js";
 
 /**
  * The failover saga (`saga:failover:<group>`), for groups with the priority strategy: spawned by
@@ -51,6 +52,7 @@ export const failoverSaga = setup({
     preferredHealthy: ({ context }) => context.preferredHealthy,
   },
   actions: {
+    attachObserver: enqueueActions(() => undefined),
     askForFailback: enqueueActions(({ context, system, enqueue }) => {
       // The group is absent only when the saga is walked on its own in a test.
       const group = system.get(groupSystemId(context.groupId)) as AnyActorRef | undefined;
@@ -59,6 +61,8 @@ export const failoverSaga = setup({
   },
 }).createMachine({
   id: "failover",
+  // First of all: the runtime subscribes the domain-event bus here (see observer-attach.ts).
+  entry: ATTACH_OBSERVER,
   context: ({ input }) => input,
   initial: "deciding",
   states: {

@@ -1,6 +1,7 @@
 import { enqueueActions, setup, type AnyActorRef } from "xstate";
 import type { DomainEvent } from "../../shared/domain-events.js";
 import { groupSystemId, type GroupEvent, type RebalancePlan } from "../group-types.js";
+import { ATTACH_OBSERVER } from "../observer-attach.js";
 
 /**
  * The rebalance saga (`saga:rebalance:<group>`): spawned by the group when members are added or
@@ -43,6 +44,7 @@ export const rebalanceSaga = setup({
     lastToDrain: ({ context, event }) => context.draining.length === 1 && context.draining[0] === event.memberId,
   },
   actions: {
+    attachObserver: enqueueActions(() => undefined),
     applyPlan: enqueueActions(({ context, system, enqueue }) => {
       // The group is absent only when the saga is walked on its own in a test.
       const group = system.get(groupSystemId(context.groupId)) as AnyActorRef | undefined;
@@ -54,6 +56,8 @@ export const rebalanceSaga = setup({
   },
 }).createMachine({
   id: "rebalance",
+  // First of all: the runtime subscribes the domain-event bus here (see observer-attach.ts).
+  entry: ATTACH_OBSERVER,
   context: ({ input }) => ({ groupId: input.groupId, plan: input.plan, draining: input.draining, reply: input.reply }),
   initial: "applying",
   states: {

@@ -4,6 +4,7 @@ import type { DomainEvent } from "../../shared/domain-events.js";
 import type { ProviderEvent } from "../provider-types.js";
 import { SUPERVISOR_SYSTEM_ID } from "../supervisor-id.js";
 import { backoffDelayMs, restartsInWindow } from "./backoff.js";
+import { ATTACH_OBSERVER } from "../observer-attach.js";
 
 /**
  * The recovery saga (`saga:recovery:<provider>`): spawned by the supervisor when a provider's
@@ -66,6 +67,7 @@ export const recoverySaga = setup({
     overBudget: ({ context }) => context.attempt >= context.maxRestarts,
   },
   actions: {
+    attachObserver: enqueueActions(() => undefined),
     announceSchedule: enqueueActions(({ context, system, enqueue }) => {
       const provider = providerRef(system, context.providerId);
       if (provider) enqueue.sendTo(provider, { type: "RECOVERY.SCHEDULED", at: context.restartAt } satisfies ProviderEvent);
@@ -91,6 +93,8 @@ export const recoverySaga = setup({
   },
 }).createMachine({
   id: "recovery",
+  // First of all: the runtime subscribes the domain-event bus here (see observer-attach.ts).
+  entry: ATTACH_OBSERVER,
   context: ({ input }) => {
     const attempt = restartsInWindow(input.restartTimes, input.restart.windowS, input.now);
     const delayMs = backoffDelayMs(input.restart, attempt, input.random);
