@@ -1,13 +1,58 @@
 import type { CallOutcome, ToolCall } from "../machines/call.js";
+import type { ConnectionEvent, ProbeResult } from "../machines/connection-protocol.js";
 import type { Logger } from "../observability/log.js";
 
-/** Small pieces every connection uses to answer calls and read limits. */
+/** Small pieces every connection uses to answer calls and probes and read limits. */
 
 export function replySafely(call: ToolCall, outcome: CallOutcome, log: Logger): void {
   try {
     call.reply(outcome);
   } catch (error) {
     log.error("a call's reply callback threw", { correlationId: call.correlationId, error });
+  }
+}
+
+/**
+ * Answers a call that is still in flight (membership in `inflight`, with its start time, is what
+ * guarantees one reply per call) and tells the provider actor it is done (CALL.DONE).
+ */
+export function settleCall(
+  inflight: Map<ToolCall, number>,
+  call: ToolCall,
+  outcome: CallOutcome,
+  log: Logger,
+  emit: (event: ConnectionEvent) => void,
+): void {
+  const started = inflight.get(call);
+  if (started === undefined) return;
+  inflight.delete(call);
+  replySafely(call, outcome, log);
+  emit({
+    type: "CALL.DONE",
+    correlationId: call.correlationId,
+    tool: call.tool,
+    kind: outcome.kind,
+    durationMs: performance.now() - started,
+    principal: call.principal,
+    toolResult: outcome.status === "result" ? outcome.result : undefined,
+  });
+}
+
+/** A health probe waiting for its answer. */
+export interface PendingProbe {
+  reply: (result: ProbeResult) => void;
+  method: "ping" | "tools/list";
+  deadline: NodeJS.Timeout | undefined;
+}
+
+/** Answers a probe still waiting (membership in `probes` guarantees one reply per probe). */
+export function settleProbe(probes: Set<PendingProbe>, pending: PendingProbe, result: ProbeResult, log: Logger): void {
+  if (!probes.delete(pending)) return;
+  clearTimeout(pending.deadline);
+  try {
+    pending.reply(result);
+  } catch (error) {
+    log.error("a probe's reply callback threw", { error });
   }
 }
 

@@ -18,7 +18,7 @@ import type { LineRing } from "../shared/line-ring.js";
 import { redactor } from "../shared/redaction.js";
 import { isRetrySafe } from "../shared/retry-safety.js";
 import { VERSION } from "../version.js";
-import { positiveOr, replySafely, seconds } from "./call-replies.js";
+import { positiveOr, replySafely, seconds, settleCall, settleProbe, type PendingProbe } from "./call-replies.js";
 import { listAllTools } from "./list-tools.js";
 import { errorText, isOwnTimeout, isProviderRpcError, providerMessage } from "./mcp-errors.js";
 import { anyResult, passthroughResult } from "./mcp-results.js";
@@ -414,30 +414,13 @@ class RemoteSession {
   }
 
   private settleProbe(pending: PendingProbe, result: ProbeResult): void {
-    if (!this.probes.delete(pending)) return;
-    clearTimeout(pending.deadline);
-    try {
-      pending.reply(result);
-    } catch (error) {
-      this.log.error("a probe's reply callback threw", { error });
-    }
+    settleProbe(this.probes, pending, result, this.log);
   }
 
   private settle(call: ToolCall, outcome: CallOutcome): void {
-    const started = this.inflight.get(call);
-    if (started === undefined) return;
-    this.inflight.delete(call);
-    replySafely(call, outcome, this.log);
-    this.emit({
-      type: "CALL.DONE",
-      correlationId: call.correlationId,
-      tool: call.tool,
-      kind: outcome.kind,
-      durationMs: performance.now() - started,
-      principal: call.principal,
-      toolResult: outcome.status === "result" ? outcome.result : undefined,
-    });
+    settleCall(this.inflight, call, outcome, this.log, this.emit);
   }
+
 
   /** At most once; answers every in-flight call and probe before telling the provider actor. */
   private fail(kind: FailedKind, message: string): void {
@@ -484,9 +467,9 @@ class RemoteSession {
     });
   }
 
-  private emit(event: ConnectionEvent): void {
+  private readonly emit = (event: ConnectionEvent): void => {
     if (this.phase !== "stopped") this.sendBack(event);
-  }
+  };
 
   private onTransportError(session: Session, error: Error): void {
     // Legacy SSE answers on the event stream: once it drops, the session cannot answer any more,
@@ -522,11 +505,6 @@ class RemoteSession {
   };
 }
 
-interface PendingProbe {
-  reply: (result: ProbeResult) => void;
-  method: "ping" | "tools/list";
-  deadline: NodeJS.Timeout | undefined;
-}
 
 /** Error text with registered secrets (header values, URL credentials) masked. */
 function safeText(error: unknown): string {

@@ -18,7 +18,7 @@ import { redactor } from "../shared/redaction.js";
 import { ChildProcessTransport, DEFAULT_MAX_MESSAGE_BYTES, MalformedLineError, MessageTooLargeError } from "./child-process-transport.js";
 import { forEachLine } from "./line-splitter.js";
 import { listAllTools } from "./list-tools.js";
-import { positiveOr, replySafely, seconds } from "./call-replies.js";
+import { positiveOr, replySafely, seconds, settleCall, settleProbe, type PendingProbe } from "./call-replies.js";
 import { errorText, isOwnTimeout, isProviderRpcError, providerMessage } from "./mcp-errors.js";
 import { anyResult, passthroughResult } from "./mcp-results.js";
 import { ProgressCall, progressNotification } from "./progress-call.js";
@@ -400,30 +400,13 @@ class StdioSession {
   }
 
   private settleProbe(pending: PendingProbe, result: ProbeResult): void {
-    if (!this.probes.delete(pending)) return;
-    clearTimeout(pending.deadline);
-    try {
-      pending.reply(result);
-    } catch (error) {
-      this.log.error("a probe's reply callback threw", { error });
-    }
+    settleProbe(this.probes, pending, result, this.log);
   }
 
   private settle(call: ToolCall, outcome: CallOutcome): void {
-    const started = this.inflight.get(call);
-    if (started === undefined) return;
-    this.inflight.delete(call);
-    replySafely(call, outcome, this.log);
-    this.emit({
-      type: "CALL.DONE",
-      correlationId: call.correlationId,
-      tool: call.tool,
-      kind: outcome.kind,
-      durationMs: performance.now() - started,
-      principal: call.principal,
-      toolResult: outcome.status === "result" ? outcome.result : undefined,
-    });
+    settleCall(this.inflight, call, outcome, this.log, this.emit);
   }
+
 
   /** At most once; answers every in-flight call before telling the provider actor. */
   private fail(kind: FailedKind, message: string): void {
@@ -441,9 +424,9 @@ class StdioSession {
     this.emit({ type: "CONNECTION.FAILED", kind, message });
   }
 
-  private emit(event: ConnectionEvent): void {
+  private readonly emit = (event: ConnectionEvent): void => {
     if (this.phase !== "stopped") this.sendBack(event);
-  }
+  };
 
   /** The pipes are gone or going: the provider cannot answer any more. */
   private channelGone(): boolean {
@@ -575,11 +558,6 @@ class StdioSession {
   };
 }
 
-interface PendingProbe {
-  reply: (result: ProbeResult) => void;
-  method: "ping" | "tools/list";
-  deadline: NodeJS.Timeout | undefined;
-}
 
 function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null } | undefined): string {
   if (exit === undefined) return "exited";
