@@ -2,6 +2,7 @@ import type { Readable, Writable } from "node:stream";
 import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { isPlainResultResponse } from "./jsonrpc-fast-path.js";
 
 /** max_message_bytes when the spec gives none: 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -42,8 +43,9 @@ export interface ChildProcessTransportOptions {
  * large message) and refuses anything over a fixed 10 MB. Here each chunk is scanned once for
  * newlines, the pieces of a line are kept as they came and joined once, and a line is refused as
  * soon as its byte count passes `maxMessageBytes`, before its end arrives — memory stays bounded
- * by the limit whatever the provider writes. Each line is parsed and validated once with the
- * SDK's JSONRPCMessageSchema.
+ * by the limit whatever the provider writes. Each line is parsed once and validated with the
+ * SDK's JSONRPCMessageSchema — except a plain result answer, recognised by a cheaper check of
+ * the same rules (jsonrpc-fast-path.ts).
  *
  * Many real servers print banners or debug lines on stdout. Such a line is reported through
  * onerror (a MalformedLineError) and skipped; the session goes on with the next line. An
@@ -166,13 +168,19 @@ export class ChildProcessTransport implements Transport {
       this.onerror?.(new MalformedLineError("not JSON", line));
       return;
     }
-    const parsed = JSONRPCMessageSchema.safeParse(value);
-    if (!parsed.success) {
-      this.onerror?.(new MalformedLineError("not JSON-RPC", line));
-      return;
+    let message: JSONRPCMessage;
+    if (isPlainResultResponse(value)) {
+      message = value;
+    } else {
+      const parsed = JSONRPCMessageSchema.safeParse(value);
+      if (!parsed.success) {
+        this.onerror?.(new MalformedLineError("not JSON-RPC", line));
+        return;
+      }
+      message = parsed.data;
     }
     try {
-      this.onmessage?.(parsed.data);
+      this.onmessage?.(message);
     } catch (error) {
       this.onerror?.(asError(error));
     }
