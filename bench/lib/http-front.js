@@ -4,6 +4,7 @@
 // for a check the other skips.
 import process from "node:process";
 import { spawn } from "node:child_process";
+import { setMaxListeners } from "node:events";
 import { createServer } from "node:net";
 import { URL } from "node:url";
 import { dirname, join } from "node:path";
@@ -39,6 +40,19 @@ function spawnServer(argv, { marker, cwd }) {
   return { child, output: () => output };
 }
 
+/**
+ * The SDK's StreamableHTTPClientTransport hands one AbortSignal (its own, for close()) to every
+ * fetch, and undici removes a fetch's abort listener from it only when the request is garbage
+ * collected. Thousands of calls between two collections pass undici's limit of 1,500 listeners
+ * and each further one logs a MaxListenersExceededWarning. Nothing leaks and no stream stays
+ * open — after a GC one listener is left, against the hangar and mcp-proxy alike — so the limit
+ * is lifted for that signal (0: none), for both sides.
+ */
+function fetchWithoutListenerLimit(url, init) {
+  if (init?.signal) setMaxListeners(0, init.signal);
+  return globalThis.fetch(url, init);
+}
+
 async function connectHttp(url, name, server, describe) {
   let client;
   let transport;
@@ -47,7 +61,7 @@ async function connectHttp(url, name, server, describe) {
   await waitUntil(
     async () => {
       client = new Client({ name, version: "1.0.0" }, { capabilities: {} });
-      transport = new StreamableHTTPClientTransport(new URL(url));
+      transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchWithoutListenerLimit });
       return client.connect(transport).then(
         () => true,
         () => false,
