@@ -1,4 +1,17 @@
-import Dockerode from "dockerode";
+import { createRequire } from "node:module";
+import type Dockerode from "dockerode";
+
+let dockerodeClass: typeof Dockerode | undefined;
+
+/**
+ * dockerode, required on first use: it and its dependencies weigh ~11 MB resident, which a
+ * hangar without containers or a Docker discovery source should not carry. It is CommonJS, so
+ * it loads synchronously here, where a container launch or an engine client needs it.
+ */
+export function dockerode(): typeof Dockerode {
+  dockerodeClass ??= createRequire(import.meta.url)("dockerode") as typeof Dockerode;
+  return dockerodeClass;
+}
 
 /**
  * The Docker Engine API client: the socket from DOCKER_HOST (unix://, tcp://), default
@@ -6,9 +19,10 @@ import Dockerode from "dockerode";
  */
 export function engineFromEnv(env: NodeJS.ProcessEnv = process.env): Dockerode {
   const host = env.DOCKER_HOST;
-  if (host?.startsWith("unix://") === true) return new Dockerode({ socketPath: host.slice("unix://".length) });
+  const Engine = dockerode();
+  if (host?.startsWith("unix://") === true) return new Engine({ socketPath: host.slice("unix://".length) });
   // dockerode reads DOCKER_HOST (tcp://, ssh://) and DOCKER_TLS_VERIFY / DOCKER_CERT_PATH itself.
-  return new Dockerode();
+  return new Engine();
 }
 
 /** Where the engine is expected, for messages. */

@@ -36,11 +36,11 @@ const STARTUP_CLEANUP_MS = 10_000;
  * At start-up, when the config has container providers: removes what dead hangars left. An
  * engine that cannot be reached only earns a warning here; starting a container says it again.
  */
-export async function cleanUpAtStartup(config: HangarConfig, log: Logger, engine: Dockerode = sharedEngine()): Promise<void> {
+export async function cleanUpAtStartup(config: HangarConfig, log: Logger, engine?: Dockerode): Promise<void> {
   if (!config.providers.some((provider) => provider.mode === "container")) return;
   try {
     // An engine that accepts the connection but never answers must not hold up the start.
-    const removed = await Promise.race([removeLeftoverContainers(engine, log), timeout(STARTUP_CLEANUP_MS)]);
+    const removed = await Promise.race([removeLeftoverContainers(engine ?? sharedEngine(), log), timeout(STARTUP_CLEANUP_MS)]);
     if (removed.length > 0) log.warn(`removed ${removed.length} containers left by a hangar that is gone`, { containers: removed });
   } catch (error) {
     log.warn(`could not look for leftover containers at ${engineAddress()}`, { error: String(error) });

@@ -1,7 +1,8 @@
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { fromCallback } from "xstate";
 import type { DockerSourceSpec, ProviderSpec } from "../config/types.js";
 import { containerVerdict, LABEL, type ContainerLike } from "../discovery/docker.js";
+import { dockerode } from "./container-engine.js";
 import type { RejectedItem, SourceCommand, SourceInput, SourceReportEvent, SourceScan } from "../discovery/source-protocol.js";
 
 /**
@@ -16,10 +17,11 @@ const DEBOUNCE_MS = 50;
 const EVENTS = ["start", "die", "destroy", "stop", "kill", "pause", "unpause"];
 
 export function dockerClient(source: DockerSourceSpec): Docker {
-  if (source.socket !== undefined) return new Docker({ socketPath: source.socket });
+  const Engine = dockerode();
+  if (source.socket !== undefined) return new Engine({ socketPath: source.socket });
   const host = process.env.DOCKER_HOST;
-  if (host?.startsWith("unix://") === true) return new Docker({ socketPath: host.slice("unix://".length) });
-  return new Docker({ socketPath: "/var/run/docker.sock" });
+  if (host?.startsWith("unix://") === true) return new Engine({ socketPath: host.slice("unix://".length) });
+  return new Engine({ socketPath: "/var/run/docker.sock" });
 }
 
 export const dockerSource = fromCallback<SourceCommand, SourceInput>(({ input, sendBack, receive }) => {

@@ -1,122 +1,134 @@
-import { CoreV1Api, KubeConfig, makeInformer, type Informer, type ObjectCache, type V1Pod } from "@kubernetes/client-node";
-import { fromCallback } from "xstate";
+import type { Informer, KubeConfig, ObjectCache, V1Pod } from "@kubernetes/client-node";
 import type { KubernetesSourceSpec, ProviderSpec } from "../config/types.js";
 import { podVerdict } from "../discovery/kubernetes.js";
 import type { RejectedItem, SourceCommand, SourceInput, SourceReportEvent, SourceScan } from "../discovery/source-protocol.js";
+import { deferredCallback, type CallbackParams } from "./deferred-callback.js";
 
 /**
  * `discovery:kubernetes:<name>`: one list+watch informer per namespace (@kubernetes/client-node).
  * The informer lists with a resourceVersion, then watches from it (JSON lines); a 410 Gone makes
  * it list again. Every change is reported as a full scan of the informers' caches, so a missed
  * event can never leave a stale provider behind. A watch that fails is restarted after a pause,
- * and meanwhile the source reports the error and keeps its last good set.
+ * and meanwhile the source reports the error and keeps its last good set. The client library is
+ * imported when the first such source starts (see deferred-callback.ts).
  */
 const RESTART_DELAY_MS = 2_000;
 const DEBOUNCE_MS = 50;
 
 type PodInformer = Informer<V1Pod> & ObjectCache<V1Pod>;
+type KubernetesClient = typeof import("@kubernetes/client-node");
 
-export function kubeConfigFor(source: KubernetesSourceSpec): KubeConfig {
-  const config = new KubeConfig();
+export function kubeConfigFor(k8s: KubernetesClient, source: KubernetesSourceSpec): KubeConfig {
+  const config = new k8s.KubeConfig();
   if (source.kubeconfig !== undefined) config.loadFromFile(source.kubeconfig);
   else config.loadFromDefault(); // in-cluster (service account) when there, else ~/.kube/config or KUBECONFIG
   if (source.context !== undefined) config.setCurrentContext(source.context);
   return config;
 }
 
-export const kubernetesSource = fromCallback<SourceCommand, SourceInput>(({ input, sendBack, receive }) => {
-  const source = input.source as KubernetesSourceSpec;
-  const errors = new Map<string, string>();
-  const informers: { namespace: string; informer: PodInformer; synced: boolean }[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let debounce: NodeJS.Timeout | undefined;
-  let stopped = false;
+export const kubernetesSource = deferredCallback<KubernetesClient, SourceCommand, SourceInput>(
+  () => import("@kubernetes/client-node"),
+  (k8s, { input, sendBack, receive }) => {
+    const source = input.source as KubernetesSourceSpec;
+    const errors = new Map<string, string>();
+    const informers: { namespace: string; informer: PodInformer; synced: boolean }[] = [];
+    const timers = new Set<NodeJS.Timeout>();
+    let debounce: NodeJS.Timeout | undefined;
+    let stopped = false;
 
-  const scan = (): SourceScan => {
-    const specs: ProviderSpec[] = [];
-    const rejected: RejectedItem[] = [];
-    for (const { informer } of informers) {
-      for (const pod of informer.list()) {
-        const verdict = podVerdict(pod, source, input.env);
-        if (verdict.kind === "provider") specs.push(verdict.spec);
-        else if (verdict.kind === "rejected") rejected.push(verdict.rejected);
+    const scan = (): SourceScan => {
+      const specs: ProviderSpec[] = [];
+      const rejected: RejectedItem[] = [];
+      for (const { informer } of informers) {
+        for (const pod of informer.list()) {
+          const verdict = podVerdict(pod, source, input.env);
+          if (verdict.kind === "provider") specs.push(verdict.spec);
+          else if (verdict.kind === "rejected") rejected.push(verdict.rejected);
+        }
       }
-    }
-    const failing = [...errors.values()];
-    // Until every namespace has been listed once, what the caches hold is not the whole truth.
-    const complete = informers.every((entry) => entry.synced);
-    const error = [...failing, ...rejected.map((item) => item.message)].join("\n");
-    return { specs: complete ? specs : undefined, rejected, ...(error === "" ? {} : { error }) };
-  };
-  const report = (syncId?: number): void => {
-    if (stopped) return;
-    sendBack({ type: "SOURCE.REPORT", sourceId: source.id, scan: scan(), ...(syncId === undefined ? {} : { syncId }) } satisfies SourceReportEvent);
-  };
-  const scheduleReport = (): void => {
-    clearTimeout(debounce);
-    debounce = setTimeout(() => {
-      report();
-    }, DEBOUNCE_MS);
-  };
-
-  let config: KubeConfig;
-  try {
-    config = kubeConfigFor(source);
-  } catch (error) {
-    setImmediate(() => {
-      sendBack({ type: "SOURCE.REPORT", sourceId: source.id, scan: { specs: undefined, error: `kubeconfig: ${String(error)}`, rejected: [] } });
-    });
-    receive((event) => {
-      sendBack({ type: "SOURCE.REPORT", sourceId: source.id, scan: { specs: undefined, error: `kubeconfig: ${String(error)}`, rejected: [] }, syncId: event.syncId });
-    });
-    return () => undefined;
-  }
-  const api = config.makeApiClient(CoreV1Api);
-  for (const namespace of source.namespaces) {
-    const labelSelector = source.labelSelector;
-    const informer = makeInformer<V1Pod>(
-      config,
-      `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
-      () => api.listNamespacedPod({ namespace, ...(labelSelector === undefined ? {} : { labelSelector }) }),
-      labelSelector,
-    );
-    const entry = { namespace, informer, synced: false };
-    informers.push(entry);
-    informer.on("change", scheduleReport);
-    informer.on("connect", () => {
-      // (Re)connected: a list follows when needed; the error, if any, is over.
-      errors.delete(namespace);
-    });
-    informer.on("error", (error: unknown) => {
-      errors.set(namespace, `namespace ${namespace}: ${describe(error)}`);
-      report();
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        if (!stopped) void informer.start().then(markSynced(entry), () => undefined);
-      }, RESTART_DELAY_MS);
-      timers.add(timer);
-    });
-    void informer.start().then(markSynced(entry), () => undefined);
-  }
-
-  /** After start(): listed (unless the list failed, which the error handler has recorded). */
-  function markSynced(entry: { namespace: string; synced: boolean }) {
-    return (): void => {
-      if (!errors.has(entry.namespace)) entry.synced = true;
-      scheduleReport();
+      const failing = [...errors.values()];
+      // Until every namespace has been listed once, what the caches hold is not the whole truth.
+      const complete = informers.every((entry) => entry.synced);
+      const error = [...failing, ...rejected.map((item) => item.message)].join("\n");
+      return { specs: complete ? specs : undefined, rejected, ...(error === "" ? {} : { error }) };
     };
-  }
+    const report = (syncId?: number): void => {
+      if (stopped) return;
+      sendBack({ type: "SOURCE.REPORT", sourceId: source.id, scan: scan(), ...(syncId === undefined ? {} : { syncId }) } satisfies SourceReportEvent);
+    };
+    const scheduleReport = (): void => {
+      clearTimeout(debounce);
+      debounce = setTimeout(() => {
+        report();
+      }, DEBOUNCE_MS);
+    };
 
-  receive((event) => {
-    report(event.syncId);
+    let config: KubeConfig;
+    try {
+      config = kubeConfigFor(k8s, source);
+    } catch (error) {
+      return failing(`kubeconfig: ${String(error)}`, { input, sendBack, receive });
+    }
+    const api = config.makeApiClient(k8s.CoreV1Api);
+    for (const namespace of source.namespaces) {
+      const labelSelector = source.labelSelector;
+      const informer = k8s.makeInformer<V1Pod>(
+        config,
+        `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
+        () => api.listNamespacedPod({ namespace, ...(labelSelector === undefined ? {} : { labelSelector }) }),
+        labelSelector,
+      );
+      const entry = { namespace, informer, synced: false };
+      informers.push(entry);
+      informer.on("change", scheduleReport);
+      informer.on("connect", () => {
+        // (Re)connected: a list follows when needed; the error, if any, is over.
+        errors.delete(namespace);
+      });
+      informer.on("error", (error: unknown) => {
+        errors.set(namespace, `namespace ${namespace}: ${describe(error)}`);
+        report();
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          if (!stopped) void informer.start().then(markSynced(entry), () => undefined);
+        }, RESTART_DELAY_MS);
+        timers.add(timer);
+      });
+      void informer.start().then(markSynced(entry), () => undefined);
+    }
+
+    /** After start(): listed (unless the list failed, which the error handler has recorded). */
+    function markSynced(entry: { namespace: string; synced: boolean }) {
+      return (): void => {
+        if (!errors.has(entry.namespace)) entry.synced = true;
+        scheduleReport();
+      };
+    }
+
+    receive((event) => {
+      report(event.syncId);
+    });
+    return () => {
+      stopped = true;
+      clearTimeout(debounce);
+      for (const timer of timers) clearTimeout(timer);
+      for (const { informer } of informers) void informer.stop();
+    };
+  },
+  (error, params) => failing(`cannot load the Kubernetes client: ${String(error)}`, params),
+);
+
+/** A source that cannot watch at all: it says why now and on every SYNC, and holds no set. */
+function failing(message: string, { input, sendBack, receive }: Pick<CallbackParams<SourceCommand, SourceInput>, "input" | "sendBack" | "receive">): () => void {
+  const scan: SourceScan = { specs: undefined, error: message, rejected: [] };
+  setImmediate(() => {
+    sendBack({ type: "SOURCE.REPORT", sourceId: input.source.id, scan } satisfies SourceReportEvent);
   });
-  return () => {
-    stopped = true;
-    clearTimeout(debounce);
-    for (const timer of timers) clearTimeout(timer);
-    for (const { informer } of informers) void informer.stop();
-  };
-});
+  receive((event) => {
+    sendBack({ type: "SOURCE.REPORT", sourceId: input.source.id, scan, syncId: event.syncId } satisfies SourceReportEvent);
+  });
+  return () => undefined;
+}
 
 function describe(error: unknown): string {
   if (error instanceof Error) {
