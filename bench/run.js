@@ -2,7 +2,8 @@
 // Env: BENCH_QUICK=1 (smoke run, ~30 s), BENCH_SOAK_S (soak length, default 60),
 // BENCH_ONLY=overhead,scale (a subset), BENCH_PROFILE=1 (hangars run with --cpu-prof; the
 // .cpuprofile files go to a temp dir printed at the end; summarize with bench/profile-top.js),
-// BENCH_HANGAR_JS=/other/checkout/dist/main.js (measure another build of the hangar).
+// BENCH_HANGAR_JS=/other/checkout/dist/main.js (measure another build of the hangar),
+// BENCH_CONFIG_EXTRA='{"audit":{"enabled":false}}' (top-level keys added to every hangar config).
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { randomUUID } from "node:crypto";
@@ -45,7 +46,7 @@ async function main() {
       profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${randomUUID().slice(0, 8)}.cpuprofile`] : [],
     /** Starts a hangar on a config written from `providers`; `probe: true` preloads the memory probe. */
     hangar: (name, providers, { probe = false } = {}) =>
-      connectHangar(writeConfig(dir, name, providers), { marker: ctx.marker, probeDir: probe ? dir : undefined, nodeArgs: ctx.nodeArgs(name) }),
+      connectHangar(writeConfig(dir, name, providers), { marker: ctx.marker, probeDir: probe ? dir : undefined, stateDir: join(dir, "state"), nodeArgs: ctx.nodeArgs(name) }),
   };
   const info = machine();
   const source = checkout(resolve(dirname(MAIN_JS), ".."));

@@ -59,9 +59,11 @@ export function providerEntry(kind, marker, tag, extra = {}) {
   return { command: PROVIDERS[kind].argv(tagArg(marker, tag)), ...extra };
 }
 
+/** Writes a hangar config; BENCH_CONFIG_EXTRA (a JSON object) adds top-level keys, e.g. '{"audit":{"enabled":false}}'. */
 export function writeConfig(dir, name, providers) {
   const path = join(dir, `${name}.yaml`);
-  writeFileSync(path, JSON.stringify({ providers }, null, 1));
+  const extra = process.env.BENCH_CONFIG_EXTRA === undefined ? {} : JSON.parse(process.env.BENCH_CONFIG_EXTRA);
+  writeFileSync(path, JSON.stringify({ providers, ...extra }, null, 1));
   return path;
 }
 
@@ -135,13 +137,19 @@ export function connectRelay(argv) {
  * Spawns `node [nodeArgs] dist/main.js --config FILE --log-level warn` and connects (initialize).
  * `marker` goes into the hangar's environment so a leftover hangar can be found. With
  * `probeDir`, the hangar is preloaded with bench/lib/hangar-probe.js (see procs.probeMemory).
+ * `stateDir` is its MCP_HANGAR_STATE_DIR: the run's own audit trail and process-group records,
+ * so every run starts from an empty audit file and none grows the user's own.
  */
-export function connectHangar(configPath, { marker, nodeArgs = [], probeDir }) {
+export function connectHangar(configPath, { marker, nodeArgs = [], probeDir, stateDir }) {
   const probe = probeDir === undefined ? [] : ["--expose-gc", "--import", pathToFileURL(PROBE_JS).href];
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [...probe, ...nodeArgs, MAIN_JS, "--config", configPath, "--log-level", "warn"],
-    env: { BENCH_MARKER: marker, ...(probeDir === undefined ? {} : { BENCH_PROBE_DIR: probeDir }) },
+    env: {
+      BENCH_MARKER: marker,
+      ...(probeDir === undefined ? {} : { BENCH_PROBE_DIR: probeDir }),
+      ...(stateDir === undefined ? {} : { MCP_HANGAR_STATE_DIR: stateDir }),
+    },
     cwd: dirname(configPath),
     stderr: "pipe",
   });

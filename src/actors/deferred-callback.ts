@@ -1,5 +1,8 @@
 import { fromCallback, type AnyEventObject, type CallbackLogicFunction, type EventObject } from "xstate";
 
+/** What the body leaves to run when the actor stops. */
+type Cleanup = (() => void) | undefined;
+
 export type CallbackParams<TEvent extends EventObject, TInput> = Parameters<CallbackLogicFunction<TEvent, AnyEventObject, TInput>>[0];
 
 /**
@@ -12,12 +15,12 @@ export type CallbackParams<TEvent extends EventObject, TInput> = Parameters<Call
  */
 export function deferredCallback<TModule, TEvent extends EventObject, TInput>(
   load: () => Promise<TModule>,
-  body: (module: TModule, params: CallbackParams<TEvent, TInput>) => (() => void) | void,
-  onLoadError: (error: unknown, params: CallbackParams<TEvent, TInput>) => (() => void) | void,
+  body: (module: TModule, params: CallbackParams<TEvent, TInput>) => Cleanup,
+  onLoadError: (error: unknown, params: CallbackParams<TEvent, TInput>) => Cleanup,
 ) {
   return fromCallback<TEvent, TInput>((params) => {
     let stopped = false;
-    let cleanup: (() => void) | void;
+    let cleanup: Cleanup;
     let listener: ((event: TEvent) => void) | undefined;
     const waiting: TEvent[] = [];
     params.receive((event) => {
@@ -27,7 +30,7 @@ export function deferredCallback<TModule, TEvent extends EventObject, TInput>(
     const receive = (handler: (event: TEvent) => void): void => {
       listener = handler;
     };
-    const run = (start: () => (() => void) | void): void => {
+    const run = (start: () => Cleanup): void => {
       if (stopped) return;
       cleanup = start();
       for (const event of waiting.splice(0)) listener?.(event);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { openAuditDatabase } from "../../../src/observability/audit/store.js";
+import { openAuditDatabase, WRITER_CACHE_KIB } from "../../../src/observability/audit/store.js";
 import { queryEvents } from "../../../src/observability/audit/query.js";
 import { verifyChain } from "../../../src/observability/audit/verify.js";
 import { waitFor } from "../../helpers/wait.js";
@@ -30,6 +30,21 @@ describe("audit writer", () => {
     bus.publish("provider:math", { type: "CircuitHalfOpened", providerId: "math" });
     trail.close();
     expect(count(trail.path)).toBe(1);
+  });
+
+  it("caps the writer's page cache at a few MB, so appends to a large file do not make the hangar's memory creep up", () => {
+    const { trail, bus } = files.open({ batchMs: 60_000 });
+    bus.publish("provider:math", { type: "CircuitClosed", providerId: "math" });
+    trail.flush();
+    const writer = openAuditDatabase(trail.path);
+    try {
+      // Negative: KiB (SQLite's default in this build is 16 MB).
+      expect(writer.pragma("cache_size", { simple: true })).toBe(-WRITER_CACHE_KIB);
+      expect(WRITER_CACHE_KIB).toBeLessThanOrEqual(4_096);
+    } finally {
+      writer.close();
+      trail.close();
+    }
   });
 
   it("keeps one unforked chain when two hangars append to one file", () => {

@@ -1,0 +1,83 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { callTool, eventually, FIXTURES, fixtureCommand, jsonOf, textOf, useE2E } from "../helpers/cli.js";
+
+/**
+ * A feature's heavy library is loaded when the config turns the feature on, never at start-up:
+ * the Kubernetes client (~50 MB resident) and dockerode (~11 MB) weigh more than the rest of the
+ * hangar. The hangar runs with a preload that records every module it loads (ES modules as they
+ * resolve, CommonJS files at exit).
+ */
+const e2e = useE2E();
+
+const RECORD_LOADS = pathToFileURL(join(FIXTURES, "record-loads.js")).href;
+const KUBERNETES = /@kubernetes\/client-node/;
+const DOCKERODE = /(^|\/)dockerode(\/|$)/;
+
+function recordingEnv(file: string): Record<string, string> {
+  return { NODE_OPTIONS: `--import=${RECORD_LOADS}`, RECORD_LOADS_FILE: file };
+}
+
+function loadedModules(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, "utf8").split("\n").filter((line) => line !== "") : [];
+}
+
+function provider(marker: string) {
+  return { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "echo" }] } };
+}
+
+interface SourceStatus {
+  type: string;
+  health: string;
+  last_error?: string;
+}
+
+describe("feature libraries load on demand", () => {
+  it("a hangar without containers and discovery sources loads neither the Kubernetes client nor dockerode", async () => {
+    const loads = join(e2e.dir(), "loads-plain.txt");
+    const hangar = await e2e.start({ providers: provider(e2e.marker()) }, { env: recordingEnv(loads) });
+    expect(textOf(await callTool(hangar.client, "echo__echo", { text: "plain" }))).toBe("plain");
+    await hangar.close();
+    await hangar.exited;
+
+    const modules = loadedModules(loads);
+    // The recording sees both loaders: the SDK resolves as an ES module, better-sqlite3 (the
+    // audit trail, on by default) is required as CommonJS.
+    expect(modules).toContain("@modelcontextprotocol/sdk/server/index.js");
+    expect(modules.some((path) => path.includes("/node_modules/better-sqlite3/"))).toBe(true);
+    expect(modules.filter((specifier) => KUBERNETES.test(specifier) || DOCKERODE.test(specifier))).toEqual([]);
+  });
+
+  it("a Kubernetes and a Docker source load their libraries when they start, and report what they cannot reach", async () => {
+    const loads = join(e2e.dir(), "loads-sources.txt");
+    const hangar = await e2e.start(
+      {
+        providers: provider(e2e.marker()),
+        discovery: {
+          sources: [
+            { type: "kubernetes", name: "cluster", kubeconfig: join(e2e.dir(), "no-such-kubeconfig.yaml") },
+            { type: "docker", name: "engine", socket: join(e2e.dir(), "no-such-docker.sock") },
+          ],
+        },
+      },
+      { env: recordingEnv(loads) },
+    );
+    // The sources run (after their library loaded) and say why they hold no providers.
+    const statuses = await eventually(async () => {
+      const { sources } = jsonOf(await callTool(hangar.client, "registry_sources")) as { sources: SourceStatus[] };
+      return sources.every((source) => source.health === "error") && sources.length === 2 ? sources : undefined;
+    }, 10_000, "both sources to report their errors");
+    expect(statuses.find((source) => source.type === "kubernetes")?.last_error).toContain("kubeconfig");
+    expect(statuses.find((source) => source.type === "docker")?.last_error).toContain("no-such-docker.sock");
+    // Answered again on request (registry_discover), through the same deferred start.
+    expect(textOf(await callTool(hangar.client, "registry_discover"))).not.toBe("");
+    await hangar.close();
+    await hangar.exited;
+
+    const modules = loadedModules(loads);
+    expect(modules.some((specifier) => KUBERNETES.test(specifier))).toBe(true);
+    expect(modules.some((path) => DOCKERODE.test(path))).toBe(true);
+  });
+});
