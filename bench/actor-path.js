@@ -1,6 +1,6 @@
 // CPU per call of the in-process actor path, without I/O: HangarRuntime.invoke → supervisor →
 // provider → connection (a fake that answers at once) → reply and CALL.DONE, with the log and
-// metrics observers attached as in main.ts. The stdio bench's CPU per call minus this is what
+// metrics observers attached as in src/cli/main.ts. The stdio bench's CPU per call minus this is what
 // pipes, the SDK and parsing cost.
 // `npm run build && node bench/actor-path.js [calls]` (default 50000; BENCH_HANGAR_JS for another build).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";

@@ -16,7 +16,7 @@ import { bootId, groupMembers, groupSignalable, hasProcStat, isErrno, pidExists,
  * /proc/<pid>/stat) and the boot id tell a live process from a later one that got the same pid;
  * without /proc (macOS) liveness falls back to the pid alone.
  *
- * Recording is off until recordOwnedGroups() is called (main.ts does, before any provider
+ * Recording is off until recordOwnedGroups() is called (cli/main.ts does, before any provider
  * starts): library users and tests do not write into the user's home by accident.
  */
 

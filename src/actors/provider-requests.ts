@@ -26,7 +26,7 @@ export interface ProviderInitInfo {
 }
 
 /**
- * What the front end offers the provider side (set up once, in main.ts): which client
+ * What the front end offers the provider side (set up once, in cli/main.ts): which client
  * capabilities to advertise to a provider, and where a provider's notifications go.
  */
 export interface ClientBridge {

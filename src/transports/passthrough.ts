@@ -6,7 +6,7 @@ import { ResourceCatalogue } from "./resource-catalogue.js";
 
 /**
  * What every front-end session of one hangar shares for the passthrough of everything besides
- * tools: the client hub (which the provider connections were built with, see main.ts) and the
+ * tools: the client hub (which the provider connections were built with, see cli/main.ts) and the
  * aggregated resource and prompt views.
  */
 export interface Passthrough {

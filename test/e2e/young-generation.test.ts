@@ -1,0 +1,58 @@
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { describe, expect, it } from "vitest";
+import { callTool, FIXTURES, fixtureCommand, textOf, useE2E, type RunningHangar } from "../helpers/cli.js";
+import { waitFor } from "../helpers/wait.js";
+
+/**
+ * Start-up allocates mostly long-lived objects, which V8 takes as a reason to grow its young
+ * generation to 16 MB semi-spaces (≈ 14 MB resident in a hangar that mostly waits). The hangar's
+ * entry point keeps it at its initial 1 MB semi-spaces. Read from the hangar's own V8 through a
+ * preload that writes its heap space statistics on SIGUSR2.
+ */
+const e2e = useE2E();
+const HEAP_SPACES = pathToFileURL(join(FIXTURES, "heap-spaces.js")).href;
+const MB = 1024 * 1024;
+
+interface HeapSpace {
+  space_name: string;
+  space_size: number;
+}
+
+async function newSpaceSize(hangar: RunningHangar, file: string): Promise<number> {
+  rmSync(file, { force: true });
+  process.kill(hangar.pid, "SIGUSR2");
+  await waitFor(() => existsSync(file), 5_000, "the heap statistics");
+  const spaces = JSON.parse(readFileSync(file, "utf8")) as HeapSpace[];
+  const newSpace = spaces.find((space) => space.space_name === "new_space");
+  if (newSpace === undefined) throw new Error("no new_space in the heap statistics");
+  return newSpace.space_size;
+}
+
+function providers(marker: string, count: number) {
+  const tools = [{ name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } } } }];
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`p${i}`, { command: fixtureCommand("echo-server.js", marker), tools }]));
+}
+
+describe("V8's young generation", () => {
+  it("stays at its initial size through start-up (100 providers) and calls", async () => {
+    const file = join(e2e.dir(), "spaces-small.json");
+    const hangar = await e2e.start({ providers: providers(e2e.marker(), 100) }, { env: { NODE_OPTIONS: `--import=${HEAP_SPACES}`, HEAP_SPACES_FILE: file } });
+    for (let i = 0; i < 20; i++) await hangar.client.listTools();
+    expect(textOf(await callTool(hangar.client, "p0__echo", { text: "hi" }))).toBe("hi");
+    // Two semi-spaces of 1 MB (V8's initial size); grown, they are 2 × 16 MB.
+    expect(await newSpaceSize(hangar, file)).toBeLessThanOrEqual(2 * MB);
+  });
+
+  it("is the user's to size when they tune it themselves", async () => {
+    const file = join(e2e.dir(), "spaces-tuned.json");
+    const hangar = await e2e.start(
+      { providers: providers(e2e.marker(), 100) },
+      { env: { NODE_OPTIONS: `--import=${HEAP_SPACES} --max-semi-space-size=4`, HEAP_SPACES_FILE: file } },
+    );
+    for (let i = 0; i < 20; i++) await hangar.client.listTools();
+    // Grown as V8 sees fit, up to the user's 4 MB semi-spaces.
+    expect(await newSpaceSize(hangar, file)).toBeGreaterThan(2 * MB);
+  });
+});
