@@ -21,13 +21,13 @@ import { configureLog, log } from "../observability/log.js";
 import { startAuditTrail } from "../observability/audit/start.js";
 import { logDomainEvents } from "../observability/log-observer.js";
 import { createMetrics } from "../observability/metrics.js";
-import { startInspector, type RunningInspector } from "../observability/inspector/start.js";
+import type { RunningInspector } from "../observability/inspector/start.js";
 import { resolveTracingSettings } from "../observability/tracing/config.js";
 import { startTracing, stopTracing } from "../observability/tracing/start.js";
 import { HangarRuntime } from "../runtime/hangar-runtime.js";
-import { serveMetrics, type MetricsEndpoint } from "../transports/metrics-endpoint.js";
+import type { MetricsEndpoint } from "../transports/metrics-endpoint.js";
 import { planHttp, type HttpPlan } from "../transports/http/plan.js";
-import { MCP_PATH, SSE_PATH, startHttpServer, type HangarHttpServer } from "../transports/http/server.js";
+import type { HangarHttpServer } from "../transports/http/server.js";
 import { serveStdio } from "../transports/stdio.js";
 import { ClientHub } from "../transports/client-hub.js";
 import { ToolCatalogue } from "../transports/tool-catalogue.js";
@@ -83,6 +83,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   let inspector: RunningInspector | undefined;
   if (command.inspect !== undefined) {
     try {
+      const { startInspector } = await import("../observability/inspector/start.js");
       inspector = await startInspector(command.inspect, log);
     } catch (error) {
       console.error(`mcp-hangar: cannot serve the inspector on 127.0.0.1:${command.inspect.port}: ${String(error)}`);
@@ -122,6 +123,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
     log.warn("--metrics-port is ignored: observability.metrics.enabled is false in the config");
   } else if (command.metricsPort !== undefined && metrics !== undefined) {
     try {
+      const { serveMetrics } = await import("../transports/metrics-endpoint.js");
       metricsEndpoint = await serveMetrics({
         metrics,
         port: command.metricsPort,
@@ -196,6 +198,8 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   } else {
     // With --http, stdin/stdout are not an MCP channel (and stdin closing means nothing).
     const { spec } = httpPlan;
+    // The HTTP front end (and its share of the SDK) is loaded only when it serves.
+    const { MCP_PATH, SSE_PATH, startHttpServer } = await import("../transports/http/server.js");
     try {
       httpServer = await startHttpServer({
         runtime,
