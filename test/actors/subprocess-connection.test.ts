@@ -272,6 +272,19 @@ describe("subprocessConnection against real processes", () => {
     expect(textOf(await h.call("late"))).toBe("late");
   });
 
+  it("answers the calls that waited for READY before re-listing for a tools/list_changed sent during start-up", async () => {
+    // server-everything announces its tools/list_changed at initialized, while the start-up
+    // listing runs; its tools/list answer is slow to build and would hold the first call.
+    const everything = new URL("../../node_modules/@modelcontextprotocol/server-everything/dist/index.js", import.meta.url).pathname;
+    const h = start(makeSpec({ command: [process.execPath, everything, "stdio"] }));
+    const ready = await h.waitForEvent("CONNECTION.READY");
+    expect(textOf(await h.call("echo", { message: "first" }))).toBe("Echo: first");
+    expect(h.events.some((event) => event.type === "CONNECTION.TOOLS_CHANGED")).toBe(false);
+    // The re-list still comes, a moment later.
+    const changed = await h.waitForEvent("CONNECTION.TOOLS_CHANGED");
+    expect(changed.tools.map((tool) => tool.name).sort()).toEqual(ready.tools.map((tool) => tool.name).sort());
+  });
+
   it("serves the README's demo provider", async () => {
     const h = start(makeSpec({ command: [process.execPath, new URL("../../examples/providers/math.js", import.meta.url).pathname] }));
     const ready = await h.waitForEvent("CONNECTION.READY");
