@@ -27,7 +27,8 @@ const failoverSchema = z.strictObject({
   failback_delay_s: numeric(z.number().nonnegative()).default(30),
 });
 
-const memberShareSchema = z.strictObject({
+/** A member's share (also the `group:` key of a provider that joins a group itself). */
+export const memberShareSchema = z.strictObject({
   id: z.string().min(1),
   weight: numeric(z.number().positive()).default(1),
   priority: wholeNumber(z.number().nonnegative()).default(1),
@@ -187,6 +188,35 @@ export function checkGroupMembers(
         code: "custom",
         path: [groupId, "min_healthy"],
         message: `min_healthy (${minHealthy}) is more than the group's ${group.members.length} member(s): the group could never be HEALTHY`,
+      });
+    }
+  }
+}
+
+/**
+ * Checks the `group:` key of providers: the group's id is a valid id, and not a plain provider's
+ * (a group id and a provider id share one namespace: `<id>__<tool>`).
+ */
+export function checkJoinedGroups(
+  providers: Record<string, unknown>,
+  ctx: z.core.$RefinementCtx,
+  providerIdProblem: (id: string) => string | undefined,
+): void {
+  for (const [providerId, provider] of Object.entries(providers)) {
+    if (!isRecord(provider) || isGroupEntry(provider)) continue;
+    const joined = provider.group;
+    const groupId = typeof joined === "string" ? joined : isRecord(joined) ? joined.id : undefined;
+    if (typeof groupId !== "string" || groupId === "") continue;
+    // (`group: pool` is { id: pool } by now: point at the group key, which covers both forms.)
+    const at = [providerId, "group"];
+    const problem = providerIdProblem(groupId);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", path: at, message: `group id: ${problem}` });
+    else if (groupId === providerId) ctx.addIssue({ code: "custom", path: at, message: `a provider cannot join a group with its own id '${groupId}'` });
+    else if (groupId in providers && !isGroupEntry(providers[groupId])) {
+      ctx.addIssue({
+        code: "custom",
+        path: at,
+        message: `'${groupId}' is a provider, not a group; name a mode: group entry, or a new id for an auto group`,
       });
     }
   }

@@ -1,6 +1,6 @@
 import type { ConfigPath } from "./interpolate.js";
-import type { RawGroup, RawProvider } from "./schema.js";
-import type { GroupSpec } from "./types.js";
+import { defaultRawGroup, type RawGroup, type RawProvider } from "./schema.js";
+import type { GroupMemberSpec, GroupSpec } from "./types.js";
 
 /** From the validated `providers` map to group specs: which entries are groups, and their inline members. */
 
@@ -51,4 +51,12 @@ export function toGroupSpec(id: string, raw: RawGroup): GroupSpec {
     maxAttempts: raw.max_attempts,
     ...(raw.description === undefined ? {} : { description: raw.description }),
   };
+}
+
+/**
+ * An auto group: made when providers join a group id no `mode: group` entry defines. Its
+ * settings are the defaults of a written group (round_robin); only its members are its own.
+ */
+export function autoGroupSpec(id: string, members: GroupMemberSpec[]): GroupSpec {
+  return { ...toGroupSpec(id, defaultRawGroup(members.map((member) => member.id))), members };
 }

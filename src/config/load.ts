@@ -212,6 +212,7 @@ function toProviderSpec(id: string, p: RawProvider, base: string): ProviderSpec 
     // Set only when true, so a spec without it means the default.
     ...(p.passthrough_names ? { passthroughNames: true } : {}),
     ...(p.description === undefined ? {} : { description: p.description }),
+    ...(p.group === undefined ? {} : { group: p.group }),
     security: toProviderSecurity(p),
   };
 }

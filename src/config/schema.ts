@@ -3,7 +3,7 @@ import { BYTE_SIZE_FORMS, parseByteSize } from "./byte-size.js";
 import { closestMatch } from "./suggest.js";
 import { checkPassthroughNames } from "./passthrough-names.js";
 import type { ConfigPath } from "./interpolate.js";
-import { checkGroupMembers, groupSchemaOf, isGroupEntry } from "./group-schema.js";
+import { checkGroupMembers, checkJoinedGroups, groupSchemaOf, isGroupEntry, memberShareSchema } from "./group-schema.js";
 import { boolish, flag, isNumericText, isPositive, isRecord, numeric, positiveCount, positiveSeconds, wholeNumber } from "./schema-kit.js";
 import { DISCOVERY_KEYS, discoverySchema, hasDiscoverySources, SOURCE_KEYS } from "./discovery-schema.js";
 
@@ -257,6 +257,7 @@ const PROVIDER_SECTIONS = {
   restart: Object.keys(restartFields.shape),
   resources: Object.keys(resourcesSchema.shape),
   rate_limit: Object.keys(rateLimitFields.shape),
+  group: Object.keys(memberShareSchema.shape),
 } as const satisfies Record<string, readonly string[]>;
 
 const providerFields = z.strictObject({
@@ -351,6 +352,8 @@ const providerFields = z.strictObject({
   /** List tools and prompts under the provider's own names, without `<provider>__` (see passthrough-names.ts). */
   passthrough_names: flag(false),
   description: z.string().optional(),
+  // The group this provider joins (docs/groups.md): `search`, or { id: search, weight: 2, priority: 1 }.
+  group: z.preprocess((value) => (typeof value === "string" ? { id: value } : value), memberShareSchema).optional(),
   ...containerFields(),
   ...remoteFields(),
   // Security controls (docs/security.md).
@@ -434,7 +437,8 @@ const providersSchema = z
     },
     { when: (payload) => isRecord(payload.value) },
   )
-  .superRefine((providers, ctx) => { checkGroupMembers(providers, ctx, providerIdProblem); }, { when: (payload) => isRecord(payload.value) });
+  .superRefine((providers, ctx) => { checkGroupMembers(providers, ctx, providerIdProblem); }, { when: (payload) => isRecord(payload.value) })
+  .superRefine((providers, ctx) => { checkJoinedGroups(providers, ctx, providerIdProblem); }, { when: (payload) => isRecord(payload.value) });
 
 // ---- http: the HTTP front end (`mcp-hangar --http`) ----
 
@@ -608,6 +612,11 @@ export type RawAudit = z.output<typeof auditSchema>;
 export type RawTracing = z.output<typeof tracingSchema>;
 export type RawLangfuse = z.output<typeof langfuseSchema>;
 const LANGFUSE_KEYS = ["enabled", "public_key", "secret_key", "host", "capture_inputs", "capture_outputs"];
+
+/** A `mode: group` entry with every default applied (auto groups: docs/groups.md). */
+export function defaultRawGroup(memberIds: readonly string[]): RawGroup {
+  return groupSchema.parse({ mode: "group", members: [...memberIds] });
+}
 
 /** The `http` section with every default applied, for a config that has none. */
 export function defaultRawHttp(): RawHttp {

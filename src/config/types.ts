@@ -125,6 +125,11 @@ export interface ProviderCommonSpec {
   /** List tools and prompts under their own names, without `<provider>__` (passthrough_names, default false). */
   passthroughNames?: boolean;
   description?: string;
+  /**
+   * `group`: the group this provider joins — a `mode: group` entry, or else an auto group made
+   * for it (docs/groups.md). `weight` and `priority` are its share there.
+   */
+  group?: { id: string; weight: number; priority: number };
   /** allow_tools, deny_tools, argument checks and rate limits; the loader always sets it (see providerSecurityOf). */
   security?: ProviderSecuritySpec;
 }

@@ -12,10 +12,14 @@ export type Verdict = { kind: "provider"; spec: ProviderSpec } | { kind: "reject
  * value is rejected, never run). Values from a cluster or an engine are data: a `${VAR}` in them
  * stays literal and never reads the hangar's environment.
  */
-export function discoveredSpec(id: string, fields: Record<string, string | number>, item: string, env: NodeJS.ProcessEnv): Verdict {
+type FieldValue = string | number | { [key: string]: string | number };
+
+export function discoveredSpec(id: string, fields: Record<string, FieldValue>, item: string, env: NodeJS.ProcessEnv): Verdict {
   // (A function replacement: in a replacement string `$$` would mean a single `$`.)
   const literal = (value: string | number): string | number => (typeof value === "string" ? value.replaceAll("${", () => "$${") : value);
-  const raw = Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, literal(value)]));
+  const literalField = (value: FieldValue): FieldValue =>
+    typeof value === "object" ? Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, literal(inner)])) : literal(value);
+  const raw = Object.fromEntries(Object.entries(fields).map(([key, value]) => [key, literalField(value)]));
   const text = JSON.stringify({ providers: { [String(literal(id))]: raw } });
   try {
     const [spec] = parseConfig(text, item, env).providers;
@@ -26,4 +30,13 @@ export function discoveredSpec(id: string, fields: Record<string, string | numbe
       error instanceof ConfigError ? error.issues.map((issue) => `${item}: ${issue.path === "" ? "" : `${issue.path}: `}${issue.message}`).join("\n") : String(error);
     return { kind: "rejected", rejected: { item, message } };
   }
+}
+
+/**
+ * The `group` field of a discovered provider from its labels or annotations: the group id, and
+ * its weight when given (checked by the config's schema like a written one).
+ */
+export function groupField(group: string | undefined, weight: string | undefined): { group?: FieldValue } {
+  if (group === undefined) return {};
+  return { group: weight === undefined ? group : { id: group, weight } };
 }

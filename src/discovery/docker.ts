@@ -1,12 +1,13 @@
 import type { DockerSourceSpec } from "../config/types.js";
-import { discoveredSpec, type Verdict } from "./discovered-spec.js";
+import { discoveredSpec, groupField, type Verdict } from "./discovered-spec.js";
 
 /**
  * The Docker source's logic: which containers are providers, and their specs. A container
  * labelled `mcp.hangar.enabled=true` is one, named by `mcp.hangar.name` (else the container's
  * name): `mcp.hangar.mode=http` → a remote provider at the container's address and
  * `mcp.hangar.port`/`mcp.hangar.path`; `mcp.hangar.mode=container` → a new container from the
- * same image over stdio. `mcp.hangar.ttl` sets idle_ttl_s; `mcp.hangar.group` is shown.
+ * same image over stdio. `mcp.hangar.ttl` sets idle_ttl_s; `mcp.hangar.group` (with
+ * `mcp.hangar.weight`) makes it a member of that group (an auto group when none is configured).
  */
 export const LABEL = {
   enabled: "mcp.hangar.enabled",
@@ -15,6 +16,7 @@ export const LABEL = {
   port: "mcp.hangar.port",
   path: "mcp.hangar.path",
   group: "mcp.hangar.group",
+  weight: "mcp.hangar.weight",
   ttl: "mcp.hangar.ttl",
 } as const;
 
@@ -38,7 +40,7 @@ export function containerVerdict(container: ContainerLike, source: DockerSourceS
   const group = labels[LABEL.group];
   const description = `Docker container ${containerName}${group === undefined ? "" : ` (group ${group})`}`;
   const ttl = labels[LABEL.ttl];
-  const common = { description, ...(ttl === undefined ? {} : { idle_ttl_s: ttl }) };
+  const common = { description, ...(ttl === undefined ? {} : { idle_ttl_s: ttl }), ...groupField(group, labels[LABEL.weight]) };
   const mode = labels[LABEL.mode] ?? "http";
   if (mode === "container") return discoveredSpec(id, { mode: "container", image: container.Image, ...common }, item, env);
   if (mode !== "http") return rejected(item, `label ${LABEL.mode} must be http or container, got ${mode}`);

@@ -1,11 +1,12 @@
 import type { KubernetesSourceSpec } from "../config/types.js";
-import { discoveredSpec, type Verdict } from "./discovered-spec.js";
+import { discoveredSpec, groupField, type Verdict } from "./discovered-spec.js";
 
 /**
  * The Kubernetes source's logic: which pods are providers, and their specs. A pod annotated
  * `mcp.hangar.io/enabled: "true"` becomes a `mode: remote` provider at
  * `http://<pod IP>:<mcp.hangar.io/port><mcp.hangar.io/path>` once it is Running, Ready and has
- * an IP; before that (and after) it is no provider at all.
+ * an IP; before that (and after) it is no provider at all. `mcp.hangar.io/group` (with
+ * `mcp.hangar.io/weight`) makes it a member of that group (an auto group when none is configured).
  */
 export const ANNOTATION = {
   enabled: "mcp.hangar.io/enabled",
@@ -13,6 +14,7 @@ export const ANNOTATION = {
   port: "mcp.hangar.io/port",
   path: "mcp.hangar.io/path",
   group: "mcp.hangar.io/group",
+  weight: "mcp.hangar.io/weight",
 } as const;
 
 /** The namespace only reached when a source lists it by name. */
@@ -41,7 +43,7 @@ export function podVerdict(pod: PodLike, source: KubernetesSourceSpec, env: Node
   const url = `http://${formatHost(pod.status?.podIP ?? "")}:${port}${path.startsWith("/") ? path : `/${path}`}`;
   const group = annotations[ANNOTATION.group];
   const description = `Kubernetes pod ${namespace}/${podName}${group === undefined ? "" : ` (group ${group})`}`;
-  return discoveredSpec(id, { mode: "remote", url, description }, item, env);
+  return discoveredSpec(id, { mode: "remote", url, description, ...groupField(group, annotations[ANNOTATION.weight]) }, item, env);
 }
 
 /** Running, Ready, with an IP: only then is anything listening. */

@@ -93,6 +93,8 @@ export function summarize(summary: ChangeSummary, plan: Plan): ChangeSummary {
 export interface DiscoverResult extends ChangeSummary {
   quarantined: { provider: string; source: string }[];
   conflicts: Conflict[];
+  /** Providers that named a group id that is a provider's: they run on their own (docs/groups.md). */
+  group_conflicts: { provider: string; group: string; message: string }[];
   errors: { source: string; message: string }[];
 }
 

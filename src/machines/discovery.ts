@@ -1,5 +1,5 @@
 import { enqueueActions, fromCallback, setup, type AnyActorRef } from "xstate";
-import type { DiscoverySourceSpec, ProviderSpec } from "../config/types.js";
+import type { DiscoverySourceSpec, GroupSpec, ProviderSpec } from "../config/types.js";
 import { STATIC_SOURCE, type SourceType } from "../discovery/precedence.js";
 import { approve, type QuarantinedProvider } from "../discovery/quarantine.js";
 import { sameSpec } from "../discovery/spec-equality.js";
@@ -23,6 +23,7 @@ import {
   type SourceView,
 } from "../discovery/status.js";
 import type { DomainEvent } from "../shared/domain-events.js";
+import { desiredGroups } from "./group-membership.js";
 import type { MembershipEvent } from "./membership.js";
 import { SUPERVISOR_SYSTEM_ID } from "./supervisor-id.js";
 import { ATTACH_OBSERVER } from "./observer-attach.js";
@@ -83,7 +84,14 @@ export type DiscoveryEvent =
   | { type: "SOURCES"; reply: (views: SourceView[]) => void }
   | { type: "QUARANTINE"; reply: (items: { provider: string; source: string; spec: ProviderSpec }[]) => void }
   | { type: "APPROVE"; providerId: string; reply: (approved: { ok: boolean; message: string }) => void }
-  | { type: "CONFIG.RELOAD"; providers: ProviderSpec[]; sources: DiscoverySourceSpec[]; file: string; reply: (result: ReloadResult) => void }
+  | {
+      type: "CONFIG.RELOAD";
+      providers: ProviderSpec[];
+      groups: GroupSpec[];
+      sources: DiscoverySourceSpec[];
+      file: string;
+      reply: (result: ReloadResult) => void;
+    }
   | { type: "RECONCILE" };
 
 /** The source actor logic names, one per source type (placeholders until provided). */
@@ -228,10 +236,13 @@ export const discoveryMachine = setup({
       });
       for (const id of waiting) errors.push({ source: id, message: `did not answer within ${DISCOVER_TIMEOUT_MS / 1000}s` });
       for (const cut of context.truncated) errors.push({ source: cut.source, message: truncationMessage(cut) });
+      // Providers naming a group id that is a provider's (the supervisor runs them on their own).
+      const joinConflicts = desiredGroups([], Object.values(context.state.applied).map((item) => item.spec)).conflicts;
       const result: DiscoverResult = {
         ...pending.summary,
         quarantined: quarantineView(context.quarantined),
         conflicts: context.conflicts,
+        group_conflicts: joinConflicts.map((conflict) => ({ provider: conflict.providerId, group: conflict.groupId, message: conflict.message })),
         errors,
       };
       enqueue(() => {
@@ -298,6 +309,12 @@ export const discoveryMachine = setup({
         },
       });
     }),
+    /** After the providers' changes (so new members' actors exist): the reloaded config's groups. */
+    configureGroups: enqueueActions(({ event, enqueue, system }) => {
+      if (event.type !== "CONFIG.RELOAD") return;
+      const supervisor = system.get(SUPERVISOR_SYSTEM_ID) as AnyActorRef | undefined;
+      if (supervisor) enqueue.sendTo(supervisor, { type: "GROUPS.CONFIGURE", groups: event.groups });
+    }),
     replyReload: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "CONFIG.RELOAD") return;
       // Runs before applyReload: the old static set is still in the context.
@@ -350,8 +367,8 @@ export const discoveryMachine = setup({
           description: "registry_approve: the provider leaves quarantine and is added.",
         },
         "CONFIG.RELOAD": {
-          actions: ["replyReload", "applyReload", "reconcileAll"],
-          description: "Hot reload of the main config: static providers and sources reconciled like any source.",
+          actions: ["replyReload", "applyReload", "reconcileAll", "configureGroups"],
+          description: "Hot reload of the main config: static providers and sources reconciled like any source, then the groups.",
         },
       },
     },

@@ -8,8 +8,9 @@ import { SUPERVISOR_SYSTEM_ID } from "./supervisor-id.js";
  * How a group learns its members' states without copying snapshots per call: this actor, invoked
  * by the group for its whole life, listens to the domain events each member's provider actor
  * emits (state changes, breaker changes) and sends the group one MEMBER.STATE per change. A
- * provider restarted by the supervisor is a new actor under the same systemId; the supervisor's
- * ProviderRestarted tells the watch to follow the new one. Actor wiring only: no I/O.
+ * provider restarted or replaced by the supervisor is a new actor under the same systemId (and a
+ * member may be named before its provider exists); the supervisor's ProviderRestarted,
+ * ProviderReplaced and ProviderAdded tell the watch to follow the new one. Actor wiring only: no I/O.
  */
 export interface MemberWatchInput {
   memberIds: string[];
@@ -22,6 +23,7 @@ interface MemberProviderRef {
 }
 
 const MEMBER_EVENTS = ["ProviderStateChanged", "CircuitOpened", "CircuitHalfOpened", "CircuitClosed"] as const;
+const NEW_PROVIDER_ACTOR = ["ProviderRestarted", "ProviderAdded", "ProviderReplaced"] as const;
 
 export const memberWatch = fromCallback<MemberWatchEvent, MemberWatchInput>(({ input, system, sendBack, receive }) => {
   const watched = new Map<string, Subscription[]>();
@@ -48,15 +50,20 @@ export const memberWatch = fromCallback<MemberWatchEvent, MemberWatchInput>(({ i
     report();
   };
 
+  // The members to follow, including ones whose provider actor does not exist (yet).
+  let wanted = new Set<string>();
   const follow = (memberIds: readonly string[]): void => {
-    for (const memberId of [...watched.keys()]) if (!memberIds.includes(memberId)) unwatch(memberId);
+    wanted = new Set(memberIds);
+    for (const memberId of [...watched.keys()]) if (!wanted.has(memberId)) unwatch(memberId);
     for (const memberId of memberIds) watch(memberId);
   };
 
+  // A member's provider actor is new after a restart, a replacement (changed spec) or a late arrival.
   const supervisor = system.get(SUPERVISOR_SYSTEM_ID) as AnyActorRef | undefined;
-  const restarts = supervisor?.on("ProviderRestarted", (event: { providerId: string }) => {
-    if (watched.has(event.providerId)) watch(event.providerId);
-  });
+  const refollow = (event: { providerId: string }): void => {
+    if (wanted.has(event.providerId)) watch(event.providerId);
+  };
+  const restarts = NEW_PROVIDER_ACTOR.flatMap((type) => (supervisor === undefined ? [] : [supervisor.on(type, refollow)]));
 
   receive((event) => {
     follow(event.memberIds);
@@ -64,7 +71,7 @@ export const memberWatch = fromCallback<MemberWatchEvent, MemberWatchInput>(({ i
   follow(input.memberIds);
 
   return () => {
-    restarts?.unsubscribe();
+    for (const subscription of restarts) subscription.unsubscribe();
     for (const memberId of [...watched.keys()]) unwatch(memberId);
   };
 });

@@ -32,6 +32,11 @@ export interface GroupContext {
    * after a failover, when it stays on the fallback until the failover saga says to fail back.
    */
   active: string | undefined;
+  /**
+   * The member list of the last rebalance asked for and not yet applied: a second MEMBER.ADD or
+   * MEMBER.REMOVE in a row builds on it, so none of a burst of changes is lost.
+   */
+  plannedMembers?: GroupMemberSpec[];
   /** The group's state name for observers; kept in step by each state's entry. */
   state: GroupStateName;
   random: () => number;

@@ -276,7 +276,8 @@ export const groupMachine = setup({
     }),
     /** Members added or removed, or a person asked: the rebalance saga carries the change out. */
     startRebalance: enqueueActions(({ context, event, enqueue, system }) => {
-      const specs = memberSpecs(context.members);
+      // Changes in a row build on the one not yet applied (its REBALANCE.APPLY may still be queued).
+      const specs = context.plannedMembers ?? memberSpecs(context.members);
       let plan: RebalancePlan;
       let reply: (() => void) | undefined;
       if (event.type === "MEMBER.ADD") {
@@ -294,6 +295,7 @@ export const groupMachine = setup({
       const sagaId = rebalanceSagaId(context.spec.id);
       const running = sagaRef(system, sagaId);
       if (running) enqueue.stopChild(running);
+      enqueue.assign({ plannedMembers: plan.members });
       const draining = Object.entries(context.inFlight)
         .filter(([id, count]) => count > 0 && !plan.members.some((member) => member.id === id))
         .map(([id]) => id);
@@ -317,6 +319,8 @@ export const groupMachine = setup({
       const failover = sagaRef(system, failoverSagaId(groupId));
       if (failover) enqueue.stopChild(failover);
       enqueue.assign({
+        // The last plan asked for is applied: nothing is pending any more.
+        plannedMembers: context.plannedMembers === plan.members ? undefined : context.plannedMembers,
         spec: { ...context.spec, members: plan.members },
         members,
         rotation,

@@ -4,6 +4,7 @@ import { DISCOVERY_SYSTEM_ID, discoveryMachine } from "./discovery.js";
 import type { DomainEvent, StopReason } from "../shared/domain-events.js";
 import { failure, type ToolCall } from "./call.js";
 import { groupMachine, groupSystemId } from "./group.js";
+import { desiredGroups, groupChanges, type DesiredGroup, type JoinConflict } from "./group-membership.js";
 import { providerMachine, type ProviderCrashedEvent, type ProviderRecord, type StartReply } from "./provider.js";
 import { providerSystemId } from "./provider-id.js";
 import { providerHistory } from "./provider-types.js";
@@ -41,6 +42,12 @@ export interface HangarContext {
   /** The providers requests are routed to (and views and tools are read from). */
   providers: Record<string, ProviderRef>;
   groups: Record<string, GroupRef>;
+  /** The `mode: group` entries of the config (replaced by GROUPS.CONFIGURE on a reload). */
+  configuredGroups: GroupSpec[];
+  /** The groups as last applied: configured ones with the providers that joined them, and auto groups. */
+  groupPlan: Record<string, DesiredGroup>;
+  /** Providers that named a group id that is a provider's (reported, not joined). */
+  groupConflicts: JoinConflict[];
   /** Providers finishing their calls before a replacement or removal (see membership.ts). */
   draining: Record<string, Draining>;
   /** The discovery actor (systemId `discovery`): sources, reconciler, config reloads. */
@@ -54,6 +61,8 @@ export type HangarEvent =
   | { type: "STATUS"; reply: (views: ProviderView[]) => void }
   | { type: "LIST_TOOLS"; reply: (tools: Record<string, ListedTool[]>) => void }
   | { type: "GROUP.REBALANCE"; groupId: string; reply: () => void }
+  /** A reloaded config's groups (sent by the discovery actor after the providers' changes). */
+  | { type: "GROUPS.CONFIGURE"; groups: GroupSpec[] }
   | { type: "SHUTDOWN" }
   | MembershipEvent
   | ProviderCrashedEvent
@@ -99,6 +108,18 @@ function drainRequest(self: { send: (event: MembershipEvent) => void }, provider
       self.send({ type: "PROVIDER.DRAINED", providerId, ref });
     },
   };
+}
+
+/** Every provider's spec as it will be once pending replacements are done (removed ones are gone). */
+function currentSpecs(context: HangarContext): ProviderSpec[] {
+  const specs = new Map<string, ProviderSpec>();
+  for (const [id, ref] of Object.entries(context.providers)) specs.set(id, ref.getSnapshot().context.spec);
+  for (const [id, draining] of Object.entries(context.draining)) if (draining.next !== undefined) specs.set(id, draining.next);
+  return [...specs.values()];
+}
+
+function sameConflict(a: JoinConflict, b: JoinConflict): boolean {
+  return a.providerId === b.providerId && a.groupId === b.groupId;
 }
 
 export const hangarMachine = setup({
@@ -316,6 +337,48 @@ export const hangarMachine = setup({
         for (const reply of replies) reply?.();
       });
     }),
+    /**
+     * After any change of membership: groups follow the providers that joined them. New groups
+     * are spawned, gone ones stopped (calls they sent are answered by their members directly),
+     * changed settings get a fresh group actor, and members that came or went are sent to the
+     * group, whose rebalance saga drains a removed member's calls.
+     */
+    syncGroups: enqueueActions(({ context, event, enqueue }) => {
+      const configured = event.type === "GROUPS.CONFIGURE" ? event.groups : context.configuredGroups;
+      const plan = desiredGroups(configured, currentSpecs(context));
+      const changes = groupChanges(context.groupPlan, plan.groups);
+      for (const conflict of plan.conflicts) {
+        if (!context.groupConflicts.some((old) => sameConflict(old, conflict))) enqueue.emit({ type: "GroupJoinRefused", ...conflict });
+      }
+      const stopped = [...changes.remove, ...changes.replace.map((item) => item.spec.id)];
+      for (const id of stopped) {
+        const ref = context.groups[id];
+        if (ref) enqueue.stopChild(ref);
+      }
+      const spawned = [...changes.add, ...changes.replace];
+      enqueue.assign({
+        configuredGroups: configured,
+        groupPlan: plan.groups,
+        groupConflicts: plan.conflicts,
+        groups: ({ context: now, spawn }) => {
+          const groups = Object.fromEntries(Object.entries(now.groups).filter(([id]) => !stopped.includes(id)));
+          for (const { spec } of spawned) {
+            const systemId = groupSystemId(spec.id);
+            groups[spec.id] = spawn("group", { id: systemId, systemId, input: { spec } });
+          }
+          return groups;
+        },
+      });
+      for (const id of changes.remove) enqueue.emit({ type: "GroupRemoved", groupId: id });
+      for (const { spec } of changes.replace) enqueue.emit({ type: "GroupReplaced", groupId: spec.id, members: spec.members.map((m) => m.id) });
+      for (const { spec, auto } of changes.add) enqueue.emit({ type: "GroupAdded", groupId: spec.id, auto, members: spec.members.map((m) => m.id) });
+      for (const change of changes.members) {
+        const ref = context.groups[change.groupId];
+        if (ref === undefined) continue;
+        for (const memberId of change.remove) enqueue.sendTo(ref, { type: "MEMBER.REMOVE", memberId });
+        for (const member of change.add) enqueue.sendTo(ref, { type: "MEMBER.ADD", member });
+      }
+    }),
     stopAllProviders: enqueueActions(({ context, enqueue }) => {
       for (const ref of Object.values(context.providers)) enqueue.sendTo(ref, { type: "STOP", reason: "shutdown" });
       for (const { ref } of Object.values(context.draining)) enqueue.sendTo(ref, { type: "STOP", reason: "shutdown" });
@@ -333,12 +396,10 @@ export const hangarMachine = setup({
       }),
     ),
     // After the providers, so each group's member watch finds its members' actors.
-    groups: Object.fromEntries(
-      (input.groups ?? []).map((spec) => {
-        const systemId = groupSystemId(spec.id);
-        return [spec.id, spawn("group", { id: systemId, systemId, input: { spec } })];
-      }),
-    ),
+    ...initialGroups(input, (spec) => {
+      const systemId = groupSystemId(spec.id);
+      return spawn("group", { id: systemId, systemId, input: { spec } });
+    }),
     draining: {},
     discovery: spawn("discovery", {
       id: DISCOVERY_SYSTEM_ID,
@@ -363,16 +424,20 @@ export const hangarMachine = setup({
           description: "The saga's backoff passed: replace the provider actor with a fresh one.",
         },
         "RECOVERY.GAVE_UP": { actions: "endRecovery", description: "Over budget: the provider is DEAD; the saga ends." },
-        "PROVIDER.ADD": { actions: "addProvider", description: "A provider appears (discovery or config reload)." },
+        "PROVIDER.ADD": { actions: ["addProvider", "syncGroups"], description: "A provider appears (discovery or config reload); it joins its group." },
         "PROVIDER.REPLACE": {
-          actions: "addProvider",
+          actions: ["addProvider", "syncGroups"],
           description: "A provider's spec changed: the old actor drains (requests wait), then a fresh one takes over.",
         },
         "PROVIDER.REMOVE": {
-          actions: "removeProvider",
-          description: "A provider goes away: out of routing at once, stopped once its calls have finished.",
+          actions: ["removeProvider", "syncGroups"],
+          description: "A provider goes away: out of routing and its groups at once, stopped once its calls have finished.",
         },
-        "PROVIDER.DRAINED": { actions: "finishDrain", description: "A draining provider stopped: its successor, if any, takes over." },
+        "GROUPS.CONFIGURE": {
+          actions: "syncGroups",
+          description: "A reloaded config's groups: unchanged ones untouched, members added or removed, changed ones replaced.",
+        },
+        "PROVIDER.DRAINED": { actions: ["finishDrain", "syncGroups"], description: "A draining provider stopped: its successor, if any, takes over." },
         SHUTDOWN: {
           target: "stopped",
           actions: "stopAllProviders",
@@ -386,3 +451,18 @@ export const hangarMachine = setup({
     },
   },
 });
+
+/** The groups at start-up: configured ones, with the providers that name them, and auto groups. */
+function initialGroups(
+  input: HangarInput,
+  spawnGroup: (spec: GroupSpec) => GroupRef,
+): Pick<HangarContext, "groups" | "configuredGroups" | "groupPlan" | "groupConflicts"> {
+  const configuredGroups = input.groups ?? [];
+  const plan = desiredGroups(configuredGroups, input.providers);
+  return {
+    groups: Object.fromEntries(Object.values(plan.groups).map(({ spec }) => [spec.id, spawnGroup(spec)])),
+    configuredGroups,
+    groupPlan: plan.groups,
+    groupConflicts: plan.conflicts,
+  };
+}

@@ -1,7 +1,7 @@
 import type { StampedDomainEvent } from "../shared/domain-events.js";
 import type { Logger } from "./log.js";
 
-/** The log lines of the group events: state changes, failovers and rebalances at info, retries at warn. */
+/** The log lines of the group events: state changes, failovers, rebalances and membership at info, retries and conflicts at warn. */
 export function logGroupEvent(event: StampedDomainEvent, logger: Logger): void {
   switch (event.type) {
     case "GroupStateChanged":
@@ -32,6 +32,18 @@ export function logGroupEvent(event: StampedDomainEvent, logger: Logger): void {
         `group ${event.groupId}: rebalanced (${event.reason}${event.added.length > 0 ? `, added ${event.added.join(", ")}` : ""}${event.removed.length > 0 ? `, removed ${event.removed.join(", ")}` : ""}); in rotation: ${event.inRotation.join(", ") || "none"}`,
         { group: event.groupId },
       );
+      return;
+    case "GroupAdded":
+      logger.info(`group ${event.groupId}: added${event.auto ? " (auto group)" : ""} with ${event.members.join(", ") || "no members"}`, { group: event.groupId });
+      return;
+    case "GroupReplaced":
+      logger.info(`group ${event.groupId}: settings changed; a fresh group took over (${event.members.join(", ")})`, { group: event.groupId });
+      return;
+    case "GroupRemoved":
+      logger.info(`group ${event.groupId}: removed`, { group: event.groupId });
+      return;
+    case "GroupJoinRefused":
+      logger.warn(`group conflict: ${event.message}`, { group: event.groupId, provider: event.providerId });
       return;
     default:
       return;

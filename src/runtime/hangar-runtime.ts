@@ -243,6 +243,11 @@ export class HangarRuntime {
     return ref ? groupView(ref.getSnapshot().context) : undefined;
   }
 
+  /** Whether a group was made for the providers that named it (no `mode: group` entry): it goes with its last member. */
+  isAutoGroup(groupId: string): boolean {
+    return this.actor.getSnapshot().context.groupPlan[groupId]?.auto === true;
+  }
+
   /** Recomputes a group's rotation from its members' current states (registry_group_rebalance). */
   rebalanceGroup(groupId: string): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -392,14 +397,16 @@ export class HangarRuntime {
   }
 
   /**
-   * Hot reload: the new config's providers and sources replace the old ones. Unchanged providers
-   * are left alone, changed ones drain and restart, removed ones stop, added ones appear.
+   * Hot reload: the new config's providers, groups and sources replace the old ones. Unchanged
+   * providers and groups are left alone, changed providers drain and restart, removed ones stop,
+   * added ones appear; groups follow (see src/machines/group-membership.ts).
    */
   reload(config: HangarConfig): Promise<ReloadResult> {
     return new Promise<ReloadResult>((resolve) => {
       this.discovery.send({
         type: "CONFIG.RELOAD",
         providers: config.providers,
+        groups: config.groups ?? [],
         sources: config.discovery ?? [],
         file: config.source,
         reply: resolve,

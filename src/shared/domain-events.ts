@@ -119,7 +119,13 @@ export type GroupDomainEvent =
     }
   | { type: "GroupFailover"; groupId: string; from: string | undefined; to: string | undefined }
   | { type: "GroupFailback"; groupId: string; from: string | undefined; to: string }
-  | { type: "GroupRebalanced"; groupId: string; reason: "manual" | "members"; added: string[]; removed: string[]; inRotation: string[] };
+  | { type: "GroupRebalanced"; groupId: string; reason: "manual" | "members"; added: string[]; removed: string[]; inRotation: string[] }
+  // Run-time group membership (src/machines/group-membership.ts): groups made, replaced and removed by the supervisor.
+  | { type: "GroupAdded"; groupId: string; auto: boolean; members: string[] }
+  | { type: "GroupReplaced"; groupId: string; members: string[] }
+  | { type: "GroupRemoved"; groupId: string }
+  /** A provider asked to join a group whose id is a provider's: it runs on its own, the conflict is reported. */
+  | { type: "GroupJoinRefused"; groupId: string; providerId: string; message: string };
 
 /** Why a security control refused a call before it reached its provider. */
 export type RefusalReason =

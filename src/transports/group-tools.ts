@@ -26,9 +26,11 @@ function requireGroup(context: RegistryContext, groupId: string): GroupView {
   );
 }
 
-function describeGroup(view: GroupView): Record<string, unknown> {
+function describeGroup(view: GroupView, auto: boolean): Record<string, unknown> {
   return {
     id: view.id,
+    // Made for discovered (or `group:`-keyed) providers; it goes with its last member.
+    auto,
     description: view.description,
     state: view.state,
     strategy: view.strategy,
@@ -64,7 +66,7 @@ const registryGroupList = defineTool({
     const ids = group === undefined ? context.runtime.groupIds() : [requireGroup(context, group).id];
     const groups = ids.flatMap((id) => {
       const view = context.runtime.groupView(id);
-      return view === undefined ? [] : [describeGroup(view)];
+      return view === undefined ? [] : [describeGroup(view, context.runtime.isAutoGroup(id))];
     });
     return Promise.resolve(jsonResult({ groups }));
   },
@@ -80,7 +82,7 @@ const registryGroupRebalance = defineTool({
     requireGroup(context, group);
     await context.runtime.rebalanceGroup(group);
     const view = context.runtime.groupView(group);
-    return jsonResult({ rebalanced: true, ...(view === undefined ? {} : describeGroup(view)) });
+    return jsonResult({ rebalanced: true, ...(view === undefined ? {} : describeGroup(view, context.runtime.isAutoGroup(group))) });
   },
 });
 

@@ -16,6 +16,8 @@ export interface CatalogueEntry {
 
 /** Events after which a provider's entries are rebuilt: its tools changed, or it came or went. */
 const MEMBERSHIP_OR_TOOLS = new Set<string>(["ProviderToolsChanged", "ProviderAdded", "ProviderReplaced", "ProviderRemoved"]);
+/** Events after which a group's entries are rebuilt: it came or went, or its members changed. */
+const GROUP_CHANGES = new Set<string>(["GroupAdded", "GroupReplaced", "GroupRemoved", "GroupRebalanced"]);
 
 /**
  * The aggregated tool view: every provider tool under `<provider>__<tool>`. Rebuilt only when a
@@ -33,9 +35,12 @@ export class ToolCatalogue {
     // Groups are listed like providers: `<group>__<tool>` for the union of their members' tools.
     for (const id of [...runtime.providerIds(), ...runtime.groupIds()]) this.refresh(id);
     this.unsubscribe = runtime.events.subscribe((event) => {
-      if (!MEMBERSHIP_OR_TOOLS.has(event.type)) return;
-      const providerId = (event as { providerId: string }).providerId;
-      const affected = [providerId, ...runtime.groupsOf(providerId)];
+      let affected: string[];
+      if (GROUP_CHANGES.has(event.type)) affected = [(event as { groupId: string }).groupId];
+      else if (MEMBERSHIP_OR_TOOLS.has(event.type)) {
+        const providerId = (event as { providerId: string }).providerId;
+        affected = [providerId, ...runtime.groupsOf(providerId)];
+      } else return;
       // Every affected entry is refreshed (no short-circuit), then listeners hear once.
       if (affected.map((id) => this.refresh(id)).includes(true)) {
         for (const listener of this.listeners) listener();

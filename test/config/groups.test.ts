@@ -109,3 +109,43 @@ describe("group config (mode: group)", () => {
     ]);
   });
 });
+
+describe("the group key of a provider", () => {
+  it("names a group (string or { id, weight, priority }); defaults apply", () => {
+    const config = parseConfig(
+      yaml(
+        "providers:",
+        "  a: { command: [node, a.js], group: pool }",
+        "  b: { command: [node, b.js], group: { id: search, weight: 2 } }",
+        "  search: { mode: group, members: [a] }",
+      ),
+      "/tmp/hangar.yaml",
+      {},
+    );
+    expect(config.providers.map((p) => [p.id, p.group])).toEqual([
+      ["a", { id: "pool", weight: 1, priority: 1 }],
+      ["b", { id: "search", weight: 2, priority: 1 }],
+    ]);
+  });
+
+  it("reports bad values at file:line:col, and a group id that is a provider's", () => {
+    expect(
+      problems(
+        yaml(
+          "providers:",
+          "  a: { command: [node, a.js], group: { id: pool, weight: heavy } }",
+          "  b: { command: [node, b.js], group: a }",
+          "  c: { command: [node, c.js], group: c }",
+          "  d: { command: [node, d.js], group: 'bad id' }",
+          "  e: { command: [node, e.js], group: { id: pool, colour: red } }",
+        ),
+      ),
+    ).toEqual([
+      expect.stringMatching(/^hangar\.yaml:2:\d+: providers\.a\.group\.weight: /) as unknown,
+      expect.stringMatching(/^hangar\.yaml:3:\d+: providers\.b\.group: 'a' is a provider, not a group/) as unknown,
+      expect.stringMatching(/^hangar\.yaml:4:\d+: providers\.c\.group: a provider cannot join a group with its own id 'c'/) as unknown,
+      expect.stringMatching(/^hangar\.yaml:5:\d+: providers\.d\.group: group id: provider id 'bad id' is invalid/) as unknown,
+      expect.stringMatching(/^hangar\.yaml:6:\d+: providers\.e\.group: unknown key 'colour'; valid keys are id, weight, priority/) as unknown,
+    ]);
+  });
+});

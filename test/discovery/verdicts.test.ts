@@ -85,3 +85,21 @@ describe("Docker containers as providers", () => {
     expect(containerVerdict(container({ "mcp.hangar.mode": "ftp" }), published, {}).kind).toBe("rejected");
   });
 });
+
+describe("group labels and annotations", () => {
+  it("mcp.hangar.group (and mcp.hangar.weight) make a container a group member", () => {
+    const labels = { "mcp.hangar.port": "8080", "mcp.hangar.group": "weather", "mcp.hangar.weight": "3" };
+    expect(containerVerdict(container(labels), published, {})).toMatchObject({ kind: "provider", spec: { group: { id: "weather", weight: 3, priority: 1 } } });
+    const plain = containerVerdict(container({ "mcp.hangar.port": "8080", "mcp.hangar.group": "weather" }), published, {});
+    expect(plain).toMatchObject({ kind: "provider", spec: { group: { id: "weather", weight: 1, priority: 1 } } });
+  });
+
+  it("mcp.hangar.io/group (and mcp.hangar.io/weight) make a pod a group member; a bad value is rejected, saying why", () => {
+    const member = podVerdict(pod({ ...ENABLED, "mcp.hangar.io/group": "search", "mcp.hangar.io/weight": "2" }), kube, {});
+    expect(member).toMatchObject({ kind: "provider", spec: { group: { id: "search", weight: 2 } } });
+    const bad = podVerdict(pod({ ...ENABLED, "mcp.hangar.io/group": "search", "mcp.hangar.io/weight": "-1" }), kube, {});
+    expect(bad).toMatchObject({ kind: "rejected", rejected: { message: expect.stringContaining("group.weight") as unknown } });
+    const badId = podVerdict(pod({ ...ENABLED, "mcp.hangar.io/group": "a__b" }), kube, {});
+    expect(badId).toMatchObject({ kind: "rejected" });
+  });
+});
