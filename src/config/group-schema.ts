@@ -202,6 +202,12 @@ export function checkJoinedGroups(
   ctx: z.core.$RefinementCtx,
   providerIdProblem: (id: string) => string | undefined,
 ): void {
+  // Inline group members are providers too.
+  const providerIds = new Set(Object.keys(providers).filter((id) => !isGroupEntry(providers[id])));
+  for (const group of Object.values(providers)) {
+    if (!isGroupEntry(group) || !isRecord(group) || !Array.isArray(group.members)) continue;
+    for (const member of group.members as unknown[]) if (isRecord(member) && member.inline !== undefined && typeof member.id === "string") providerIds.add(member.id);
+  }
   for (const [providerId, provider] of Object.entries(providers)) {
     if (!isRecord(provider) || isGroupEntry(provider)) continue;
     const joined = provider.group;
@@ -212,7 +218,7 @@ export function checkJoinedGroups(
     const problem = providerIdProblem(groupId);
     if (problem !== undefined) ctx.addIssue({ code: "custom", path: at, message: `group id: ${problem}` });
     else if (groupId === providerId) ctx.addIssue({ code: "custom", path: at, message: `a provider cannot join a group with its own id '${groupId}'` });
-    else if (groupId in providers && !isGroupEntry(providers[groupId])) {
+    else if (providerIds.has(groupId)) {
       ctx.addIssue({
         code: "custom",
         path: at,

@@ -7,8 +7,9 @@ import { scrapedGauge, scrapedStateGauge } from "./scraped-gauges.js";
 /**
  * The provider-group metrics (docs/groups.md), beside the provider metrics in metrics.ts: group
  * states and rotations read from the runtime at scrape time, retries and failovers counted from
- * the domain events. `group` is always a configured group id and `kind` a failure kind, so every
- * label is bounded. Calls themselves are counted per member by the provider metrics.
+ * the domain events. `group` is always a running group's id (configured, or an auto group of
+ * discovered providers) and `kind` a failure kind, so every label is bounded by what runs. Calls
+ * themselves are counted per member by the provider metrics.
  */
 export const GROUP_STATES: readonly GroupStateName[] = ["HEALTHY", "PARTIAL", "INACTIVE"];
 

@@ -21,6 +21,8 @@ export function scrapedGauge(spec: ScrapedGaugeSpec, valueOf: (id: string) => nu
     labelNames: [spec.label],
     registers: spec.registers,
     collect() {
+      // Ids come and go at run time (discovery, reload): a removed one's series go with it.
+      gauge.reset();
       for (const id of spec.ids()) {
         const value = valueOf(id);
         if (value !== undefined) gauge.labels(id).set(value);
@@ -42,6 +44,7 @@ export function scrapedStateGauge<State extends string>(
     labelNames: [spec.label, "state"],
     registers: spec.registers,
     collect() {
+      gauge.reset();
       for (const id of spec.ids()) {
         const current = stateOf(id);
         if (current === undefined) continue;

@@ -149,3 +149,17 @@ describe("the group key of a provider", () => {
     ]);
   });
 });
+
+describe("the group key naming an inline member", () => {
+  it("is refused like any provider id", () => {
+    expect(
+      problems(
+        yaml(
+          "providers:",
+          "  x: { command: [node, x.js], group: inl }",
+          "  g: { mode: group, members: [{ id: inl, command: [node, inl.js] }] }",
+        ),
+      ),
+    ).toEqual([expect.stringMatching(/^hangar\.yaml:2:\d+: providers\.x\.group: 'inl' is a provider, not a group/) as unknown]);
+  });
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { callTool, eventually, textOf, useE2E } from "../helpers/cli.js";
+import { listening } from "../helpers/discovery.js";
 import { docker, dockerAvailable, ensureTestImage, removeContainers, runContainer } from "../helpers/docker-engine.js";
 import { memberOf, untilGroup } from "../helpers/groups.js";
 import { startEverythingHttp, stopRemoteServers } from "../helpers/remote-servers.js";
@@ -17,16 +18,6 @@ afterEach(async () => {
   removeContainers(started.splice(0));
   await stopRemoteServers();
 });
-
-/** Whether an HTTP server answers at `url` (any status). */
-async function listening(url: string): Promise<boolean> {
-  try {
-    await fetch(url, { method: "GET", signal: AbortSignal.timeout(1_000) });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.runIf(ENGINE)("Docker discovery: the mcp.hangar.group label (real engine)", () => {
   it("a labelled container joins the configured group, calls through <group>__<tool> reach it, and stopping it removes it", async () => {

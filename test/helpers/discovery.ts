@@ -23,3 +23,13 @@ export function expectProviders(hangar: RunningHangar, ids: string[], what: stri
     return now.join(",") === wanted ? now : undefined;
   }, timeoutMs, what);
 }
+
+/** Whether an HTTP server answers at `url` (any status): a container's server listens a moment after it runs. */
+export async function listening(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { method: "GET", signal: AbortSignal.timeout(1_000) });
+    return true;
+  } catch {
+    return false;
+  }
+}

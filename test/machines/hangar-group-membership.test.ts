@@ -1,39 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { fromCallback } from "xstate";
 import type { GroupSpec, ProviderSpec } from "../../src/config/types.js";
-import type { CallOutcome } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { desiredGroups, groupChanges } from "../../src/machines/group-membership.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
 import { testGroupSpec } from "../helpers/group-specs.js";
+import { heldConnection, outcomeText } from "../helpers/held-connection.js";
 import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
-
-/** Ready at once; `who` answers with the provider's id, `hold` only when the test releases it. */
-function connectionWith(held: (() => void)[]) {
-  return fromCallback<ConnectionCallEvent, ConnectionInput>(({ input, sendBack, receive }) => {
-    queueMicrotask(() => {
-      sendBack({ type: "CONNECTION.READY", tools: [{ name: "who", inputSchema: { type: "object" } }], pid: 1, serverInfo: undefined, protocolVersion: undefined });
-    });
-    receive((event) => {
-      if (event.type !== "CALL") return;
-      const { call } = event;
-      const answer = (): void => {
-        call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: input.spec.id }] } });
-        sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
-      };
-      if (call.tool === "hold") held.push(answer);
-      else answer();
-    });
-  });
-}
-
-function textOf(outcome: CallOutcome): string | undefined {
-  if (outcome.status !== "result") return undefined;
-  const first = outcome.result.content[0];
-  return first?.type === "text" ? first.text : undefined;
-}
 
 function joining(id: string, group: string, weight = 1): ProviderSpec {
   return testSpec({ id, group: { id: group, weight, priority: 1 } });
@@ -43,7 +16,7 @@ function setup(providers: ProviderSpec[], groups: GroupSpec[] = []) {
   const held: (() => void)[] = [];
   const runtime = new HangarRuntime(
     { source: "test.yaml", expose: "both", providers, groups },
-    { connection: connectionWith(held) },
+    { connection: heldConnection(held, [], (spec) => spec.id) },
   );
   const events: StampedDomainEvent[] = [];
   runtime.events.subscribe((event) => events.push(event));
@@ -83,7 +56,7 @@ describe("supervisor: providers join and leave groups at run time", () => {
     await runtime.addProvider(joining("c", "g"));
     await waitFor(() => members(runtime, "g")?.join() === "a,c", 2_000, "c to join g");
     const answered = new Set<string>();
-    for (let i = 0; i < 4; i += 1) answered.add(textOf(await runtime.invoke("g", "who", {})) ?? "");
+    for (let i = 0; i < 4; i += 1) answered.add(outcomeText(await runtime.invoke("g", "who", {})) ?? "");
     expect([...answered].sort()).toEqual(["a", "c"]);
 
     // Round robin sends one long call to each member; removing c takes it out of the rotation at
@@ -96,7 +69,7 @@ describe("supervisor: providers join and leave groups at run time", () => {
       gone = true;
     });
     await waitFor(() => members(runtime, "g")?.join() === "a", 2_000, "c to leave g");
-    expect(textOf(await runtime.invoke("g", "who", {}))).toBe("a");
+    expect(outcomeText(await runtime.invoke("g", "who", {}))).toBe("a");
     expect(gone).toBe(false);
     for (const release of held) release();
     await removed;
@@ -127,8 +100,8 @@ describe("supervisor: providers join and leave groups at run time", () => {
     const { runtime, events } = setup([testSpec({ id: "a" })]);
     await runtime.addProvider(joining("b", "a"));
     expect(runtime.groupIds()).toEqual([]);
-    expect(textOf(await runtime.invoke("b", "who", {}))).toBe("b");
-    expect(textOf(await runtime.invoke("a", "who", {}))).toBe("a");
+    expect(outcomeText(await runtime.invoke("b", "who", {}))).toBe("b");
+    expect(outcomeText(await runtime.invoke("a", "who", {}))).toBe("a");
     await runtime.addProvider(testSpec({ id: "c" }));
     expect(events.filter((event) => event.type === "GroupJoinRefused")).toEqual([
       expect.objectContaining({ groupId: "a", providerId: "b", message: expect.stringContaining("'a' is a provider") as unknown }),

@@ -1,47 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { fromCallback } from "xstate";
-import type { CallOutcome } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
+import { heldConnection, outcomeText } from "../helpers/held-connection.js";
 import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
-
-/**
- * A connection that is ready at once. `who` answers with the spec's description (so a test can
- * tell the old spec from the new); `hold` answers only when the test releases it.
- */
-function connectionWith(held: (() => void)[], started: string[]) {
-  return fromCallback<ConnectionCallEvent, ConnectionInput>(({ input, sendBack, receive }) => {
-    started.push(input.spec.description ?? input.spec.id);
-    queueMicrotask(() => {
-      sendBack({ type: "CONNECTION.READY", tools: [{ name: "who", inputSchema: { type: "object" } }], pid: 1, serverInfo: undefined, protocolVersion: undefined });
-    });
-    receive((event) => {
-      if (event.type !== "CALL") return;
-      const { call } = event;
-      const answer = (): void => {
-        call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: input.spec.description ?? "" }] } });
-        sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
-      };
-      if (call.tool === "hold") held.push(answer);
-      else answer();
-    });
-  });
-}
-
-function textOf(outcome: CallOutcome): string | undefined {
-  if (outcome.status !== "result") return undefined;
-  const first = outcome.result.content[0];
-  return first?.type === "text" ? first.text : undefined;
-}
 
 function setup() {
   const held: (() => void)[] = [];
   const started: string[] = [];
   const runtime = new HangarRuntime(
     { source: "test.yaml", expose: "both", providers: [testSpec({ id: "a", description: "a-v1" }), testSpec({ id: "b", description: "b-v1" })] },
-    { connection: connectionWith(held, started) },
+    { connection: heldConnection(held, started, (spec) => spec.description ?? spec.id) },
   );
   const events: StampedDomainEvent[] = [];
   runtime.events.subscribe((event) => events.push(event));
@@ -54,7 +23,7 @@ describe("supervisor membership at run time", () => {
     const { runtime, events } = setup();
     await runtime.addProvider(testSpec({ id: "c", description: "c-v1" }));
     expect(runtime.providerIds()).toEqual(["a", "b", "c"]);
-    expect(textOf(await runtime.invoke("c", "who", {}))).toBe("c-v1");
+    expect(outcomeText(await runtime.invoke("c", "who", {}))).toBe("c-v1");
     expect(events.some((event) => event.type === "ProviderAdded" && event.providerId === "c")).toBe(true);
     await runtime.shutdown();
   });
@@ -71,9 +40,9 @@ describe("supervisor membership at run time", () => {
     expect(events.some((event) => event.type === "ProviderReplaced")).toBe(false);
 
     held[0]?.();
-    expect(textOf(await long)).toBe("a-v1");
+    expect(outcomeText(await long)).toBe("a-v1");
     await replaced;
-    expect(textOf(await during)).toBe("a-v2");
+    expect(outcomeText(await during)).toBe("a-v2");
     // The old one was running, so the new one started at once (warm); b never restarted.
     expect(started).toEqual(["a-v1", "a-v2"]);
     expect(events.filter((event) => event.type === "ProviderReplaced").map((event) => event.providerId)).toEqual(["a"]);
@@ -99,13 +68,13 @@ describe("supervisor membership at run time", () => {
     expect(runtime.providerIds()).toEqual(["a"]);
     await expect(runtime.invoke("b", "who", {})).resolves.toMatchObject({ status: "failure", kind: "rejected" });
     held[0]?.();
-    expect(textOf(await long)).toBe("b-v1");
+    expect(outcomeText(await long)).toBe("b-v1");
     await removed;
     expect(events.some((event) => event.type === "ProviderRemoved" && event.providerId === "b")).toBe(true);
     expect(events.some((event) => event.type === "ProviderStopped" && event.providerId === "b" && event.reason === "config")).toBe(true);
     // The id is free again.
     await runtime.addProvider(testSpec({ id: "b", description: "b-v3" }));
-    expect(textOf(await runtime.invoke("b", "who", {}))).toBe("b-v3");
+    expect(outcomeText(await runtime.invoke("b", "who", {}))).toBe("b-v3");
     await runtime.shutdown();
   });
 
