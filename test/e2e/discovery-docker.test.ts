@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { callTool, eventually, fixtureCommand, jsonOf, textOf, useE2E } from "../helpers/cli.js";
 import { expectProviders } from "../helpers/discovery.js";
-import { docker, dockerAvailable, ensureTestImage, removeContainers, runContainer } from "../helpers/docker-engine.js";
+import { answersHttp, docker, dockerAvailable, ensureTestImage, removeContainers, runContainer, runMcpContainer } from "../helpers/docker-engine.js";
 
 const e2e = useE2E();
 const ENGINE = dockerAvailable();
@@ -16,35 +16,10 @@ afterEach(() => {
   removeContainers(started.splice(0));
 });
 
-/** A labelled container running server-everything over streamable HTTP on port 3001, published on 127.0.0.1. */
 function startMcpContainer(provider: string, extraLabels: Record<string, string> = {}): string {
-  const name = `hangar-discovery-${provider}-${randomUUID().slice(0, 8)}`;
+  const name = runMcpContainer(provider, extraLabels);
   started.push(name);
-  runContainer({
-    name,
-    labels: {
-      "mcp.hangar.enabled": "true",
-      "mcp.hangar.name": provider,
-      "mcp.hangar.mode": "http",
-      "mcp.hangar.port": "3001",
-      "mcp.hangar.path": "/mcp",
-      ...extraLabels,
-    },
-    publish: 3001,
-    env: { PORT: "3001" },
-    argv: ["/repo/node_modules/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp"],
-  });
   return name;
-}
-
-/** Whether an HTTP server answers at `url` (any status). */
-async function listening(url: string): Promise<boolean> {
-  try {
-    await fetch(url, { method: "GET", signal: AbortSignal.timeout(1_000) });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 describe.runIf(ENGINE)("Docker discovery (real engine)", () => {
@@ -70,7 +45,7 @@ describe.runIf(ENGINE)("Docker discovery (real engine)", () => {
     expect(JSON.stringify(details)).toContain(`http://${published}/mcp`);
     // The hangar reaches the server inside the container through the published port, once the
     // server listens (the container runs a moment before it does).
-    await eventually(() => listening(`http://${published}/mcp`), 10_000, "the server in the container to listen");
+    await eventually(() => answersHttp(`http://${published}/mcp`), 10_000, "the server in the container to listen");
     const echoed = await callTool(hangar.client, "registry_invoke", { provider: "live", tool: "echo", arguments: { message: "from a container" } });
     expect(textOf(echoed)).toContain("from a container");
 

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { REPO_ROOT } from "./cli.js";
 
@@ -48,4 +49,42 @@ export function docker(...args: string[]): string {
 /** Removes containers by name, whatever their state (test cleanup). */
 export function removeContainers(names: string[]): void {
   if (names.length > 0) spawnSync("docker", ["rm", "-f", ...names], { stdio: "ignore" });
+}
+
+/**
+ * A container labelled as provider `provider` (plus `extraLabels`), running server-everything
+ * over streamable HTTP on port 3001, published on 127.0.0.1; returns its name.
+ */
+export function runMcpContainer(provider: string, extraLabels: Record<string, string> = {}): string {
+  const name = `hangar-discovery-${provider}-${randomUUID().slice(0, 8)}`;
+  runContainer({
+    name,
+    labels: {
+      "mcp.hangar.enabled": "true",
+      "mcp.hangar.name": provider,
+      "mcp.hangar.mode": "http",
+      "mcp.hangar.port": "3001",
+      "mcp.hangar.path": "/mcp",
+      ...extraLabels,
+    },
+    publish: 3001,
+    env: { PORT: "3001" },
+    argv: ["/repo/node_modules/@modelcontextprotocol/server-everything/dist/index.js", "streamableHttp"],
+  });
+  return name;
+}
+
+/** The MCP endpoint of a container from runMcpContainer, at its published port. */
+export function mcpUrlOf(container: string): string {
+  return `http://${docker("port", container, "3001/tcp").split("\n")[0]?.trim() ?? ""}/mcp`;
+}
+
+/** Whether an HTTP server answers at `url` (any status): the server in a container listens once it does. */
+export async function answersHttp(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { method: "GET", signal: AbortSignal.timeout(1_000) });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -13,7 +13,7 @@ export function restartsInWindow(restartTimes: readonly number[], windowS: numbe
   return restartTimes.filter((at) => at > since).length;
 }
 
-export function backoffDelayMs(restart: RestartSpec, attempt: number, random: number): number {
+export function backoffDelayMs(restart: Pick<RestartSpec, "initialDelayS" | "multiplier" | "maxDelayS">, attempt: number, random: number): number {
   const base = Math.min(restart.initialDelayS * restart.multiplier ** attempt, restart.maxDelayS) * 1000;
   const jittered = base * (1 - JITTER + 2 * JITTER * random);
   return Math.round(Math.min(jittered, restart.maxDelayS * 1000));

@@ -1,0 +1,124 @@
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { callTool, details, eventually, invoke, jsonOf, textOf, useE2E, type RunningHangar } from "../helpers/cli.js";
+import { expectProviders, providerIds } from "../helpers/discovery.js";
+import { answersHttp, docker, dockerAvailable, ensureTestImage, mcpUrlOf, removeContainers, runMcpContainer } from "../helpers/docker-engine.js";
+import { startEngineProxy, type EngineProxy } from "../helpers/engine-proxy.js";
+import { waitFor } from "../helpers/wait.js";
+
+/**
+ * The Docker source's resync after its events stream drops, against the real engine. The source
+ * reaches the engine through a proxy the test can cut (test/helpers/engine-proxy.ts), so the
+ * stream drops — and the engine becomes unreachable — without restarting the shared dockerd.
+ * While it is down, containers start and go; none of that can reach the source by events, so
+ * only the full resync on reconnect brings the providers in line.
+ */
+const e2e = useE2E();
+const ENGINE = dockerAvailable();
+const started: string[] = [];
+let proxy: EngineProxy | undefined;
+
+beforeAll(() => {
+  if (ENGINE) ensureTestImage();
+});
+
+afterEach(async () => {
+  removeContainers(started.splice(0));
+  await proxy?.close();
+  proxy = undefined;
+});
+
+function startMcpContainer(provider: string): string {
+  const name = runMcpContainer(provider);
+  started.push(name);
+  return name;
+}
+
+interface SourceView {
+  source: string;
+  health: string;
+  providers: number;
+  last_error?: string;
+}
+
+async function dockerSourceView(hangar: RunningHangar): Promise<SourceView | undefined> {
+  const view = jsonOf(await callTool(hangar.client, "registry_sources")) as { sources: SourceView[] };
+  return view.sources.find((source) => source.source === "docker:proxied");
+}
+
+async function callWhenListening(hangar: RunningHangar, provider: string, container: string, message: string): Promise<void> {
+  await eventually(() => answersHttp(mcpUrlOf(container)), 10_000, `the server in ${container} to listen`);
+  expect(textOf(await invoke(hangar.client, provider, "echo", { message }))).toBe(`Echo: ${message}`);
+}
+
+describe.runIf(ENGINE)("Docker discovery: resync after the events stream drops (real engine)", () => {
+  it("keeps the last good set while the engine is unreachable, backs off, and resyncs on reconnect", { timeout: 120_000 }, async () => {
+    const engine = await startEngineProxy(e2e.dir());
+    proxy = engine;
+    const keep = startMcpContainer("keep");
+    const gone = startMcpContainer("gone");
+    const hangar = await e2e.start({
+      discovery: { sources: [{ type: "docker", name: "proxied", socket: engine.socketPath, address: "published" }] },
+    });
+    await expectProviders(hangar, ["gone", "keep"], "the containers running before the hangar", 15_000);
+    expect(await dockerSourceView(hangar)).toMatchObject({ health: "ok", providers: 2 });
+    await callWhenListening(hangar, "keep", keep, "before the drop");
+    await callWhenListening(hangar, "gone", gone, "before the drop");
+
+    // The stream drops and the engine cannot be reached.
+    const cutAt = performance.now();
+    engine.cut();
+    const down = await eventually(
+      async () => {
+        const view = await dockerSourceView(hangar);
+        return view?.health === "error" ? view : undefined;
+      },
+      10_000,
+      "registry_sources to show the source's error",
+    );
+    expect(down.last_error).toMatch(/events stream/);
+    expect(down.last_error).toMatch(/cannot list containers/);
+    await hangar.waitForStderr(/discovery: source docker:proxied failed; its last good set stays: the engine's events stream/, 5_000);
+
+    // Meanwhile: one container starts, another is removed — no event can reach the source.
+    const late = startMcpContainer("late");
+    docker("rm", "-f", gone);
+
+    // Reconnect attempts back off: the second comes about twice as long after the first as the first after the drop.
+    const eventsAttempts = (): number[] => engine.refused.filter((request) => request.request.includes("/events")).map((request) => request.at);
+    const [first, second] = await waitFor(
+      () => {
+        const attempts = eventsAttempts();
+        return attempts.length >= 2 ? attempts : undefined;
+      },
+      15_000,
+      "two reconnect attempts",
+    );
+    if (first === undefined || second === undefined) throw new Error("unreachable");
+    const firstDelay = first - cutAt;
+    const secondDelay = second - first;
+    expect(firstDelay).toBeGreaterThanOrEqual(700);
+    expect(secondDelay).toBeGreaterThan(firstDelay);
+    expect(secondDelay).toBeGreaterThanOrEqual(1_500);
+    // No hot loop: each attempt is one events request and one list (plus the list right at the drop).
+    expect(engine.refused.length).toBeLessThanOrEqual(6);
+
+    // The last good set stays while the source fails: "gone" is still there, "late" not yet.
+    expect(await providerIds(hangar)).toEqual(["gone", "keep"]);
+    expect(await dockerSourceView(hangar)).toMatchObject({ health: "error", providers: 2 });
+
+    // The engine answers again: the next attempt reconnects and the full resync applies what was missed.
+    engine.restore();
+    await expectProviders(hangar, ["keep", "late"], "the resync after the reconnect", 20_000);
+    // Removed through the drain: out of routing at once, stopped once its calls were done.
+    await hangar.waitForStderr(/discovery: provider gone removed \(docker:proxied/, 5_000);
+    await hangar.waitForStderr(/provider gone: READY → COLD \(config change \(drained\)\)/, 5_000);
+    const healthy = await dockerSourceView(hangar);
+    expect(healthy).toMatchObject({ health: "ok", providers: 2 });
+    expect(healthy?.last_error).toBeUndefined();
+
+    // The unchanged provider was left alone (same session, no restart); the new one serves.
+    expect(await details(hangar.client, "keep")).toMatchObject({ state: "READY", starts: 1 });
+    expect(textOf(await invoke(hangar.client, "keep", "echo", { message: "after the resync" }))).toBe("Echo: after the resync");
+    await callWhenListening(hangar, "late", late, "found by the resync");
+  });
+});
