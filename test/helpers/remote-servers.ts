@@ -24,9 +24,9 @@ interface ServerKind {
   env?: NodeJS.ProcessEnv;
 }
 
-/** @modelcontextprotocol/server-everything in streamableHttp mode (listens on PORT). */
-export function startEverythingHttp(): Promise<RemoteServer> {
-  return startServer({ argv: [EVERYTHING_JS, "streamableHttp"], path: "/mcp", ready: /listening on port/ });
+/** @modelcontextprotocol/server-everything in streamableHttp mode (listens on PORT: `port`, else a free one). */
+export function startEverythingHttp(port?: number): Promise<RemoteServer> {
+  return startServer({ argv: [EVERYTHING_JS, "streamableHttp"], path: "/mcp", ready: /listening on port/ }, port);
 }
 
 /** test/fixtures/sse-server.js: legacy SSE only. */
@@ -41,8 +41,8 @@ export async function stopRemoteServers(): Promise<void> {
   await Promise.all([...running].map((server) => server.stop()));
 }
 
-async function startServer(kind: ServerKind): Promise<RemoteServer> {
-  const port = await freePort();
+async function startServer(kind: ServerKind, fixedPort?: number): Promise<RemoteServer> {
+  const port = fixedPort ?? (await freePort());
   const output: string[] = [];
   let child: ChildProcess | undefined;
   const launch = async (): Promise<void> => {
