@@ -135,6 +135,7 @@ export type ProviderEvent =
   | { type: "BREAKER.FAULT" }
   | { type: "BREAKER.SUCCESS" }
   | { type: "BREAKER.NEUTRAL" }
+  | { type: "BREAKER.TRIALS_ABANDONED" }
   | { type: "BREAKER.OPENED" }
   | { type: "BREAKER.CLOSED" };
 

@@ -327,6 +327,9 @@ export const providerMachine = setup({
         lastError: isFault ? { kind, message, at: Date.now() } : context.lastError,
       });
       if (isFault) enqueue.raise({ type: "BREAKER.FAULT" });
+      // Calls still in flight are cut without a verdict (their connection goes with this state,
+      // so no CALL.DONE follows): a trial among them must not hold its slot for ever.
+      else if (context.breaker.trialsAdmitted > 0) enqueue.raise({ type: "BREAKER.TRIALS_ABANDONED" });
       enqueue.emit({ type: "ProviderStopped", providerId: context.spec.id, reason, message, ...(isFault ? { kind } : {}) });
       if (event.type === "STOP" && event.reply) {
         const reply = event.reply;
@@ -434,6 +437,7 @@ export const providerMachine = setup({
     releaseTrial: assign({
       breaker: ({ context }) => ({ ...context.breaker, trialsAdmitted: Math.max(0, context.breaker.trialsAdmitted - 1) }),
     }),
+    releaseAllTrials: assign({ breaker: ({ context }) => ({ ...context.breaker, trialsAdmitted: 0 }) }),
     admitTrial: assign({
       breaker: ({ context }) => ({ ...context.breaker, trialsAdmitted: context.breaker.trialsAdmitted + 1 }),
     }),
@@ -748,6 +752,10 @@ export const providerMachine = setup({
             "BREAKER.NEUTRAL": {
               actions: "releaseTrial",
               description: "A trial ended without a verdict (cancelled, stopped): its slot is free again.",
+            },
+            "BREAKER.TRIALS_ABANDONED": {
+              actions: "releaseAllTrials",
+              description: "The provider stopped (stop, drain deadline, give-up) with trials in flight: cut without a verdict, every slot is free again.",
             },
             "BREAKER.SUCCESS": { target: "CLOSED", description: "A trial succeeded: close and reset the count." },
             "BREAKER.FAULT": { target: "OPEN", description: "A trial failed: open again." },

@@ -136,6 +136,36 @@ describe("circuit breaker", () => {
     expect(breakerOf(actor)).toBe("OPEN");
   });
 
+  // Found by the chaos run (CHAOS_SEED=1879166838): registry_stop while the trial call ran left
+  // the slot taken for ever — the stopped connection sends no CALL.DONE — so every later call was
+  // refused "HALF_OPEN and its trial call is under way".
+  it.each([
+    ["a stop (registry_stop, shutdown)", { type: "STOP", reason: "manual" }],
+    ["the drain deadline (max_call_s after a config change)", { type: "DRAIN.DEADLINE" }],
+    ["a give-up", { type: "GIVE_UP", message: "restart budget spent" }],
+  ] as const)("frees the trial slot when %s cuts the trial call, so the next call is the trial", async (_what, cut) => {
+    const script = newScript();
+    const actor = start(spec, script);
+    script.nextCall = "timeout";
+    for (let i = 0; i < 3; i++) await invoke(actor);
+    await waitFor(actor, () => breakerOf(actor) === "HALF_OPEN", { timeout: 2000 });
+    script.nextCall = "hang";
+    const trial = invoke(actor);
+    expect(script.hung).toHaveLength(1);
+    expect(actor.getSnapshot().context.breaker.trialsAdmitted).toBe(1);
+
+    actor.send(cut);
+    // The real connection's cleanup answers what it still holds; no CALL.DONE reaches the chart.
+    script.hung[0]?.({ status: "failure", kind: "cancelled", message: "provider stopped" });
+    await trial;
+    expect(actor.getSnapshot().context.breaker).toMatchObject({ state: "HALF_OPEN", trialsAdmitted: 0 });
+
+    if (cut.type === "GIVE_UP") actor.send({ type: "START" });
+    script.nextCall = "ok";
+    await expect(invoke(actor)).resolves.toMatchObject({ status: "result" });
+    expect(breakerOf(actor)).toBe("CLOSED");
+  });
+
   it("does not count tool errors, cancellations or idle stops, and a success resets the count", async () => {
     const script = newScript();
     const actor = start(spec, script);

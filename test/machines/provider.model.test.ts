@@ -17,6 +17,7 @@ const events = [
   { type: "START" },
   { type: "STOP", reason: "manual" },
   { type: "GIVE_UP", message: "restart budget spent" },
+  { type: "DRAIN.DEADLINE" },
   { type: "RECOVERY.SCHEDULED", at: 0 },
   { type: "HEALTH.FAILED", message: "ping failed" },
   { type: "HEALTH.PASSED" },
@@ -113,6 +114,9 @@ describe("provider chart (model-based, real machine)", () => {
         }
         // HALF_OPEN never lets more trial calls through than half_open_max_calls.
         expect(context.breaker.trialsAdmitted, where).toBeLessThanOrEqual(spec.circuitBreaker.halfOpenMaxCalls);
+        // A trial slot is held only by a call the provider still holds (in flight or queued): a
+        // stop that cuts the trial frees it, or HALF_OPEN would refuse every call for ever.
+        expect(context.breaker.trialsAdmitted, where).toBeLessThanOrEqual(context.inFlight + context.queue.length);
         expect(context.breaker.failures, where).toBeLessThanOrEqual(spec.circuitBreaker.failureThreshold);
       },
     });
