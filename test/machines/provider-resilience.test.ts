@@ -119,14 +119,19 @@ describe("circuit breaker", () => {
     ]);
   });
 
-  it("re-opens when the trial call fails, and lets only half_open_max_calls through meanwhile", async () => {
-    const script = newScript();
+  /** Three timeouts open the breaker; once HALF_OPEN, a trial call goes out and hangs. */
+  async function hungTrial(script: Script) {
     const actor = start(spec, script);
     script.nextCall = "timeout";
     for (let i = 0; i < 3; i++) await invoke(actor);
     await waitFor(actor, () => breakerOf(actor) === "HALF_OPEN", { timeout: 2000 });
     script.nextCall = "hang";
-    const trial = invoke(actor);
+    return { actor, trial: invoke(actor) };
+  }
+
+  it("re-opens when the trial call fails, and lets only half_open_max_calls through meanwhile", async () => {
+    const script = newScript();
+    const { actor, trial } = await hungTrial(script);
     await expect(invoke(actor)).resolves.toMatchObject({ kind: "unavailable" });
     expect(script.hung).toHaveLength(1);
     // The trial times out: a fault, so the breaker opens again.
@@ -145,12 +150,7 @@ describe("circuit breaker", () => {
     ["a give-up", { type: "GIVE_UP", message: "restart budget spent" }],
   ] as const)("frees the trial slot when %s cuts the trial call, so the next call is the trial", async (_what, cut) => {
     const script = newScript();
-    const actor = start(spec, script);
-    script.nextCall = "timeout";
-    for (let i = 0; i < 3; i++) await invoke(actor);
-    await waitFor(actor, () => breakerOf(actor) === "HALF_OPEN", { timeout: 2000 });
-    script.nextCall = "hang";
-    const trial = invoke(actor);
+    const { actor, trial } = await hungTrial(script);
     expect(script.hung).toHaveLength(1);
     expect(actor.getSnapshot().context.breaker.trialsAdmitted).toBe(1);
 
