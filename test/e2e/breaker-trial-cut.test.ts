@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { callTool, invoke, textOf, useE2E } from "../helpers/cli.js";
-import { closeAndExpectNoProcesses, failureKind, faultyProvider, startWithNeighbour, untilDetails } from "../helpers/resilience.js";
+import { callTool, invoke, textOf } from "../helpers/cli.js";
+import { failureKind, faultyProvider, untilDetails, useFaultSuite } from "../helpers/resilience.js";
 
 /**
  * The chaos run's lost trial (CHAOS_SEED=1879166838), made deterministic: registry_stop while the
@@ -8,11 +8,11 @@ import { closeAndExpectNoProcesses, failureKind, faultyProvider, startWithNeighb
  * reports back; the breaker must free the slot rather than refuse every later call for ever
  * ("HALF_OPEN and its trial call is under way").
  */
-const e2e = useE2E();
+const suite = useFaultSuite();
 
 describe("circuit breaker: a trial call cut by a stop", () => {
   it("frees the trial slot: the next call after the stop is the trial and closes the breaker", async () => {
-    const pair = await startWithNeighbour(e2e, (marker) =>
+    const pair = await suite.start((marker) =>
       faultyProvider(marker, {}, { call_timeout_s: 0.3, circuit_breaker: { failure_threshold: 1, reset_timeout_s: 0.5, half_open_max_calls: 1 } }),
     );
     const { client } = pair;
@@ -33,6 +33,7 @@ describe("circuit breaker: a trial call cut by a stop", () => {
     const next = await invoke(client, "bad", "slow", { ms: 1 }, 5);
     expect(textOf(next)).toBe("slept 1");
     await untilDetails(client, "bad", (info) => info.circuit_breaker?.state === "CLOSED" && info.state === "READY", 3_000, "the breaker to close");
-    await closeAndExpectNoProcesses(pair);
+    await pair.expectNeighbourAnswers();
+    await pair.closeAndExpectNoProcesses();
   });
 });
