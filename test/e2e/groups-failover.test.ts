@@ -24,6 +24,7 @@ function callLoop(client: Parameters<typeof invoke>[0], group: string) {
   })();
   return {
     count: (): number => results.length,
+    lastMember: (): string | undefined => results.at(-1)?.member,
     stop: async (): Promise<{ member: string | undefined; error: boolean }[]> => {
       control.running = false;
       await loop;
@@ -79,6 +80,9 @@ describe("group failover and failback", () => {
     const returned = await untilGroup(client, "svc", (row) => row.active === "main", (FAILBACK_DELAY_S + 5) * 1_000, "failback to main");
     const returnedAfterMs = performance.now() - backAt;
     expect(returned.preferred).toBe("main");
+    // Calls are sequential: once one is answered by main, every later one is too. Stopping the
+    // loop before that would leave no call after the failback to check.
+    await waitFor(() => loop.lastMember() === "main", 5_000, "a loop call answered by main after the failback");
     const results = await loop.stop();
 
     // Not one call failed, through the kill, the restart and the failback.
