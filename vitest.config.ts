@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests spawn real processes; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    // Fails the run when a process a test started outlives the suite.
+    globalSetup: ["test/global-leftovers.ts"],
   },
 });

@@ -71,6 +71,8 @@ async function startServer(kind: ServerKind, fixedPort?: number): Promise<Remote
     output,
     restart: async () => {
       await halt();
+      // A server stopped earlier in the test and started again must still be stopped after it.
+      running.add(server);
       await launch();
     },
     stop: async () => {
