@@ -12,6 +12,8 @@ interface ProcessInfo {
   pid: number;
   ppid: number;
   startTicks: number;
+  /** Z: exited, waiting for its parent to reap it — not running. */
+  zombie: boolean;
 }
 
 function readProcess(pid: number): ProcessInfo | undefined {
@@ -19,7 +21,7 @@ function readProcess(pid: number): ProcessInfo | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // Fields after the command name, which is in parentheses and may itself hold spaces.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return { pid, ppid: Number(fields[1]), startTicks: Number(fields[19]) };
+    return { pid, ppid: Number(fields[1]), startTicks: Number(fields[19]), zombie: fields[0] === "Z" };
   } catch {
     return undefined;
   }
@@ -41,21 +43,6 @@ function startedByThisSuite(pid: number, root: string): boolean {
   }
 }
 
-function descendantsOf(pid: number, processes: ProcessInfo[]): Set<number> {
-  const found = new Set<number>([pid]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const info of processes) {
-      if (!found.has(info.pid) && found.has(info.ppid)) {
-        found.add(info.pid);
-        grew = true;
-      }
-    }
-  }
-  return found;
-}
-
 function commandLine(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
@@ -64,18 +51,28 @@ function commandLine(pid: number): string {
   }
 }
 
-export default function setup(): (() => void) | undefined {
+function leftoversOf(suiteStart: number, root: string): ProcessInfo[] {
+  const processes = allProcesses();
+  // The vitest process, the processes it runs under and its own children (the test workers,
+  // esbuild) are not leftovers; what a test spawned is a worker's child, or init's once the
+  // worker has gone — the workers are still alive when this teardown runs.
+  const ours = new Set<number>([process.pid]);
+  for (const info of processes) if (info.ppid === process.pid) ours.add(info.pid);
+  for (let parent = process.ppid; parent > 1; parent = readProcess(parent)?.ppid ?? 1) ours.add(parent);
+  return processes.filter((info) => !info.zombie && !ours.has(info.pid) && info.startTicks >= suiteStart && startedByThisSuite(info.pid, root));
+}
+
+export default function setup(): (() => Promise<void>) | undefined {
   if (process.platform !== "linux") return undefined;
   const suiteStart = readProcess(process.pid)?.startTicks ?? 0;
   const root = process.cwd();
-  return () => {
-    const processes = allProcesses();
-    // The vitest process, its own helpers (esbuild) and the processes it runs under are not leftovers.
-    const ours = descendantsOf(process.pid, processes);
-    for (let parent = process.ppid; parent > 1; parent = readProcess(parent)?.ppid ?? 1) ours.add(parent);
-    const leftovers = processes.filter(
-      (info) => !ours.has(info.pid) && info.startTicks >= suiteStart && startedByThisSuite(info.pid, root),
-    );
+  return async () => {
+    // A process killed by a test's last hook may still be on its way out: give it a moment.
+    let leftovers = leftoversOf(suiteStart, root);
+    for (let waitedMs = 0; leftovers.length > 0 && waitedMs < 2_000; waitedMs += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      leftovers = leftoversOf(suiteStart, root);
+    }
     if (leftovers.length === 0) return;
     const described = leftovers.map((info) => `  pid ${info.pid}: ${commandLine(info.pid)}`);
     for (const info of leftovers) {
