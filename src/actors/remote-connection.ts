@@ -421,7 +421,6 @@ class RemoteSession {
     settleCall(this.inflight, call, outcome, this.log, this.emit);
   }
 
-
   /** At most once; answers every in-flight call and probe before telling the provider actor. */
   private fail(kind: FailedKind, message: string): void {
     if (this.phase === "failed" || this.phase === "stopped") return;
@@ -504,7 +503,6 @@ class RemoteSession {
     if (notification !== undefined) this.progressCalls.get(notification.token)?.deliver(notification.params);
   };
 }
-
 
 /** Error text with registered secrets (header values, URL credentials) masked. */
 function safeText(error: unknown): string {

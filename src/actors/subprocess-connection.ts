@@ -415,7 +415,6 @@ class StdioSession {
     settleCall(this.inflight, call, outcome, this.log, this.emit);
   }
 
-
   /** At most once; answers every in-flight call before telling the provider actor. */
   private fail(kind: FailedKind, message: string): void {
     if (this.phase === "failed" || this.phase === "stopped") return;
@@ -486,14 +485,18 @@ class StdioSession {
     // While starting, the count alone makes initialize() list again once READY is out; while a
     // re-list runs, it makes that re-list go round once more.
     this.listChanges++;
-    if (this.phase === "ready" && !this.relisting) void this.refreshTools();
+    this.relistUnlessUnderWay();
   };
 
   private readonly onStartupRelist = (): void => {
     this.relistTimer = undefined;
     // A notification since READY has started a re-list already (which goes round again as needed).
-    if (this.phase === "ready" && !this.relisting) void this.refreshTools();
+    this.relistUnlessUnderWay();
   };
+
+  private relistUnlessUnderWay(): void {
+    if (this.phase === "ready" && !this.relisting) void this.refreshTools();
+  }
 
   private readonly onStartupTimeout = (): void => {
     this.startupTimer = undefined;
@@ -572,7 +575,6 @@ class StdioSession {
     this.log.debug("MCP client error", { error: error.message });
   };
 }
-
 
 function describeExit(exit: { code: number | null; signal: NodeJS.Signals | null } | undefined): string {
   if (exit === undefined) return "exited";
