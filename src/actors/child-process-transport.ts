@@ -56,6 +56,12 @@ export class ChildProcessTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: Transport["onmessage"];
+  /**
+   * Offered each message before onmessage; a message it claims (returns true for) goes no
+   * further. The connection's own requests (direct-requests.ts) take their answers here, before
+   * the SDK's Protocol sees them.
+   */
+  claim?: (message: JSONRPCMessage) => boolean;
 
   private readonly maxMessageBytes: number;
   /** The pieces of the line read so far (its newline not yet seen), and their total size. */
@@ -114,6 +120,16 @@ export class ChildProcessTransport implements Transport {
       this.stdin.once("drain", done);
       this.stdin.once("close", done);
     });
+  }
+
+  /**
+   * Writes a message now, without a promise: false when the channel is closed. Backpressure is
+   * left to the pipe's buffer, as send() leaves it to its caller.
+   */
+  write(message: JSONRPCMessage): boolean {
+    if (this.closed || !this.stdin.writable) return false;
+    this.stdin.write(serializeMessage(message));
+    return true;
   }
 
   /** Ends stdin (the MCP way to ask a stdio server to leave) and stops delivering messages. */
@@ -180,6 +196,7 @@ export class ChildProcessTransport implements Transport {
       message = parsed.data;
     }
     try {
+      if (this.claim?.(message) === true) return;
       this.onmessage?.(message);
     } catch (error) {
       this.onerror?.(asError(error));

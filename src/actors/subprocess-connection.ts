@@ -20,12 +20,13 @@ import { forEachLine } from "./line-splitter.js";
 import { listAllTools } from "./list-tools.js";
 import { positiveOr, replySafely, seconds, settleCall, settleProbe, type PendingProbe } from "./call-replies.js";
 import { errorText, isOwnTimeout, isProviderRpcError, providerMessage } from "./mcp-errors.js";
-import { anyResult, passthroughResult } from "./mcp-results.js";
+import { anyResult } from "./mcp-results.js";
 import { ProgressCall, progressNotification } from "./progress-call.js";
 import type { LauncherFor, ProcessLauncher, ProviderProcess } from "./provider-process.js";
 import { ProviderRequests, type ClientBridge } from "./provider-requests.js";
 import { callRequest } from "./call-request.js";
 import { StderrLogLimiter } from "./stderr-log-limiter.js";
+import { DirectRequests, type DirectAnswer } from "./direct-requests.js";
 import { subprocessLauncher } from "./subprocess-launcher.js";
 import { VERSION } from "../version.js";
 
@@ -51,6 +52,15 @@ const DEFAULT_MAX_CALL_S = 600;
 const STARTUP_RELIST_DELAY_MS = 50;
 
 type Phase = "starting" | "ready" | "failed" | "stopped";
+
+/** One call sent to the provider, as its answer needs it back. */
+interface CallAttempt {
+  call: ToolCall;
+  /** The call's timeout (capped by max_call_s) and what it asked for. */
+  timeoutMs: number;
+  requestedMs: number;
+  progress: ProgressCall | undefined;
+}
 type FailedKind = Extract<ConnectionEvent, { type: "CONNECTION.FAILED" }>["kind"];
 
 export interface SubprocessConnectionOptions {
@@ -113,6 +123,8 @@ class StdioSession {
   private phase: Phase = "starting";
   private child: ProviderProcess | undefined;
   private transport: ChildProcessTransport | undefined;
+  /** tools/call and the other calls, sent on the transport without the SDK's Protocol. */
+  private direct: DirectRequests<CallAttempt> | undefined;
   private readonly client = new Client(CLIENT_INFO, { capabilities: {} });
   /** In-flight calls and when each started; membership is what guarantees one reply per call. */
   private readonly inflight = new Map<ToolCall, number>();
@@ -176,6 +188,7 @@ class StdioSession {
     });
     this.child = child;
     this.transport = transport;
+    this.direct = new DirectRequests(transport, this.onCallAnswer);
     // Spawn errors (ENOENT, EACCES) are emitted on a later tick, after this listener is in place.
     child.on("error", this.onChildError);
     child.once("exit", this.onExit);
@@ -183,8 +196,8 @@ class StdioSession {
     child.stderr.on("error", this.onPipeError);
     child.stderr.once("end", this.onStderrEnd);
 
-    // Seen before the SDK's Protocol sees each message (connect() chains it), synchronously.
-    transport.onmessage = this.onWireMessage;
+    // Offered each message before the SDK's Protocol, synchronously: call answers and progress stop here.
+    transport.claim = this.onWireMessage;
     this.client.onerror = this.onClientError;
     this.client.onclose = this.onChannelClosed;
     this.client.setNotificationHandler(ToolListChangedNotificationSchema, this.onToolsListChanged);
@@ -204,7 +217,7 @@ class StdioSession {
     this.inflight.set(call, performance.now());
     this.requests?.noteCall(call);
     if (this.phase === "ready") {
-      void this.runCall(call);
+      this.runCall(call);
       return;
     }
     // The provider chart sends calls only while READY; anything else is a race with a failure.
@@ -246,6 +259,7 @@ class StdioSession {
     for (const call of this.inflight.keys()) replySafely(call, stopped, this.log);
     this.inflight.clear();
     for (const probe of [...this.probes]) this.settleProbe(probe, { ok: false, message: "not connected (provider stopped)" });
+    this.direct?.closeAll();
     const child = this.child;
     if (child === undefined) return;
     this.client.close().catch((error: unknown) => {
@@ -286,41 +300,39 @@ class StdioSession {
     return listAllTools(this.client, signal, timeout);
   }
 
-  private async runCall(call: ToolCall): Promise<void> {
+  private runCall(call: ToolCall): void {
+    const direct = this.direct;
+    if (direct === undefined) return; // READY implies a transport; kept for the type checker
     const requestedMs = call.timeoutMs ?? this.callTimeoutMs;
     const timeoutMs = Math.min(requestedMs, this.maxCallMs);
-    // Only calls that want progress pay for the extra controller, timer and token.
-    const progress = call.onProgress === undefined ? undefined : new ProgressCall(call, timeoutMs, this.log);
-    let outcome: CallOutcome | undefined;
-    try {
-      let result: CallToolResult;
-      if (progress === undefined) {
-        result = await this.client.request(
-          callRequest(call, withTraceContext(call.meta, call, this.spec.id)),
-          passthroughResult,
-          { timeout: timeoutMs, signal: call.signal },
-        );
-      } else {
-        this.progressCalls.set(progress.token, progress);
-        // The SDK's timeout is the max_call_s cap; the progress call restarts the call timeout.
-        result = await this.client.request(
-          callRequest(call, withTraceContext(progress.meta(), call, this.spec.id)),
-          passthroughResult,
-          { timeout: this.maxCallMs, signal: progress.signal },
-        );
-      }
-      outcome = { status: "result", kind: result.isError === true ? "tool_error" : "ok", result };
-    } catch (error) {
-      if (!this.inflight.has(call)) return; // already answered (stopped, or failed)
-      outcome = this.classifyCallError(call, error, timeoutMs, requestedMs, progress);
-    } finally {
-      if (progress !== undefined) {
-        progress.dispose();
-        this.progressCalls.delete(progress.token);
-      }
+    if (call.onProgress === undefined) {
+      const request = callRequest(call, withTraceContext(call.meta, call, this.spec.id));
+      direct.send(request, timeoutMs, call.signal, { call, timeoutMs, requestedMs, progress: undefined });
+      return;
     }
-    if (outcome !== undefined) this.settle(call, outcome);
+    // Only calls that want progress pay for the extra controller, timer and token.
+    const progress = new ProgressCall(call, timeoutMs, this.log);
+    this.progressCalls.set(progress.token, progress);
+    // The request's deadline is the max_call_s cap; the progress call restarts the call timeout.
+    const request = callRequest(call, withTraceContext(progress.meta(), call, this.spec.id));
+    direct.send(request, this.maxCallMs, progress.signal, { call, timeoutMs, requestedMs, progress });
   }
+
+  private readonly onCallAnswer = (attempt: CallAttempt, answer: DirectAnswer): void => {
+    const { call, progress } = attempt;
+    if (progress !== undefined) {
+      progress.dispose();
+      this.progressCalls.delete(progress.token);
+    }
+    if ("result" in answer) {
+      const result = answer.result as CallToolResult;
+      this.settle(call, { status: "result", kind: result.isError === true ? "tool_error" : "ok", result });
+      return;
+    }
+    if (!this.inflight.has(call)) return; // already answered (stopped, or failed)
+    const outcome = this.classifyCallError(call, answer.error, attempt.timeoutMs, attempt.requestedMs, progress);
+    if (outcome !== undefined) this.settle(call, outcome);
+  };
 
   /** undefined: leave the call in flight; the exit / channel-loss path answers it. */
   private classifyCallError(
@@ -551,12 +563,19 @@ class StdioSession {
   private readonly onChannelClosed = (): void => {
     // Closes we cause (stop, a failed initialize) are reported by whoever caused them.
     if (this.transport?.endedByPeer === true) this.watchChannelLoss("closed its stdout");
+    this.direct?.closeAll();
   };
 
-  private readonly onWireMessage = (message: JSONRPCMessage): void => {
-    if (this.progressCalls.size === 0) return;
-    const notification = progressNotification(message);
-    if (notification !== undefined) this.progressCalls.get(notification.token)?.deliver(notification.params);
+  private readonly onWireMessage = (message: JSONRPCMessage): boolean => {
+    if (this.progressCalls.size !== 0) {
+      const notification = progressNotification(message);
+      const progress = notification === undefined ? undefined : this.progressCalls.get(notification.token);
+      if (progress !== undefined && notification !== undefined) {
+        progress.deliver(notification.params);
+        return true;
+      }
+    }
+    return this.direct?.claim(message) === true;
   };
 
   private readonly onClientError = (error: Error): void => {
