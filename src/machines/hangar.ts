@@ -100,6 +100,29 @@ function holdForSuccessor(
   return true;
 }
 
+/**
+ * The actor a call for `providerId` goes to: the provider, or a group's actor (which picks a
+ * member and forwards the call to it). undefined: held for a successor, or unknown.
+ */
+export function invokeTarget(context: HangarContext, providerId: string): ProviderRef | GroupRef | undefined {
+  if (context.draining[providerId]?.next !== undefined) return undefined;
+  return context.providers[providerId] ?? context.groups[providerId];
+}
+
+/**
+ * Where the runtime may send a call itself, skipping the supervisor's step: only while the
+ * supervisor runs, is at rest (calls come from the front ends, never from inside an actor's
+ * step), and would pass the call on unchanged — to the same actor routeInvoke picks. Holding for
+ * a successor, refusing an unknown id, a stopped supervisor: those stay the supervisor's to do.
+ */
+export function passThroughTarget(
+  snapshot: { status: string; value: unknown; context: HangarContext },
+  providerId: string,
+): ProviderRef | GroupRef | undefined {
+  if (snapshot.status !== "active" || snapshot.value !== "running") return undefined;
+  return invokeTarget(snapshot.context, providerId);
+}
+
 /** DRAIN for a provider actor, whose answer comes back to the supervisor as PROVIDER.DRAINED. */
 function drainRequest(self: { send: (event: MembershipEvent) => void }, providerId: string, ref: ProviderRef) {
   return {
@@ -137,8 +160,7 @@ export const hangarMachine = setup({
     routeInvoke: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE") return;
       if (holdForSuccessor(context, event, enqueue)) return;
-      // A group id reaches the group actor, which picks a member and forwards the call to it.
-      const ref = context.providers[event.providerId] ?? context.groups[event.providerId];
+      const ref = invokeTarget(context, event.providerId);
       if (ref) {
         enqueue.sendTo(ref, { type: "INVOKE", call: event.call });
         return;

@@ -9,11 +9,11 @@ import {
   type StateValue,
 } from "xstate";
 import type { HangarConfig, ProviderSpec } from "../config/types.js";
-import type { CallOutcome, CallProgress, CallTrace, ProviderRequest } from "../machines/call.js";
+import type { CallOutcome, CallProgress, CallTrace, ProviderRequest, ToolCall } from "../machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { groupTools, groupView, type GroupView } from "../machines/group-view.js";
 import { groupMachine } from "../machines/group.js";
-import { hangarMachine, type GroupRef, type ProviderRef } from "../machines/hangar.js";
+import { hangarMachine, passThroughTarget, type GroupRef, type ProviderRef } from "../machines/hangar.js";
 import { failoverSaga } from "../machines/sagas/failover.js";
 import { rebalanceSaga } from "../machines/sagas/rebalance.js";
 import { recoverySaga } from "../machines/sagas/recovery.js";
@@ -296,25 +296,25 @@ export class HangarRuntime {
     trace: CallTrace | undefined,
   ): Promise<CallOutcome> {
     return new Promise<CallOutcome>((resolve) => {
-      this.actor.send({
-        type: "INVOKE",
-        providerId,
-        call: {
-          tool,
-          arguments: args,
-          correlationId,
-          timeoutMs: options.timeoutMs,
-          signal: options.signal,
-          meta: options.meta,
-          principal: options.principal,
-          onProgress: options.onProgress,
-          request: options.request,
-          origin: options.origin,
-          admitMember: options.admitMember,
-          reply: resolve,
-          trace,
-        },
-      });
+      const call: ToolCall = {
+        tool,
+        arguments: args,
+        correlationId,
+        timeoutMs: options.timeoutMs,
+        signal: options.signal,
+        meta: options.meta,
+        principal: options.principal,
+        onProgress: options.onProgress,
+        request: options.request,
+        origin: options.origin,
+        admitMember: options.admitMember,
+        reply: resolve,
+        trace,
+      };
+      // A plain call skips the supervisor's step: the actor it would pass the call to gets it now.
+      const target = this.started ? passThroughTarget(this.actor.getSnapshot(), providerId) : undefined;
+      if (target !== undefined) target.send({ type: "INVOKE", call });
+      else this.actor.send({ type: "INVOKE", providerId, call });
     });
   }
 
