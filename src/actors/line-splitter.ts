@@ -1,44 +1,120 @@
 import type { Readable } from "node:stream";
-import { StringDecoder } from "node:string_decoder";
 
 /** Longer lines are cut: a provider printing megabytes without a newline must not grow memory. */
 export const MAX_LINE_LENGTH = 8_192;
 const TRUNCATED = " …[truncated]";
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+
+/**
+ * Splits a byte stream into lines, with a bound on one line's size. Each chunk is scanned once
+ * for newlines; the pieces of a line that spans chunks are kept as they came and joined once, so
+ * a large line costs its size, not its size times its chunks. Lines are delivered as bytes
+ * without the line break (and without a CR before it), so a UTF-8 character split between
+ * chunks is whole again in its line.
+ *
+ * A line longer than `maxBytes` is never held whole: as soon as it passes the bound,
+ * `onOverlong` gets its first `maxBytes` bytes, and the rest of it, up to the next newline, is
+ * dropped. Memory stays bounded by `maxBytes` whatever the writer sends.
+ */
+export class LineSplitter {
+  /** The pieces of the line read so far (its newline not yet seen), and their total size. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** After an over-long line was reported, the rest of it up to the next newline is dropped. */
+  private skipping = false;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onLine: (line: Buffer) => void,
+    private readonly onOverlong: (head: Buffer) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const newline = chunk.indexOf(NEWLINE, start);
+      if (newline === -1) {
+        this.keep(start === 0 ? chunk : chunk.subarray(start));
+        return;
+      }
+      if (this.skipping) {
+        this.skipping = false;
+      } else if (this.pendingBytes + newline - start > this.maxBytes) {
+        this.keep(chunk.subarray(start, newline));
+        this.skipping = false;
+      } else if (this.pendingBytes === 0) {
+        this.deliver(chunk, start, newline);
+      } else {
+        this.pending.push(chunk.subarray(start, newline));
+        const line = Buffer.concat(this.pending, this.pendingBytes + newline - start);
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.deliver(line, 0, line.length);
+      }
+      start = newline + 1;
+    }
+  }
+
+  /** The stream ended: a last line without a final newline is delivered. */
+  end(): void {
+    if (this.pendingBytes > 0) {
+      const line = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.deliver(line, 0, line.length);
+    }
+    this.skipping = false;
+  }
+
+  /** Drops whatever part of a line is held. */
+  clear(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.skipping = false;
+  }
+
+  /** Holds a piece of an unfinished line, or reports the line once it has grown past the bound. */
+  private keep(piece: Buffer): void {
+    if (this.skipping) return;
+    if (this.pendingBytes + piece.length <= this.maxBytes) {
+      this.pending.push(piece);
+      this.pendingBytes += piece.length;
+      return;
+    }
+    const head = Buffer.concat([...this.pending, piece], this.pendingBytes + piece.length).subarray(0, this.maxBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.skipping = true;
+    this.onOverlong(head);
+  }
+
+  private deliver(bytes: Buffer, start: number, end: number): void {
+    const stop = end > start && bytes[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
+    this.onLine(start === 0 && stop === bytes.length ? bytes : bytes.subarray(start, stop));
+  }
+}
 
 /**
  * Calls `onLine` for every line of a text stream (a provider's stderr), without the line break.
  * A last line without a final newline is delivered when the stream ends. UTF-8 sequences split
- * across chunks are reassembled.
+ * across chunks are reassembled. A line longer than `maxLength` bytes is delivered cut, marked
+ * " …[truncated]", and the rest of it is dropped.
  */
 export function forEachLine(stream: Readable, onLine: (line: string) => void, maxLength: number = MAX_LINE_LENGTH): void {
-  const decoder = new StringDecoder("utf8");
-  let partial = "";
-  // After an over-long line was cut, the rest of it up to the next newline is dropped.
-  let skipping = false;
-
-  const deliver = (line: string): void => {
-    const text = line.endsWith("\r") ? line.slice(0, -1) : line;
-    onLine(text.length > maxLength ? text.slice(0, maxLength) + TRUNCATED : text);
-  };
-
-  stream.on("data", (chunk: Buffer) => {
-    const text = partial + decoder.write(chunk);
-    let start = 0;
-    for (let newline = text.indexOf("\n"); newline !== -1; newline = text.indexOf("\n", start)) {
-      if (skipping) skipping = false;
-      else deliver(text.slice(start, newline));
-      start = newline + 1;
-    }
-    partial = text.slice(start);
-    if (partial.length > maxLength) {
-      if (!skipping) deliver(partial);
-      skipping = true;
-      partial = "";
-    }
+  const splitter = new LineSplitter(
+    maxLength,
+    (line) => {
+      onLine(line.toString("utf8"));
+    },
+    (head) => {
+      onLine(head.toString("utf8") + TRUNCATED);
+    },
+  );
+  stream.on("data", (chunk: Buffer | string) => {
+    splitter.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
   });
   stream.on("end", () => {
-    const rest = partial + decoder.end();
-    if (rest.length > 0 && !skipping) deliver(rest);
-    partial = "";
+    splitter.end();
   });
 }

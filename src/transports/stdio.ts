@@ -1,7 +1,8 @@
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { ExposeMode } from "../config/types.js";
+import { log } from "../observability/log.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import { createHangarServer } from "./mcp-server.js";
+import { StdioServerLineTransport } from "./stdio-server-transport.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 
 /**
@@ -16,7 +17,11 @@ export async function serveStdio(
   onGone: (reason: string) => void,
 ): Promise<() => Promise<void>> {
   const server = createHangarServer(runtime, catalogue, expose);
-  const transport = new StdioServerTransport(process.stdin, process.stdout);
+  const transport = new StdioServerLineTransport(process.stdin, process.stdout);
+  // Lines that were no message (each already answered with an error), and the SDK's own reports.
+  server.onerror = (error) => {
+    log.warn(`stdio client: ${error.message}`);
+  };
   process.stdin.once("end", () => {
     onGone("stdin closed");
   });

@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { forEachLine } from "../../src/actors/line-splitter.js";
+import { forEachLine, LineSplitter } from "../../src/actors/line-splitter.js";
 
 function lines(chunks: (string | Buffer)[], maxLength?: number): Promise<string[]> {
   const stream = new PassThrough();
@@ -28,5 +28,41 @@ describe("forEachLine", () => {
   it("cuts over-long lines and skips the rest of them", async () => {
     const out = await lines(["x".repeat(30), "y".repeat(30), "\nnext\n"], 16);
     expect(out).toEqual([`${"x".repeat(16)} …[truncated]`, "next"]);
+  });
+});
+
+describe("LineSplitter", () => {
+  function split(chunks: string[], maxBytes: number): string[] {
+    const out: string[] = [];
+    const splitter = new LineSplitter(
+      maxBytes,
+      (line) => out.push(line.toString("utf8")),
+      (head) => out.push(`overlong:${head.toString("utf8")}`),
+    );
+    for (const chunk of chunks) splitter.push(Buffer.from(chunk, "utf8"));
+    splitter.end();
+    return out;
+  }
+
+  it("holds a line's pieces until its newline and bounds it in bytes", () => {
+    expect(split(["ab", "cd", "e\nf\r\n", "g"], 8)).toEqual(["abcde", "f", "g"]);
+    // Exactly the limit passes; one byte more is over-long, whether it came whole or in pieces.
+    expect(split(["12345678\n", "123456789\n", "1234", "56789", "\nok\n"], 8)).toEqual(["12345678", "overlong:12345678", "overlong:12345678", "ok"]);
+    // Multi-byte characters count as bytes.
+    expect(split(["ééééé\n"], 8)).toEqual(["overlong:éééé"]);
+  });
+
+  it("reports an over-long line once, before its end arrives, and drops its rest", () => {
+    const out: string[] = [];
+    const splitter = new LineSplitter(
+      4,
+      (line) => out.push(line.toString()),
+      (head) => out.push(`overlong:${head.toString()}`),
+    );
+    splitter.push(Buffer.from("0123456"));
+    expect(out).toEqual(["overlong:0123"]);
+    splitter.push(Buffer.from("789"));
+    splitter.push(Buffer.from("rest\nnext\n"));
+    expect(out).toEqual(["overlong:0123", "next"]);
   });
 });

@@ -79,7 +79,7 @@ export interface RunningHangar {
  * machine (never the user's own state dir). Sharing is safe — a hangar only reaps the records of
  * hangars that are no longer alive — and leaves nothing to accumulate.
  */
-function testStateDir(): string {
+export function testStateDir(): string {
   return join(tmpdir(), "mcp-hangar-test-state");
 }
 

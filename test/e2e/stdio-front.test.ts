@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { MAX_CLIENT_MESSAGE_BYTES } from "../../src/transports/stdio-server-transport.js";
+import { eventually, fixtureCommand, useE2E, within } from "../helpers/cli.js";
+import { findProcesses, waitForExit } from "../helpers/processes.js";
+import { startRawHangar, type RawHangar, type RawMessage } from "../helpers/raw-stdio.js";
+
+/**
+ * The stdio front end as a client's bytes meet it: the built hangar on real pipes, lines written
+ * and read as they are, no MCP client in between (so malformed lines, exact ids and what is NOT
+ * answered can be seen).
+ */
+const e2e = useE2E();
+const running: RawHangar[] = [];
+
+afterEach(async () => {
+  for (const hangar of running.splice(0)) {
+    hangar.endStdin();
+    const exit = await within(hangar.exited, 10_000, "the hangar to exit after stdin EOF").catch(() => undefined);
+    if (exit === undefined) hangar.kill();
+  }
+});
+
+function start(providers: Record<string, object>): RawHangar {
+  const hangar = startRawHangar(e2e.writeConfig({ providers }));
+  running.push(hangar);
+  return hangar;
+}
+
+const textOf = (message: RawMessage): string => ((message.result as { content: { text: string }[] }).content[0]?.text ?? "");
+
+describe("stdio front end", () => {
+  it("answers each id exactly as it came, string or integer, before and after initialize", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
+    // Before initialize the hangar answers as the SDK's server does: it does not check.
+    const early = await hangar.request("early", "tools/call", { name: "registry_invoke", arguments: { provider: "echo", tool: "echo", arguments: { text: "first" } } });
+    expect(textOf(early)).toBe("first");
+    await hangar.initialize();
+    for (const id of [0, -7, Number.MAX_SAFE_INTEGER, "", "a string id", "42"]) {
+      const answer = await hangar.request(id, "tools/call", { name: "echo__echo", arguments: { text: `id ${JSON.stringify(id)}` } });
+      expect(answer).toEqual({ jsonrpc: "2.0", id, result: { content: [{ type: "text", text: `id ${JSON.stringify(id)}` }] } });
+    }
+  });
+
+  it("keeps a tool error's JSON-RPC code and message, and the SDK's answer to odd tools/call shapes", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
+    await hangar.initialize();
+    const unknown = await hangar.request(1, "tools/call", { name: "no_such_tool" });
+    expect(unknown.error?.code).toBe(-32602);
+    expect(unknown.error?.message).toMatch(/^unknown tool 'no_such_tool'; known tools: /);
+    // Arguments that are not an object: the SDK's own schema check answers (Invalid params).
+    const badArguments = await hangar.request(2, "tools/call", { name: "echo__echo", arguments: ["text"] });
+    expect(badArguments.error?.code).toBe(-32603);
+    expect(badArguments.error?.message).toMatch(/expected record/);
+    const noName = await hangar.request(3, "tools/call", { arguments: {} });
+    expect(noName.error?.code).toBe(-32603);
+  });
+
+  it("answers a line that is not JSON with Parse error, a non-request with Invalid Request (its id when usable), and serves on", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
+    await hangar.initialize();
+    hangar.write("this is not json\n");
+    const parseError = await hangar.next((message) => message.error?.code === -32700, "a Parse error answer");
+    expect(parseError).toEqual({ jsonrpc: "2.0", error: { code: -32700, message: "Parse error: the line is not JSON" } });
+    hangar.write({ jsonrpc: "2.0", id: "bad-1", method: 42 });
+    const invalid = await hangar.next((message) => message.id === "bad-1", "the Invalid Request answer");
+    expect(invalid.error?.code).toBe(-32600);
+    hangar.write({ jsonrpc: "1.0", id: null, method: "ping" });
+    await hangar.next((message) => message.error?.code === -32600 && !("id" in message), "an Invalid Request answer without an id");
+    // A malformed answer is dropped, not answered (an answer to an answer could loop).
+    hangar.write({ jsonrpc: "2.0", id: 99, result: "not an object" });
+    const after = await hangar.request("after", "tools/call", { name: "registry_invoke", arguments: { provider: "echo", tool: "echo", arguments: { text: "still here" } } });
+    expect(textOf(after)).toBe("still here");
+    expect(hangar.messages.filter((message) => message.id === 99)).toEqual([]);
+    expect(hangar.stderr()).toMatch(/malformed JSON-RPC answer/);
+  });
+
+  it("skips a line longer than the limit with one Invalid Request answer, and reads the next line", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
+    await hangar.initialize();
+    const piece = "x".repeat(1024 * 1024);
+    // A request whose params never end before the limit: written in 1 MiB pieces, as a client would.
+    hangar.write(`{"jsonrpc":"2.0","id":"huge","method":"tools/call","params":{"name":"echo__echo","arguments":{"text":"`);
+    for (let written = 0; written <= MAX_CLIENT_MESSAGE_BYTES; written += piece.length) hangar.write(piece);
+    hangar.write(`"}}}\n`);
+    const refused = await hangar.next((message) => message.error?.code === -32600, "the Invalid Request answer to the huge line", 20_000);
+    expect(refused.error?.message).toBe(`Invalid Request: a message longer than ${MAX_CLIENT_MESSAGE_BYTES} bytes was skipped`);
+    const after = await hangar.request("after", "tools/call", { name: "registry_invoke", arguments: { provider: "echo", tool: "echo", arguments: { text: "next line" } } });
+    expect(textOf(after)).toBe("next line");
+    expect(hangar.messages.filter((message) => message.id === "huge")).toEqual([]);
+  });
+
+  it("aborts a call at the provider on notifications/cancelled, and answers nothing for it", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ slow: { command: fixtureCommand("faulty-server.js", marker) } });
+    await hangar.initialize();
+    hangar.write({ jsonrpc: "2.0", id: "long", method: "tools/call", params: { name: "registry_invoke", arguments: { provider: "slow", tool: "slow", arguments: { ms: 60_000 } } } });
+    const inFlight = async (): Promise<number> => {
+      const answer = await hangar.request(`details-${performance.now()}`, "tools/call", { name: "registry_details", arguments: { provider: "slow" } });
+      return (answer.result as { structuredContent: { in_flight: number } }).structuredContent.in_flight;
+    };
+    await eventually(async () => (await inFlight()) === 1, 10_000, "the slow call to be in flight");
+    hangar.write({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: "long", reason: "changed my mind" } });
+    // The provider was told and let go of it (60 s would outlast this wait by far).
+    await eventually(async () => (await inFlight()) === 0, 10_000, "the cancelled call to end at the provider");
+    const pong = await hangar.request("ping-after", "ping");
+    expect(pong.result).toEqual({});
+    expect(hangar.messages.filter((message) => message.id === "long")).toEqual([]);
+  });
+
+  it("sends a flat-name call's progress back with the caller's token, then the answer", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ faulty: { command: fixtureCommand("faulty-server.js", marker) } });
+    await hangar.initialize();
+    // The provider's tools become flat names once it has listed them.
+    await hangar.request("warm", "tools/call", { name: "registry_warm", arguments: { providers: ["faulty"] } });
+    const answer = await hangar.request("with-progress", "tools/call", {
+      name: "faulty__progress",
+      arguments: { steps: 3, interval_ms: 10 },
+      _meta: { progressToken: "token-7" },
+    });
+    expect(answer.error).toBeUndefined();
+    const progress = hangar.messages.filter((message) => message.method === "notifications/progress");
+    expect(progress.map((message) => (message.params as { progressToken: unknown }).progressToken)).toEqual(["token-7", "token-7", "token-7"]);
+    expect(progress.map((message) => (message.params as { progress: number }).progress)).toEqual([1, 2, 3]);
+    // Every notification came before the answer.
+    const answerAt = hangar.messages.indexOf(answer);
+    expect(progress.every((message) => hangar.messages.indexOf(message) < answerAt)).toBe(true);
+  });
+
+  it("shuts down on stdin EOF and leaves no provider process", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
+    await hangar.initialize();
+    const pid = Number(textOf(await hangar.request(1, "tools/call", { name: "registry_invoke", arguments: { provider: "echo", tool: "pid" } })));
+    expect(findProcesses(marker)).toEqual([pid]);
+    hangar.endStdin();
+    const exit = await within(hangar.exited, 10_000, "the hangar to exit after stdin EOF");
+    expect(exit.code).toBe(0);
+    await waitForExit(pid, 5_000);
+    expect(findProcesses(marker)).toEqual([]);
+  });
+});
+

@@ -1,0 +1,108 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { dirname } from "node:path";
+import { LineSplitter } from "../../src/actors/line-splitter.js";
+import { MAIN_JS, NODE, testStateDir, type ExitInfo } from "./cli.js";
+import { waitFor } from "./wait.js";
+
+/** One line the hangar wrote on stdout, parsed (every line must be JSON: stdout carries MCP only). */
+export type RawMessage = Record<string, unknown> & { id?: unknown; method?: unknown; result?: unknown; error?: { code: number; message: string } };
+
+/**
+ * The built hangar over its own pipes with no MCP client in between: the test writes lines as
+ * they are (malformed ones too) and reads every line the hangar answers, as it came.
+ */
+export interface RawHangar {
+  pid: number;
+  /** Writes a message (an object is written as one JSON line, a string as it is). */
+  write: (message: object | string) => void;
+  /** Every message read so far, in order. */
+  messages: RawMessage[];
+  /** Resolves with the first message (already read or still to come) that `match` accepts. */
+  next: (match: (message: RawMessage) => boolean, what: string, timeoutMs?: number) => Promise<RawMessage>;
+  /** Sends a request and resolves with the answer carrying its id. */
+  request: (id: string | number, method: string, params?: object) => Promise<RawMessage>;
+  /** initialize + notifications/initialized. */
+  initialize: () => Promise<void>;
+  stderr: () => string;
+  endStdin: () => void;
+  exited: Promise<ExitInfo>;
+  /** SIGKILL when still running (cleanup after a failed test). */
+  kill: () => void;
+}
+
+export function startRawHangar(configPath: string): RawHangar {
+  const child: ChildProcess = spawn(NODE, [MAIN_JS, "--config", configPath], {
+    cwd: dirname(configPath),
+    env: { ...process.env, MCP_HANGAR_STATE_DIR: testStateDir() },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  const { stdin, stdout, stderr } = child;
+  if (child.pid === undefined || stdin === null || stdout === null || stderr === null) throw new Error("could not spawn the hangar");
+  const messages: RawMessage[] = [];
+  const errors: string[] = [];
+  const lines = new LineSplitter(
+    64 * 1024 * 1024,
+    (line) => {
+      const text = line.toString("utf8");
+      try {
+        messages.push(JSON.parse(text) as RawMessage);
+      } catch {
+        errors.push(`a line on the hangar's stdout is not JSON: ${text.slice(0, 200)}`);
+      }
+    },
+    () => errors.push("an over-long line on the hangar's stdout"),
+  );
+  stdout.on("data", (chunk: Buffer) => {
+    lines.push(chunk);
+  });
+  const log: string[] = [];
+  stderr.on("data", (chunk: Buffer) => log.push(chunk.toString("utf8")));
+  stdin.on("error", () => undefined); // the hangar may be gone before the test stops writing
+  const exited = new Promise<ExitInfo>((resolve) => {
+    child.once("exit", (code, signal) => {
+      resolve({ code, signal });
+    });
+  });
+  const stderrText = (): string => log.join("");
+  const next = async (match: (message: RawMessage) => boolean, what: string, timeoutMs = 10_000): Promise<RawMessage> => {
+    try {
+      return await waitFor(
+        () => {
+          if (errors.length > 0) throw new Error(errors.join("\n"));
+          return messages.find(match);
+        },
+        timeoutMs,
+        what,
+      );
+    } catch (error) {
+      throw new Error(`${String(error)}\n--- read so far ---\n${messages.map((m) => JSON.stringify(m).slice(0, 300)).join("\n")}\n--- hangar stderr ---\n${stderrText()}`);
+    }
+  };
+  const write = (message: object | string): void => {
+    stdin.write(typeof message === "string" ? message : `${JSON.stringify(message)}\n`);
+  };
+  const request = (id: string | number, method: string, params?: object): Promise<RawMessage> => {
+    write({ jsonrpc: "2.0", id, method, ...(params === undefined ? {} : { params }) });
+    return next((message) => message.id === id && message.method === undefined, `the answer to ${method} (id ${JSON.stringify(id)})`);
+  };
+  return {
+    pid: child.pid,
+    write,
+    messages,
+    next,
+    request,
+    initialize: async () => {
+      const answer = await request("init", "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw-e2e", version: "1" } });
+      if (answer.result === undefined) throw new Error(`initialize failed: ${JSON.stringify(answer)}`);
+      write({ jsonrpc: "2.0", method: "notifications/initialized" });
+    },
+    stderr: stderrText,
+    endStdin: () => {
+      stdin.end();
+    },
+    exited,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
+}

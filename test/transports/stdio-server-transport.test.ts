@@ -1,0 +1,89 @@
+import { PassThrough, Writable } from "node:stream";
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { describe, expect, it } from "vitest";
+import { StdioServerLineTransport } from "../../src/transports/stdio-server-transport.js";
+
+/** The transport on in-memory streams: what it writes is kept, one entry per write. */
+function open(options: { maxMessageBytes?: number; highWaterMark?: number } = {}) {
+  const stdin = new PassThrough();
+  const writes: string[] = [];
+  let release: (() => void) | undefined;
+  const stdout = new Writable({
+    highWaterMark: options.highWaterMark ?? 16_384,
+    write(chunk: Buffer, _encoding, callback) {
+      writes.push(chunk.toString("utf8"));
+      // With a tiny highWaterMark the test holds the write to see backpressure.
+      if (options.highWaterMark === undefined) callback();
+      else release = callback;
+    },
+  });
+  const transport = new StdioServerLineTransport(stdin, stdout, options);
+  const received: JSONRPCMessage[] = [];
+  const errors: string[] = [];
+  transport.onmessage = (message) => received.push(message);
+  transport.onerror = (error) => errors.push(error.message);
+  return { stdin, stdout, writes, transport, received, errors, release: () => release?.() };
+}
+
+describe("StdioServerLineTransport", () => {
+  it("reads messages split across chunks and several in one chunk, CRLF or LF", async () => {
+    const { stdin, transport, received } = open();
+    await transport.start();
+    const line = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "é", arguments: {} } });
+    const bytes = Buffer.from(`${line}\r\n`, "utf8");
+    const cut = bytes.indexOf(0xc3) + 1; // inside the two bytes of "é"
+    stdin.write(bytes.subarray(0, cut));
+    stdin.write(bytes.subarray(cut));
+    stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n\n{"jsonrpc":"2.0","id":"r","result":{}}\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(received).toEqual([JSON.parse(line), { jsonrpc: "2.0", method: "notifications/initialized" }, { jsonrpc: "2.0", id: "r", result: {} }]);
+  });
+
+  it("takes what only the SDK's schema accepts, through the schema", async () => {
+    const { stdin, transport, received, writes } = open();
+    await transport.start();
+    // An error answer from the client (no fast check for those) and a related-task _meta.
+    stdin.write('{"jsonrpc":"2.0","id":3,"error":{"code":-1,"message":"no"}}\n');
+    stdin.write('{"jsonrpc":"2.0","id":4,"method":"x","params":{"_meta":{"io.modelcontextprotocol/related-task":{"taskId":"t"}}}}\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(received).toHaveLength(2);
+    expect(writes).toEqual([]);
+  });
+
+  it("writes each message as one line in one write, and waits for the pipe to drain when it is full", async () => {
+    const { transport, writes, release } = open({ highWaterMark: 1 });
+    await transport.start();
+    let sent = false;
+    const sending = transport.send({ jsonrpc: "2.0", id: 1, result: {} }).then(() => {
+      sent = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual(['{"jsonrpc":"2.0","id":1,"result":{}}\n']);
+    expect(sent).toBe(false);
+    release();
+    await sending;
+    expect(sent).toBe(true);
+  });
+
+  it("reports close once, stops reading, and refuses to send afterwards", async () => {
+    const { stdin, transport, received } = open();
+    let closes = 0;
+    transport.onclose = () => closes++;
+    await transport.start();
+    await transport.close();
+    await transport.close();
+    stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closes).toBe(1);
+    expect(received).toEqual([]);
+    expect(stdin.isPaused()).toBe(true);
+    await expect(transport.send({ jsonrpc: "2.0", id: 1, result: {} })).rejects.toThrow("Not connected");
+  });
+
+  it("reports a stream error instead of crashing on it", async () => {
+    const { stdout, transport, errors } = open();
+    await transport.start();
+    stdout.emit("error", new Error("write EPIPE"));
+    expect(errors).toEqual(["write EPIPE"]);
+  });
+});
