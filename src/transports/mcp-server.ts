@@ -1,11 +1,6 @@
-/* eslint-disable @typescript-eslint/no-deprecated -- the low-level Server is the deliberate choice:
-   the high-level McpServer re-describes tools with zod, and downstream JSON Schemas must pass through untouched. */
 import { randomUUID } from "node:crypto";
-import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { Protocol } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
-  CallToolRequestSchema,
   type CallToolRequest,
   type ServerNotification,
   type ServerRequest,
@@ -27,6 +22,7 @@ import { combinedInstructions, passthroughOf } from "./passthrough.js";
 import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
+import { HangarServer } from "./tool-call-router.js";
 
 export const SERVER_INFO = { name: "mcp-hangar", version: VERSION } as const;
 
@@ -44,9 +40,9 @@ export function createHangarServer(
   expose: ExposeMode,
   // One per front end, shared by its sessions (rate-limit buckets); stdio's own by default.
   security: SecurityControls = stdioSecurity(runtime),
-): Server {
+): HangarServer {
   const passthrough = passthroughOf(runtime);
-  const server = new Server(SERVER_INFO, {
+  const server = new HangarServer(SERVER_INFO, {
     capabilities: {
       tools: { listChanged: true },
       resources: { subscribe: true, listChanged: true },
@@ -79,9 +75,6 @@ export function createHangarServer(
   const context = { runtime, catalogue, security };
   // stdio has no session id of its own; one per server session lets traces group a client's calls.
   const serverSessionId = randomUUID();
-  // Registered on Protocol directly: Server's own wrapper re-parses the request and re-validates
-  // (and copies) every result — per-call work a passthrough must not pay, and a copy that could
-  // drop fields the provider sent.
   const handleCall = async (
     request: CallToolRequest,
     extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
@@ -116,8 +109,7 @@ export function createHangarServer(
     }
     throw new RpcError(ErrorCode.InvalidParams, unknownToolMessage(name, showRegistry, showProviderTools, catalogue));
   };
-  // Called with `server` as `this` on purpose, skipping only Server's tools/call wrapper.
-  Protocol.prototype.setRequestHandler.call(server, CallToolRequestSchema, handleCall);
+  server.handleToolCalls(handleCall);
 
   const stopWatching = catalogue.onChanged(() => {
     if (showProviderTools) server.sendToolListChanged().catch(() => undefined);

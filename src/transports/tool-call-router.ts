@@ -1,0 +1,186 @@
+/* eslint-disable @typescript-eslint/no-deprecated -- the low-level Server is the front end's deliberate choice (see mcp-server.ts). */
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { Protocol, type RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  CallToolRequestSchema,
+  CancelledNotificationSchema,
+  ErrorCode,
+  McpError,
+  type CallToolRequest,
+  type CallToolResult,
+  type JSONRPCErrorResponse,
+  type JSONRPCMessage,
+  type JSONRPCRequest,
+  type MessageExtraInfo,
+  type RequestId,
+  type ServerNotification,
+  type ServerRequest,
+} from "@modelcontextprotocol/sdk/types.js";
+import { isPlainRequestOrNotification, isPlainToolCallParams } from "../actors/jsonrpc-fast-path.js";
+
+export type ToolCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+export type ToolCallHandler = (request: CallToolRequest, extra: ToolCallExtra) => Promise<CallToolResult>;
+
+/**
+ * The front end's MCP server: the SDK's low-level Server (the high-level McpServer re-describes
+ * tools with zod, and downstream JSON Schemas must pass through untouched), with `tools/call` — nearly every
+ * message of a busy session — answered on a short route of its own (ToolCallRouter) instead of
+ * the SDK's Protocol, which checks each incoming message against four zod schemas to tell its
+ * kind, re-parses the request with CallToolRequestSchema and chains three promises per request.
+ * Everything else (initialize, lists, passthrough, odd shapes of tools/call) still takes the
+ * SDK's path, and so does a tools/call when no route was set.
+ */
+export class HangarServer extends Server {
+  private toolCalls: ToolCallHandler | undefined;
+
+  /** Sets the tools/call handler: on the SDK's path (for what the short route leaves to it) and on the short route. */
+  handleToolCalls(handler: ToolCallHandler): void {
+    // Called with `this` as the Protocol on purpose: Server's own tools/call wrapper re-validates
+    // (and copies) every result — per-call work a passthrough must not pay, and a copy that could
+    // drop fields the provider sent.
+    Protocol.prototype.setRequestHandler.call(this, CallToolRequestSchema, handler);
+    this.toolCalls = handler;
+  }
+
+  override connect(transport: Transport): Promise<void> {
+    return super.connect(this.toolCalls === undefined ? transport : new ToolCallRouter(transport, this, this.toolCalls));
+  }
+}
+
+/**
+ * A Transport in front of another, as the Server sees it: a `tools/call` request the SDK's
+ * CallToolRequestSchema would take as it is (jsonrpc-fast-path.ts) goes straight to the handler,
+ * and its answer straight to the transport; every other message is passed on to the Server.
+ *
+ * The short route keeps the SDK's behaviour for a request: an AbortController per call, aborted
+ * by `notifications/cancelled` for its id and when the transport closes; no answer once aborted;
+ * the id echoed as it came; an error answered with its own integer `code` (else -32603
+ * InternalError), its message and its data; progress and requests to the client sent as the
+ * SDK's `extra` sends them (related to the request, so over streamable HTTP they travel on the
+ * call's own response stream).
+ */
+export class ToolCallRouter implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: Transport["onmessage"];
+
+  /** The calls on the short route still running, by request id (a reused id takes the entry over, as in the SDK). */
+  private readonly inFlight = new Map<RequestId, AbortController>();
+
+  constructor(
+    private readonly inner: Transport,
+    private readonly server: Server,
+    private readonly handler: ToolCallHandler,
+  ) {}
+
+  get sessionId(): string | undefined {
+    return this.inner.sessionId;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.inner.setProtocolVersion?.(version);
+  }
+
+  start(): Promise<void> {
+    this.inner.onmessage = this.route;
+    this.inner.onerror = (error) => {
+      this.onerror?.(error);
+    };
+    this.inner.onclose = () => {
+      for (const controller of this.inFlight.values()) controller.abort();
+      this.inFlight.clear();
+      this.onclose?.();
+    };
+    return this.inner.start();
+  }
+
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    return this.inner.send(message, options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  private readonly route = (message: JSONRPCMessage, extra?: MessageExtraInfo): void => {
+    if ("method" in message) {
+      if (message.method === "tools/call") {
+        if ("id" in message && isPlainRequestOrNotification(message) && isPlainToolCallParams(message.params)) {
+          this.call(message, extra);
+          return;
+        }
+      } else if (message.method === "notifications/cancelled" && !("id" in message)) {
+        this.cancel(message);
+      }
+    }
+    this.onmessage?.(message, extra);
+  };
+
+  private call(request: JSONRPCRequest, info: MessageExtraInfo | undefined): void {
+    const id = request.id;
+    const controller = new AbortController();
+    this.inFlight.set(id, controller);
+    const signal = controller.signal;
+    const server = this.server;
+    const extra: ToolCallExtra = {
+      signal,
+      sessionId: this.inner.sessionId,
+      _meta: request.params?._meta,
+      sendNotification: async (notification) => {
+        if (signal.aborted) return;
+        await server.notification(notification, { relatedRequestId: id });
+      },
+      sendRequest: async (sent, resultSchema, options) => {
+        if (signal.aborted) throw new McpError(ErrorCode.ConnectionClosed, "Request was cancelled");
+        return await server.request(sent, resultSchema, { ...options, relatedRequestId: id });
+      },
+      authInfo: info?.authInfo,
+      requestId: id,
+      requestInfo: info?.requestInfo,
+      closeSSEStream: info?.closeSSEStream,
+      closeStandaloneSSEStream: info?.closeStandaloneSSEStream,
+    };
+    let answer: Promise<CallToolResult>;
+    try {
+      answer = this.handler(request as unknown as CallToolRequest, extra);
+    } catch (error) {
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- answered as the SDK answers whatever was thrown
+      answer = Promise.reject(error);
+    }
+    answer
+      .then(
+        (result) => (signal.aborted ? undefined : this.inner.send({ result, jsonrpc: "2.0", id })),
+        (error: unknown) => (signal.aborted ? undefined : this.inner.send(errorAnswer(id, error))),
+      )
+      .catch((error: unknown) => {
+        this.onerror?.(new Error(`Failed to send response: ${String(error)}`));
+      })
+      .finally(() => {
+        if (this.inFlight.get(id) === controller) this.inFlight.delete(id);
+      });
+  }
+
+  /** A cancellation for a call on the short route aborts it; the Server sees the notification too (its own calls). */
+  private cancel(message: JSONRPCMessage): void {
+    const parsed = CancelledNotificationSchema.safeParse(message);
+    if (!parsed.success) return;
+    const { requestId, reason } = parsed.data.params;
+    if (requestId === undefined) return;
+    this.inFlight.get(requestId)?.abort(reason);
+  }
+}
+
+/** The SDK's error answer for a thrown error: its integer code (else InternalError), message and data. */
+function errorAnswer(id: RequestId, error: unknown): JSONRPCErrorResponse {
+  const fields = (typeof error === "object" && error !== null ? error : {}) as { code?: unknown; message?: unknown; data?: unknown };
+  return {
+    jsonrpc: "2.0",
+    id,
+    error: {
+      code: Number.isSafeInteger(fields.code) ? (fields.code as number) : ErrorCode.InternalError,
+      message: typeof fields.message === "string" ? fields.message : "Internal error",
+      ...(fields.data === undefined ? {} : { data: fields.data }),
+    },
+  };
+}
