@@ -27,6 +27,11 @@ export class PrincipalProviders {
     return this.filters.size > 0;
   }
 
+  /** Whether `caller` has lists of its own (else it reaches every provider). */
+  restricts(caller: Caller): boolean {
+    return caller.principal !== undefined && this.filters.has(caller.principal);
+  }
+
   allows(caller: Caller, providerId: string): boolean {
     if (caller.principal === undefined) return true;
     return this.filters.get(caller.principal)?.allows(providerId) ?? true;

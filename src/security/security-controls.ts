@@ -132,6 +132,15 @@ export class SecurityControls {
     return !this.principalProviders.active || this.principalProviders.allows(caller, providerId);
   }
 
+  /**
+   * The providers `caller` may reach, for fan-outs (lists, logging/setLevel) to ask only those;
+   * undefined when it reaches every provider (no lists for it), so the common case costs nothing.
+   */
+  reachOf(caller: Caller): ((providerId: string) => boolean) | undefined {
+    if (!this.principalProviders.active || !this.principalProviders.restricts(caller)) return undefined;
+    return (providerId) => this.principalProviders.allows(caller, providerId);
+  }
+
   /** Whether a provider's prompt (its own name) exists for clients (allow_prompts / deny_prompts). */
   promptVisible(providerId: string, prompt: string): boolean {
     return requestFiltersOf(this.securityOf(providerId)).prompts.allows(prompt);

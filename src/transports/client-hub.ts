@@ -17,8 +17,11 @@ export class ClientHub implements ClientBridge {
   private readonly providerInfo = new Map<string, ProviderInitInfo>();
   /** providerId → uri → subscribed sessions. */
   private readonly subscriptions = new Map<string, Subscribers>();
-  /** Sessions that asked for log messages (logging/setLevel): they get those sent outside any call of theirs. */
-  private readonly logListeners = new Set<ClientSession>();
+  /**
+   * Sessions that asked for log messages (logging/setLevel): they get those sent outside any call
+   * of theirs — from the providers their principal reaches (undefined: every provider).
+   */
+  private readonly logListeners = new Map<ClientSession, ((providerId: string) => boolean) | undefined>();
   private readonly listChangeListeners = new Set<(providerId: string, method: string) => void>();
   /**
    * What providers are offered: once any client could answer sampling, elicitation or roots, a
@@ -47,8 +50,8 @@ export class ClientHub implements ClientBridge {
     if (capabilities?.roots !== undefined) this.offered.roots = { listChanged: true };
   }
 
-  listenToLogs(session: ClientSession): void {
-    this.logListeners.add(session);
+  listenToLogs(session: ClientSession, reaches?: (providerId: string) => boolean): void {
+    this.logListeners.set(session, reaches);
   }
 
   /** Called when a provider's resource or prompt list changed (method is the notification's). */
@@ -134,7 +137,7 @@ export class ClientHub implements ClientBridge {
       }
       return;
     }
-    for (const session of this.logListeners) this.send(session, tagged);
+    for (const [session, reaches] of this.logListeners) if (reaches === undefined || reaches(providerId)) this.send(session, tagged);
   }
 
   private send(session: ClientSession, notification: Notification): void {

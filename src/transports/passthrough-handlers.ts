@@ -55,7 +55,8 @@ export function registerPassthroughHandlers(
   const contextOf = (extra: Extra): RequestContext => {
     const principal = extra.authInfo?.clientId;
     if (principal !== undefined && principal !== "") session.principal = principal;
-    return { signal: extra.signal, principal: session.principal, origin: { session, extra } };
+    const reach = security.reachOf(callerOf(extra));
+    return { signal: extra.signal, principal: session.principal, origin: { session, extra }, ...(reach === undefined ? {} : { reaches: reach }) };
   };
   const resourceProvider = async (uri: string, context: RequestContext): Promise<string> => {
     const providerId = await resources.providerFor(uri, context);
@@ -63,17 +64,13 @@ export function registerPassthroughHandlers(
     return providerId;
   };
 
+  // Lists ask only the providers the caller reaches (contextOf sets `reaches`): a denied provider stays cold.
   server.setRequestHandler(ListResourcesRequestSchema, async (_request, extra) => {
-    const caller = callerOf(extra);
     const listed = await resources.list(contextOf(extra));
-    return {
-      resources: listed.filter((item) => security.providerVisible(caller, providerOf(item)) && security.resourceVisible(providerOf(item), item.uri)),
-    };
+    return { resources: listed.filter((item) => security.resourceVisible(providerOf(item), item.uri)) };
   });
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async (_request, extra) => {
-    const caller = callerOf(extra);
-    const listed = await resources.listTemplates(contextOf(extra));
-    return { resourceTemplates: listed.filter((item) => security.providerVisible(caller, providerOf(item))) };
+    return { resourceTemplates: await resources.listTemplates(contextOf(extra)) };
   });
   server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
     const context = contextOf(extra);
@@ -107,14 +104,8 @@ export function registerPassthroughHandlers(
   });
 
   server.setRequestHandler(ListPromptsRequestSchema, async (_request, extra) => {
-    const caller = callerOf(extra);
     const listed = await prompts.list(contextOf(extra));
-    return {
-      prompts: listed.filter((item) => {
-        const providerId = providerOf(item);
-        return security.providerVisible(caller, providerId) && security.promptVisible(providerId, String(item._meta?.["mcp-hangar/prompt"]));
-      }),
-    };
+    return { prompts: listed.filter((item) => security.promptVisible(providerOf(item), String(item._meta?.["mcp-hangar/prompt"]))) };
   });
   server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
     const context = contextOf(extra);
@@ -141,9 +132,9 @@ export function registerPassthroughHandlers(
 
   server.setRequestHandler(SetLevelRequestSchema, async (request, extra) => {
     const context = contextOf(extra);
-    hub.listenToLogs(session);
-    // Forwarded to the providers that run now and log; starting the others just for this would defeat lazy start.
-    const running = providersOffering(runtime, hub, "logging").filter((id) => {
+    hub.listenToLogs(session, context.reaches);
+    // Forwarded to the providers that run now, log, and the caller reaches; starting the others just for this would defeat lazy start.
+    const running = providersOffering(runtime, hub, "logging", context).filter((id) => {
       const state = runtime.view(id)?.state;
       return hub.info(id) !== undefined && (state === "READY" || state === "DEGRADED");
     });

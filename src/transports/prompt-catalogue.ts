@@ -3,7 +3,7 @@ import type { Logger } from "../observability/log.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import type { ClientHub } from "./client-hub.js";
 import { exposedName } from "./exposed-names.js";
-import { gatherLists, type RequestContext } from "./provider-fanout.js";
+import { gatherLists, reaches, type RequestContext } from "./provider-fanout.js";
 
 export interface PromptEntry {
   providerId: string;
@@ -14,7 +14,8 @@ export interface PromptEntry {
 /**
  * Prompts of every provider under `<provider>__<prompt>` (the provider's own name with
  * `passthrough_names: true`), like tools. A name two providers would share stays with the
- * provider listed first in the config, and the other is reported.
+ * provider listed first in the config, and the other is reported. A list asks only the providers
+ * the caller reaches (RequestContext.reaches).
  */
 export class PromptCatalogue {
   private readonly byName = new Map<string, PromptEntry>();
@@ -49,9 +50,14 @@ export class PromptCatalogue {
     return prompts;
   }
 
-  /** The provider and own name behind an exposed prompt name; an unknown name lists again first (it may be new). */
+  /**
+   * The provider and own name behind an exposed prompt name; an unknown name lists again first (it
+   * may be new). A prompt of a provider the caller may not reach is unknown to it, like a name no
+   * provider has — the caller learns nothing about that provider, and it is never started for this.
+   */
   async resolve(name: string, context: RequestContext): Promise<PromptEntry | undefined> {
     if (!this.byName.has(name)) await this.list(context);
-    return this.byName.get(name);
+    const entry = this.byName.get(name);
+    return entry !== undefined && reaches(context, entry.providerId) ? entry : undefined;
   }
 }

@@ -11,6 +11,17 @@ export interface RequestContext {
   signal?: AbortSignal;
   principal?: string;
   origin?: CallOrigin;
+  /**
+   * The providers the caller may reach (its principal's allow_providers / deny_providers): a list
+   * fans out to these only, so asking for a list never starts a provider the caller is denied,
+   * and a name or URI served by another provider is unknown to this caller. Undefined: all.
+   */
+  reaches?: (providerId: string) => boolean;
+}
+
+/** Whether the caller of `context` may reach `providerId`. */
+export function reaches(context: RequestContext, providerId: string): boolean {
+  return context.reaches === undefined || context.reaches(providerId);
 }
 
 export type ProviderCapability = "resources" | "prompts" | "completions" | "logging";
@@ -64,11 +75,13 @@ export async function admittedRequest(
 }
 
 /**
- * Providers that may serve a capability: those whose initialize said so, and those that never
- * started (asking starts them: lists are aggregated lazily, on the first request that needs them).
+ * Providers that may serve a capability to the caller of `context`: those it reaches whose
+ * initialize said so, and those that never started (asking starts them: lists are aggregated
+ * lazily, on the first request that needs them).
  */
-export function providersOffering(runtime: HangarRuntime, hub: ClientHub, capability: ProviderCapability): string[] {
+export function providersOffering(runtime: HangarRuntime, hub: ClientHub, capability: ProviderCapability, context: RequestContext): string[] {
   return runtime.providerIds().filter((id) => {
+    if (!reaches(context, id)) return false;
     const info = hub.info(id);
     return info === undefined || info.capabilities?.[capability] !== undefined;
   });
@@ -95,7 +108,10 @@ export async function listAll<T>(
   return items;
 }
 
-/** A list method from every provider that may serve it; providers that fail are left out (and logged by the caller). */
+/**
+ * A list method from every provider that may serve it to this caller (a provider it may not
+ * reach is never asked, so never started); providers that fail are left out (and logged by the caller).
+ */
 export async function gatherLists<T>(
   runtime: HangarRuntime,
   hub: ClientHub,
@@ -105,7 +121,7 @@ export async function gatherLists<T>(
   context: RequestContext,
   onError: (providerId: string, error: unknown) => void,
 ): Promise<Map<string, T[]>> {
-  const ids = providersOffering(runtime, hub, capability);
+  const ids = providersOffering(runtime, hub, capability, context);
   const lists = await Promise.all(
     ids.map((id) =>
       listAll<T>(runtime, id, method, key, context).then(

@@ -3,7 +3,7 @@ import type { Resource, ResourceTemplate } from "@modelcontextprotocol/sdk/types
 import type { Logger } from "../observability/log.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import type { ClientHub } from "./client-hub.js";
-import { gatherLists, providersOffering, type RequestContext } from "./provider-fanout.js";
+import { gatherLists, providersOffering, reaches, type RequestContext } from "./provider-fanout.js";
 
 const PROVIDER_META = "mcp-hangar/provider";
 
@@ -12,13 +12,16 @@ const PROVIDER_META = "mcp-hangar/provider";
  * names: they are never rewritten). A URI→provider index, rebuilt from each list, routes reads
  * and subscriptions; templates route the URIs they match. Two providers listing one URI is a
  * collision: the provider listed first in the config keeps it, and the other is reported.
+ * A caller sees and routes only through the providers it reaches (RequestContext.reaches): the
+ * index is shared, but a URI another provider serves is unknown to it.
  */
 export class ResourceCatalogue {
   /** providerId → its URIs, from its last successful list. */
   private readonly uris = new Map<string, string[]>();
   private readonly byUri = new Map<string, string>();
   private readonly templates = new Map<string, UriTemplate[]>();
-  private listed = false;
+  /** Providers asked for their lists at least once (answered or not): an unknown URI lists only the others. */
+  private readonly asked = new Set<string>();
 
   constructor(
     private readonly runtime: HangarRuntime,
@@ -28,7 +31,7 @@ export class ResourceCatalogue {
 
   async list(context: RequestContext): Promise<Resource[]> {
     const lists = await gatherLists<Resource>(this.runtime, this.hub, "resources", "resources/list", "resources", context, this.onListFailed);
-    this.listed = true;
+    for (const id of this.runtime.providerIds()) if (reaches(context, id)) this.asked.add(id);
     const resources: Resource[] = [];
     for (const id of this.runtime.providerIds()) {
       const items = lists.get(id);
@@ -61,26 +64,28 @@ export class ResourceCatalogue {
   }
 
   /**
-   * The provider that serves a URI: the one that listed it, else one whose template matches it,
-   * else — when only one provider serves resources at all — that one. Lists first if it never has.
+   * The provider that serves a URI to this caller: the one that listed it, else one whose template
+   * matches it, else — when only one provider the caller reaches serves resources at all — that
+   * one. Lists first the providers it reaches that were never asked. A URI served by a provider
+   * the caller may not reach is unknown to it (undefined), so the answer names no such provider.
    */
   async providerFor(uri: string, context: RequestContext): Promise<string | undefined> {
-    const known = this.lookup(uri);
+    const known = this.lookup(uri, context);
     if (known !== undefined) return known;
-    if (!this.listed) {
+    if (this.runtime.providerIds().some((id) => reaches(context, id) && !this.asked.has(id))) {
       await Promise.all([this.list(context), this.listTemplates(context)]);
-      const found = this.lookup(uri);
+      const found = this.lookup(uri, context);
       if (found !== undefined) return found;
     }
-    const offering = providersOffering(this.runtime, this.hub, "resources");
+    const offering = providersOffering(this.runtime, this.hub, "resources", context);
     return offering.length === 1 ? offering[0] : undefined;
   }
 
-  private lookup(uri: string): string | undefined {
+  private lookup(uri: string, context: RequestContext): string | undefined {
     const listed = this.byUri.get(uri);
-    if (listed !== undefined) return listed;
+    if (listed !== undefined && reaches(context, listed)) return listed;
     for (const id of this.runtime.providerIds()) {
-      if (this.templates.get(id)?.some((template) => template.match(uri) !== null) === true) return id;
+      if (reaches(context, id) && this.templates.get(id)?.some((template) => template.match(uri) !== null) === true) return id;
     }
     return undefined;
   }

@@ -81,7 +81,7 @@ describe("rate limits over HTTP", () => {
 });
 
 describe("resources and prompts meet the same admission over HTTP", () => {
-  it("refuses a rate-limited provider's resources/read and prompts/get with -32029, and a denied principal its resources and prompts", async () => {
+  it("refuses a rate-limited provider's resources/read and prompts/get with -32029, and keeps a denied principal's lists and requests away from the provider", async () => {
     const marker = e2e.marker();
     const hangar = await e2e.startHttp(
       {
@@ -94,10 +94,14 @@ describe("resources and prompts meet the same admission over HTTP", () => {
     const alice = (await e2e.streamable(hangar.url, { token: USER_TOKEN })).client;
     const root = (await e2e.streamable(hangar.url, { token: ADMIN_TOKEN })).client;
 
-    const denied = await refusal(alice.readResource({ uri: "test://static-text" }));
-    expect(denied.message).toContain("provider 'fixture' is not available to principal 'alice'");
-    expect((await refusal(alice.getPrompt({ name: "fixture__test_simple_prompt" }))).message).toContain("provider 'fixture' is not available to principal 'alice'");
+    // The denied principal's lists never ask the provider, and what only it serves is unknown to her.
+    expect((await alice.listResources()).resources).toEqual([]);
+    expect((await alice.listResourceTemplates()).resourceTemplates).toEqual([]);
     expect((await alice.listPrompts()).prompts).toEqual([]);
+    const denied = await refusal(alice.readResource({ uri: "test://static-text" }));
+    expect(denied.message).toContain("unknown resource 'test://static-text'");
+    expect((await refusal(alice.getPrompt({ name: "fixture__test_simple_prompt" }))).message).toContain("unknown prompt 'fixture__test_simple_prompt'");
+    expect(findProcesses(marker)).toEqual([]);
 
     await root.readResource({ uri: "test://static-text" });
     await root.getPrompt({ name: "fixture__test_simple_prompt" });

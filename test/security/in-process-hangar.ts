@@ -7,12 +7,13 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach } from "vitest";
 import { healthProbe } from "../../src/actors/health-probe.js";
 import { pendingTerminations } from "../../src/actors/process-registry.js";
-import { subprocessConnection } from "../../src/actors/subprocess-connection.js";
+import { createProviderConnection } from "../../src/actors/provider-connection.js";
 import { parseConfig } from "../../src/config/load.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { Caller, FrontEnd } from "../../src/security/admin-gate.js";
 import { SecurityControls } from "../../src/security/security-controls.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
+import { ClientHub } from "../../src/transports/client-hub.js";
 import { createHangarServer } from "../../src/transports/mcp-server.js";
 import { ToolCatalogue } from "../../src/transports/tool-catalogue.js";
 
@@ -51,7 +52,9 @@ export function useInProcessHangars(): (config: object, options?: InProcessOptio
       return Promise.resolve();
     });
     const config = parseConfig(JSON.stringify(rawConfig), join(dir, "hangar.yaml"), options.env ?? process.env);
-    const runtime = new HangarRuntime(config, { connection: subprocessConnection, healthProbe }).start();
+    // The client hub as the CLI wires it: providers' initialize answers (capabilities) reach the front end.
+    const bridge = new ClientHub();
+    const runtime = new HangarRuntime(config, { connection: createProviderConnection({ bridge }), bridge, healthProbe }).start();
     cleanups.push(() => runtime.shutdown());
     const catalogue = new ToolCatalogue(runtime);
     cleanups.push(() => {

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { RATE_LIMITED_CODE } from "../../src/security/security-controls.js";
 import { callTool, fixtureCommand, textOf } from "../helpers/cli.js";
 import { findProcesses } from "../helpers/processes.js";
 import { refusal } from "../helpers/rpc-refusal.js";
+import { waitFor } from "../helpers/wait.js";
 import { useInProcessHangars } from "./in-process-hangar.js";
 
 /**
@@ -87,14 +88,15 @@ describe("rate limits on resources, prompts and completions (fake clock)", () =>
 });
 
 describe("a principal's providers (allow_providers / deny_providers)", () => {
-  it("keeps a principal away from a denied provider's resources and prompts — absent from lists, refused by name — while others reach them", async () => {
-    const tag = marker();
+  it("keeps a denied provider cold and unknown to the principal — lists never ask it, names and URIs it serves are unknown — while others reach it", async () => {
+    const fixtureTag = marker();
+    const echoTag = marker();
     const hangar = await startHangar(
       {
         http: { auth: { principals: { guest: { deny_providers: ["fixture"] }, ci: { allow_providers: ["echo"] } } } },
         providers: {
-          fixture: { command: fixtureCommand("conformance-server.js", tag) },
-          echo: { command: fixtureCommand("echo-server.js", tag), tools: [{ name: "echo" }] },
+          fixture: { command: fixtureCommand("conformance-server.js", fixtureTag) },
+          echo: { command: fixtureCommand("echo-server.js", echoTag), tools: [{ name: "echo" }] },
         },
       },
       { frontEnd: "http" },
@@ -103,22 +105,53 @@ describe("a principal's providers (allow_providers / deny_providers)", () => {
     const ci = await hangar.connect({ principal: "ci", roles: [] });
     const alice = await hangar.connect({ principal: "alice", roles: [] });
 
-    for (const [name, client] of [["guest", guest], ["ci", ci]] as const) {
-      const read = await refusal(readStatic(client));
-      expect(read.code, name).toBe(ErrorCode.InvalidParams);
-      expect(read.message, name).toContain(`provider 'fixture' is not available to principal '${name}'`);
-      expect((await refusal(getSimplePrompt(client))).message, name).toContain(`provider 'fixture' is not available to principal '${name}'`);
-      expect((await client.listResources()).resources, name).toEqual([]);
-      expect((await client.listPrompts()).prompts, name).toEqual([]);
-      const tools = (await client.listTools()).tools.map((tool) => tool.name);
-      expect(tools, name).toContain("echo__echo");
-      expect(tools.filter((tool) => tool.startsWith("fixture__")), name).toEqual([]);
-      expect((await refusal(callTool(client, "fixture__test_simple_text"))).message, name).toContain("provider 'fixture' is not available");
-    }
+    const expectDeniedEverywhere = async (toolRefusal: string): Promise<void> => {
+      for (const [name, client] of [["guest", guest], ["ci", ci]] as const) {
+        expect((await client.listResources()).resources, name).toEqual([]);
+        expect((await client.listResourceTemplates()).resourceTemplates, name).toEqual([]);
+        expect((await client.listPrompts()).prompts, name).toEqual([]);
+        // A name or URI only a denied provider serves is unknown — the answer does not name the provider.
+        const read = await refusal(readStatic(client));
+        expect(read.code, name).toBe(ErrorCode.InvalidParams);
+        expect(read.message, name).toContain(`unknown resource '${STATIC_TEXT}'`);
+        const prompt = await refusal(getSimplePrompt(client));
+        expect(prompt.code, name).toBe(ErrorCode.InvalidParams);
+        expect(prompt.message, name).toContain("unknown prompt 'fixture__test_simple_prompt'");
+        const completion = client.complete({ ref: { type: "ref/prompt", name: "fixture__test_prompt_with_arguments" }, argument: { name: "arg1", value: "x" } });
+        expect((await refusal(completion)).message, name).toContain("unknown prompt");
+        expect((await refusal(client.subscribeResource({ uri: STATIC_TEXT }))).message, name).toContain("unknown resource");
+        await client.setLoggingLevel("debug");
+        for (const message of [read.message, prompt.message]) expect(message, name).not.toContain("'fixture'");
+        const tools = (await client.listTools()).tools.map((tool) => tool.name);
+        expect(tools, name).toContain("echo__echo");
+        expect(tools.filter((tool) => tool.startsWith("fixture__")), name).toEqual([]);
+        expect((await refusal(callTool(client, "fixture__test_simple_text"))).message, name).toContain(toolRefusal);
+      }
+    };
+
+    // (Its tools are not known before it starts: a call to one is a call to an unknown tool.)
+    await expectDeniedEverywhere("unknown tool 'fixture__test_simple_text'");
+    // Nothing the denied principals asked started the provider.
+    expect(findProcesses(fixtureTag)).toEqual([]);
+    expect(hangar.runtime.view("fixture")?.state).toBe("COLD");
+    expect(hangar.events.filter((event) => event.type === "ProviderStateChanged" && event.providerId === "fixture")).toEqual([]);
     expect(textOf(await callTool(ci, "echo__echo", { text: "hi" }))).toBe("hi");
-    // A principal without lists reaches everything.
+
+    // A principal without lists reaches everything (and starts the provider)…
     expect(await readStatic(alice)).toMatchObject({ contents: [{ uri: STATIC_TEXT }] });
     expect((await alice.listPrompts()).prompts.map((prompt) => prompt.name)).toContain("fixture__test_simple_prompt");
+    expect(findProcesses(fixtureTag)).toHaveLength(1);
+    // …and what the shared catalogues now know stays unknown to the denied ones.
+    await expectDeniedEverywhere("provider 'fixture' is not available to principal");
+
+    // A session that set a log level hears only the providers its principal reaches.
+    const logged = { guest: [] as unknown[], alice: [] as unknown[] };
+    guest.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => void logged.guest.push(notification.params.data));
+    alice.setNotificationHandler(LoggingMessageNotificationSchema, (notification) => void logged.alice.push(notification.params.data));
+    await guest.setLoggingLevel("debug");
+    await alice.setLoggingLevel("debug");
+    await waitFor(() => logged.alice.includes("log level set to debug"), 5_000, "the provider's log message to reach alice");
+    expect(logged.guest).toEqual([]);
   });
 });
 
