@@ -58,12 +58,24 @@ export interface Removal {
   reason: string;
 }
 
+/**
+ * A discovered provider whose id is a configured group's: it is not run, so the group keeps its
+ * name (providers are routed first, and would shadow it). Reported like a refused group join.
+ */
+export interface GroupShadow {
+  providerId: string;
+  source: string;
+  message: string;
+}
+
 export interface Plan {
   add: AppliedProvider[];
   update: AppliedProvider[];
   remove: Removal[];
   quarantined: QuarantinedProvider[];
   conflicts: Conflict[];
+  /** Providers refused because a configured group has their id. */
+  groupShadows: GroupShadow[];
   /** Sources that reported more than their maximum: what was kept. */
   truncated: { source: string; reported: number; kept: number }[];
   /** Removals waiting for their source's grace period: reconcile again at `dueAt`. */
@@ -84,13 +96,22 @@ interface Candidate {
   spec: ProviderSpec;
 }
 
-export function reconcile(state: ReconcilerState, reports: readonly SourceReport[], now: number): Plan {
-  const plan: Plan = { add: [], update: [], remove: [], quarantined: [], conflicts: [], truncated: [], pending: [], state };
+/**
+ * `groupIds`: the configured groups (`mode: group` entries of the main config). A provider a
+ * source reports under one of those ids is refused (and removed if it ran), never run.
+ */
+export function reconcile(state: ReconcilerState, reports: readonly SourceReport[], now: number, groupIds: ReadonlySet<string> = new Set()): Plan {
+  const plan: Plan = { add: [], update: [], remove: [], quarantined: [], conflicts: [], groupShadows: [], truncated: [], pending: [], state };
   const candidates = collectCandidates(reports, plan);
   const applied = new Map(Object.entries(state.applied));
   const missingSince = new Map(Object.entries(state.missingSince));
 
   for (const [providerId, list] of candidates) {
+    if (groupIds.has(providerId)) {
+      refuseShadows(providerId, list, applied, plan);
+      missingSince.delete(providerId);
+      continue;
+    }
     list.sort((a, b) => comparePrecedence(a.policy, b.policy));
     const runningFrom = applied.get(providerId)?.source;
     let winner: Candidate | undefined;
@@ -126,6 +147,21 @@ export function reconcile(state: ReconcilerState, reports: readonly SourceReport
   }
   plan.state = { applied: Object.fromEntries(applied), missingSince: Object.fromEntries(missingSince), approvals: state.approvals };
   return plan;
+}
+
+/** Every source reporting a configured group's id is refused; one that ran under it is removed. */
+function refuseShadows(groupId: string, candidates: readonly Candidate[], applied: Map<string, AppliedProvider>, plan: Plan): void {
+  for (const candidate of candidates) {
+    plan.groupShadows.push({
+      providerId: groupId,
+      source: candidate.policy.id,
+      message: `provider '${groupId}' from ${candidate.policy.id} has the id of configured group '${groupId}'; it is not run, the group keeps its name (rename the provider)`,
+    });
+  }
+  const current = applied.get(groupId);
+  if (current === undefined) return;
+  plan.remove.push({ providerId: groupId, source: current.source, reason: `configured group '${groupId}' has its id` });
+  applied.delete(groupId);
 }
 
 /** Every source's providers by id, each source capped at its maximum. */

@@ -3,7 +3,7 @@ import type { DiscoverySourceSpec, GroupSpec, ProviderSpec } from "../config/typ
 import { STATIC_SOURCE, type SourceType } from "../discovery/precedence.js";
 import { approve, type QuarantinedProvider } from "../discovery/quarantine.js";
 import { sameSpec } from "../discovery/spec-equality.js";
-import { initialState, reconcile, type Conflict, type Plan, type ReconcilerState } from "../discovery/reconciler.js";
+import { initialState, reconcile, type Conflict, type GroupShadow, type Plan, type ReconcilerState } from "../discovery/reconciler.js";
 import {
   discoverySystemId,
   type SourceCommand,
@@ -44,6 +44,8 @@ const DISCOVER_TIMER_ID = "discoverTimer";
 
 export interface DiscoveryInput {
   providers: ProviderSpec[];
+  /** The configured groups' ids: no discovered provider may take one (it would shadow the group). */
+  groupIds?: string[];
   sources: DiscoverySourceSpec[];
   env: NodeJS.ProcessEnv;
 }
@@ -57,6 +59,10 @@ interface PendingDiscover {
 
 export interface DiscoveryContext {
   staticSpecs: ProviderSpec[];
+  /** The configured groups' ids (the main config's `mode: group` entries), as of the last reload. */
+  groupIds: string[];
+  /** Discovered providers refused because a configured group has their id. */
+  groupShadows: GroupShadow[];
   sources: DiscoverySourceSpec[];
   env: NodeJS.ProcessEnv;
   statuses: Record<string, SourceStatus>;
@@ -176,7 +182,7 @@ export const discoveryMachine = setup({
     reconcileAll: enqueueActions(({ context, enqueue, system }) => {
       const reports = reportsFor(context.staticSpecs, context.sources, context.statuses, context.state.applied);
       const now = Date.now();
-      const plan = reconcile(context.state, reports, now);
+      const plan = reconcile(context.state, reports, now, new Set(context.groupIds));
       const supervisor = system.get(SUPERVISOR_SYSTEM_ID) as AnyActorRef | undefined;
       if (supervisor) {
         for (const item of plan.add) enqueue.sendTo(supervisor, { type: "PROVIDER.ADD", spec: item.spec } satisfies MembershipEvent);
@@ -188,6 +194,7 @@ export const discoveryMachine = setup({
         state: plan.state,
         quarantined: plan.quarantined,
         conflicts: plan.conflicts,
+        groupShadows: plan.groupShadows,
         truncated: plan.truncated,
         pending: context.pending === undefined ? undefined : { ...context.pending, summary: summarize(context.pending.summary, plan) },
       });
@@ -237,7 +244,10 @@ export const discoveryMachine = setup({
       for (const id of waiting) errors.push({ source: id, message: `did not answer within ${DISCOVER_TIMEOUT_MS / 1000}s` });
       for (const cut of context.truncated) errors.push({ source: cut.source, message: truncationMessage(cut) });
       // Providers naming a group id that is a provider's (the supervisor runs them on their own).
-      const joinConflicts = desiredGroups([], Object.values(context.state.applied).map((item) => item.spec)).conflicts;
+      const joinConflicts = [
+        ...desiredGroups([], Object.values(context.state.applied).map((item) => item.spec)).conflicts,
+        ...context.groupShadows.map((shadow) => ({ providerId: shadow.providerId, groupId: shadow.providerId, message: shadow.message })),
+      ];
       const result: DiscoverResult = {
         ...pending.summary,
         quarantined: quarantineView(context.quarantined),
@@ -296,6 +306,7 @@ export const discoveryMachine = setup({
       const statuses = Object.fromEntries(Object.entries(context.statuses).filter(([id]) => after.has(id)));
       enqueue.assign({
         staticSpecs: event.providers,
+        groupIds: event.groups.map((group) => group.id),
         sources: event.sources,
         statuses,
         refs: ({ spawn }) => {
@@ -332,6 +343,8 @@ export const discoveryMachine = setup({
   entry: ATTACH_OBSERVER,
   context: ({ input, spawn }) => ({
     staticSpecs: input.providers,
+    groupIds: input.groupIds ?? [],
+    groupShadows: [],
     sources: input.sources,
     env: input.env,
     statuses: {},
@@ -396,6 +409,12 @@ function discoveryEvents(context: DiscoveryContext, plan: Plan): DomainEvent[] {
   }
   for (const conflict of plan.conflicts) {
     if (!context.conflicts.some((old) => sameConflict(old, conflict))) events.push({ type: "DiscoveryConflict", ...conflict });
+  }
+  // Reported like a provider that asks to join a group that is a provider's: once, when first seen.
+  for (const shadow of plan.groupShadows) {
+    if (!context.groupShadows.some((old) => old.providerId === shadow.providerId && old.source === shadow.source)) {
+      events.push({ type: "GroupJoinRefused", groupId: shadow.providerId, providerId: shadow.providerId, message: shadow.message });
+    }
   }
   return events;
 }

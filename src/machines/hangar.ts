@@ -426,7 +426,7 @@ export const hangarMachine = setup({
     discovery: spawn("discovery", {
       id: DISCOVERY_SYSTEM_ID,
       systemId: DISCOVERY_SYSTEM_ID,
-      input: { providers: input.providers, sources: input.sources ?? [], env: input.env ?? {} },
+      input: { providers: input.providers, groupIds: (input.groups ?? []).map((group) => group.id), sources: input.sources ?? [], env: input.env ?? {} },
     }),
   }),
   initial: "running",

@@ -145,4 +145,21 @@ describe("reconciler", () => {
     const plan = reconcile(first.state, [failing], 1);
     expect([plan.add, plan.update, plan.remove]).toEqual([[], [], []]);
   });
+
+  it("refuses a discovered provider whose id is a configured group's (it would shadow the group), and removes one that ran before the group came", () => {
+    const groups = new Set(["pool"]);
+    const reports = [report("filesystem:local", [spec("pool"), spec("files")]), report("docker:d", [spec("pool")])];
+    const plan = reconcile(initialState([]), reports, 0, groups);
+    expect(ids(plan.add)).toEqual(["files"]);
+    expect(plan.state.applied.pool).toBeUndefined();
+    expect(plan.groupShadows.map((shadow) => shadow.source).sort()).toEqual(["docker:d", "filesystem:local"]);
+    expect(plan.groupShadows[0]?.message).toContain("has the id of configured group 'pool'; it is not run, the group keeps its name");
+    expect(plan.conflicts).toEqual([]);
+    // The group came with a reload while the provider ran: the provider goes; without the group it comes back.
+    const ran = reconcile(initialState([]), reports, 0);
+    expect(ids(ran.add)).toEqual(["files", "pool"]);
+    const grouped = reconcile(ran.state, reports, 1, groups);
+    expect(grouped.remove).toEqual([{ providerId: "pool", source: "docker:d", reason: "configured group 'pool' has its id" }]);
+    expect(ids(reconcile(grouped.state, reports, 2).add)).toEqual(["pool"]);
+  });
 });

@@ -94,6 +94,27 @@ describe("discovered providers join groups", () => {
     expect(Number(textOf(await callTool(client, "base__pid")))).toBe(findProcesses(staticMarker)[0]);
   });
 
+  it("a discovered provider with a configured group's id is refused and reported, and the group keeps its name", async () => {
+    const [staticMarker, fileMarker] = [e2e.marker(), e2e.marker()];
+    const folder = join(e2e.dir(), "shadow.d");
+    mkdirSync(folder, { recursive: true });
+    const hangar = await e2e.start({
+      providers: { base: echoMember(staticMarker, "base", { tools: [PID] }), pool: { mode: "group", members: ["base"] } },
+      discovery: { sources: [{ type: "filesystem", name: "teams", path: folder }] },
+    });
+    const { client } = hangar;
+    writeFileSync(join(folder, "shadow.yaml"), JSON.stringify({ providers: { pool: { ...echoMember(fileMarker, "shadow"), tools: [PID] }, other: echoMember(fileMarker, "other", { tools: [PID] }) } }));
+    // The file was read (its other provider is there); the one named like the group is not run.
+    await expectProviders(hangar, ["base", "other"], "the file's other provider");
+    await hangar.waitForStderr("group conflict: provider 'pool' from filesystem:teams has the id of configured group 'pool'; it is not run", 5_000);
+    const discovered = jsonOf(await callTool(client, "registry_discover")) as { group_conflicts: { provider: string; group: string; message: string }[] };
+    expect(discovered.group_conflicts).toEqual([{ provider: "pool", group: "pool", message: expect.stringContaining("the group keeps its name") as unknown }]);
+    // Calls to `pool` still go to the group and its member.
+    expect(memberOf(await invoke(client, "pool", "pid"))).toBe("base");
+    expect(memberOf(await callTool(client, "pool__pid"))).toBe("base");
+    expect(findProcesses(fileMarker)).toEqual([]);
+  });
+
   it("Kubernetes: a pod with the group annotation forms an auto group; deleting the pod removes the group and its tools", async () => {
     // The pod's "IP" is loopback, where a real MCP server over streamable HTTP listens.
     const server = await startEverythingHttp();
