@@ -1,5 +1,6 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { CallOrigin } from "../shared/call-origin.js";
+import type { RefusalReason } from "../shared/domain-events.js";
 import type { FailureKind } from "../shared/failure-kind.js";
 
 /**
@@ -22,6 +23,17 @@ export type CallOutcome =
     };
 
 export type CallReply = (outcome: CallOutcome) => void;
+
+/** A group member's own limits refuse a call routed to it: that member's answer, and why. */
+export interface MemberRefusal {
+  /** The member's JSON-RPC error (-32029, with `limit` and `retry_after_ms` in its data). */
+  outcome: Extract<CallOutcome, { status: "rpc_error" }>;
+  reason: RefusalReason;
+  retryAfterMs: number;
+}
+
+/** Admits the member a group picked against that member's own limits (a token taken when it passes). */
+export type MemberAdmission = (memberId: string) => MemberRefusal | undefined;
 
 export interface CallProgress {
   progress: number;
@@ -61,10 +73,11 @@ export interface ToolCall {
   origin?: CallOrigin;
   /**
    * Set by the front end for a call to a group whose members have rate limits: the group asks it
-   * before sending the call to the member it picked, so the member's own limits apply (no I/O:
-   * token-bucket bookkeeping). A refusal is that member's answer (a JSON-RPC -32029 error).
+   * for the member it picked before sending the call, so the member's own limits apply (no I/O:
+   * token-bucket bookkeeping). A refused member is skipped for the strategy's next pick; only
+   * when every member in rotation is refused is the call (see allMembersRefused).
    */
-  admitMember?: (memberId: string) => CallOutcome | undefined;
+  admitMember?: MemberAdmission;
   /** Called exactly once with the outcome. */
   reply: CallReply;
   /** Set only when tracing is on (see CallTrace). */

@@ -2,7 +2,7 @@ import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import type { MemberRetryPolicy } from "../config/types.js";
 import type { GroupStateName } from "../shared/domain-events.js";
 import { isRetrySafe } from "../shared/retry-safety.js";
-import type { CallOutcome } from "./call.js";
+import type { CallOutcome, MemberAdmission, MemberRefusal } from "./call.js";
 import { bestPriority, STRATEGIES, type Pick } from "./group-strategies/index.js";
 import type { GroupContext, GroupMemberState, RetryRecord } from "./group-types.js";
 
@@ -61,6 +61,62 @@ export function pickMember(context: GroupContext, tried: readonly string[]): Pic
   });
 }
 
+/** The strategy's pick among the members its limits admit, and the members they refused on the way. */
+export interface AdmittedPick {
+  pick: Pick | undefined;
+  /** Members the strategy picked whose own limits refused the call, in the order they were picked. */
+  refused: { member: string; refusal: MemberRefusal }[];
+}
+
+/**
+ * The member that takes a call, skipping those already tried (or refused) for it and those whose
+ * own limits refuse it now: a refused member is left out and the strategy picks again from the
+ * rest — the next member in its order — so a group is refused only when every member in rotation
+ * is. `admit` is the call's member admission (token-bucket bookkeeping, no I/O); without it the
+ * first pick stands. A skipped pick still advances the strategy's memory, as a served one does.
+ */
+export function pickAdmitted(context: GroupContext, exclude: readonly string[], admit: MemberAdmission | undefined): AdmittedPick {
+  const refused: AdmittedPick["refused"] = [];
+  let skipped = exclude;
+  let memory = context.memory;
+  for (;;) {
+    const pick = pickMember(memory === context.memory ? context : { ...context, memory }, skipped);
+    if (pick === undefined || admit === undefined) return { pick, refused };
+    const refusal = admit(pick.id);
+    if (refusal === undefined) return { pick, refused };
+    refused.push({ member: pick.id, refusal });
+    skipped = [...skipped, pick.id];
+    memory = pick.memory;
+  }
+}
+
+/**
+ * The answer when every member in rotation refused a call by its own limits: one -32029 error that
+ * says so, each member's reason in the message and in `data.members`, and the soonest retry.
+ */
+export function allMembersRefused(groupId: string, refused: AdmittedPick["refused"]): Extract<CallOutcome, { status: "rpc_error" }> {
+  const retryAfterMs = Math.min(...refused.map((item) => item.refusal.retryAfterMs));
+  // Each member's message names it ("rate limit exceeded for provider 'a' …").
+  const reasons = refused.map((item) => item.refusal.outcome.message).join("; ");
+  const code = refused[0]?.refusal.outcome.code ?? -32029;
+  return {
+    status: "rpc_error",
+    kind: "tool_error",
+    code,
+    message: `every member of group '${groupId}' is over its rate limit (${reasons}); retry after ${formatSeconds(retryAfterMs)} s`,
+    data: {
+      limit: "group_members",
+      retry_after_ms: retryAfterMs,
+      retry_after_s: retryAfterMs / 1000,
+      members: Object.fromEntries(refused.map((item) => [item.member, item.refusal.outcome.data])),
+    },
+  };
+}
+
+function formatSeconds(ms: number): string {
+  return (ms / 1000).toFixed(3).replace(/\.?0+$/, "");
+}
+
 /** Failures where the member never ran the call: trying another member cannot run it twice. */
 const NEVER_RAN = new Set<string>(["unavailable", "start_failed"]);
 /** Failures where the member may have run part of it: retried only per retry_on_member_failure. */
@@ -85,12 +141,21 @@ export function shouldRetry(
 }
 
 /**
- * The member's outcome with the group's `_meta`: which member answered and what was retried.
+ * The member's outcome with the group's `_meta`: which member answered, what was retried, and
+ * which members were skipped over their rate limits.
  * The content is the member's, unchanged (a shallow copy of the result object, never re-encoded).
  */
-export function annotateOutcome(outcome: CallOutcome, groupId: string, member: string, retried: readonly RetryRecord[]): CallOutcome {
+export function annotateOutcome(
+  outcome: CallOutcome,
+  groupId: string,
+  member: string,
+  retried: readonly RetryRecord[],
+  limited: readonly string[] = [],
+): CallOutcome {
   const meta: Record<string, unknown> = { "mcp-hangar/group": groupId, "mcp-hangar/member": member };
   if (retried.length > 0) meta["mcp-hangar/retried"] = retried;
+  // Members skipped because their own rate limits refused the call.
+  if (limited.length > 0) meta["mcp-hangar/rate_limited"] = limited;
   switch (outcome.status) {
     case "result":
       return { ...outcome, result: { ...outcome.result, _meta: { ...outcome.result._meta, ...meta } } };

@@ -55,6 +55,8 @@ export interface GroupAttempt {
   member: string;
   tried: string[];
   retried: RetryRecord[];
+  /** Members skipped because their own limits refused the call (never tried; not picked again for it). */
+  limited?: string[];
 }
 
 /** What a rebalance applies: the new member list, and what changed. */

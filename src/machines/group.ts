@@ -3,12 +3,13 @@ import type { DomainEvent, GroupStateName } from "../shared/domain-events.js";
 import { failure, type CallOutcome, type ToolCall } from "./call.js";
 import { memberWatch } from "./group-member-watch.js";
 import {
+  allMembersRefused,
   annotateOutcome,
   bestInRotation,
   inactiveMessage,
   isHealthyForFailback,
   isInRotation,
-  pickMember,
+  pickAdmitted,
   preferredMember,
   rotationOf,
   shouldRetry,
@@ -79,12 +80,6 @@ function sendAttempt(enqueue: Enqueue, system: System, self: AnyActorRef, groupI
     } satisfies GroupEvent);
     return;
   }
-  // The member's own limits apply to a call that reaches it through the group (see ToolCall.admitMember).
-  const refused = attempt.call.admitMember?.(attempt.member);
-  if (refused !== undefined) {
-    enqueue.raise({ type: "MEMBER.REPLIED", attempt, outcome: refused } satisfies GroupEvent);
-    return;
-  }
   const trace = attempt.call.trace;
   if (trace !== undefined) {
     enqueue(() => {
@@ -96,7 +91,7 @@ function sendAttempt(enqueue: Enqueue, system: System, self: AnyActorRef, groupI
     reply: (outcome) => {
       if ((self.getSnapshot() as { status: string }).status === "active") self.send({ type: "MEMBER.REPLIED", attempt, outcome } satisfies GroupEvent);
       // The group stopped first (hangar shutdown): the caller still gets the member's answer.
-      else attempt.call.reply(annotateOutcome(outcome, groupId, attempt.member, attempt.retried));
+      else attempt.call.reply(annotateOutcome(outcome, groupId, attempt.member, attempt.retried, attempt.limited));
     },
   };
   enqueue.sendTo(provider, { type: "INVOKE", call });
@@ -147,13 +142,32 @@ export const groupMachine = setup({
     /** The hot path: pick a member, count the call, send it. */
     dispatchCall: enqueueActions(({ context, event, enqueue, system, self }) => {
       if (event.type !== "INVOKE") return;
-      const pick = pickMember(context, []);
+      const { call } = event;
+      // The members' own limits apply to a call through the group: a member over its limit is skipped.
+      const { pick, refused } = pickAdmitted(context, [], call.admitMember);
       if (pick === undefined) {
-        answer(enqueue, event.call, failure("unavailable", inactiveMessage(context)));
+        if (refused.length === 0) {
+          answer(enqueue, call, failure("unavailable", inactiveMessage(context)));
+          return;
+        }
+        const outcome = allMembersRefused(context.spec.id, refused);
+        answer(enqueue, call, outcome);
+        enqueue.emit({
+          type: "ToolInvocationFailed",
+          providerId: context.spec.id,
+          tool: call.tool,
+          correlationId: call.correlationId,
+          principal: call.principal,
+          kind: "rejected",
+          message: outcome.message,
+          refusal: refused[0]?.refusal.reason ?? "rate_limited_provider",
+          stage: "refused",
+        });
         return;
       }
+      const limited = refused.map((item) => item.member);
       enqueue.assign({ inFlight: increment(context.inFlight, pick.id), memory: pick.memory });
-      sendAttempt(enqueue, system, self, context.spec.id, { call: event.call, member: pick.id, tried: [pick.id], retried: [] });
+      sendAttempt(enqueue, system, self, context.spec.id, { call, member: pick.id, tried: [pick.id], retried: [], ...(limited.length === 0 ? {} : { limited }) });
     }),
     rejectInactive: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE") return;
@@ -191,10 +205,14 @@ export const groupMachine = setup({
           outcome.status === "failure" ? toolAnnotations(system, member, call.tool) : undefined,
           call.signal?.aborted === true,
         );
-      const next = retryable ? pickMember({ ...context, inFlight }, attempt.tried) : undefined;
+      const skipped = attempt.limited === undefined ? attempt.tried : [...attempt.tried, ...attempt.limited];
+      // A retry skips members over their limits too; when none is left the failure stands.
+      const admitted = retryable ? pickAdmitted({ ...context, inFlight }, skipped, call.admitMember) : undefined;
+      const next = admitted?.pick;
+      const limited = [...(attempt.limited ?? []), ...(admitted?.refused.map((item) => item.member) ?? [])];
       if (next === undefined || outcome.status !== "failure") {
         enqueue.assign({ inFlight });
-        answer(enqueue, call, annotateOutcome(outcome, context.spec.id, member, attempt.retried));
+        answer(enqueue, call, annotateOutcome(outcome, context.spec.id, member, attempt.retried, limited));
         return;
       }
       const retried: RetryRecord[] = [...attempt.retried, { member, kind: outcome.kind, message: outcome.message }];
@@ -209,7 +227,13 @@ export const groupMachine = setup({
         kind: outcome.kind,
         nextMember: next.id,
       });
-      sendAttempt(enqueue, system, self, context.spec.id, { call, member: next.id, tried: [...attempt.tried, next.id], retried });
+      sendAttempt(enqueue, system, self, context.spec.id, {
+        call,
+        member: next.id,
+        tried: [...attempt.tried, next.id],
+        retried,
+        ...(limited.length === 0 ? {} : { limited }),
+      });
     }),
     /** A member's provider changed state: recompute the rotation, and fail over if the active member left it. */
     recordMemberState: enqueueActions(({ context, event, enqueue, system }) => {

@@ -9,7 +9,7 @@ import {
   type StateValue,
 } from "xstate";
 import type { HangarConfig, ProviderSpec } from "../config/types.js";
-import type { CallOutcome, CallProgress, CallTrace, ProviderRequest, ToolCall } from "../machines/call.js";
+import type { CallOutcome, CallProgress, CallTrace, MemberAdmission, ProviderRequest, ToolCall } from "../machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { groupTools, groupView, type GroupView } from "../machines/group-view.js";
 import { groupMachine } from "../machines/group.js";
@@ -87,7 +87,7 @@ export interface InvokeOptions {
   /** The HTTP request's headers (HTTP front end): an incoming `traceparent` is continued. */
   headers?: RequestHeaders;
   /** A group call's admission of the member it picks (see ToolCall.admitMember). */
-  admitMember?: (memberId: string) => CallOutcome | undefined;
+  admitMember?: MemberAdmission;
 }
 
 /**

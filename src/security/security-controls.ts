@@ -3,7 +3,7 @@ import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol
 import type { HangarConfig, ProviderSecuritySpec, ProviderSpec } from "../config/types.js";
 import type { DomainEventBus } from "../observability/domain-event-bus.js";
 import { log } from "../observability/log.js";
-import type { CallOutcome } from "../machines/call.js";
+import type { MemberAdmission } from "../machines/call.js";
 import type { RefusalReason } from "../shared/domain-events.js";
 import { failureResult } from "../transports/outcome-result.js";
 import { RpcError } from "../transports/rpc-error.js";
@@ -77,8 +77,6 @@ export interface ProviderRequestTarget {
   uri?: string;
 }
 
-/** Admits the member a group picked for a call against that member's own limits; a refusal is the member's answer. */
-export type MemberAdmission = (memberId: string) => CallOutcome | undefined;
 
 /**
  * The security controls between a front end and the supervisor, in the order a call meets them:
@@ -217,18 +215,19 @@ export class SecurityControls {
   }
 
   /**
-   * For a call to a group: the member the group picks is admitted against its own rate limits too
+   * For a call to a group: each member the group picks is admitted against its own rate limits too
    * (its rate_limit, and tools_rate_limit for `tool`) — a provider's limit protects it whichever
-   * way it is reached. Undefined when `targetId` is no group or no limits are configured.
+   * way it is reached. A refused member is skipped by the group, which refuses the call (and
+   * publishes the refusal) only when every member is out. Undefined when `targetId` is no group
+   * or no limits are configured.
    */
-  memberAdmission(caller: Caller, targetId: string, tool: string | undefined): MemberAdmission | undefined {
+  memberAdmission(targetId: string, tool: string | undefined): MemberAdmission | undefined {
     if (!this.rateLimiter.active || this.options.membersOf?.(targetId) === undefined) return undefined;
     return (memberId) => {
       const refusal = this.rateLimiter.admit(memberId, tool, undefined);
       if (refusal === undefined) return undefined;
-      const message = describeRateLimitRefusal(refusal);
-      this.publish(memberId, tool ?? "", caller, `rate_limited_${refusal.level}`, message);
-      return { status: "rpc_error", kind: "tool_error", code: RATE_LIMITED_CODE, message, data: rateLimitData(refusal) };
+      const outcome = { status: "rpc_error", kind: "tool_error", code: RATE_LIMITED_CODE, message: describeRateLimitRefusal(refusal), data: rateLimitData(refusal) } as const;
+      return { outcome, reason: `rate_limited_${refusal.level}`, retryAfterMs: refusal.retryAfterMs };
     };
   }
 

@@ -58,7 +58,7 @@ export async function checkedInvoke(
     correlationId: overrides.correlationId,
     sessionId: extra.sessionId,
     headers: extra.headers,
-    admitMember: context.security?.memberAdmission(caller, args.provider, args.tool),
+    admitMember: context.security?.memberAdmission(args.provider, args.tool),
   });
   return { outcome, tool };
 }

@@ -95,7 +95,7 @@ export function createHangarServer(
         const target = { providerId: entry.providerId, toolName: entry.tool.name, flatName: entry.flatName, tool: entry.tool };
         const refused = security.admitToolCall(caller, target, args);
         if (refused !== undefined) return refused;
-        const admitMember = security.memberAdmission(caller, entry.providerId, entry.tool.name);
+        const admitMember = security.memberAdmission(entry.providerId, entry.tool.name);
         const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress, origin, sessionId, headers, admitMember });
         await progress?.settled();
         return outcomeToResult(outcome);

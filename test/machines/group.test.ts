@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { assign, createActor, enqueueActions, setup, type Actor, type ActorRefFrom, type AnyActorRef } from "xstate";
 import type { GroupSpec, ProviderSpec } from "../../src/config/types.js";
-import { failure, type CallOutcome, type ToolCall } from "../../src/machines/call.js";
+import { failure, type CallOutcome, type MemberAdmission, type MemberRefusal, type ToolCall } from "../../src/machines/call.js";
 import type { GroupContext, groupMachine } from "../../src/machines/group.js";
 import { hangarMachine } from "../../src/machines/hangar.js";
 import type { providerMachine } from "../../src/machines/provider.js";
@@ -99,10 +99,25 @@ function startHangar(group: Partial<GroupSpec>, memberIds = ["a", "b", "c"]): Ac
   return running;
 }
 
-function call(hangar: Actor<typeof hangarMachine>, tool: string, behaviour: Record<string, Behaviour> = {}): Promise<CallOutcome> {
+function call(hangar: Actor<typeof hangarMachine>, tool: string, behaviour: Record<string, Behaviour> = {}, admitMember?: MemberAdmission): Promise<CallOutcome> {
   return new Promise((resolve) => {
-    hangar.send({ type: "INVOKE", providerId: "g", call: { tool, arguments: behaviour, correlationId: "c", reply: resolve } });
+    hangar.send({ type: "INVOKE", providerId: "g", call: { tool, arguments: behaviour, correlationId: "c", reply: resolve, ...(admitMember === undefined ? {} : { admitMember }) } });
   });
+}
+
+/** A member admission that refuses `limited` (as their rate limits would: -32029, retry after `retryAfterMs[id]`) and records every member asked. */
+function limitsRefusing(limited: Record<string, number>, asked: string[] = []): MemberAdmission {
+  return (memberId) => {
+    asked.push(memberId);
+    const retryAfterMs = limited[memberId];
+    if (retryAfterMs === undefined) return undefined;
+    const refusal: MemberRefusal = {
+      outcome: { status: "rpc_error", kind: "tool_error", code: -32029, message: `rate limit exceeded for provider '${memberId}' (rate_limit)`, data: { limit: "provider", retry_after_ms: retryAfterMs } },
+      reason: "rate_limited_provider",
+      retryAfterMs,
+    };
+    return refusal;
+  };
 }
 
 function member(hangar: Actor<typeof hangarMachine>, id: string): AnyActorRef {
@@ -228,5 +243,59 @@ describe("group chart with scripted members", () => {
       hangar.send({ type: "GROUP.REBALANCE", groupId: "g", reply: resolve });
     });
     expect(group(hangar).active).toBe("a");
+  });
+});
+
+describe("group chart: members over their own rate limits are skipped", () => {
+  it("round_robin: a picked member over its limit is skipped for the strategy's pick among the others; _meta names the skipped", async () => {
+    const hangar = startHangar({ strategy: "round_robin" }, ["a", "b"]);
+    const asked: string[] = [];
+    const outcome = await call(hangar, "safe", {}, limitsRefusing({ a: 500 }, asked));
+    expect(outcome.status).toBe("result");
+    expect(metaOf(outcome)).toEqual({ "mcp-hangar/group": "g", "mcp-hangar/member": "b", "mcp-hangar/rate_limited": ["a"] });
+    expect(asked).toEqual(["a", "b"]);
+    // Both picks counted as turns: a's turn comes round again.
+    expect(metaOf(await call(hangar, "safe"))?.["mcp-hangar/member"]).toBe("a");
+    expect(group(hangar).inFlight).toEqual({ a: 0, b: 0 });
+  });
+
+  it("priority: the active member over its limit gives the call to the next priority, without a failover", async () => {
+    const hangar = startHangar({ strategy: "priority" });
+    const outcome = await call(hangar, "safe", {}, limitsRefusing({ a: 500 }));
+    expect(metaOf(outcome)?.["mcp-hangar/member"]).toBe("b");
+    expect(group(hangar).active).toBe("a");
+  });
+
+  it("refuses only when every member in rotation is over its limit, with one -32029 that says so and the soonest retry", async () => {
+    const hangar = startHangar({ strategy: "round_robin" });
+    const events: DomainEvent[] = [];
+    groupRef(hangar).on("*", (event: DomainEvent) => events.push(event));
+    member(hangar, "c").send({ type: "TEST.SET", state: "DEAD" });
+    await waitFor(() => group(hangar).rotation.length === 2, 1_000, "c out of rotation");
+    const asked: string[] = [];
+    const outcome = await call(hangar, "safe", {}, limitsRefusing({ a: 1_500, b: 700 }, asked));
+    expect(asked.sort()).toEqual(["a", "b"]);
+    expect(outcome).toMatchObject({ status: "rpc_error", code: -32029 });
+    if (outcome.status !== "rpc_error") throw new Error("expected an rpc_error");
+    expect(outcome.message).toMatch(/^every member of group 'g' is over its rate limit \(rate limit exceeded for provider '(a|b)'.*; rate limit exceeded for provider '(a|b)'.*\); retry after 0\.7 s$/);
+    expect(outcome.data).toMatchObject({ limit: "group_members", retry_after_ms: 700, retry_after_s: 0.7, members: { a: { retry_after_ms: 1_500 }, b: { retry_after_ms: 700 } } });
+    expect(group(hangar).inFlight).toEqual({});
+    expect(events.filter((event) => event.type === "ToolInvocationFailed")).toEqual([
+      expect.objectContaining({ providerId: "g", kind: "rejected", refusal: "rate_limited_provider", stage: "refused" }),
+    ]);
+  });
+
+  it("a retry after a member failed skips members over their limits too; when none is left the failure stands", async () => {
+    const hangar = startHangar({ strategy: "priority", maxAttempts: 3 });
+    const outcome = await call(hangar, "safe", { a: "crash" }, limitsRefusing({ b: 500 }));
+    expect(metaOf(outcome)).toEqual({
+      "mcp-hangar/group": "g",
+      "mcp-hangar/member": "c",
+      "mcp-hangar/retried": [{ member: "a", kind: "crash", message: "a: crash" }],
+      "mcp-hangar/rate_limited": ["b"],
+    });
+    const stands = await call(hangar, "safe", { a: "crash" }, limitsRefusing({ b: 500, c: 500 }));
+    expect(stands).toMatchObject({ status: "failure", kind: "crash" });
+    expect(metaOf(stands)).toMatchObject({ "mcp-hangar/member": "a", "mcp-hangar/rate_limited": ["b", "c"] });
   });
 });

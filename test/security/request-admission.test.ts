@@ -200,14 +200,21 @@ describe("a call through a group spends its member's buckets (fake clock)", () =
     const direct = await refusal(callTool(client, "echo__echo", { text: "three" }));
     expect(direct.code).toBe(RATE_LIMITED_CODE);
     expect(direct.message).toContain("provider 'echo' (rate_limit)");
-    // …and so does a call through the group, refused with the member's limit.
+    // …and so does a call through the group: its only member is out, so the group is.
     const grouped = await refusal(callTool(client, "pool__echo", { text: "four" }));
     expect(grouped.code).toBe(RATE_LIMITED_CODE);
-    expect(grouped.message).toContain("rate limit exceeded for provider 'echo' (rate_limit): 1 calls/s, burst 2; retry after 1 s");
-    expect(grouped.data).toEqual({ limit: "provider", retry_after_ms: 1_000, retry_after_s: 1 });
+    expect(grouped.message).toContain(
+      "every member of group 'pool' is over its rate limit (rate limit exceeded for provider 'echo' (rate_limit): 1 calls/s, burst 2; retry after 1 s); retry after 1 s",
+    );
+    expect(grouped.data).toEqual({
+      limit: "group_members",
+      retry_after_ms: 1_000,
+      retry_after_s: 1,
+      members: { echo: { limit: "provider", retry_after_ms: 1_000, retry_after_s: 1 } },
+    });
     now += 1_000;
     expect(textOf(await callTool(client, "pool__echo", { text: "five" }))).toBe("five");
     const refused = hangar.events.flatMap((event) => (event.type === "ToolInvocationFailed" && event.refusal !== undefined ? [`${event.providerId}:${event.refusal}`] : []));
-    expect(refused).toEqual(["echo:rate_limited_provider", "echo:rate_limited_provider"]);
+    expect(refused).toEqual(["echo:rate_limited_provider", "pool:rate_limited_provider"]);
   });
 });
