@@ -1,23 +1,20 @@
-import { randomUUID } from "node:crypto";
 import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { HangarConfig, ProviderSecuritySpec, ProviderSpec } from "../config/types.js";
 import type { DomainEventBus } from "../observability/domain-event-bus.js";
 import { log } from "../observability/log.js";
 import type { MemberAdmission } from "../machines/call.js";
-import type { RefusalReason } from "../shared/domain-events.js";
 import { failureResult } from "../transports/outcome-result.js";
-import { RpcError } from "../transports/rpc-error.js";
 import { AdminGate, type Caller, type FrontEnd } from "./admin-gate.js";
 import { ArgumentValidator, type ArgumentViolation } from "./argument-validator.js";
 import { PrincipalProviders } from "./principal-providers.js";
 import { PrincipalTools } from "./principal-tools.js";
-import { describeRateLimitRefusal, RateLimiter, type RateLimitRefusal } from "./rate-limiter.js";
+import { describeRateLimitRefusal, hasRateLimits, RateLimiter } from "./rate-limiter.js";
+import { invalidArgumentsText, notAllowedMessage, RATE_LIMITED_CODE, rateLimitData, Refusals } from "./refusals.js";
 import { requestFiltersOf } from "./request-filters.js";
 import { checkStructure, DEFAULT_STRUCTURAL_LIMITS } from "./structural-limits.js";
 import { toolFilterOf } from "./tool-filter.js";
 
-/** The JSON-RPC error code of a call refused by a rate limit (in the implementation-defined range; 429 in spirit). */
-export const RATE_LIMITED_CODE = -32029;
+export { RATE_LIMITED_CODE } from "./refusals.js";
 
 /** Registry tools whose provider call meets the principal's limit in admitToolCall (checked-invoke.ts). */
 const INVOKING_TOOLS: ReadonlySet<string> = new Set(["registry_invoke", "registry_invoke_ex", "registry_invoke_stream"]);
@@ -44,7 +41,11 @@ export function providerSecurityOf(spec: Pick<ProviderSpec, "security"> | undefi
 
 export interface SecurityControlsOptions {
   frontEnd: FrontEnd;
-  /** The provider specs as the runtime knows them now (providers may come and go). */
+  /**
+   * The provider specs as the runtime knows them now (providers may come and go): every
+   * provider's own filters, limits and argument checks are read from here at each call, so a
+   * discovered provider and a provider whose spec a reload replaced are held to their spec.
+   */
   specOf: (providerId: string) => ProviderSpec | undefined;
   /** A group's member ids (undefined for a provider): a call to a group may reach any member, so each member's controls apply. */
   membersOf?: (id: string) => string[] | undefined;
@@ -83,7 +84,9 @@ export interface ProviderRequestTarget {
  * who may see and call what (admin gate, per-principal allow lists, the providers' tool filters),
  * rate limits at three levels, then the arguments (structural limits, the tool's inputSchema).
  * All of it runs before INVOKE reaches the supervisor, so a refused call never starts a provider.
- * One instance per front end (its buckets are shared by every session).
+ * One instance per front end (its buckets are shared by every session). The hangar-wide part
+ * (admin gate, principals) comes from the config at start-up; each provider's part from its
+ * current spec (`specOf`). Refusals are published and thrown by refusals.ts.
  */
 export class SecurityControls {
   readonly adminGate: AdminGate;
@@ -91,19 +94,18 @@ export class SecurityControls {
   private readonly principalTools: PrincipalTools;
   private readonly principalProviders: PrincipalProviders;
   private readonly validator: ArgumentValidator;
+  private readonly refusals: Refusals;
 
   constructor(
-    config: Pick<HangarConfig, "providers" | "security">,
+    config: Pick<HangarConfig, "security">,
     private readonly options: SecurityControlsOptions,
   ) {
     this.adminGate = new AdminGate(config.security?.adminTools, options.frontEnd);
     this.principalTools = new PrincipalTools(config.security?.principalAllowTools ?? {});
     this.principalProviders = new PrincipalProviders(config.security?.principalProviders ?? {});
+    this.refusals = new Refusals(options.events);
     this.rateLimiter = new RateLimiter(
-      {
-        providers: new Map(config.providers.map((spec) => [spec.id, providerSecurityOf(spec)])),
-        principal: config.security?.principalRateLimit,
-      },
+      { limitsOf: (providerId) => this.securityOf(providerId), principal: config.security?.principalRateLimit },
       options.clock,
     );
     this.validator = new ArgumentValidator(
@@ -151,15 +153,16 @@ export class SecurityControls {
 
   /** A registry tool call: throws the JSON-RPC error of a refusal. */
   admitRegistryCall(caller: Caller, name: string): void {
+    const what = { providerId: undefined, subject: name };
     if (AdminGate.isAdminTool(name) && !this.adminGate.allows(caller)) {
-      this.refuse(undefined, name, caller, "not_allowed", ErrorCode.InvalidParams, this.adminGate.refusal(name));
+      this.refusals.refuse(what, caller, "not_allowed", ErrorCode.InvalidParams, this.adminGate.refusal(name));
     }
     if (!this.principalTools.allows(caller, name)) {
-      this.refuse(undefined, name, caller, "not_allowed", ErrorCode.InvalidParams, notAllowedMessage(caller, name));
+      this.refusals.refuse(what, caller, "not_allowed", ErrorCode.InvalidParams, notAllowedMessage(caller, name));
     }
     // The invoking tools' provider call meets the principal's limit in admitToolCall: counted once.
-    if (this.rateLimiter.active && !INVOKING_TOOLS.has(name)) {
-      this.throwIfLimited(this.rateLimiter.admit(undefined, undefined, caller.principal), undefined, name, caller);
+    if (this.rateLimiter.limitsPrincipals && !INVOKING_TOOLS.has(name)) {
+      this.refusals.throwIfLimited(this.rateLimiter.admit(undefined, undefined, caller.principal), what, caller);
     }
   }
 
@@ -169,7 +172,8 @@ export class SecurityControls {
    * model can correct itself); undefined when the call may go to the provider.
    */
   admitToolCall(caller: Caller, target: ToolCallTarget, args: Record<string, unknown> | undefined): CallToolResult | undefined {
-    const security = providerSecurityOf(this.options.specOf(target.providerId));
+    const security = this.securityOf(target.providerId);
+    const what = { providerId: target.providerId, subject: target.toolName };
     // A group's call may land on any member: every member's filter and argument limits apply too.
     // (Providers, the common case, take the path without a list of members: nothing allocated.)
     const memberIds = this.options.membersOf?.(target.providerId);
@@ -177,16 +181,16 @@ export class SecurityControls {
     this.refuseIfFiltered(security, caller, target);
     if (memberIds !== undefined) for (const id of memberIds) this.refuseIfFiltered(this.securityOf(id), caller, target);
     if (this.principalTools.active && !this.principalTools.allows(caller, target.flatName)) {
-      this.refuse(target.providerId, target.toolName, caller, "not_allowed", ErrorCode.InvalidParams, notAllowedMessage(caller, target.flatName));
+      this.refusals.refuse(what, caller, "not_allowed", ErrorCode.InvalidParams, notAllowedMessage(caller, target.flatName));
     }
-    if (this.rateLimiter.active) {
-      this.throwIfLimited(this.rateLimiter.admit(target.providerId, target.toolName, caller.principal), target.providerId, target.toolName, caller);
+    if (this.rateLimiter.limitsPrincipals || hasRateLimits(security)) {
+      this.refusals.throwIfLimited(this.rateLimiter.admit(target.providerId, target.toolName, caller.principal, security), what, caller);
     }
     let violations = this.violations(security, target.tool, args);
     if (memberIds !== undefined) for (const id of memberIds) violations ??= this.violations(this.securityOf(id), target.tool, args);
     if (violations === undefined) return undefined;
-    const text = invalidArgumentsText(target, violations);
-    this.publish(target.providerId, target.toolName, caller, "invalid_arguments", text);
+    const text = invalidArgumentsText(target.providerId, target.toolName, violations);
+    this.refusals.publish(what, caller, "invalid_arguments", text);
     const result = failureResult("rejected", text);
     return { ...result, _meta: { ...result._meta, "mcp-hangar/violations": violations } };
   }
@@ -199,18 +203,20 @@ export class SecurityControls {
    */
   admitRequest(caller: Caller, target: ProviderRequestTarget): void {
     const subject = target.prompt ?? target.uri ?? target.method;
+    const what = { providerId: target.providerId, subject };
     this.refuseIfProviderDenied(caller, target.providerId, subject);
-    const filters = requestFiltersOf(this.securityOf(target.providerId));
+    const security = this.securityOf(target.providerId);
+    const filters = requestFiltersOf(security);
     const filtered =
       (target.prompt === undefined ? undefined : filters.prompts.refusal(target.prompt)) ??
       (target.uri === undefined ? undefined : filters.resources.refusal(target.uri));
     if (filtered !== undefined) {
-      const what = target.prompt === undefined ? `resource '${subject}'` : `prompt '${subject}'`;
-      const message = `${what} of provider '${target.providerId}' is not available: ${filtered}`;
-      this.refuse(target.providerId, subject, caller, "not_allowed", ErrorCode.InvalidParams, message);
+      const named = target.prompt === undefined ? `resource '${subject}'` : `prompt '${subject}'`;
+      const message = `${named} of provider '${target.providerId}' is not available: ${filtered}`;
+      this.refusals.refuse(what, caller, "not_allowed", ErrorCode.InvalidParams, message);
     }
-    if (this.rateLimiter.active) {
-      this.throwIfLimited(this.rateLimiter.admit(target.providerId, undefined, caller.principal), target.providerId, subject, caller);
+    if (this.rateLimiter.limitsPrincipals || hasRateLimits(security)) {
+      this.refusals.throwIfLimited(this.rateLimiter.admit(target.providerId, undefined, caller.principal, security), what, caller);
     }
   }
 
@@ -222,9 +228,11 @@ export class SecurityControls {
    * or no limits are configured.
    */
   memberAdmission(targetId: string, tool: string | undefined): MemberAdmission | undefined {
-    if (!this.rateLimiter.active || this.options.membersOf?.(targetId) === undefined) return undefined;
+    const memberIds = this.options.membersOf?.(targetId);
+    if (memberIds === undefined || !memberIds.some((id) => hasRateLimits(this.securityOf(id)))) return undefined;
     return (memberId) => {
-      const refusal = this.rateLimiter.admit(memberId, tool, undefined);
+      // The member's limits as its spec says when the group picks it.
+      const refusal = this.rateLimiter.admit(memberId, tool, undefined, this.securityOf(memberId));
       if (refusal === undefined) return undefined;
       const outcome = { status: "rpc_error", kind: "tool_error", code: RATE_LIMITED_CODE, message: describeRateLimitRefusal(refusal), data: rateLimitData(refusal) } as const;
       return { outcome, reason: `rate_limited_${refusal.level}`, retryAfterMs: refusal.retryAfterMs };
@@ -234,7 +242,7 @@ export class SecurityControls {
   private refuseIfProviderDenied(caller: Caller, providerId: string, subject: string): void {
     if (!this.principalProviders.active) return;
     const denied = this.principalProviders.refusal(caller, providerId);
-    if (denied !== undefined) this.refuse(providerId, subject, caller, "not_allowed", ErrorCode.InvalidParams, denied);
+    if (denied !== undefined) this.refusals.refuse({ providerId, subject }, caller, "not_allowed", ErrorCode.InvalidParams, denied);
   }
 
   private securityOf(providerId: string): ProviderSecuritySpec {
@@ -245,7 +253,7 @@ export class SecurityControls {
     const filtered = toolFilterOf(security).refusal(target.toolName);
     if (filtered === undefined) return;
     const message = `tool '${target.toolName}' of provider '${target.providerId}' is not available: ${filtered}`;
-    this.refuse(target.providerId, target.toolName, caller, "not_allowed", ErrorCode.InvalidParams, message);
+    this.refusals.refuse({ providerId: target.providerId, subject: target.toolName }, caller, "not_allowed", ErrorCode.InvalidParams, message);
   }
 
   private violations(security: ProviderSecuritySpec, tool: Tool | undefined, args: Record<string, unknown> | undefined): ArgumentViolation[] | undefined {
@@ -258,54 +266,4 @@ export class SecurityControls {
     if (!security.validateArguments || tool === undefined) return undefined;
     return this.validator.validate(tool.inputSchema, args ?? {});
   }
-
-  private throwIfLimited(refusal: RateLimitRefusal | undefined, providerId: string | undefined, tool: string, caller: Caller): void {
-    if (refusal === undefined) return;
-    this.refuse(providerId, tool, caller, `rate_limited_${refusal.level}`, RATE_LIMITED_CODE, describeRateLimitRefusal(refusal), rateLimitData(refusal));
-  }
-
-  private refuse(
-    providerId: string | undefined,
-    tool: string,
-    caller: Caller,
-    reason: RefusalReason,
-    code: number,
-    message: string,
-    data?: unknown,
-  ): never {
-    this.publish(providerId, tool, caller, reason, message);
-    throw new RpcError(code, message, data);
-  }
-
-  private publish(providerId: string | undefined, tool: string, caller: Caller, reason: RefusalReason, message: string): void {
-    this.options.events?.publish("security", {
-      type: "ToolInvocationFailed",
-      providerId: providerId ?? "",
-      tool,
-      correlationId: randomUUID(),
-      ...(caller.principal === undefined ? {} : { principal: caller.principal }),
-      kind: "rejected",
-      message,
-      refusal: reason,
-      // Never reached the provider: not one of its calls (audit replay counts by this).
-      stage: "refused",
-    });
-  }
-}
-
-/** The `data` of a -32029 error: which limit, and when to retry. */
-function rateLimitData(refusal: RateLimitRefusal): Record<string, unknown> {
-  return { limit: refusal.level, retry_after_ms: refusal.retryAfterMs, retry_after_s: refusal.retryAfterMs / 1000 };
-}
-
-function notAllowedMessage(caller: Caller, flatName: string): string {
-  return `tool '${flatName}' is not available to principal '${caller.principal ?? ""}' (http.auth.principals.${caller.principal ?? ""}.allow_tools)`;
-}
-
-function invalidArgumentsText(target: ToolCallTarget, violations: readonly ArgumentViolation[]): string {
-  const lines = violations.map((violation) => `- ${violation.path === "" ? "(arguments)" : violation.path}: ${violation.message}`);
-  return (
-    `invalid arguments for tool '${target.toolName}' of provider '${target.providerId}' — the provider was not called. ` +
-    `Fix these and call again:\n${lines.join("\n")}`
-  );
 }

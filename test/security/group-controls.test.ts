@@ -10,7 +10,7 @@ describe("security controls for a group's calls", () => {
     testSpec({ id: "b", security: { ...DEFAULT_PROVIDER_SECURITY, denyTools: ["crash"], maxArgumentBytes: 64 } }),
   ];
   const controls = new SecurityControls(
-    { providers },
+    {},
     {
       frontEnd: "stdio",
       specOf: (id) => providers.find((spec) => spec.id === id),

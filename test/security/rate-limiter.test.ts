@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { KeyedBuckets } from "../../src/security/keyed-buckets.js";
-import { describeRateLimitRefusal, RateLimiter } from "../../src/security/rate-limiter.js";
+import { describeRateLimitRefusal, RateLimiter, type ProviderRateLimits } from "../../src/security/rate-limiter.js";
 import { TokenBucket } from "../../src/security/token-bucket.js";
 
 /** A clock the test moves by hand. */
@@ -33,14 +33,16 @@ describe("token bucket", () => {
   });
 });
 
+const LIMITS = new Map<string, ProviderRateLimits>([
+  ["math", { rateLimit: { rps: 2, burst: 4 }, toolsRateLimit: { slow: { rps: 1, burst: 2 } } }],
+  ["free", {}],
+]);
+
 describe("rate limiter", () => {
   const limiter = (clock: () => number): RateLimiter =>
     new RateLimiter(
       {
-        providers: new Map([
-          ["math", { rateLimit: { rps: 2, burst: 4 }, toolsRateLimit: { slow: { rps: 1, burst: 2 } } }],
-          ["free", {}],
-        ]),
+        limitsOf: (id) => LIMITS.get(id),
         principal: { rps: 5, burst: 5 },
       },
       clock,
@@ -89,9 +91,31 @@ describe("rate limiter", () => {
     expect(rl.admit(undefined, undefined, "alice")).toBeUndefined();
   });
 
+  it("follows each provider's current limits: new providers, changed values get fresh buckets, equal values keep their tokens", () => {
+    const clock = fakeClock();
+    const current = new Map<string, ProviderRateLimits>();
+    const rl = new RateLimiter({ limitsOf: (id) => current.get(id) }, clock.now);
+    // Not limited yet (a provider without limits, or one not known at start-up).
+    for (let i = 0; i < 5; i++) expect(rl.admit("late", "x", undefined)).toBeUndefined();
+    current.set("late", { rateLimit: { rps: 1, burst: 2 } });
+    expect(rl.admit("late", "x", undefined)).toBeUndefined();
+    expect(rl.admit("late", "x", undefined)).toBeUndefined();
+    expect(rl.admit("late", "x", undefined)?.level).toBe("provider");
+    // A new spec object with the same values (a reload that changed something else): still empty.
+    current.set("late", { rateLimit: { rps: 1, burst: 2 }, toolsRateLimit: {} });
+    expect(rl.admit("late", "x", undefined)?.level).toBe("provider");
+    // Other values: fresh buckets with the new limit.
+    current.set("late", { rateLimit: { rps: 1, burst: 3 } });
+    for (let i = 0; i < 3; i++) expect(rl.admit("late", "x", undefined)).toBeUndefined();
+    expect(rl.admit("late", "x", undefined)?.spec).toEqual({ rps: 1, burst: 3 });
+    // Limits removed: the provider is free again.
+    current.delete("late");
+    expect(rl.admit("late", "x", undefined)).toBeUndefined();
+  });
+
   it("keeps memory bounded under 10,000 distinct principals: idle buckets are dropped", () => {
     const clock = fakeClock();
-    const rl = new RateLimiter({ providers: new Map(), principal: { rps: 1, burst: 2 } }, clock.now);
+    const rl = new RateLimiter({ principal: { rps: 1, burst: 2 } }, clock.now);
     const measure = (): number => {
       for (let round = 0; round < 5; round++) {
         let refused = 0;
