@@ -97,6 +97,13 @@ function sendAttempt(enqueue: Enqueue, system: System, self: AnyActorRef, groupI
   enqueue.sendTo(provider, { type: "INVOKE", call });
 }
 
+type CallFailed = Extract<DomainEvent, { type: "ToolInvocationFailed" }>;
+
+/** A call the group itself answered with a failure (no member ran it), for metrics, logs and audit. */
+function groupCallFailed(groupId: string, call: ToolCall, details: Pick<CallFailed, "kind" | "message" | "refusal" | "stage">): CallFailed {
+  return { type: "ToolInvocationFailed", providerId: groupId, tool: call.tool, correlationId: call.correlationId, principal: call.principal, ...details };
+}
+
 function sagaRef(system: System, systemId: string): AnyActorRef | undefined {
   return system.get(systemId) as AnyActorRef | undefined;
 }
@@ -152,17 +159,8 @@ export const groupMachine = setup({
         }
         const outcome = allMembersRefused(context.spec.id, refused);
         answer(enqueue, call, outcome);
-        enqueue.emit({
-          type: "ToolInvocationFailed",
-          providerId: context.spec.id,
-          tool: call.tool,
-          correlationId: call.correlationId,
-          principal: call.principal,
-          kind: "rejected",
-          message: outcome.message,
-          refusal: refused[0]?.refusal.reason ?? "rate_limited_provider",
-          stage: "refused",
-        });
+        const refusal = refused[0]?.refusal.reason ?? "rate_limited_provider";
+        enqueue.emit(groupCallFailed(context.spec.id, call, { kind: "rejected", message: outcome.message, refusal, stage: "refused" }));
         return;
       }
       const limited = refused.map((item) => item.member);
@@ -174,15 +172,7 @@ export const groupMachine = setup({
       const message = inactiveMessage(context);
       // No member answered: the error's _meta names only the group.
       answer(enqueue, event.call, { status: "failure", kind: "unavailable", message, meta: { "mcp-hangar/group": context.spec.id } });
-      enqueue.emit({
-        type: "ToolInvocationFailed",
-        providerId: context.spec.id,
-        tool: event.call.tool,
-        correlationId: event.call.correlationId,
-        principal: event.call.principal,
-        kind: "unavailable",
-        message,
-      });
+      enqueue.emit(groupCallFailed(context.spec.id, event.call, { kind: "unavailable", message }));
     }),
     /** A member answered: count it, then answer the caller or try another member. */
     settleAttempt: enqueueActions(({ context, event, enqueue, system, self }) => {
