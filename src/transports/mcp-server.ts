@@ -97,14 +97,14 @@ export function createHangarServer(
         if (refused !== undefined) return refused;
         const admitMember = security.memberAdmission(entry.providerId, entry.tool.name);
         const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress, origin, sessionId, headers, admitMember });
-        await progress?.settled();
+        if (progress !== undefined) await progress.settled();
         return outcomeToResult(outcome);
       }
     }
     if (showRegistry && isRegistryTool(name)) {
       security.admitRegistryCall(caller, name);
       const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, caller, onProgress, origin, sessionId, headers });
-      await progress?.settled();
+      if (progress !== undefined) await progress.settled();
       return result;
     }
     throw new RpcError(ErrorCode.InvalidParams, unknownToolMessage(name, showRegistry, showProviderTools, catalogue));
