@@ -1,0 +1,65 @@
+// The in-process benches' hangar (actor-path.js, front-path.js): a HangarRuntime of the built
+// hangar with one provider `p` whose connection is a fake that answers every call at once, with
+// the log and metrics observers attached as in src/cli/main.ts; and the CPU-per-call loop they share.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import process, { nextTick } from "node:process";
+import { pathToFileURL } from "node:url";
+import { fromCallback } from "xstate";
+import { MAIN_JS } from "./clients.js";
+import { median } from "./stats.js";
+
+/** A module of the build under test (dist/…). */
+export const dist = (path) => import(pathToFileURL(resolve(dirname(MAIN_JS), path)).href);
+
+/** A started runtime whose provider `p` lists `tools` (predefined in its config too) and answers "hello". */
+export async function startInstantRuntime(tools = []) {
+  const { HangarRuntime } = await dist("runtime/hangar-runtime.js");
+  const { loadConfig } = await dist("config/load.js");
+  const { configureLog, log } = await dist("observability/log.js");
+  const { logDomainEvents } = await dist("observability/log-observer.js");
+  const metrics = await dist("observability/metrics.js").catch(() => undefined);
+
+  const dir = mkdtempSync(join(tmpdir(), "hangar-instant-"));
+  const configPath = join(dir, "hangar.yaml");
+  const provider = { command: ["node", "never-started.js"], ...(tools.length > 0 ? { tools } : {}) };
+  writeFileSync(configPath, JSON.stringify({ providers: { p: provider } }));
+  const config = loadConfig(configPath);
+  rmSync(dir, { recursive: true, force: true });
+
+  const result = { content: [{ type: "text", text: "hello" }] };
+  const connection = fromCallback(({ sendBack, receive }) => {
+    nextTick(() => {
+      sendBack({ type: "CONNECTION.READY", tools, pid: undefined, serverInfo: undefined, protocolVersion: undefined });
+    });
+    receive((event) => {
+      if (event.type !== "CALL") return;
+      const { call } = event;
+      nextTick(() => {
+        call.reply({ status: "result", kind: "ok", result });
+        sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+      });
+    });
+  });
+
+  configureLog({ level: "warn" });
+  const runtime = new HangarRuntime(config, { connection, healthProbe: fromCallback(() => undefined) });
+  logDomainEvents(runtime.events, log);
+  metrics?.createMetrics?.(runtime.events, runtime);
+  runtime.start();
+  return { runtime, config };
+}
+
+/** µs of this process's CPU per call of `run(calls)`: the median of `rounds`, after one warm-up run (JIT). */
+export async function cpuPerCall(run, calls, rounds) {
+  await run(calls);
+  const perCall = [];
+  for (let round = 0; round < rounds; round++) {
+    const before = process.cpuUsage();
+    await run(calls);
+    const used = process.cpuUsage(before);
+    perCall.push((used.user + used.system) / calls);
+  }
+  return median(perCall);
+}
