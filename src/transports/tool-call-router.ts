@@ -18,6 +18,7 @@ import {
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainRequestOrNotification, isPlainToolCallParams } from "../actors/jsonrpc-fast-path.js";
+import { CallSignal } from "./call-signal.js";
 
 export type ToolCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 export type ToolCallHandler = (request: CallToolRequest, extra: ToolCallExtra) => Promise<CallToolResult>;
@@ -53,7 +54,7 @@ export class HangarServer extends Server {
  * CallToolRequestSchema would take as it is (jsonrpc-fast-path.ts) goes straight to the handler,
  * and its answer straight to the transport; every other message is passed on to the Server.
  *
- * The short route keeps the SDK's behaviour for a request: an AbortController per call, aborted
+ * The short route keeps the SDK's behaviour for a request: a cancellation signal per call (CallSignal), aborted
  * by `notifications/cancelled` for its id and when the transport closes; no answer once aborted;
  * the id echoed as it came; an error answered with its own integer `code` (else -32603
  * InternalError), its message and its data; progress and requests to the client sent as the
@@ -66,7 +67,7 @@ export class ToolCallRouter implements Transport {
   onmessage?: Transport["onmessage"];
 
   /** The calls on the short route still running, by request id (a reused id takes the entry over, as in the SDK). */
-  private readonly inFlight = new Map<RequestId, AbortController>();
+  private readonly inFlight = new Map<RequestId, CallSignal>();
 
   constructor(
     private readonly inner: Transport,
@@ -88,7 +89,7 @@ export class ToolCallRouter implements Transport {
       this.onerror?.(error);
     };
     this.inner.onclose = () => {
-      for (const controller of this.inFlight.values()) controller.abort();
+      for (const signal of this.inFlight.values()) signal.abort();
       this.inFlight.clear();
       this.onclose?.();
     };
@@ -119,9 +120,8 @@ export class ToolCallRouter implements Transport {
 
   private call(request: JSONRPCRequest, info: MessageExtraInfo | undefined): void {
     const id = request.id;
-    const controller = new AbortController();
-    this.inFlight.set(id, controller);
-    const signal = controller.signal;
+    const signal = new CallSignal();
+    this.inFlight.set(id, signal);
     const server = this.server;
     const extra: ToolCallExtra = {
       signal,
@@ -157,7 +157,7 @@ export class ToolCallRouter implements Transport {
         this.onerror?.(new Error(`Failed to send response: ${String(error)}`));
       })
       .finally(() => {
-        if (this.inFlight.get(id) === controller) this.inFlight.delete(id);
+        if (this.inFlight.get(id) === signal) this.inFlight.delete(id);
       });
   }
 
