@@ -18,7 +18,16 @@ export function deferredCallback<TModule, TEvent extends EventObject, TInput>(
   body: (module: TModule, params: CallbackParams<TEvent, TInput>) => Cleanup,
   onLoadError: (error: unknown, params: CallbackParams<TEvent, TInput>) => Cleanup,
 ) {
-  return fromCallback<TEvent, TInput>((params) => {
+  return fromCallback<TEvent, TInput>(deferredBody(load, body, onLoadError));
+}
+
+/** deferredCallback's body alone, for a caller that picks between bodies (the provider connection by mode). */
+export function deferredBody<TModule, TEvent extends EventObject, TInput>(
+  load: () => Promise<TModule>,
+  body: (module: TModule, params: CallbackParams<TEvent, TInput>) => Cleanup,
+  onLoadError: (error: unknown, params: CallbackParams<TEvent, TInput>) => Cleanup,
+): CallbackLogicFunction<TEvent, AnyEventObject, TInput> {
+  return (params) => {
     let stopped = false;
     let cleanup: Cleanup;
     let listener: ((event: TEvent) => void) | undefined;
@@ -47,5 +56,5 @@ export function deferredCallback<TModule, TEvent extends EventObject, TInput>(
       stopped = true;
       cleanup?.();
     };
-  });
+  };
 }

@@ -20,7 +20,7 @@ import type { HangarConfig } from "../config/types.js";
 import { configureLog, log } from "../observability/log.js";
 import { startAuditTrail } from "../observability/audit/start.js";
 import { logDomainEvents } from "../observability/log-observer.js";
-import { createMetrics } from "../observability/metrics.js";
+import type { HangarMetrics } from "../observability/metrics.js";
 import type { RunningInspector } from "../observability/inspector/start.js";
 import { resolveTracingSettings } from "../observability/tracing/config.js";
 import { startTracing, stopTracing } from "../observability/tracing/start.js";
@@ -117,7 +117,14 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   tracing?.observe(runtime.events);
   // One metrics observer for every front end (--metrics-port here; the HTTP front end mounts it too).
   const metricsSpec = observabilityOf(config).metrics;
-  const metrics = metricsSpec.enabled ? createMetrics(runtime.events, runtime) : undefined;
+  // Metrics are only ever read over HTTP (--metrics-port, or the HTTP front end's endpoint):
+  // without a reader, neither prom-client (~1.5 MB resident) nor its observer is loaded.
+  const metricsReadable = command.metricsPort !== undefined || httpPlan !== undefined;
+  let metrics: HangarMetrics | undefined;
+  if (metricsSpec.enabled && metricsReadable) {
+    const { createMetrics } = await import("../observability/metrics.js");
+    metrics = createMetrics(runtime.events, runtime);
+  }
   let metricsEndpoint: MetricsEndpoint | undefined;
   if (command.metricsPort !== undefined && metrics === undefined) {
     log.warn("--metrics-port is ignored: observability.metrics.enabled is false in the config");

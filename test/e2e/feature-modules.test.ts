@@ -15,6 +15,9 @@ const e2e = useE2E();
 const RECORD_LOADS = pathToFileURL(join(FIXTURES, "record-loads.js")).href;
 const KUBERNETES = /@kubernetes\/client-node/;
 const DOCKERODE = /(^|\/)dockerode(\/|$)/;
+/** prom-client is read only over HTTP (--metrics-port, --http); the SDK's HTTP client only reaches remote providers. */
+const PROM_CLIENT = /(^|\/)prom-client(\/|$)/;
+const SDK_HTTP_CLIENT = /sdk\/(dist\/(esm|cjs)\/)?client\/(streamableHttp|sse|auth)\.js$/;
 
 function recordingEnv(file: string): Record<string, string> {
   return { NODE_OPTIONS: `--import=${RECORD_LOADS}`, RECORD_LOADS_FILE: file };
@@ -35,7 +38,7 @@ interface SourceStatus {
 }
 
 describe("feature libraries load on demand", () => {
-  it("a hangar without containers and discovery sources loads neither the Kubernetes client nor dockerode", async () => {
+  it("a hangar without containers, discovery sources, remote providers or a metrics reader loads neither the Kubernetes client, dockerode, prom-client nor the SDK's HTTP client", async () => {
     const loads = join(e2e.dir(), "loads-plain.txt");
     const hangar = await e2e.start({ providers: provider(e2e.marker()) }, { env: recordingEnv(loads) });
     expect(textOf(await callTool(hangar.client, "echo__echo", { text: "plain" }))).toBe("plain");
@@ -48,6 +51,8 @@ describe("feature libraries load on demand", () => {
     expect(modules).toContain("@modelcontextprotocol/sdk/server/index.js");
     expect(modules.some((path) => path.includes("/node_modules/better-sqlite3/"))).toBe(true);
     expect(modules.filter((specifier) => KUBERNETES.test(specifier) || DOCKERODE.test(specifier))).toEqual([]);
+    // Nothing reads metrics without --metrics-port or --http, and every provider is local.
+    expect(modules.filter((specifier) => PROM_CLIENT.test(specifier) || SDK_HTTP_CLIENT.test(specifier))).toEqual([]);
   });
 
   it("a Kubernetes and a Docker source load their libraries when they start, and report what they cannot reach", async () => {
