@@ -1,4 +1,5 @@
-import { isAlias, isMap, isScalar, isSeq, type Document, type Scalar } from "yaml";
+import type { Document, Scalar } from "yaml";
+import { yamlLibrary } from "./yaml-library.js";
 
 /**
  * `${VAR}` / `${VAR:-default}` substitution in string values, done on the YAML tree (not the
@@ -82,6 +83,7 @@ export function interpolateDocument(doc: Document, env: NodeJS.ProcessEnv): Inte
 }
 
 function visit(node: unknown, path: ConfigPath, env: NodeJS.ProcessEnv, problems: InterpolationProblem[]): void {
+  const { isAlias, isMap, isScalar, isSeq } = yamlLibrary();
   if (isAlias(node)) return;
   if (isMap(node)) {
     for (const pair of node.items) {
@@ -100,4 +102,24 @@ function visit(node: unknown, path: ConfigPath, env: NodeJS.ProcessEnv, problems
   const result = interpolateString(node.value, env);
   for (const message of result.problems) problems.push({ path, node, message });
   if (result.problems.length === 0) node.value = result.value;
+}
+
+/**
+ * The same substitution on plain data (load.ts's quick path, which has no document): every
+ * string that is a value, in place. False when a reference has a problem — the caller then
+ * reads the text again with `yaml`, which reports it at its position.
+ */
+export function interpolateValues(data: unknown, env: NodeJS.ProcessEnv): boolean {
+  if (typeof data !== "object" || data === null) return true;
+  const holder = data as Record<string | number, unknown>;
+  for (const key of Object.keys(holder)) {
+    const value = holder[key];
+    if (typeof value === "string") {
+      if (!value.includes("$")) continue;
+      const result = interpolateString(value, env);
+      if (result.problems.length > 0) return false;
+      holder[key] = result.value;
+    } else if (!interpolateValues(value, env)) return false;
+  }
+  return true;
 }

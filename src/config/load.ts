@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from "yaml";
+import type { Document, Node, Pair } from "yaml";
 import { registerConfigSecrets } from "../security/secrets.js";
 import { ConfigError, type ConfigIssue } from "./errors.js";
-import { interpolateDocument, type ConfigPath } from "./interpolate.js";
+import { interpolateDocument, interpolateValues, type ConfigPath } from "./interpolate.js";
 import { modePart, modeProblems } from "./mode-specs.js";
+import { quickLoad } from "./quick-yaml.js";
+import { yamlLibrary } from "./yaml-library.js";
 import {
   defaultRawHttp,
   emptyConfigMessage,
@@ -57,6 +59,43 @@ export function loadConfig(path: string, env: NodeJS.ProcessEnv = process.env): 
  * positions still point into the whole file.
  */
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv = process.env, root?: string): HangarConfig {
+  // The common case is read quickly (quick-yaml.ts); whatever there is to report, `yaml` reads
+  // the text again and reports it at its line and column.
+  const raw = quickConfig(text, file, env, root) ?? checkedConfig(text, file, env, root);
+  const config = toHangarConfig(raw, resolve(file));
+  // Inline group members' env and headers are secrets like any provider's.
+  const { providers, groups } = splitGroups(raw.providers);
+  registerConfigSecrets({ ...raw, providers: Object.fromEntries([...providers, ...inlineMembers(groups)]) });
+  return config;
+}
+
+/** The validated config read by quickLoad, or undefined when the text is not the common case or anything in it needs reporting. */
+function quickConfig(text: string, file: string, env: NodeJS.ProcessEnv, root: string | undefined): RawConfig | undefined {
+  const data = quickLoad(text);
+  const scoped = root === undefined ? data : isRecord(data) ? data[root] : undefined;
+  if (scoped === undefined || scoped === null || !interpolateValues(scoped, env)) return undefined;
+  const validation = validateConfig(scoped);
+  if (!validation.ok) return undefined;
+  const folder = dirname(resolve(file));
+  return checkedProviders(validation.value).every(([id, provider]) => modeProblems(id, provider, folder).length === 0) ? validation.value : undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Top-level providers and inline group members, each with its place in the config. */
+function checkedProviders(raw: RawConfig): [string, RawProvider, ConfigPath][] {
+  const { providers, groups } = splitGroups(raw.providers);
+  return [
+    ...providers.map(([id, provider]): [string, RawProvider, ConfigPath] => [id, provider, ["providers", id]]),
+    ...inlineMemberPlaces(groups),
+  ];
+}
+
+/** Reads the text with `yaml`'s document model and validates it; every problem is thrown together, each at its position. */
+function checkedConfig(text: string, file: string, env: NodeJS.ProcessEnv, root: string | undefined): RawConfig {
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const at = (offset: number): Pick<ConfigIssue, "line" | "column"> => {
@@ -106,12 +145,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
   if (validation.ok) {
     // Checks that need the config's folder (relative volume paths), positioned like the schema's.
     // Inline group members are checked like the others, at their place in the group.
-    const { providers, groups } = splitGroups(validation.value.providers);
-    const checked: [string, RawProvider, ConfigPath][] = [
-      ...providers.map(([id, provider]): [string, RawProvider, ConfigPath] => [id, provider, ["providers", id]]),
-      ...inlineMemberPlaces(groups),
-    ];
-    for (const [id, provider, place] of checked) {
+    for (const [id, provider, place] of checkedProviders(validation.value)) {
       for (const problem of modeProblems(id, provider, dirname(resolve(file)))) {
         const path = [...place, ...problem.path.slice(2)];
         issues.push({ file, ...at(locate(doc, path, "value")), path: formatPath(path), message: problem.message });
@@ -119,12 +153,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv =
     }
   }
   if (issues.length > 0 || !validation.ok) throw new ConfigError(issues);
-
-  const config = toHangarConfig(validation.value, resolve(file));
-  // Inline group members' env and headers are secrets like any provider's.
-  const { providers, groups } = splitGroups(validation.value.providers);
-  registerConfigSecrets({ ...validation.value, providers: Object.fromEntries([...providers, ...inlineMembers(groups)]) });
-  return config;
+  return validation.value;
 }
 
 function toHangarConfig(raw: RawConfig, source: string): HangarConfig {
@@ -314,6 +343,7 @@ function locate(doc: Document, path: ConfigPath, target: ProblemTarget): number 
 }
 
 function child(doc: Document, parent: unknown, segment: string | number): { node: unknown; pair?: Pair } | undefined {
+  const { isAlias, isMap, isSeq } = yamlLibrary();
   const container = isAlias(parent) ? parent.resolve(doc) : parent;
   if (isMap(container)) {
     const pair = container.items.find((item) => keyText(item.key) === String(segment));
@@ -327,7 +357,7 @@ function child(doc: Document, parent: unknown, segment: string | number): { node
 }
 
 function keyText(key: unknown): string {
-  return isScalar(key) ? String(key.value) : String(key);
+  return yamlLibrary().isScalar(key) ? String(key.value) : String(key);
 }
 
 function start(node: unknown): number | undefined {
@@ -341,7 +371,7 @@ function isEmpty(node: unknown): boolean {
 }
 
 function isNode(value: unknown): value is Node {
-  return isScalar(value) || isMap(value) || isSeq(value) || isAlias(value);
+  return yamlLibrary().isNode(value);
 }
 
 function startsWith(path: ConfigPath, prefix: ConfigPath): boolean {

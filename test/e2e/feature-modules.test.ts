@@ -18,6 +18,8 @@ const DOCKERODE = /(^|\/)dockerode(\/|$)/;
 /** prom-client is read only over HTTP (--metrics-port, --http); the SDK's HTTP client only reaches remote providers. */
 const PROM_CLIENT = /(^|\/)prom-client(\/|$)/;
 const SDK_HTTP_CLIENT = /sdk\/(dist\/(esm|cjs)\/)?client\/(streamableHttp|sse|auth)\.js$/;
+/** `yaml`'s document model reads only a config the quick reader leaves to it, or one with problems to report. */
+const YAML_DOCUMENTS = /(^|\/)yaml(\/|$)/;
 
 function recordingEnv(file: string): Record<string, string> {
   return { NODE_OPTIONS: `--import=${RECORD_LOADS}`, RECORD_LOADS_FILE: file };
@@ -38,7 +40,7 @@ interface SourceStatus {
 }
 
 describe("feature libraries load on demand", () => {
-  it("a hangar without containers, discovery sources, remote providers or a metrics reader loads neither the Kubernetes client, dockerode, prom-client nor the SDK's HTTP client", async () => {
+  it("a hangar without containers, discovery sources, remote providers or a metrics reader loads neither the Kubernetes client, dockerode, prom-client, the SDK's HTTP client nor yaml's document model", async () => {
     const loads = join(e2e.dir(), "loads-plain.txt");
     const hangar = await e2e.start({ providers: provider(e2e.marker()) }, { env: recordingEnv(loads) });
     expect(textOf(await callTool(hangar.client, "echo__echo", { text: "plain" }))).toBe("plain");
@@ -53,6 +55,9 @@ describe("feature libraries load on demand", () => {
     expect(modules.filter((specifier) => KUBERNETES.test(specifier) || DOCKERODE.test(specifier))).toEqual([]);
     // Nothing reads metrics without --metrics-port or --http, and every provider is local.
     expect(modules.filter((specifier) => PROM_CLIENT.test(specifier) || SDK_HTTP_CLIENT.test(specifier))).toEqual([]);
+    // A valid config is read by js-yaml alone (src/config/quick-yaml.ts).
+    expect(modules).toContain("js-yaml");
+    expect(modules.filter((specifier) => YAML_DOCUMENTS.test(specifier))).toEqual([]);
   });
 
   it("a Kubernetes and a Docker source load their libraries when they start, and report what they cannot reach", async () => {
