@@ -11,7 +11,6 @@ import { dockerSource } from "../actors/discovery-docker.js";
 import { kubernetesSource } from "../actors/discovery-kubernetes.js";
 import { configReloader } from "../runtime/config-reload.js";
 import { parseCommand, UsageError, type Command } from "./args.js";
-import { runAudit } from "./audit-command.js";
 import { NO_CONFIG_HELP, USAGE } from "./usage.js";
 import { ConfigError } from "../config/errors.js";
 import { findConfigFile } from "../config/find.js";
@@ -26,7 +25,7 @@ import { resolveTracingSettings } from "../observability/tracing/config.js";
 import { startTracing, stopTracing } from "../observability/tracing/start.js";
 import { HangarRuntime } from "../runtime/hangar-runtime.js";
 import type { MetricsEndpoint } from "../transports/metrics-endpoint.js";
-import { planHttp, type HttpPlan } from "../transports/http/plan.js";
+import type { HttpPlan } from "../transports/http/plan.js";
 import type { HangarHttpServer } from "../transports/http/server.js";
 import { serveStdio } from "../transports/stdio.js";
 import { ClientHub } from "../transports/client-hub.js";
@@ -63,6 +62,8 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   // --http: address and tokens are settled, and an unsafe bind refused, before anything starts.
   let httpPlan: HttpPlan | undefined;
   if (command.http !== undefined) {
+    // Tokens, guards and bind checks are read only when the HTTP front end is asked for.
+    const { planHttp } = await import("../transports/http/plan.js");
     const planned = planHttp(httpSpecOf(config), command.http, process.env);
     if (!planned.ok) {
       console.error(`mcp-hangar: ${planned.message}`);
@@ -272,13 +273,16 @@ async function main(argv: string[]): Promise<number | undefined> {
       process.stdout.write(`${command.file}: ok (${config.providers.length} providers: ${config.providers.map((p) => p.id).join(", ")})\n`);
       return 0;
     }
-    case "audit":
+    case "audit": {
+      // A one-shot query over the audit file: a serving hangar never loads it.
+      const { runAudit } = await import("./audit-command.js");
       return runAudit(command, {
         out: (text) => process.stdout.write(`${text}\n`),
         err: (text) => {
           console.error(text);
         },
       });
+    }
     case "serve":
       return serve(command);
   }

@@ -4,7 +4,6 @@ import type { ProviderView } from "../machines/provider-view.js";
 import { summarizeHealth } from "../runtime/health-summary.js";
 import { redactor } from "../shared/redaction.js";
 import { failureResult, outcomeToResult } from "./outcome-result.js";
-import { providerChartMermaid } from "../tools/provider-chart.js";
 import { statusText } from "./status-text.js";
 import { targetDetails } from "./target-details.js";
 import { GROUP_TOOLS } from "./group-tools.js";
@@ -220,6 +219,8 @@ const registryStatus = defineTool({
       requireProvider(context, chart);
       const value = runtime.stateValue(chart);
       if (value === undefined) throw new RpcError(ErrorCode.InternalError, `provider '${chart}' vanished`);
+      // The chart drawing (~0.4 MB of code) loads on the first request for a picture.
+      const { providerChartMermaid } = await import("../tools/provider-chart.js");
       return { content: [{ type: "text", text: redactor.redact(providerChartMermaid(chart, value)) }] };
     }
     const views = await runtime.status();
