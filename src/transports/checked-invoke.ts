@@ -1,7 +1,7 @@
 import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { CallOutcome, CallProgress } from "../machines/call.js";
 import { ANONYMOUS } from "../security/admin-gate.js";
-import { requireProviderOrGroup } from "./group-tools.js";
+import { reachOf, requireProviderOrGroup } from "./caller-reach.js";
 import type { RegistryCallExtra, RegistryContext } from "./registry-tool-kit.js";
 import { RpcError } from "./rpc-error.js";
 import { flatToolName } from "./tool-names.js";
@@ -32,7 +32,8 @@ export async function checkedInvoke(
   extra: RegistryCallExtra,
   overrides: InvokeOverrides = {},
 ): Promise<CheckedOutcome> {
-  requireProviderOrGroup(context, args.provider);
+  // A provider or group the caller may not reach is unknown to it, like one no config has.
+  requireProviderOrGroup(context, reachOf(context, extra), args.provider);
   const known = context.catalogue.entries(args.provider);
   const tool = known.find((entry) => entry.tool.name === args.tool)?.tool;
   const target = { providerId: args.provider, toolName: args.tool, flatName: flatToolName(args.provider, args.tool), tool };

@@ -3,30 +3,22 @@ import { z } from "zod";
 import type { GroupView } from "../machines/group-view.js";
 import { defineTool, jsonResult, type ErasedRegistryTool, type RegistryContext } from "./registry-tool-kit.js";
 import { RpcError } from "./rpc-error.js";
+import { knownGroups, reachOf, type Reach } from "./caller-reach.js";
 
 /** The group tools: registry_group_list and registry_group_rebalance (docs/groups.md). */
 
-/** registry_invoke takes a provider or a group id. */
-export function requireProviderOrGroup(context: RegistryContext, id: string): void {
-  if (context.runtime.hasProvider(id) || context.runtime.hasGroup(id)) return;
-  const groups = context.runtime.groupIds();
-  throw new RpcError(
-    ErrorCode.InvalidParams,
-    `unknown provider '${id}'; known providers: ${context.runtime.providerIds().join(", ") || "(none)"}` +
-      (groups.length > 0 ? `; known groups: ${groups.join(", ")}` : ""),
-  );
-}
-
-function requireGroup(context: RegistryContext, groupId: string): GroupView {
-  const view = context.runtime.groupView(groupId);
+function requireGroup(context: RegistryContext, reach: Reach, groupId: string): GroupView {
+  const view = reach(groupId) ? context.runtime.groupView(groupId) : undefined;
   if (view !== undefined) return view;
   throw new RpcError(
     ErrorCode.InvalidParams,
-    `unknown group '${groupId}'; known groups: ${context.runtime.groupIds().join(", ") || "(none: define one with mode: group)"}`,
+    `unknown group '${groupId}'; known groups: ${knownGroups(context, reach).join(", ") || "(none: define one with mode: group)"}`,
   );
 }
 
-function describeGroup(view: GroupView, auto: boolean): Record<string, unknown> {
+/** A group as the caller may see it: members it may not reach are left out (their ids, states and which one is preferred or active). */
+function describeGroup(view: GroupView, auto: boolean, reach: Reach): Record<string, unknown> {
+  const hidden = (id: string | undefined) => (id === undefined || reach(id) ? id : undefined);
   return {
     id: view.id,
     // Made for discovered (or `group:`-keyed) providers; it goes with its last member.
@@ -35,12 +27,12 @@ function describeGroup(view: GroupView, auto: boolean): Record<string, unknown> 
     state: view.state,
     strategy: view.strategy,
     min_healthy: view.minHealthy,
-    preferred: view.preferred,
-    active: view.active,
+    preferred: hidden(view.preferred),
+    active: hidden(view.active),
     retry_on_member_failure: view.retryOnMemberFailure,
     max_attempts: view.maxAttempts,
     failover: { auto_failback: view.failover.autoFailback, failback_delay_s: view.failover.failbackDelayS },
-    members: view.members.map((member) => ({
+    members: view.members.filter((member) => reach(member.id)).map((member) => ({
       id: member.id,
       weight: member.weight,
       priority: member.priority,
@@ -62,11 +54,12 @@ const registryGroupList = defineTool({
     "List provider groups (or one): state (HEALTHY, PARTIAL, INACTIVE), strategy, and each member's weight, priority, state, breaker, in-flight calls, and which member is preferred.",
   schema: z.object({ group: groupArg.optional() }),
   readOnly: true,
-  run: ({ group }, context) => {
-    const ids = group === undefined ? context.runtime.groupIds() : [requireGroup(context, group).id];
+  run: ({ group }, context, extra) => {
+    const reach = reachOf(context, extra);
+    const ids = group === undefined ? knownGroups(context, reach) : [requireGroup(context, reach, group).id];
     const groups = ids.flatMap((id) => {
       const view = context.runtime.groupView(id);
-      return view === undefined ? [] : [describeGroup(view, context.runtime.isAutoGroup(id))];
+      return view === undefined ? [] : [describeGroup(view, context.runtime.isAutoGroup(id), reach)];
     });
     return Promise.resolve(jsonResult({ groups }));
   },
@@ -78,11 +71,12 @@ const registryGroupRebalance = defineTool({
     "Recompute a group's rotation from its members' current states: the strategy starts afresh and traffic returns to the preferred member. In-flight calls are not dropped.",
   schema: z.object({ group: groupArg }),
   readOnly: false,
-  run: async ({ group }, context) => {
-    requireGroup(context, group);
+  run: async ({ group }, context, extra) => {
+    const reach = reachOf(context, extra);
+    requireGroup(context, reach, group);
     await context.runtime.rebalanceGroup(group);
     const view = context.runtime.groupView(group);
-    return jsonResult({ rebalanced: true, ...(view === undefined ? {} : describeGroup(view, context.runtime.isAutoGroup(group))) });
+    return jsonResult({ rebalanced: true, ...(view === undefined ? {} : describeGroup(view, context.runtime.isAutoGroup(group), reach)) });
   },
 });
 

@@ -12,6 +12,7 @@ import {
 import type { ExposeMode } from "../config/types.js";
 import type { CallProgress } from "../machines/call.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
+import { ANONYMOUS, type Caller } from "../security/admin-gate.js";
 import { SecurityControls } from "../security/security-controls.js";
 import { VERSION } from "../version.js";
 import { ClientSession } from "./client-session.js";
@@ -40,6 +41,8 @@ export function createHangarServer(
   expose: ExposeMode,
   // One per front end, shared by its sessions (rate-limit buckets); stdio's own by default.
   security: SecurityControls = stdioSecurity(runtime),
+  // Who opens the session (HTTP: its token's principal; one per session): the instructions name only the providers it reaches.
+  caller: Caller = ANONYMOUS,
 ): HangarServer {
   const passthrough = passthroughOf(runtime);
   const server = new HangarServer(SERVER_INFO, {
@@ -50,7 +53,7 @@ export function createHangarServer(
       completions: {},
       logging: {},
     },
-    instructions: combinedInstructions(runtime, passthrough.hub),
+    instructions: combinedInstructions(runtime, passthrough.hub, security.reachOf(caller)),
   });
   // This session as providers' requests and notifications reach it (see docs/passthrough.md).
   const session = new ClientSession(server);
@@ -91,7 +94,8 @@ export function createHangarServer(
     const headers = extra.requestInfo?.headers;
     if (showProviderTools) {
       const entry = catalogue.resolve(name);
-      if (entry) {
+      // A tool of a provider the caller may not reach is as unknown to it as a name no provider has.
+      if (entry && security.providerVisible(caller, entry.providerId)) {
         const target = { providerId: entry.providerId, toolName: entry.tool.name, flatName: entry.flatName, tool: entry.tool };
         const refused = security.admitToolCall(caller, target, args);
         if (refused !== undefined) return refused;
@@ -107,7 +111,7 @@ export function createHangarServer(
       if (progress !== undefined) await progress.settled();
       return result;
     }
-    throw new RpcError(ErrorCode.InvalidParams, unknownToolMessage(name, showRegistry, showProviderTools, catalogue));
+    throw new RpcError(ErrorCode.InvalidParams, unknownToolMessage(name, showRegistry, showProviderTools, catalogue, { security, caller }));
   };
   server.handleToolCalls(handleCall);
 
@@ -168,10 +172,11 @@ class ProgressForwarder {
   }
 }
 
-function unknownToolMessage(name: string, registry: boolean, providerTools: boolean, catalogue: ToolCatalogue): string {
+/** The tools the caller could have meant: only those it may see, so the error names nothing hidden from it. */
+function unknownToolMessage(name: string, registry: boolean, providerTools: boolean, catalogue: ToolCatalogue, { security, caller }: { security: SecurityControls; caller: Caller }): string {
   const known = [
-    ...(providerTools ? catalogue.entries().map((entry) => entry.flatName) : []),
-    ...(registry ? REGISTRY_TOOL_DEFINITIONS.map((tool) => tool.name) : []),
+    ...(providerTools ? catalogue.entries().filter((entry) => security.providerToolVisible(caller, entry.flatName, entry.providerId)).map((entry) => entry.flatName) : []),
+    ...(registry ? REGISTRY_TOOL_DEFINITIONS.filter((tool) => security.registryToolVisible(caller, tool.name)).map((tool) => tool.name) : []),
   ];
   const shown = known.slice(0, KNOWN_TOOLS_SHOWN).join(", ");
   const more = known.length > KNOWN_TOOLS_SHOWN ? ` and ${known.length - KNOWN_TOOLS_SHOWN} more` : "";

@@ -39,11 +39,14 @@ const OWN_INSTRUCTIONS =
 
 /**
  * The hangar's own instructions, followed by each provider's under its id: what the provider said
- * at initialize, or — while it has never started — the description from its config.
+ * at initialize, or — while it has never started — the description from its config. Only the
+ * providers the session's principal reaches (`reaches`; undefined: all), so a denied provider's
+ * name and description never reach its client.
  */
-export function combinedInstructions(runtime: HangarRuntime, hub: ClientHub): string {
+export function combinedInstructions(runtime: HangarRuntime, hub: ClientHub, reaches?: (providerId: string) => boolean): string {
   const sections = [OWN_INSTRUCTIONS];
   for (const id of runtime.providerIds()) {
+    if (reaches !== undefined && !reaches(id)) continue;
     const text = hub.info(id)?.instructions ?? runtime.spec(id)?.description;
     if (text !== undefined && text.trim() !== "") sections.push(`## ${id}\n${text.trim()}`);
   }

@@ -12,6 +12,7 @@ import { RpcError } from "./rpc-error.js";
 import { checkedInvoke } from "./checked-invoke.js";
 import { INVOKE_TOOLS } from "./invoke-tools.js";
 import { ANONYMOUS } from "../security/admin-gate.js";
+import { knownProviders, reachOf, requireProvider } from "./caller-reach.js";
 
 export type { RegistryCallExtra, RegistryContext };
 
@@ -21,14 +22,6 @@ export type { RegistryCallExtra, RegistryContext };
  * Each tool's zod schema is both its argument check and its listed inputSchema.
  */
 const providerArg = z.string().min(1).describe("Provider id, as in the config");
-
-function requireProvider(context: RegistryContext, providerId: string): void {
-  if (context.runtime.hasProvider(providerId)) return;
-  throw new RpcError(
-    ErrorCode.InvalidParams,
-    `unknown provider '${providerId}'; known providers: ${context.runtime.providerIds().join(", ") || "(none)"}`,
-  );
-}
 
 function isoTime(ms: number | undefined): string | undefined {
   return ms === undefined ? undefined : new Date(ms).toISOString();
@@ -51,6 +44,12 @@ function toolsSource(view: ProviderView): string {
   return [...sources].sort().join("+");
 }
 
+/** The providers' views, only those the caller may reach (a denied provider is absent, not marked). */
+async function reachableViews(context: RegistryContext, extra: RegistryCallExtra): Promise<ProviderView[]> {
+  const reach = reachOf(context, extra);
+  return (await context.runtime.status()).filter((view) => reach(view.id));
+}
+
 async function startAndDescribe(context: RegistryContext, providerId: string): Promise<Record<string, unknown>> {
   const result = await context.runtime.startProvider(providerId);
   const view = context.runtime.view(providerId);
@@ -63,8 +62,8 @@ const registryList = defineTool({
   description: "List every provider with its state (COLD, INITIALIZING, READY, DEGRADED, DEAD), mode and tool names.",
   schema: z.object({}),
   readOnly: true,
-  run: async (_args, { runtime }) => {
-    const views = await runtime.status();
+  run: async (_args, context, extra) => {
+    const views = await reachableViews(context, extra);
     return jsonResult({ providers: views.map(toolSummary) });
   },
 });
@@ -74,8 +73,8 @@ const registryStart = defineTool({
   description: "Start a provider now (it would otherwise start on its first call) and wait until it is ready.",
   schema: z.object({ provider: providerArg }),
   readOnly: false,
-  run: async ({ provider }, context) => {
-    requireProvider(context, provider);
+  run: async ({ provider }, context, extra) => {
+    requireProvider(context, reachOf(context, extra), provider);
     const outcome = await startAndDescribe(context, provider);
     if (outcome.started === true) return jsonResult(outcome);
     return failureResult("start_failed", String(outcome.message), outcome.stderr_tail as string[]);
@@ -87,8 +86,8 @@ const registryStop = defineTool({
   description: "Stop a running provider gracefully. Its tools stay listed; the next call starts it again.",
   schema: z.object({ provider: providerArg }),
   readOnly: false,
-  run: async ({ provider }, context) => {
-    requireProvider(context, provider);
+  run: async ({ provider }, context, extra) => {
+    requireProvider(context, reachOf(context, extra), provider);
     await context.runtime.stopProvider(provider);
     return jsonResult({ provider, state: context.runtime.view(provider)?.state });
   },
@@ -101,7 +100,7 @@ const registryTools = defineTool({
   schema: z.object({ provider: providerArg.optional() }),
   readOnly: true,
   run: ({ provider }, context, extra) => {
-    if (provider !== undefined) requireProvider(context, provider);
+    if (provider !== undefined) requireProvider(context, reachOf(context, extra), provider);
     const caller = extra.caller ?? ANONYMOUS;
     const visible = context.catalogue.entries(provider).filter((entry) => context.security?.providerToolVisible(caller, entry.flatName, entry.providerId) ?? true);
     const tools = visible.map((entry) => ({
@@ -139,8 +138,8 @@ const registryDetails = defineTool({
   description: "Everything about one provider: state, pid, uptime, calls, failures, last error, stderr tail, tools.",
   schema: z.object({ provider: providerArg }),
   readOnly: true,
-  run: ({ provider }, context) => {
-    requireProvider(context, provider);
+  run: ({ provider }, context, extra) => {
+    requireProvider(context, reachOf(context, extra), provider);
     const view = context.runtime.view(provider);
     if (!view) throw new RpcError(ErrorCode.InternalError, `provider '${provider}' vanished`);
     return Promise.resolve(
@@ -189,9 +188,10 @@ const registryWarm = defineTool({
   description: "Start several providers at once (all when none are named) and report each one's outcome.",
   schema: z.object({ providers: z.array(providerArg).optional().describe("Provider ids; default: all") }),
   readOnly: false,
-  run: async ({ providers }, context) => {
-    const ids = providers ?? context.runtime.providerIds();
-    for (const id of ids) requireProvider(context, id);
+  run: async ({ providers }, context, extra) => {
+    const reach = reachOf(context, extra);
+    const ids = providers ?? knownProviders(context, reach);
+    for (const id of ids) requireProvider(context, reach, id);
     const results = await Promise.all(ids.map((id) => startAndDescribe(context, id)));
     return jsonResult({ results });
   },
@@ -202,7 +202,7 @@ const registryHealth = defineTool({
   description: "The hangar's overall health (healthy, degraded, failing), counts by state, and each provider's failures.",
   schema: z.object({}),
   readOnly: true,
-  run: async (_args, { runtime }) => jsonResult({ ...summarizeHealth(await runtime.status()) }),
+  run: async (_args, context, extra) => jsonResult({ ...summarizeHealth(await reachableViews(context, extra)) }),
 });
 
 const registryStatus = defineTool({
@@ -213,17 +213,17 @@ const registryStatus = defineTool({
     chart: providerArg.optional().describe("Provider id: return its chart as a Mermaid stateDiagram with its current states highlighted"),
   }),
   readOnly: true,
-  run: async ({ chart }, context) => {
+  run: async ({ chart }, context, extra) => {
     const { runtime } = context;
     if (chart !== undefined) {
-      requireProvider(context, chart);
+      requireProvider(context, reachOf(context, extra), chart);
       const value = runtime.stateValue(chart);
       if (value === undefined) throw new RpcError(ErrorCode.InternalError, `provider '${chart}' vanished`);
       // The chart drawing (~0.4 MB of code) loads on the first request for a picture.
       const { providerChartMermaid } = await import("../tools/provider-chart.js");
       return { content: [{ type: "text", text: redactor.redact(providerChartMermaid(chart, value)) }] };
     }
-    const views = await runtime.status();
+    const views = await reachableViews(context, extra);
     return { content: [{ type: "text", text: redactor.redact(statusText(views, summarizeHealth(views))) }] };
   },
 });
@@ -237,8 +237,8 @@ const registryHistory = defineTool({
     limit: z.number().int().positive().max(1000).optional().describe("The newest this many of each (default 50)"),
   }),
   readOnly: true,
-  run: ({ provider, limit }, context) => {
-    requireProvider(context, provider);
+  run: ({ provider, limit }, context, extra) => {
+    requireProvider(context, reachOf(context, extra), provider);
     const history = context.runtime.history;
     if (history === undefined) {
       throw new RpcError(ErrorCode.InvalidRequest, "the audit trail is off (audit.enabled: false in the config), so there is no history to show");

@@ -129,7 +129,7 @@ describe("a principal's providers (allow_providers / deny_providers)", () => {
       }
     };
 
-    // (Its tools are not known before it starts: a call to one is a call to an unknown tool.)
+    // A call to a denied provider's tool is a call to an unknown tool, before and after it started.
     await expectDeniedEverywhere("unknown tool 'fixture__test_simple_text'");
     // Nothing the denied principals asked started the provider.
     expect(findProcesses(fixtureTag)).toEqual([]);
@@ -142,7 +142,7 @@ describe("a principal's providers (allow_providers / deny_providers)", () => {
     expect((await alice.listPrompts()).prompts.map((prompt) => prompt.name)).toContain("fixture__test_simple_prompt");
     expect(findProcesses(fixtureTag)).toHaveLength(1);
     // …and what the shared catalogues now know stays unknown to the denied ones.
-    await expectDeniedEverywhere("provider 'fixture' is not available to principal");
+    await expectDeniedEverywhere("unknown tool 'fixture__test_simple_text'");
 
     // A session that set a log level hears only the providers its principal reaches.
     const logged = { guest: [] as unknown[], alice: [] as unknown[] };

@@ -84,7 +84,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
   // One set of controls for every session: rate-limit buckets are per principal, not per session.
   const security = new SecurityControls(runtime.config, { frontEnd: "http", specOf: (id) => runtime.spec(id), membersOf: (id) => runtime.groupMemberIds(id), events: runtime.events });
   const host = {
-    createServer: () => createHangarServer(runtime, catalogue, expose, security),
+    // What a session shows (its instructions) follows its principal's provider lists, which do not depend on roles.
+    createServer: (principal: string | undefined) => createHangarServer(runtime, catalogue, expose, security, { principal, roles: [] }),
     log,
     openSessions: () => streamable.size + sse.size,
     onCountChanged: () => options.onSessionsChanged?.(streamable.size + sse.size),

@@ -15,8 +15,8 @@ export type AuthedRequest = IncomingMessage & { auth?: AuthInfo };
 
 /** What the session tables need from the HTTP server. */
 export interface SessionHost {
-  /** A new MCP server session over the shared runtime and catalogue. */
-  createServer: () => SessionServer;
+  /** A new MCP server session over the shared runtime and catalogue, for the principal that opens it (sessions are bound to it). */
+  createServer: (principal: string | undefined) => SessionServer;
   log: Logger;
   /** Open sessions of every transport (for log lines). */
   openSessions: () => number;
@@ -115,7 +115,7 @@ export class StreamableSessions {
       sendRpcError(res, 503, TRANSPORT_ERROR, "Service Unavailable: the hangar is shutting down");
       return;
     }
-    const server = this.host.createServer();
+    const server = this.host.createServer(principal);
     const transport = new NodeStreamableTransport({ sessionId: randomUUID() });
     const session: Session = { id: transport.sessionId, server, transport, principal, lastSeen: performance.now(), active: 0, timer: undefined };
     // The hangar server's own onclose (which stops it watching the catalogue) runs first.

@@ -42,7 +42,7 @@ export class SseSessions {
       return;
     }
     const transport = new SSEServerTransport(this.messagesPath, res);
-    const server = this.host.createServer();
+    const server = this.host.createServer(principal);
     const keepAlive = setInterval(() => {
       if (!res.writableEnded) res.write(": keepalive\n\n");
     }, KEEPALIVE_MS);
