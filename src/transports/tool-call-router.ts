@@ -18,7 +18,7 @@ import {
   type ServerRequest,
 } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainRequestOrNotification, isPlainToolCallParams } from "../actors/jsonrpc-fast-path.js";
-import { CallSignal } from "./call-signal.js";
+import { CallSignal } from "../shared/call-signal.js";
 
 export type ToolCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 export type ToolCallHandler = (request: CallToolRequest, extra: ToolCallExtra) => Promise<CallToolResult>;

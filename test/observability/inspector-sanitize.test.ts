@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createActor, fromCallback } from "xstate";
 import { HIDDEN_ARGUMENTS, MASK, createSanitizer } from "../../src/observability/inspector/sanitize.js";
+import { CallSignal } from "../../src/shared/call-signal.js";
 import { LineRing } from "../../src/shared/line-ring.js";
 import { Redactor } from "../../src/shared/redaction.js";
 import { testSpec } from "../helpers/specs.js";
@@ -40,12 +41,14 @@ describe("inspector sanitizer", () => {
     const ring = new LineRing(200);
     for (let i = 1; i <= 50; i += 1) ring.push(`line ${i}`);
     const controller = new AbortController();
+    const callSignal = new CallSignal();
     const ref = createActor(fromCallback(() => undefined), { id: "child" });
     const out = sanitizer().sanitizeContext({
       reply: () => undefined,
       stderr: ring,
       provider: ref,
       signal: controller.signal,
+      callSignal,
       error: new Error(`failed with ${SECRET}`),
       big: "x".repeat(5_000),
       many: Array.from({ length: 60 }, (_, i) => i),
@@ -55,6 +58,7 @@ describe("inspector sanitizer", () => {
     expect(out.stderr).toEqual({ lines: 50, tail: Array.from({ length: 20 }, (_, i) => `line ${i + 31}`) });
     expect(out.provider).toEqual({ xstate$$type: 1, id: "child" });
     expect(out.signal).toEqual({ aborted: false });
+    expect(out.callSignal).toEqual({ aborted: false });
     expect(out.error).toEqual({ name: "Error", message: "failed with ***" });
     expect((out.big as string).length).toBeLessThan(2_100);
     expect(out.many as unknown[]).toHaveLength(51);
@@ -72,6 +76,11 @@ describe("inspector sanitizer", () => {
     ring.push("second");
     const after = sanitizeContext(context) as { spec: unknown; stderr: { tail: string[] } };
     expect(after.stderr.tail).toEqual(["first", "second"]);
+    const signal = new CallSignal();
+    const call = { tool: "slow", signal };
+    expect(sanitizeContext({ call })).toEqual({ call: { tool: "slow", signal: { aborted: false } } });
+    signal.abort("cancelled by the client");
+    expect(sanitizeContext({ call })).toEqual({ call: { tool: "slow", signal: { aborted: true } } });
     expect(after.spec).toBe(before.spec); // same spec object: same sanitized object
     expect(sanitizer().sanitizeContext({ spec })).not.toBe(before);
   });

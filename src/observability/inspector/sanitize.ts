@@ -1,4 +1,5 @@
 import type { AnyEventObject } from "xstate";
+import { CallSignal } from "../../shared/call-signal.js";
 import { LineRing } from "../../shared/line-ring.js";
 import { looksLikeSecretKey, redactor as sharedRedactor, type Redactor } from "../../shared/redaction.js";
 
@@ -104,10 +105,12 @@ export function createSanitizer(options: SanitizeOptions): Sanitizer {
       volatileMarks += 1;
       return "[…]";
     }
-    if (value instanceof LineRing || isActorRef(value) || value instanceof AbortSignal || value instanceof Error) volatileMarks += 1;
+    // A client call's CallSignal is a signal too (not an AbortSignal instance): live, re-read every time.
+    const signal = value instanceof AbortSignal || value instanceof CallSignal;
+    if (value instanceof LineRing || isActorRef(value) || signal || value instanceof Error) volatileMarks += 1;
     if (value instanceof LineRing) return { lines: value.size, tail: value.tail(STDERR_TAIL_LINES).map(text) };
     if (isActorRef(value)) return { xstate$$type: ACTOR_TYPE, id: value.id };
-    if (value instanceof AbortSignal) return { aborted: value.aborted };
+    if (signal) return { aborted: value.aborted };
     if (value instanceof Error) return { name: value.name, message: text(value.message) };
     if (value instanceof Date) return value.toISOString();
     if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return `[${value.byteLength} bytes]`;

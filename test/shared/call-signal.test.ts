@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CallSignal } from "../../src/transports/call-signal.js";
+import { CallSignal } from "../../src/shared/call-signal.js";
 
 /** What the hangar's consumers of a call's signal see, side by side with a real AbortSignal. */
 function observe(signal: AbortSignal, abort: (reason?: unknown) => void, reason?: unknown) {
