@@ -1,3 +1,4 @@
+import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
@@ -71,6 +72,8 @@ export class ChildProcessTransport implements Transport {
   private closed = false;
   private negotiatedVersion: string | undefined;
   private peerEnded = false;
+  /** stdin is corked until the next tick (see write()). */
+  private corked = false;
 
   constructor(
     private readonly stdin: Writable,
@@ -123,14 +126,27 @@ export class ChildProcessTransport implements Transport {
   }
 
   /**
-   * Writes a message now, without a promise: false when the channel is closed. Backpressure is
-   * left to the pipe's buffer, as send() leaves it to its caller.
+   * Writes a message without a promise: false when the channel is closed. Backpressure is left to
+   * the pipe's buffer, as send() leaves it to its caller. The messages written in one tick go out
+   * in one write (stdin is corked until the next tick): many callers at once cost the hangar — and
+   * the provider it wakes — one system call, not one per call.
    */
   write(message: JSONRPCMessage): boolean {
     if (this.closed || !this.stdin.writable) return false;
+    if (!this.corked) {
+      this.corked = true;
+      this.stdin.cork();
+      process.nextTick(this.uncork);
+    }
     this.stdin.write(serializeMessage(message));
     return true;
   }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    // end() has uncorked already when the transport closed meanwhile; uncork() is then a no-op.
+    this.stdin.uncork();
+  };
 
   /** Ends stdin (the MCP way to ask a stdio server to leave) and stops delivering messages. */
   close(): Promise<void> {
