@@ -1,4 +1,18 @@
-import { and, assign, enqueueActions, fromCallback, fromPromise, not, setup, stateIn, type AnyActorRef } from "xstate";
+import {
+  and,
+  assertEvent,
+  assign,
+  emit,
+  enqueueActions,
+  fromCallback,
+  fromPromise,
+  not,
+  raise,
+  sendTo,
+  setup,
+  stateIn,
+  type AnyActorRef,
+} from "xstate";
 import type { DomainEvent, ProviderStateName } from "../shared/domain-events.js";
 import { isProviderFault } from "../shared/failure-kind.js";
 import { failure, type ToolCall } from "./call.js";
@@ -61,6 +75,11 @@ function refused(context: ProviderContext, call: ToolCall, message: string): Dom
   };
 }
 
+/** ok and tool_error: the provider answered (a tool's own error is no fault of the provider). */
+function succeeded<K extends string>(kind: K): kind is Extract<K, "ok" | "tool_error"> {
+  return kind === "ok" || kind === "tool_error";
+}
+
 function seconds(ms: number): number {
   return Math.max(0, Math.ceil(ms / 1000));
 }
@@ -77,7 +96,11 @@ function breakerRetryAt(context: ProviderContext): number {
 /** How READY and DEGRADED serve calls; only health moves between them. */
 const serveInvoke = [
   { guard: "breakerRejects", actions: "rejectByBreaker", description: "Breaker OPEN (or no trial slot left): refuse at once." },
-  { actions: "forwardCall", description: "Send the call to the connection." },
+  {
+    // Built-in actions, not one enqueueActions: on the hot path that wrapper cost more than they do.
+    actions: ["countCallInFlight", "sendCallToConnection", "announceCall"],
+    description: "Send the call to the connection.",
+  },
 ] as const;
 
 /** Leaving `running` on a failure: to the recovery saga, or back to COLD (the first that applies). */
@@ -135,6 +158,10 @@ export const providerMachine = setup({
     reachesFailureThreshold: ({ context }) => context.breaker.failures + 1 >= context.spec.circuitBreaker.failureThreshold,
     probesHealthy: ({ context }) => context.health.consecutiveFailures < context.spec.maxConsecutiveFailures,
     breakerClosed: stateIn({ breaker: "CLOSED" }),
+    callSucceeded: ({ event }) => event.type === "CALL.DONE" && succeeded(event.kind),
+    /** A success the breaker has nothing to learn from (the hot path: no BREAKER.SUCCESS raised). */
+    succeededWithNothingToForget: ({ context, event }) =>
+      event.type === "CALL.DONE" && succeeded(event.kind) && context.breaker.state === "CLOSED" && context.breaker.failures === 0,
     lifecycleTakesCalls: and([not(stateIn({ lifecycle: "RECOVERING" })), not(stateIn({ lifecycle: "DEAD" }))]),
     /**
      * A failure while a restart is under way, or a crash of a serving provider, goes to the
@@ -167,19 +194,22 @@ export const providerMachine = setup({
         event.type === "START" && event.reply ? [...context.startWaiters, event.reply] : context.startWaiters,
     }),
     markStartRequested: assign({ startRequestedAt: () => Date.now() }),
-    /** Hands a call to the connection: the hot path, so no copies beyond the counter. */
-    forwardCall: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "INVOKE") return;
-      enqueue.assign({ inFlight: context.inFlight + 1 });
-      enqueue.sendTo("connection", { type: "CALL", call: event.call } satisfies ConnectionCallEvent);
-      enqueue.emit({
+    // Handing a call to the connection (the hot path: no copies beyond the counter).
+    countCallInFlight: assign({ inFlight: ({ context }) => context.inFlight + 1 }),
+    sendCallToConnection: sendTo("connection", ({ event }) => {
+      assertEvent(event, "INVOKE");
+      return { type: "CALL", call: event.call } satisfies ConnectionCallEvent;
+    }),
+    announceCall: emit(({ context, event }) => {
+      assertEvent(event, "INVOKE");
+      return {
         type: "ToolInvocationRequested",
         providerId: context.spec.id,
         tool: event.call.tool,
         correlationId: event.call.correlationId,
         principal: event.call.principal,
         arguments: event.call.arguments,
-      });
+      } satisfies DomainEvent;
     }),
     /** On READY: every queued call goes to the connection, every start waiter is answered. */
     flushQueue: enqueueActions(({ context, enqueue }) => {
@@ -246,35 +276,37 @@ export const providerMachine = setup({
       enqueue.assign({ liveTools: event.tools });
       enqueue.emit({ type: "ProviderToolsChanged", providerId: context.spec.id, toolCount: event.tools.length });
     }),
-    /** Counts the call and tells the breaker what it means (a crash is judged once, by CONNECTION.FAILED). */
-    recordCallDone: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "CALL.DONE") return;
-      const succeeded = event.kind === "ok" || event.kind === "tool_error";
-      enqueue.assign({
+    // A finished call (CALL.DONE): counted, told to the breaker when it means something to it
+    // (a crash is judged once, by CONNECTION.FAILED), announced.
+    countCallDone: assign(({ context, event }) => {
+      assertEvent(event, "CALL.DONE");
+      return {
         inFlight: Math.max(0, context.inFlight - 1),
         stats: {
           calls: context.stats.calls + 1,
-          failures: context.stats.failures + (succeeded || event.kind === "cancelled" ? 0 : 1),
+          failures: context.stats.failures + (succeeded(event.kind) || event.kind === "cancelled" ? 0 : 1),
           starts: context.stats.starts,
           lastCallAt: Date.now(),
         },
-      });
-      if (event.kind === "ok" || event.kind === "tool_error") {
-        // A success matters to the breaker only when it has something to forget (the hot path
-        // skips the raise while CLOSED with no faults counted).
-        if (context.breaker.state !== "CLOSED" || context.breaker.failures > 0) enqueue.raise({ type: "BREAKER.SUCCESS" });
-        enqueue.emit({
-          type: "ToolInvocationCompleted",
-          providerId: context.spec.id,
-          tool: event.tool,
-          correlationId: event.correlationId,
-          principal: event.principal,
-          kind: event.kind,
-          durationMs: event.durationMs,
-          toolResult: event.toolResult,
-        });
-        return;
-      }
+      };
+    }),
+    forgetFaults: raise({ type: "BREAKER.SUCCESS" }),
+    announceCallCompleted: emit(({ context, event }) => {
+      assertEvent(event, "CALL.DONE");
+      return {
+        type: "ToolInvocationCompleted",
+        providerId: context.spec.id,
+        tool: event.tool,
+        correlationId: event.correlationId,
+        principal: event.principal,
+        // Only the success transitions run this action; the check narrows the type.
+        kind: succeeded(event.kind) ? event.kind : "ok",
+        durationMs: event.durationMs,
+        toolResult: event.toolResult,
+      } satisfies DomainEvent;
+    }),
+    judgeFailedCall: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "CALL.DONE" || succeeded(event.kind)) return;
       if (!isProviderFault(event.kind)) enqueue.raise({ type: "BREAKER.NEUTRAL" });
       else if (event.kind !== "crash") enqueue.raise({ type: "BREAKER.FAULT" });
       enqueue.emit({
@@ -551,7 +583,21 @@ export const providerMachine = setup({
               actions: ["recordGiveUp", "failPending", "recordStop"],
               description: "The supervisor gave up: stop the process and wait for a person.",
             },
-            "CALL.DONE": { actions: "recordCallDone", description: "A call finished." },
+            // Split by guards rather than judged in one enqueueActions: the common case (a success
+            // with nothing for the breaker to forget) runs built-in actions only.
+            "CALL.DONE": [
+              {
+                guard: "succeededWithNothingToForget",
+                actions: ["countCallDone", "announceCallCompleted"],
+                description: "A call succeeded; the breaker is CLOSED with no fault counted.",
+              },
+              {
+                guard: "callSucceeded",
+                actions: ["countCallDone", "forgetFaults", "announceCallCompleted"],
+                description: "A call succeeded: the breaker forgets its faults (or a trial succeeded).",
+              },
+              { actions: ["countCallDone", "judgeFailedCall"], description: "A call failed: the breaker judges the kind." },
+            ],
             "CONNECTION.TOOLS_CHANGED": {
               actions: "recordToolsChanged",
               description: "The provider announced tools/list_changed; the cached list is refreshed.",
