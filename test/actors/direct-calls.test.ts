@@ -19,8 +19,14 @@ const start = trackedHarnesses();
 const raw = (overrides: Partial<SubprocessProviderSpec> = {}): SubprocessProviderSpec =>
   makeSpec({ id: "raw", command: fixture("raw-server.js"), ...overrides });
 
-async function requestsSeen(h: Harness): Promise<{ id: unknown; method: string }[]> {
-  return JSON.parse(textOf(await h.call("requests"))) as { id: unknown; method: string }[];
+interface SeenRequest {
+  id: unknown;
+  method: string;
+  reason?: string;
+}
+
+async function requestsSeen(h: Harness): Promise<SeenRequest[]> {
+  return JSON.parse(textOf(await h.call("requests"))) as SeenRequest[];
 }
 
 describe("calls sent on the provider transport directly", () => {
@@ -66,6 +72,24 @@ describe("calls sent on the provider transport directly", () => {
     // The late answer is written before this call's (one pipe, in order), and is ignored.
     expect(textOf(await h.call("echo", { text: "next" }))).toBe("next");
     // trackedHarnesses checks each call was answered exactly once.
+  });
+
+  it("cancels at the provider the very request that timed out or was aborted, by its id", async () => {
+    const h = start(raw());
+    await h.waitForEvent("CONNECTION.READY");
+    const caller = new AbortController();
+    const aborted = h.call("never", { which: "aborted" }, { signal: caller.signal });
+    expect(await h.call("never", { which: "timed out" }, { timeoutMs: 200 })).toMatchObject({ kind: "timeout" });
+    caller.abort(new Error("client went away"));
+    expect(await aborted).toMatchObject({ status: "failure", kind: "cancelled" });
+
+    const seen = await requestsSeen(h);
+    const [abortedId, timedOutId] = seen.filter((request) => request.method === "tools/call").map((request) => request.id);
+    const cancelled = seen.filter((request) => request.method === "notifications/cancelled");
+    expect(cancelled).toEqual([
+      { id: timedOutId, method: "notifications/cancelled", reason: expect.stringContaining("timed out") as unknown },
+      { id: abortedId, method: "notifications/cancelled", reason: expect.stringContaining("client went away") as unknown },
+    ]);
   });
 
   it("does not send a call whose signal is already aborted", async () => {
