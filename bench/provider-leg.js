@@ -5,17 +5,15 @@
 // `npm run build && node bench/provider-leg.js [calls] [callers]` (defaults 20000 and 1; BENCH_HANGAR_JS for another build).
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import process from "node:process";
-import { pathToFileURL } from "node:url";
 import { MAIN_JS, REPO_ROOT } from "./lib/clients.js";
-import { median } from "./lib/stats.js";
+import { cpuPerCall, dist } from "./lib/instant-runtime.js";
 
 const CALLS = Number(process.argv[2] ?? 20_000);
 /** Callers at once (argv[3], default 1: sequential). */
 const CALLERS = Number(process.argv[3] ?? 1);
 const ROUNDS = 5;
-const dist = (path) => import(pathToFileURL(resolve(dirname(MAIN_JS), path)).href);
 const { stdioConnectionCallback } = await dist("actors/subprocess-connection.js");
 const { subprocessLauncher } = await dist("actors/subprocess-launcher.js");
 const { loadConfig } = await dist("config/load.js");
@@ -58,14 +56,7 @@ const caller = async (count, offset) => {
   }
 };
 const run = (count) => Promise.all(Array.from({ length: CALLERS }, (_, index) => caller(count / CALLERS, index * count)));
-await run(CALLS / 4); // warm-up: JIT
-const perCall = [];
-for (let round = 0; round < ROUNDS; round++) {
-  const before = process.cpuUsage();
-  await run(CALLS);
-  const used = process.cpuUsage(before);
-  perCall.push((used.user + used.system) / CALLS);
-}
-process.stdout.write(`${MAIN_JS}: provider leg, ${CALLERS} caller(s): ${median(perCall).toFixed(1)} µs of CPU per call (median of ${ROUNDS} × ${CALLS})\n`);
+const perCall = await cpuPerCall(run, CALLS, ROUNDS);
+process.stdout.write(`${MAIN_JS}: provider leg, ${CALLERS} caller(s): ${perCall.toFixed(1)} µs of CPU per call (median of ${ROUNDS} × ${CALLS})\n`);
 stop();
 process.exit(0);
