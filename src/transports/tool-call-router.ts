@@ -141,14 +141,12 @@ export class ToolCallRouter implements Transport {
       closeSSEStream: info?.closeSSEStream,
       closeStandaloneSSEStream: info?.closeStandaloneSSEStream,
     };
-    let answer: Promise<CallToolResult>;
-    try {
-      answer = this.handler(request as unknown as CallToolRequest, extra);
-    } catch (error) {
-      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- answered as the SDK answers whatever was thrown
-      answer = Promise.reject(error);
-    }
-    answer
+    // The handler runs a microtask later, as the SDK runs its own: a notification read just before
+    // this call (notifications/initialized, in the same chunk) has its handler queued already and
+    // must run first — the call may start a provider, which is offered what the clients initialized
+    // so far can do. The call is registered now, so a cancellation read right after it still finds it.
+    Promise.resolve()
+      .then(() => this.handler(request as unknown as CallToolRequest, extra))
       .then(
         (result) => (signal.aborted ? undefined : this.inner.send({ result, jsonrpc: "2.0", id })),
         (error: unknown) => (signal.aborted ? undefined : this.inner.send(errorAnswer(id, error))),

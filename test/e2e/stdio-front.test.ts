@@ -131,6 +131,22 @@ describe("stdio front end", () => {
     expect(progress.every((message) => hangar.messages.indexOf(message) < answerAt)).toBe(true);
   });
 
+  it("handles notifications/initialized before a tools/call read in the same chunk (the provider started by the call hears the client's sampling)", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ fx: { command: fixtureCommand("conformance-server.js", marker) } });
+    const init = await hangar.request("init", "initialize", { protocolVersion: "2025-06-18", capabilities: { sampling: {} }, clientInfo: { name: "raw-e2e", version: "1" } });
+    expect(init.result).toBeDefined();
+    // One write: the hangar reads both lines in one chunk. The call starts the provider, which is
+    // offered what the clients initialized so far can do — this client's sampling included.
+    const initialized = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
+    const call = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "registry_invoke", arguments: { provider: "fx", tool: "test_sampling", arguments: { prompt: "hi" } } } });
+    hangar.write(`${initialized}\n${call}\n`);
+    const asked = await hangar.next((message) => message.method === "sampling/createMessage", "the provider's sampling request, forwarded");
+    hangar.write({ jsonrpc: "2.0", id: asked.id, result: { role: "assistant", content: { type: "text", text: "raw answer" }, model: "raw" } });
+    const answer = await hangar.next((message) => message.id === 1 && message.method === undefined, "the call's answer");
+    expect(textOf(answer)).toBe("LLM response: raw answer");
+  });
+
   it("shuts down on stdin EOF and leaves no provider process", async () => {
     const marker = e2e.marker();
     const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
