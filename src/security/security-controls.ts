@@ -141,6 +141,16 @@ export class SecurityControls {
     return (providerId) => this.principalProviders.allows(caller, providerId);
   }
 
+  /**
+   * A call to a provider (or group) the caller may not reach: the caller is answered as for an
+   * unknown name (nothing tells it the provider exists), but the attempt is published as a
+   * refusal like any other, so the audit trail, logs and metrics still see it.
+   */
+  recordHiddenCall(caller: Caller, providerId: string, subject: string): void {
+    const principal = caller.principal ?? "";
+    this.refusals.publish({ providerId, subject }, caller, "not_allowed", `provider '${providerId}' is not available to principal '${principal}' (http.auth.principals.${principal}.allow_providers / deny_providers); answered as an unknown name`);
+  }
+
   /** Whether a provider's prompt (its own name) exists for clients (allow_prompts / deny_prompts). */
   promptVisible(providerId: string, prompt: string): boolean {
     return requestFiltersOf(this.securityOf(providerId)).prompts.allows(prompt);

@@ -94,8 +94,10 @@ export function createHangarServer(
     const headers = extra.requestInfo?.headers;
     if (showProviderTools) {
       const entry = catalogue.resolve(name);
-      // A tool of a provider the caller may not reach is as unknown to it as a name no provider has.
-      if (entry && security.providerVisible(caller, entry.providerId)) {
+      // A tool of a provider the caller may not reach is as unknown to it as a name no provider
+      // has; the attempt is still recorded (audit, logs, metrics).
+      if (entry && !security.providerVisible(caller, entry.providerId)) security.recordHiddenCall(caller, entry.providerId, entry.flatName);
+      else if (entry) {
         const target = { providerId: entry.providerId, toolName: entry.tool.name, flatName: entry.flatName, tool: entry.tool };
         const refused = security.admitToolCall(caller, target, args);
         if (refused !== undefined) return refused;

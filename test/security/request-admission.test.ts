@@ -143,6 +143,14 @@ describe("a principal's providers (allow_providers / deny_providers)", () => {
     expect(findProcesses(fixtureTag)).toHaveLength(1);
     // …and what the shared catalogues now know stays unknown to the denied ones.
     await expectDeniedEverywhere("unknown tool 'fixture__test_simple_text'");
+    const invoked = await refusal(callTool(guest, "registry_invoke", { provider: "fixture", tool: "test_simple_text" }));
+    expect(invoked.message).toContain("unknown provider 'fixture'");
+    // Each attempt on a known provider is still recorded as a refusal (audit, logs, metrics),
+    // though the caller was told the name is unknown.
+    const hidden = hangar.events.flatMap((event) =>
+      event.type === "ToolInvocationFailed" && event.refusal === "not_allowed" ? [`${event.principal ?? ""}:${event.providerId}:${event.tool}`] : [],
+    );
+    expect(hidden).toEqual(["guest:fixture:fixture__test_simple_text", "ci:fixture:fixture__test_simple_text", "guest:fixture:fixture__test_simple_text"]);
 
     // A session that set a log level hears only the providers its principal reaches.
     const logged = { guest: [] as unknown[], alice: [] as unknown[] };
