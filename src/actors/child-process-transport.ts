@@ -4,13 +4,12 @@ import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainResultResponse } from "./jsonrpc-fast-path.js";
+import { LineSplitter } from "./line-splitter.js";
 
 /** max_message_bytes when the spec gives none: 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 /** How much of a rejected line an error message quotes. */
 const EXCERPT_CHARS = 120;
-const NEWLINE = 0x0a;
-const CARRIAGE_RETURN = 0x0d;
 
 /** A line on the provider's stdout that is not a JSON-RPC message (a stray print, a banner). */
 export class MalformedLineError extends Error {
@@ -41,10 +40,10 @@ export interface ChildProcessTransportOptions {
  *
  * Reading splits stdout into lines itself rather than with the SDK's ReadBuffer, which
  * concatenates its whole buffer on every chunk and rescans it from the start (quadratic on a
- * large message) and refuses anything over a fixed 10 MB. Here each chunk is scanned once for
- * newlines, the pieces of a line are kept as they came and joined once, and a line is refused as
- * soon as its byte count passes `maxMessageBytes`, before its end arrives — memory stays bounded
- * by the limit whatever the provider writes. Each line is parsed once and validated with the
+ * large message) and refuses anything over a fixed 10 MB. Here LineSplitter scans each chunk
+ * once for newlines, keeps the pieces of a line as they came and joins them once, and a line is
+ * refused as soon as its byte count passes `maxMessageBytes`, before its end arrives — memory
+ * stays bounded by the limit whatever the provider writes. Each line is parsed once and validated with the
  * SDK's JSONRPCMessageSchema — except a plain result answer, recognised by a cheaper check of
  * the same rules (jsonrpc-fast-path.ts).
  *
@@ -65,9 +64,7 @@ export class ChildProcessTransport implements Transport {
   claim?: (message: JSONRPCMessage) => boolean;
 
   private readonly maxMessageBytes: number;
-  /** The pieces of the line read so far (its newline not yet seen), and their total size. */
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  private readonly lines: LineSplitter;
   private started = false;
   private closed = false;
   private negotiatedVersion: string | undefined;
@@ -81,6 +78,7 @@ export class ChildProcessTransport implements Transport {
     options: ChildProcessTransportOptions = {},
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.lines = new LineSplitter(this.maxMessageBytes, this.deliverLine, this.refuseOversizedLine);
   }
 
   /** True when the provider closed its stdout, as opposed to close() on this side. */
@@ -157,42 +155,13 @@ export class ChildProcessTransport implements Transport {
   private readonly onData = (chunk: Buffer): void => {
     // After close the listener stays, discarding: a dying writer must never block on a full pipe.
     if (this.closed) return;
-    let start = 0;
-    while (start < chunk.length) {
-      const newline = chunk.indexOf(NEWLINE, start);
-      if (newline === -1) {
-        this.pendingBytes += chunk.length - start;
-        if (this.pendingBytes > this.maxMessageBytes) {
-          this.refuseOversizedLine();
-          return;
-        }
-        this.pending.push(start === 0 ? chunk : chunk.subarray(start));
-        return;
-      }
-      const size = this.pendingBytes + newline - start;
-      if (size > this.maxMessageBytes) {
-        this.refuseOversizedLine();
-        return;
-      }
-      let line: Buffer;
-      if (this.pending.length === 0) {
-        line = chunk.subarray(start, newline);
-      } else {
-        this.pending.push(chunk.subarray(start, newline));
-        line = Buffer.concat(this.pending, size);
-        this.pending = [];
-        this.pendingBytes = 0;
-      }
-      start = newline + 1;
-      this.deliverLine(line);
-      if (this.isClosed()) return; // onmessage may have closed us
-    }
+    this.lines.push(chunk);
   };
 
-  private deliverLine(bytes: Buffer): void {
-    const end = bytes.length > 0 && bytes[bytes.length - 1] === CARRIAGE_RETURN ? bytes.length - 1 : bytes.length;
-    if (end === 0) return; // an empty line carries nothing
-    const line = bytes.toString("utf8", 0, end);
+  private readonly deliverLine = (bytes: Buffer): void => {
+    // onmessage, or an over-long line, may have closed us earlier in the same chunk.
+    if (this.closed || bytes.length === 0) return; // an empty line carries nothing
+    const line = bytes.toString("utf8");
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -219,17 +188,13 @@ export class ChildProcessTransport implements Transport {
     }
   }
 
-  private refuseOversizedLine(): void {
-    this.pending = [];
-    this.pendingBytes = 0;
+  /** An oversized line is not skippable (its end may never come): the transport closes. */
+  private readonly refuseOversizedLine = (): void => {
+    if (this.closed) return;
     // Reported before closing, so the session fails with this reason rather than "connection closed".
     this.onerror?.(new MessageTooLargeError(this.maxMessageBytes));
     this.shutDown();
-  }
-
-  private isClosed(): boolean {
-    return this.closed;
-  }
+  };
 
   private readonly onEnd = (): void => {
     if (!this.closed) this.peerEnded = true;
@@ -243,8 +208,7 @@ export class ChildProcessTransport implements Transport {
   private shutDown(): void {
     if (this.closed) return;
     this.closed = true;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.lines.clear();
     this.stdout.off("end", this.onEnd);
     this.stdout.off("close", this.onEnd);
     if (!this.stdin.writableEnded) this.stdin.end();
