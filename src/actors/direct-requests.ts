@@ -19,6 +19,8 @@ export type DirectAnswer = { result: Record<string, unknown> } | { error: unknow
 
 /** Ids of direct requests: strings, which the SDK's numeric ids (it reads ids with Number()) never equal. */
 const ID_PREFIX = "hangar-";
+/** setTimeout's longest delay; a later deadline is reached in steps (a longer delay fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 class PendingRequest<C> {
   constructor(
@@ -148,7 +150,7 @@ export class DirectRequests<C> {
   private armTimer(deadline: number): void {
     clearTimeout(this.timer);
     this.timerDue = deadline;
-    this.timer = setTimeout(this.onTimer, Math.max(0, Math.ceil(deadline - performance.now())));
+    this.timer = setTimeout(this.onTimer, Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(deadline - performance.now()))));
     // A request in flight has the provider's pipes holding the loop; an idle timer must not.
     this.timer.unref();
   }

@@ -118,6 +118,27 @@ describe("calls sent on the provider transport directly", () => {
     expect(await long).toEqual({ status: "failure", kind: "cancelled", message: "provider stopped" });
   });
 
+  it("keeps a call whose deadline is beyond setTimeout's range waiting, with no timer overflow", async () => {
+    const days = 30 * 24 * 3600;
+    const h = start(raw({ callTimeoutS: days, maxCallS: days }));
+    await h.waitForEvent("CONNECTION.READY");
+    const overflows: string[] = [];
+    const onWarning = (warning: Error): void => {
+      if (warning.name === "TimeoutOverflowWarning") overflows.push(warning.message);
+    };
+    process.on("warning", onWarning);
+    try {
+      const long = h.call("never", {}, { timeoutMs: days * 1000 });
+      // Answered in order after the long call was sent: the deadline timer had every chance to fire.
+      expect(textOf(await h.call("echo", { text: "after", delay_ms: 30 }))).toBe("after");
+      expect(overflows).toEqual([]);
+      h.stop();
+      expect(await long).toEqual({ status: "failure", kind: "cancelled", message: "provider stopped" });
+    } finally {
+      process.off("warning", onWarning);
+    }
+  });
+
   it("answers every call in flight when the provider closes its pipes and exits", async () => {
     const h = start(raw());
     const ready = await h.waitForEvent("CONNECTION.READY");
