@@ -34,9 +34,14 @@ export function requireProvider(context: RegistryContext, reach: Reach, id: stri
   throw new RpcError(ErrorCode.InvalidParams, unknownProvider(id, knownProviders(context, reach)));
 }
 
-/** registry_invoke takes a provider or a group id. */
-export function requireProviderOrGroup(context: RegistryContext, reach: Reach, id: string): void {
-  if ((context.runtime.hasProvider(id) || context.runtime.hasGroup(id)) && reach(id)) return;
+/**
+ * registry_invoke takes a provider or a group id. `onHidden` runs when the id exists but the
+ * caller may not reach it (the caller is still told it is unknown).
+ */
+export function requireProviderOrGroup(context: RegistryContext, reach: Reach, id: string, onHidden?: () => void): void {
+  const exists = context.runtime.hasProvider(id) || context.runtime.hasGroup(id);
+  if (exists && reach(id)) return;
+  if (exists) onHidden?.();
   const groups = knownGroups(context, reach);
   throw new RpcError(
     ErrorCode.InvalidParams,

@@ -34,13 +34,9 @@ export async function checkedInvoke(
 ): Promise<CheckedOutcome> {
   // A provider or group the caller may not reach is unknown to it, like one no config has; the
   // attempt is still recorded (audit, logs, metrics).
-  const reach = reachOf(context, extra);
   const caller = extra.caller ?? ANONYMOUS;
   const flatName = flatToolName(args.provider, args.tool);
-  if (!reach(args.provider) && (context.runtime.hasProvider(args.provider) || context.runtime.hasGroup(args.provider))) {
-    context.security?.recordHiddenCall(caller, args.provider, flatName);
-  }
-  requireProviderOrGroup(context, reach, args.provider);
+  requireProviderOrGroup(context, reachOf(context, extra), args.provider, () => context.security?.recordHiddenCall(caller, args.provider, flatName));
   const known = context.catalogue.entries(args.provider);
   const tool = known.find((entry) => entry.tool.name === args.tool)?.tool;
   const target = { providerId: args.provider, toolName: args.tool, flatName, tool };
