@@ -1,6 +1,7 @@
 /**
  * Which callers may use the registry tools that change what runs — start, stop or warm providers,
- * discover or approve them (and see the quarantine they are approved from), rebalance groups. A model talked into it by a prompt
+ * discover or approve them (and see the quarantine they are approved from, and the sources' status
+ * with the files they rejected and why), rebalance groups. A model talked into it by a prompt
  * injection must not be able to switch providers off or approve a quarantined one, so over HTTP
  * these tools are for principals with the `admin` role unless the config says otherwise. Every
  * name here is a registry tool (test/security/admin-tools.test.ts); the config is reloaded by
@@ -12,6 +13,7 @@ export const ADMIN_TOOLS: ReadonlySet<string> = new Set([
   "registry_warm",
   "registry_approve",
   "registry_quarantine",
+  "registry_sources",
   "registry_discover",
   "registry_group_rebalance",
 ]);

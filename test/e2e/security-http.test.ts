@@ -11,7 +11,7 @@ const e2e = useHttpE2E();
 
 const USER_TOKEN = "user-token-4a7d19c2e8f0";
 const ADMIN_TOKEN = "admin-token-8b3e50d7a1c6";
-const ADMIN_TOOLS = ["registry_start", "registry_stop", "registry_warm"];
+const ADMIN_TOOLS = ["registry_start", "registry_stop", "registry_warm", "registry_sources"];
 
 describe("admin tools over HTTP", () => {
   it("are absent and refused for a non-admin principal, and offered to a name:token:admin principal", async () => {

@@ -10,13 +10,14 @@ describe("the admin tools", () => {
     for (const name of ADMIN_TOOLS) expect(registryTools, name).toContain(name);
   });
 
-  it("are the registry tools that change what runs, and the quarantine an approver reviews", () => {
+  it("are the registry tools that change what runs, and the quarantine and source status an approver reviews", () => {
     const admin = registryTools.filter((name) => ADMIN_TOOLS.has(name)).sort();
     expect(admin).toEqual([
       "registry_approve",
       "registry_discover",
       "registry_group_rebalance",
       "registry_quarantine",
+      "registry_sources",
       "registry_start",
       "registry_stop",
       "registry_warm",
