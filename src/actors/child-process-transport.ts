@@ -69,8 +69,8 @@ export class ChildProcessTransport implements Transport {
   private closed = false;
   private negotiatedVersion: string | undefined;
   private peerEnded = false;
-  /** stdin is corked until the next tick (see write()). */
-  private corked = false;
+  /** Where this tick's writes stand (see write()): none yet, one sent at once, or the rest corked. */
+  private tickWrites: "none" | "first" | "corked" = "none";
 
   constructor(
     private readonly stdin: Writable,
@@ -125,25 +125,30 @@ export class ChildProcessTransport implements Transport {
 
   /**
    * Writes a message without a promise: false when the channel is closed. Backpressure is left to
-   * the pipe's buffer, as send() leaves it to its caller. The messages written in one tick go out
-   * in one write (stdin is corked until the next tick): many callers at once cost the hangar — and
-   * the provider it wakes — one system call, not one per call.
+   * the pipe's buffer, as send() leaves it to its caller. The first message of a tick leaves at
+   * once, so a lone call reaches the provider while the hangar still does its bookkeeping; the
+   * rest of the tick's messages are corked and leave together in one write when the tick ends:
+   * many callers at once cost the hangar — and the provider it wakes — two system calls, not one
+   * per call.
    */
   write(message: JSONRPCMessage): boolean {
     if (this.closed || !this.stdin.writable) return false;
-    if (!this.corked) {
-      this.corked = true;
+    if (this.tickWrites === "none") {
+      this.tickWrites = "first";
+      process.nextTick(this.endTick);
+    } else if (this.tickWrites === "first") {
+      this.tickWrites = "corked";
       this.stdin.cork();
-      process.nextTick(this.uncork);
     }
     this.stdin.write(serializeMessage(message));
     return true;
   }
 
-  private readonly uncork = (): void => {
-    this.corked = false;
+  private readonly endTick = (): void => {
+    const corked = this.tickWrites === "corked";
+    this.tickWrites = "none";
     // end() has uncorked already when the transport closed meanwhile; uncork() is then a no-op.
-    this.stdin.uncork();
+    if (corked) this.stdin.uncork();
   };
 
   /** Ends stdin (the MCP way to ask a stdio server to leave) and stops delivering messages. */

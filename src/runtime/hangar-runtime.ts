@@ -88,6 +88,12 @@ export interface InvokeOptions {
   headers?: RequestHeaders;
   /** A group call's admission of the member it picks (see ToolCall.admitMember). */
   admitMember?: MemberAdmission;
+  /**
+   * Called with the outcome the moment the call settles, before the provider actor is told the
+   * call is done (CALL.DONE, its domain event and observers): a front end answers its client
+   * first and the bookkeeping runs while the client reads. The promise resolves as ever.
+   */
+  onOutcome?: (outcome: CallOutcome) => void;
 }
 
 /**
@@ -308,7 +314,7 @@ export class HangarRuntime {
         request: options.request,
         origin: options.origin,
         admitMember: options.admitMember,
-        reply: resolve,
+        reply: options.onOutcome === undefined ? resolve : answeringFirst(options.onOutcome, resolve),
         trace,
       };
       // A plain call skips the supervisor's step: the actor it would pass the call to gets it now.
@@ -423,4 +429,15 @@ export class HangarRuntime {
     })();
     return this.shuttingDown;
   }
+}
+
+/** A call's reply that hands the outcome to `first` before resolving the invoke promise (which nothing `first` throws may stop). */
+function answeringFirst(first: (outcome: CallOutcome) => void, resolve: (outcome: CallOutcome) => void): (outcome: CallOutcome) => void {
+  return (outcome) => {
+    try {
+      first(outcome);
+    } finally {
+      resolve(outcome);
+    }
+  };
 }

@@ -10,7 +10,7 @@ import {
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { ExposeMode } from "../config/types.js";
-import type { CallProgress } from "../machines/call.js";
+import type { CallOutcome, CallProgress } from "../machines/call.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import { ANONYMOUS, type Caller } from "../security/admin-gate.js";
 import { SecurityControls } from "../security/security-controls.js";
@@ -23,7 +23,7 @@ import { combinedInstructions, passthroughOf } from "./passthrough.js";
 import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
-import { HangarServer } from "./tool-call-router.js";
+import { HangarServer, type RoutedToolCallExtra } from "./tool-call-router.js";
 
 export const SERVER_INFO = { name: "mcp-hangar", version: VERSION } as const;
 
@@ -102,7 +102,10 @@ export function createHangarServer(
         const refused = security.admitToolCall(caller, target, args);
         if (refused !== undefined) return refused;
         const admitMember = security.memberAdmission(entry.providerId, entry.tool.name);
-        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress, origin, sessionId, headers, admitMember });
+        // Without progress to wait for, the answer leaves as soon as the provider's does (see RoutedToolCallExtra).
+        const answerFirst = progress === undefined ? (extra as RoutedToolCallExtra).answerFirst : undefined;
+        const onOutcome = answerFirst && ((outcome: CallOutcome) => { answerFirst(() => outcomeToResult(outcome)); });
+        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress, origin, sessionId, headers, admitMember, onOutcome });
         if (progress !== undefined) await progress.settled();
         return outcomeToResult(outcome);
       }

@@ -21,6 +21,18 @@ import { isPlainRequestOrNotification, isPlainToolCallParams } from "../actors/j
 import { CallSignal } from "../shared/call-signal.js";
 
 export type ToolCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/**
+ * What the short route adds to `extra`: `answerFirst` sends the call's answer at once, from
+ * wherever the handler learns it (inside the provider leg, before the provider actor's
+ * bookkeeping of the finished call), instead of when the handler's promise settles a few
+ * microtasks and that bookkeeping later. `produce` returns the result or throws the error to
+ * answer with; once used, the handler's own promise answers nothing. The SDK's path has no
+ * `answerFirst`: handlers must treat it as optional.
+ */
+export interface RoutedToolCallExtra extends ToolCallExtra {
+  answerFirst?: (produce: () => CallToolResult) => void;
+}
 export type ToolCallHandler = (request: CallToolRequest, extra: ToolCallExtra) => Promise<CallToolResult>;
 
 /**
@@ -123,7 +135,8 @@ export class ToolCallRouter implements Transport {
     const signal = new CallSignal();
     this.inFlight.set(id, signal);
     const server = this.server;
-    const extra: ToolCallExtra = {
+    let answered = false;
+    const extra: RoutedToolCallExtra = {
       signal,
       sessionId: this.inner.sessionId,
       _meta: request.params?._meta,
@@ -140,6 +153,18 @@ export class ToolCallRouter implements Transport {
       requestInfo: info?.requestInfo,
       closeSSEStream: info?.closeSSEStream,
       closeStandaloneSSEStream: info?.closeStandaloneSSEStream,
+      answerFirst: (produce) => {
+        if (answered) return;
+        answered = true;
+        if (signal.aborted) return;
+        let answer: JSONRPCMessage;
+        try {
+          answer = { result: produce(), jsonrpc: "2.0", id };
+        } catch (error) {
+          answer = errorAnswer(id, error);
+        }
+        this.inner.send(answer).catch(this.reportSendFailure);
+      },
     };
     // The handler runs a microtask later, as the SDK runs its own: a notification read just before
     // this call (notifications/initialized, in the same chunk) has its handler queued already and
@@ -148,16 +173,18 @@ export class ToolCallRouter implements Transport {
     Promise.resolve()
       .then(() => this.handler(request as unknown as CallToolRequest, extra))
       .then(
-        (result) => (signal.aborted ? undefined : this.inner.send({ result, jsonrpc: "2.0", id })),
-        (error: unknown) => (signal.aborted ? undefined : this.inner.send(errorAnswer(id, error))),
+        (result) => (answered || signal.aborted ? undefined : this.inner.send({ result, jsonrpc: "2.0", id })),
+        (error: unknown) => (answered || signal.aborted ? undefined : this.inner.send(errorAnswer(id, error))),
       )
-      .catch((error: unknown) => {
-        this.onerror?.(new Error(`Failed to send response: ${String(error)}`));
-      })
+      .catch(this.reportSendFailure)
       .finally(() => {
         if (this.inFlight.get(id) === signal) this.inFlight.delete(id);
       });
   }
+
+  private readonly reportSendFailure = (error: unknown): void => {
+    this.onerror?.(new Error(`Failed to send response: ${String(error)}`));
+  };
 
   /** A cancellation for a call on the short route aborts it; the Server sees the notification too (its own calls). */
   private cancel(message: JSONRPCMessage): void {

@@ -1,4 +1,4 @@
-import { PassThrough } from "node:stream";
+import { PassThrough, Writable } from "node:stream";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { ChildProcessTransport, MalformedLineError, MessageTooLargeError } from "../../src/actors/child-process-transport.js";
@@ -48,6 +48,40 @@ describe("ChildProcessTransport", () => {
     await t.transport.start();
     await t.transport.send({ jsonrpc: "2.0", id: 7, method: "ping" });
     expect(String(t.stdin.read())).toBe('{"jsonrpc":"2.0","id":7,"method":"ping"}\n');
+  });
+
+  it("write() sends a tick's first message at once and the rest of the tick together in one write", async () => {
+    // A real Writable that records each system-call-sized write it is handed (write or writev).
+    const writes: string[][] = [];
+    const stdin = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        writes.push([chunk.toString()]);
+        done();
+      },
+      writev(chunks, done) {
+        writes.push(chunks.map(({ chunk }) => (chunk as Buffer).toString()));
+        done();
+      },
+    });
+    const transport = new ChildProcessTransport(stdin, new PassThrough());
+    await transport.start();
+    const line = (id: number): string => `${JSON.stringify({ jsonrpc: "2.0", id, method: "ping" })}\n`;
+    const ping = (id: number): JSONRPCMessage => ({ jsonrpc: "2.0", id, method: "ping" });
+
+    expect(transport.write(ping(1))).toBe(true);
+    // The first message of the tick is out before write() returns: the provider can start on it.
+    expect(writes).toEqual([[line(1)]]);
+    transport.write(ping(2));
+    transport.write(ping(3));
+    expect(writes).toHaveLength(1);
+    await new Promise((resolve) => { process.nextTick(resolve); });
+    expect(writes).toEqual([[line(1)], [line(2), line(3)]]);
+
+    // A new tick starts over: its first message leaves at once again.
+    transport.write(ping(4));
+    expect(writes).toEqual([[line(1)], [line(2), line(3)], [line(4)]]);
+    await new Promise((resolve) => { process.nextTick(resolve); });
+    expect(writes).toHaveLength(3);
   });
 
   it("closes once when the provider ends stdout, and says so", async () => {

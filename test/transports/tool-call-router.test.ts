@@ -5,7 +5,7 @@ import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/
 import { CallToolRequestSchema, McpError, type JSONRPCMessage, type MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { RpcError } from "../../src/transports/rpc-error.js";
-import { HangarServer, type ToolCallHandler } from "../../src/transports/tool-call-router.js";
+import { HangarServer, type RoutedToolCallExtra, type ToolCallHandler } from "../../src/transports/tool-call-router.js";
 
 /** A transport the test drives by hand: what the server sends is recorded with its options. */
 class RecordingTransport implements Transport {
@@ -152,5 +152,55 @@ describe("the tools/call short route", () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(aborted).toEqual(["a", "b"]);
     expect(other.sent).toEqual([]);
+  });
+
+  it("sends an answer given through answerFirst at once, once, and never after a cancellation", async () => {
+    const server = new HangarServer(INFO, OPTIONS);
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    server.handleToolCalls(async (request, extra) => {
+      const { answerFirst } = extra as RoutedToolCallExtra;
+      if (answerFirst === undefined) throw new Error("no answerFirst on the short route");
+      const name = request.params.name;
+      if (name === "wait") await new Promise((resolve) => { extra.signal.addEventListener("abort", resolve); });
+      answerFirst(() => {
+        if (name === "fail") throw new RpcError(-32042, "open the link", { url: "https://example.com" });
+        return { content: [{ type: "text", text: `first ${name}` }] };
+      });
+      // The handler's own result (or a second answerFirst) is never sent once answered.
+      answerFirst(() => ({ content: [{ type: "text", text: "second" }] }));
+      await held;
+      if (name === "fail") throw new Error("too late");
+      return { content: [{ type: "text", text: "late" }] };
+    });
+    const transport = new RecordingTransport();
+    await server.connect(transport);
+    transport.deliver(call(1, { name: "ok" }));
+    transport.deliver(call(2, { name: "fail" }));
+    transport.deliver(call(3, { name: "wait" }));
+    await transport.sentCount(2);
+    // Answered while the handlers still hold their promises.
+    expect(transport.sent.map(({ message }) => message)).toEqual([
+      { jsonrpc: "2.0", id: 1, result: { content: [{ type: "text", text: "first ok" }] } },
+      { jsonrpc: "2.0", id: 2, error: { code: -32042, message: "open the link", data: { url: "https://example.com" } } },
+    ]);
+    transport.deliver({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 3 } });
+    release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(transport.sent).toHaveLength(2);
+  });
+
+  it("offers no answerFirst on the SDK's path", async () => {
+    const server = new Server(INFO, OPTIONS);
+    let offered: unknown = "unset";
+    Protocol.prototype.setRequestHandler.call(server, CallToolRequestSchema, (_request, extra) => {
+      offered = (extra as RoutedToolCallExtra).answerFirst;
+      return { content: [] };
+    });
+    const transport = new RecordingTransport();
+    await server.connect(transport);
+    transport.deliver(call(1, { name: "echo" }));
+    await transport.sentCount(1);
+    expect(offered).toBeUndefined();
   });
 });
