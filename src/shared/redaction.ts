@@ -20,11 +20,23 @@ export function looksLikeSecretKey(key: string): boolean {
 export class Redactor {
   private readonly secrets = new Set<string>();
   private pattern: RegExp | undefined;
+  private registrations = 0;
 
   register(value: string | undefined): void {
     if (value === undefined || value.length < MIN_SECRET_LENGTH || this.secrets.has(value)) return;
     this.secrets.add(value);
     this.pattern = undefined;
+    this.registrations += 1;
+  }
+
+  /** Bumped by every new secret: a copy of this redactor elsewhere (the audit writer's thread) knows when to refresh. */
+  get version(): number {
+    return this.registrations;
+  }
+
+  /** The registered values, to hand to a copy of this redactor in another thread (in memory, never argv, env or a file). */
+  secretValues(): string[] {
+    return [...this.secrets];
   }
 
   /**

@@ -49,3 +49,10 @@ export function brief(event: AuditEvent): string {
       return event.type;
   }
 }
+
+/** The built audit writer thread (dist/): a worker thread runs JavaScript, not the sources vitest reads. */
+export function builtWriterScript(): URL {
+  const script = new URL("../../dist/observability/audit/writer-thread.js", import.meta.url);
+  if (!existsSync(script)) throw new Error(`${script.pathname} does not exist: run npm run build before the audit tests`);
+  return script;
+}

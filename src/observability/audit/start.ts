@@ -18,6 +18,9 @@ export function startAuditTrail(config: HangarConfig, logger: Logger): AuditTrai
       onError: (error) => {
         logger.error("the audit trail could not write", { error: String(error) });
       },
+      onNotice: (message) => {
+        logger.warn(message);
+      },
     });
     logger.debug(`audit trail at ${trail.path} (capture: ${spec.capture})`);
     return trail;

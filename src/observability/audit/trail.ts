@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { AuditSpec } from "../../config/types.js";
 import type { ProviderRecord } from "../../machines/provider-types.js";
 import type { ProviderHistorySource } from "../../runtime/hangar-runtime.js";
@@ -10,7 +12,8 @@ import { queryEvents, type AuditEvent } from "./query.js";
 import { replayProviders } from "./replay.js";
 import { pruneOlderThan, type PruneResult } from "./retention.js";
 import { AuditStore, defaultAuditPath, isBusy, openAuditDatabase } from "./store.js";
-import { AuditWriter } from "./writer.js";
+import { ThreadedAuditWriter } from "./threaded-writer.js";
+import { AuditWriter, type AuditSink } from "./writer.js";
 
 /**
  * The audit trail of one hangar: the store, the batching writer on the domain-event bus,
@@ -24,7 +27,20 @@ export interface AuditTrailOptions {
   onError: (error: unknown) => void;
   redactor?: Redactor;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The writer thread's script (default: writer-thread.js beside this module; tests running the
+   * sources pass the built one). Without it the writing stays on the main thread.
+   */
+  writerScript?: URL;
+  /** Told when the writing happens on the main thread after all (for the log). */
+  onNotice?: (message: string) => void;
+  /** How long flush() waits for the writer thread (default 10 s). */
+  flushTimeoutMs?: number;
+  /** Test hook: the writer thread throws on an event of this type. */
+  crashWriterThreadOn?: string;
 }
+
+const DEFAULT_WRITER_SCRIPT = new URL("./writer-thread.js", import.meta.url);
 
 const DAY_MS = 86_400_000;
 /** Call kinds registry_history lists as calls; everything else about the provider is a transition. */
@@ -45,7 +61,7 @@ const TRANSITION_TYPES = [
 export class AuditTrail implements ProviderHistorySource {
   readonly path: string;
   private readonly store: AuditStore;
-  private readonly writer: AuditWriter;
+  private readonly writer: AuditSink;
   private readonly retentionTimer: NodeJS.Timeout;
   private detach: (() => void) | undefined;
   private closed = false;
@@ -53,19 +69,56 @@ export class AuditTrail implements ProviderHistorySource {
   constructor(private readonly options: AuditTrailOptions) {
     this.path = options.spec.path ?? defaultAuditPath(options.env);
     this.store = new AuditStore(openAuditDatabase(this.path));
-    const encoder = createRowEncoder({
-      capture: options.spec.capture,
-      key: loadOrCreateAuditKey(this.path),
-      redactor: options.redactor ?? sharedRedactor,
-      instance: randomUUID(),
-      source: options.source,
-    });
-    this.writer = new AuditWriter({ store: this.store, encoder, batchMs: options.spec.batchMs, onError: options.onError });
     this.prune();
+    this.writer = this.startWriter();
     this.retentionTimer = setInterval(() => {
       this.prune();
     }, DAY_MS);
     this.retentionTimer.unref();
+  }
+
+  /**
+   * The writer: on its own thread (the call's path then only pays for posting the events), or on
+   * the main thread for an in-memory trail (a thread cannot see it) and when the thread's script
+   * is missing. Both write the same rows: the thread runs this very AuditWriter.
+   */
+  private startWriter(): AuditSink {
+    const { spec, source, onError } = this.options;
+    const redactor = this.options.redactor ?? sharedRedactor;
+    const key = loadOrCreateAuditKey(this.path);
+    const instance = randomUUID();
+    const onMainThread = (): AuditWriter =>
+      new AuditWriter({
+        store: this.store,
+        encoder: createRowEncoder({ capture: spec.capture, key, redactor, instance, source }),
+        batchMs: spec.batchMs,
+        onError,
+      });
+    if (this.path === ":memory:") return onMainThread();
+    const script = this.options.writerScript ?? DEFAULT_WRITER_SCRIPT;
+    if (!existsSync(fileURLToPath(script))) {
+      this.options.onNotice?.(`the audit writer thread's script is missing (${fileURLToPath(script)}): writing on the main thread`);
+      return onMainThread();
+    }
+    try {
+      return new ThreadedAuditWriter({
+        script,
+        path: this.path,
+        capture: spec.capture,
+        key,
+        instance,
+        source,
+        redactor,
+        batchMs: spec.batchMs,
+        onError,
+        fallback: onMainThread,
+        flushTimeoutMs: this.options.flushTimeoutMs,
+        crashOnEventType: this.options.crashWriterThreadOn,
+      });
+    } catch (error) {
+      this.options.onNotice?.(`the audit writer thread cannot start (${String(error)}): writing on the main thread`);
+      return onMainThread();
+    }
   }
 
   /** Starts recording the bus's events (attach before the actors start, to miss none). */

@@ -19,13 +19,24 @@ export interface AuditWriterOptions {
   onError: (error: unknown) => void;
   /** Rows kept for a retry after failed writes; beyond that the oldest are dropped (and reported). */
   maxBacklog?: number;
+  /** Called after each committed batch with its rows (the writer thread tells the main thread how far it got). */
+  onWritten?: (rows: readonly AuditRow[]) => void;
+}
+
+/** What the trail writes through: this writer on the main thread, or ThreadedAuditWriter. */
+export interface AuditSink {
+  attach: (bus: DomainEventBus) => () => void;
+  /** Writes everything pending before it returns (shutdown, or before a query that must see it). */
+  flush: () => void;
+  /** Flushes and stops accepting events. */
+  close: () => void;
 }
 
 const DEFAULT_MAX_BACKLOG = 100_000;
 const BUSY_RETRY_MIN_MS = 2;
 const BUSY_RETRY_SPREAD_MS = 20;
 
-export class AuditWriter {
+export class AuditWriter implements AuditSink {
   private pending: StampedDomainEvent[] = [];
   /** Encoded rows whose write failed, written first next time. */
   private backlog: AuditRow[] = [];
@@ -68,11 +79,24 @@ export class AuditWriter {
     try {
       this.options.store.append(rows);
       this.written += rows.length;
+      this.options.onWritten?.(rows);
     } catch (error) {
       if (isBusy(error)) this.busyRetries += 1;
       else this.options.onError(error);
       this.keepForRetry(rows, isBusy(error));
     }
+  }
+
+  /** Takes a batch gathered elsewhere (the main thread, for the writer thread) and writes it now. */
+  append(events: readonly StampedDomainEvent[]): void {
+    if (this.closed) return;
+    for (const event of events) this.pending.push(event);
+    this.flush();
+  }
+
+  /** Rows whose write failed and wait for a retry. */
+  get unwrittenRows(): number {
+    return this.backlog.length;
   }
 
   /** Batches put off because another hangar was writing to the file. */
@@ -95,9 +119,17 @@ export class AuditWriter {
     try {
       return this.options.encoder.encode(event);
     } catch (error) {
-      // One odd event must not lose the batch: it is stored as what could be said of it.
+      // One odd event must not lose the batch (nor stop the writer): it is stored as what could be said of it.
       this.options.onError(error);
-      return this.options.encoder.encode({ ...event, arguments: undefined, toolResult: undefined } as unknown as StampedDomainEvent);
+      try {
+        return this.options.encoder.encode({ ...event, arguments: undefined, toolResult: undefined } as unknown as StampedDomainEvent);
+      } catch {
+        // Even its other fields cannot be stored (a BigInt, a cycle): its place in the sequence still is.
+        const { type, seq, timestamp, systemId } = event;
+        const { providerId, correlationId } = event as { providerId?: unknown; correlationId?: unknown };
+        const kept = { type, seq, timestamp, systemId, providerId, correlationId, unencodable: String(error) };
+        return this.options.encoder.encode(kept as unknown as StampedDomainEvent);
+      }
     }
   }
 

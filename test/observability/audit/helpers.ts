@@ -6,6 +6,7 @@ import type { AuditSpec } from "../../../src/config/types.js";
 import { DomainEventBus } from "../../../src/observability/domain-event-bus.js";
 import { AuditTrail } from "../../../src/observability/audit/trail.js";
 import { Redactor } from "../../../src/shared/redaction.js";
+import { builtWriterScript } from "../../helpers/audit-db.js";
 
 /** Audit trails on real SQLite files in a temp dir, closed and removed after each test. */
 export function useAuditFiles(): {
@@ -29,7 +30,11 @@ export function useAuditFiles(): {
         source: options.source ?? "/etc/hangar.yaml",
         redactor: options.redactor ?? new Redactor(),
         onError: (error) => errors.push(error),
+        // The writer thread, as a built hangar runs it.
+        writerScript: builtWriterScript(),
       });
+      // Started: the first flush waits for the writer thread to boot (tens of ms), which tests timing a flush must not count.
+      trail.flush();
       const bus = new DomainEventBus();
       trail.attach(bus);
       trails.push(trail);

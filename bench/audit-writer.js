@@ -1,0 +1,84 @@
+// Rows per second of the audit writer, in process, on a real SQLite file: the two events of one
+// echo call (ToolInvocationRequested + ToolInvocationCompleted) encoded, chained and appended in
+// batches of BATCH events, as the writer's timer does; and what each stage costs per row.
+// `npm run build && node bench/audit-writer.js [calls]` (default 20000).
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Buffer } from "node:buffer";
+import process from "node:process";
+import { MessageChannel, receiveMessageOnPort } from "node:worker_threads";
+import { dist } from "./lib/instant-runtime.js";
+
+const CALLS = Number(process.argv[2] ?? 20_000);
+const BATCH = 200;
+const { AuditStore, openAuditDatabase } = await dist("observability/audit/store.js");
+const { createRowEncoder } = await dist("observability/audit/capture.js");
+const { chainHash } = await dist("observability/audit/chain.js");
+const { Redactor } = await dist("shared/redaction.js");
+
+const redactor = new Redactor();
+redactor.register("sk-live-0123456789abcdef");
+const encoder = createRowEncoder({ capture: "hash", key: Buffer.alloc(32, 7), redactor, instance: "2b1f0c1e-6a55-4c43-9d8f-0a9c6f1d2e3b", source: "/home/me/hangar.yaml" });
+
+let seq = 0;
+function callEvents() {
+  // Random, as the hangar makes them: the correlation index takes them at random places.
+  const correlationId = randomUUID();
+  const base = { providerId: "fixture", tool: "echo", correlationId, systemId: "provider:fixture" };
+  return [
+    Object.assign({ type: "ToolInvocationRequested" }, base, { arguments: { text: "hello" }, seq: ++seq, timestamp: Date.now() }),
+    Object.assign({ type: "ToolInvocationCompleted" }, base, {
+      kind: "ok",
+      durationMs: 0.21,
+      toolResult: { content: [{ type: "text", text: "hello" }] },
+      seq: ++seq,
+      timestamp: Date.now(),
+    }),
+  ];
+}
+const events = [];
+for (let i = 0; i < CALLS; i++) events.push(...callEvents());
+
+const cpu = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+const perRow = (label, fn) => {
+  const start = cpu();
+  fn();
+  const us = (cpu() - start) / events.length;
+  process.stdout.write(`${label.padEnd(44)} ${us.toFixed(2).padStart(7)} µs/row\n`);
+  return us;
+};
+
+const rows = events.map((e) => encoder.encode(e)); // warm
+perRow("encode (redaction, HMAC, JSON)", () => events.forEach((e) => encoder.encode(e)));
+perRow("chainHash (rowContent + SHA-256)", () => rows.forEach((r) => chainHash("0".repeat(64), r)));
+// What the main thread pays to hand a batch to the writer thread: postMessage serializes there
+// and then; the thread pays for deserializing.
+const { port1, port2 } = new MessageChannel();
+perRow("postMessage of the batches (main thread)", () => {
+  for (let i = 0; i < events.length; i += BATCH) port1.postMessage(events.slice(i, i + BATCH));
+});
+perRow("receiving them (the writer thread)", () => {
+  while (receiveMessageOnPort(port2) !== undefined);
+});
+port1.close();
+
+const dir = mkdtempSync(join(tmpdir(), "hangar-audit-bench-"));
+try {
+  const store = new AuditStore(openAuditDatabase(join(dir, "audit.db")));
+  store.append(rows.slice(0, BATCH));
+  perRow("store.append (chain + SQLite), batches", () => {
+    for (let i = 0; i < rows.length; i += BATCH) store.append(rows.slice(i, i + BATCH));
+  });
+  const all = perRow("whole flush (encode + append)", () => {
+    for (let i = 0; i < events.length; i += BATCH) store.append(events.slice(i, i + BATCH).map((e) => encoder.encode(e)));
+  });
+  process.stdout.write(`≈ ${Math.round(1e6 / all).toLocaleString("en")} rows/s on one thread (${events.length} rows, batches of ${BATCH})\n`);
+  store.close();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,241 @@
+import { Worker } from "node:worker_threads";
+import type { AuditCapture } from "../../config/types.js";
+import type { StampedDomainEvent } from "../../shared/domain-events.js";
+import type { Redactor } from "../../shared/redaction.js";
+import type { DomainEventBus } from "../domain-event-bus.js";
+import type { AuditSink, AuditWriter } from "./writer.js";
+import {
+  ACK_SLOT,
+  COMMITTED_OFFSET,
+  CONTROL_BYTES,
+  INT_SLOTS,
+  STATE_FAILED,
+  STATE_SLOT,
+  UNWRITTEN_SLOT,
+  type WriterThreadBatch,
+  type WriterThreadData,
+  type WriterThreadReport,
+} from "./writer-thread-protocol.js";
+
+/**
+ * The audit trail's writer with its work on a worker thread: the bus listener pushes the event
+ * onto an array, a timer posts the batch `batchMs` later, and the thread (writer-thread.ts)
+ * encodes, redacts, hashes and writes it. The main thread only pays for posting (a structured
+ * clone of the events). A crash of the process loses at most that interval, as before.
+ *
+ * flush() keeps its synchronous meaning: it posts what is pending and blocks (Atomics.wait) until
+ * the thread confirms the batch is committed — or refused by a busy file, which the thread
+ * retries by itself — or until `flushTimeoutMs`, reported as an error. If the thread fails, the
+ * events it had not committed are written on the main thread by `fallback()` from then on.
+ */
+export interface ThreadedAuditWriterOptions {
+  script: URL;
+  path: string;
+  capture: AuditCapture;
+  key: Buffer;
+  instance: string;
+  source: string;
+  redactor: Redactor;
+  batchMs: number;
+  onError: (error: unknown) => void;
+  /** The main-thread writer to continue with when the thread fails. */
+  fallback: () => AuditWriter;
+  maxBacklog?: number;
+  flushTimeoutMs?: number;
+  /** Test hook: see WriterThreadData. */
+  crashOnEventType?: string;
+}
+
+const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
+/**
+ * Posted events kept until the thread says they are on disk, to write them again if it dies. A
+ * full disk makes them pile up: beyond this many, the oldest copies go (the thread still holds
+ * them; only its death during the outage would lose them).
+ */
+const MAX_RETAINED = 20_000;
+/** As the main-thread writer: another hangar's transaction lasts milliseconds; send the next events soon, spread. */
+const BUSY_RETRY_MIN_MS = 2;
+const BUSY_RETRY_SPREAD_MS = 20;
+
+export class ThreadedAuditWriter implements AuditSink {
+  private pending: StampedDomainEvent[] = [];
+  private retained: StampedDomainEvent[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private worker: Worker | undefined;
+  private fallbackWriter: AuditWriter | undefined;
+  private readonly control = new SharedArrayBuffer(CONTROL_BYTES);
+  private readonly slots = new Int32Array(this.control, 0, INT_SLOTS);
+  private readonly committed = new BigInt64Array(this.control, COMMITTED_OFFSET, 1);
+  private flushIds = 0;
+  private secretsVersion: number;
+
+  constructor(private readonly options: ThreadedAuditWriterOptions) {
+    this.secretsVersion = options.redactor.version;
+    const workerData: WriterThreadData = {
+      path: options.path,
+      capture: options.capture,
+      key: options.key,
+      instance: options.instance,
+      source: options.source,
+      secrets: options.redactor.secretValues(),
+      batchMs: options.batchMs,
+      maxBacklog: options.maxBacklog,
+      control: this.control,
+      crashOnEventType: options.crashOnEventType,
+    };
+    // No argv, its own empty env: the key and secrets travel in workerData only. Its stdout is
+    // not the MCP channel's (a stray write there would corrupt the stdio protocol).
+    const worker = new Worker(options.script, { workerData, argv: [], env: {}, stdout: true, stderr: false });
+    worker.stdout.resume();
+    worker.on("message", (report: WriterThreadReport) => {
+      options.onError(Object.assign(new Error(report.error.message), { name: report.error.name, code: report.error.code }));
+    });
+    worker.on("error", (error) => {
+      options.onError(error);
+      this.failOver("the audit writer thread failed");
+    });
+    worker.on("exit", (code) => {
+      if (this.worker === worker) this.failOver(`the audit writer thread exited (code ${code})`);
+    });
+    // Never what keeps the process alive: shutdown closes it, and a hangar exiting otherwise does not wait for it.
+    worker.unref();
+    this.worker = worker;
+  }
+
+  attach(bus: DomainEventBus): () => void {
+    return bus.subscribe(this.enqueue);
+  }
+
+  /** The hot path: no I/O, no encoding, no posting. */
+  readonly enqueue = (event: StampedDomainEvent): void => {
+    if (this.closed) return;
+    this.pending.push(event);
+    this.timer ??= setTimeout(this.postOnTimer, this.options.batchMs);
+  };
+
+  private readonly postOnTimer = (): void => {
+    this.timer = undefined;
+    this.post({});
+  };
+
+  /** Everything pending is on disk (or refused by a busy file and queued for the thread's retry) when it returns. */
+  flush(): void {
+    this.post({ wait: true });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.post({ wait: true, close: true });
+    this.closed = true;
+    this.fallbackWriter?.close();
+    const worker = this.worker;
+    this.worker = undefined;
+    void worker?.terminate();
+  }
+
+  /** True while the writing happens on the thread (false after a fall back to the main thread). */
+  get threaded(): boolean {
+    return this.worker !== undefined;
+  }
+
+  private post({ wait = false, close = false }: { wait?: boolean; close?: boolean }): void {
+    if (this.closed) return;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const events = this.pending;
+    this.pending = [];
+    const worker = this.worker;
+    if (worker === undefined) {
+      this.writeOnMainThread(events);
+      return;
+    }
+    if (events.length === 0 && !wait) return;
+    const batch: WriterThreadBatch = { events };
+    if (this.options.redactor.version !== this.secretsVersion) {
+      this.secretsVersion = this.options.redactor.version;
+      batch.secrets = this.options.redactor.secretValues();
+    }
+    if (wait) batch.flushId = this.flushIds = (this.flushIds % 0x7fffffff) + 1;
+    if (close) batch.close = true;
+    this.send(worker, batch);
+    this.retain(events);
+    if (batch.flushId !== undefined) this.waitFor(batch.flushId);
+    // The thread retries its held rows by itself; events published meanwhile follow them soon, not batchMs later.
+    if (Atomics.load(this.slots, UNWRITTEN_SLOT) > 0 && !close) {
+      this.timer ??= setTimeout(this.postOnTimer, BUSY_RETRY_MIN_MS + Math.random() * BUSY_RETRY_SPREAD_MS);
+    }
+  }
+
+  private send(worker: Worker, batch: WriterThreadBatch): void {
+    try {
+      worker.postMessage(batch);
+    } catch (error) {
+      // A value that cannot be cloned (a function somewhere in a result): the batch goes without
+      // what cannot be said of those events, as the main-thread writer stores an odd event.
+      this.options.onError(error);
+      batch.events = batch.events.map(cloneable);
+      worker.postMessage(batch);
+    }
+  }
+
+  private retain(events: readonly StampedDomainEvent[]): void {
+    const committed = this.committed[0] ?? 0n;
+    let firstKept = 0;
+    while (firstKept < this.retained.length && BigInt(this.retained[firstKept]?.seq ?? 0) <= committed) firstKept += 1;
+    if (firstKept > 0) this.retained = this.retained.slice(firstKept);
+    for (const event of events) this.retained.push(event);
+    if (this.retained.length > MAX_RETAINED) this.retained = this.retained.slice(this.retained.length - MAX_RETAINED);
+  }
+
+  private waitFor(flushId: number): void {
+    const timeoutMs = this.options.flushTimeoutMs ?? DEFAULT_FLUSH_TIMEOUT_MS;
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const acknowledged = Atomics.load(this.slots, ACK_SLOT);
+      if (acknowledged === flushId) return;
+      if (Atomics.load(this.slots, STATE_SLOT) === STATE_FAILED) {
+        this.failOver("the audit writer thread failed");
+        return;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        this.options.onError(new Error(`audit trail: the writer thread did not confirm a flush within ${timeoutMs} ms; its events stay queued there`));
+        return;
+      }
+      Atomics.wait(this.slots, ACK_SLOT, acknowledged, left);
+    }
+  }
+
+  /** The thread is gone: what it had not committed, and everything from now on, is written here. */
+  private failOver(reason: string): void {
+    const worker = this.worker;
+    if (worker === undefined) return;
+    this.worker = undefined;
+    void worker.terminate();
+    this.options.onError(new Error(`audit trail: ${reason}; writing on the main thread from now on`));
+    const committed = this.committed[0] ?? 0n;
+    const unwritten = this.retained.filter((event) => BigInt(event.seq) > committed);
+    this.retained = [];
+    const pending = this.pending;
+    this.pending = [];
+    this.writeOnMainThread([...unwritten, ...pending]);
+  }
+
+  private writeOnMainThread(events: readonly StampedDomainEvent[]): void {
+    this.fallbackWriter ??= this.options.fallback();
+    this.fallbackWriter.append(events);
+  }
+}
+
+/** The event without its payloads when they cannot cross to the thread. */
+function cloneable(event: StampedDomainEvent): StampedDomainEvent {
+  try {
+    structuredClone(event);
+    return event;
+  } catch {
+    return { ...event, arguments: undefined, toolResult: undefined } as unknown as StampedDomainEvent;
+  }
+}

@@ -1,0 +1,100 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { Redactor } from "../../shared/redaction.js";
+import { createRowEncoder } from "./capture.js";
+import { AuditStore, openAuditDatabase } from "./store.js";
+import { AuditWriter } from "./writer.js";
+import {
+  ACK_SLOT,
+  COMMITTED_OFFSET,
+  INT_SLOTS,
+  STATE_FAILED,
+  STATE_SLOT,
+  UNWRITTEN_SLOT,
+  type WriterThreadBatch,
+  type WriterThreadData,
+  type WriterThreadReport,
+} from "./writer-thread-protocol.js";
+
+/**
+ * The audit writer's thread (node:worker_threads): encoding, redaction, HMAC, the hash chain and
+ * SQLite run here, on the same AuditWriter the main thread would use, so rows are byte for byte
+ * what it would write. Each batch the main thread posts is written at once; a busy file or a
+ * failed write is kept and retried here, as on the main thread.
+ */
+const data = workerData as WriterThreadData;
+const port = parentPort;
+const control = new Int32Array(data.control, 0, INT_SLOTS);
+const committed = new BigInt64Array(data.control, COMMITTED_OFFSET, 1);
+
+/** Tells a main thread blocked in a flush that it need not wait: it takes the writing over. */
+function markFailed(): void {
+  Atomics.store(control, STATE_SLOT, STATE_FAILED);
+  Atomics.notify(control, ACK_SLOT);
+}
+
+function report(error: unknown): void {
+  const { name, message, code } = error as { name?: unknown; message?: unknown; code?: unknown };
+  const payload: WriterThreadReport = {
+    error: {
+      name: typeof name === "string" ? name : "Error",
+      message: typeof message === "string" ? message : String(error),
+      code: typeof code === "string" ? code : undefined,
+    },
+  };
+  port?.postMessage(payload);
+}
+
+function start(): { writer: AuditWriter; store: AuditStore; redactor: Redactor } {
+  const redactor = new Redactor();
+  for (const secret of data.secrets) redactor.register(secret);
+  const store = new AuditStore(openAuditDatabase(data.path));
+  const encoder = createRowEncoder({ capture: data.capture, key: Buffer.from(data.key), redactor, instance: data.instance, source: data.source });
+  const writer = new AuditWriter({
+    store,
+    encoder,
+    batchMs: data.batchMs,
+    maxBacklog: data.maxBacklog,
+    onError: report,
+    // How far the file is written: what the main thread need not write again if this thread dies.
+    onWritten: (rows) => {
+      const last = rows.at(-1);
+      if (last !== undefined) Atomics.store(committed, 0, BigInt(last.seq));
+      Atomics.store(control, UNWRITTEN_SLOT, 0);
+    },
+  });
+  return { writer, store, redactor };
+}
+
+function write(batch: WriterThreadBatch, parts: ReturnType<typeof start>): void {
+  for (const secret of batch.secrets ?? []) parts.redactor.register(secret);
+  if (data.crashOnEventType !== undefined && batch.events.some((event) => event.type === data.crashOnEventType)) {
+    throw new Error(`audit writer thread: crashing on ${data.crashOnEventType}, as asked (test hook)`);
+  }
+  parts.writer.append(batch.events);
+  Atomics.store(control, UNWRITTEN_SLOT, parts.writer.unwrittenRows);
+  if (batch.close === true) {
+    parts.writer.close();
+    parts.store.close();
+  }
+  if (batch.flushId !== undefined) {
+    Atomics.store(control, ACK_SLOT, batch.flushId);
+    Atomics.notify(control, ACK_SLOT);
+  }
+}
+
+let parts: ReturnType<typeof start>;
+try {
+  parts = start();
+} catch (error) {
+  markFailed();
+  throw error;
+}
+port?.on("message", (batch: WriterThreadBatch) => {
+  try {
+    write(batch, parts);
+  } catch (error) {
+    // A bug here must not lose events: the main thread writes them itself from now on.
+    markFailed();
+    throw error;
+  }
+});
