@@ -148,6 +148,16 @@ export class AuditStore {
     this.appendBatch.immediate(rows);
   }
 
+  /** The same, waiting up to `waitMs` for another hangar's transaction: for the last batch at shutdown, which has no later retry. */
+  appendWaiting(rows: readonly AuditRow[], waitMs: number): void {
+    this.db.pragma(`busy_timeout = ${waitMs}`);
+    try {
+      this.append(rows);
+    } finally {
+      this.db.pragma(`busy_timeout = ${WRITER_BUSY_TIMEOUT_MS}`);
+    }
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -23,10 +23,16 @@ import {
  * encodes, redacts, hashes and writes it. The main thread only pays for posting (a structured
  * clone of the events). A crash of the process loses at most that interval, as before.
  *
+ * The thread starts with the first batch of `threadAtEvents` events or more: a quiet hangar
+ * (a few events a second) writes on the main thread, where that costs next to nothing, and does
+ * not carry the thread's ≈ 6–10 MB of memory. Batches are written in order across the switch:
+ * the main thread's writes are committed when they return, and the thread takes over only when
+ * the main-thread writer holds nothing for a retry.
+ *
  * flush() keeps its synchronous meaning: it posts what is pending and blocks (Atomics.wait) until
  * the thread confirms the batch is committed — or refused by a busy file, which the thread
  * retries by itself — or until `flushTimeoutMs`, reported as an error. If the thread fails, the
- * events it had not committed are written on the main thread by `fallback()` from then on.
+ * events it had not committed are written on the main thread from then on.
  */
 export interface ThreadedAuditWriterOptions {
   script: URL;
@@ -38,8 +44,10 @@ export interface ThreadedAuditWriterOptions {
   redactor: Redactor;
   batchMs: number;
   onError: (error: unknown) => void;
-  /** The main-thread writer to continue with when the thread fails. */
-  fallback: () => AuditWriter;
+  /** The main-thread writer: before the thread starts, and for good after it failed. */
+  onMainThread: () => AuditWriter;
+  /** A batch this large starts the thread (0: at once). */
+  threadAtEvents: number;
   maxBacklog?: number;
   flushTimeoutMs?: number;
   /** Test hook: see WriterThreadData. */
@@ -47,6 +55,11 @@ export interface ThreadedAuditWriterOptions {
 }
 
 const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
+/**
+ * The thread's young generation, in MB (V8's default lets it grow to 16 MB, resident for good):
+ * its garbage is the batches' copies and encodings, short-lived and small.
+ */
+const THREAD_YOUNG_GENERATION_MB = 2;
 /**
  * Posted events kept until the thread says they are on disk, to write them again if it dies. A
  * full disk makes them pile up: beyond this many, the oldest copies go (the thread still holds
@@ -63,7 +76,9 @@ export class ThreadedAuditWriter implements AuditSink {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private worker: Worker | undefined;
-  private fallbackWriter: AuditWriter | undefined;
+  /** Once the thread has failed, the main thread writes for good. */
+  private threadFailed = false;
+  private mainWriter: AuditWriter | undefined;
   private readonly control = new SharedArrayBuffer(CONTROL_BYTES);
   private readonly slots = new Int32Array(this.control, 0, INT_SLOTS);
   private readonly committed = new BigInt64Array(this.control, COMMITTED_OFFSET, 1);
@@ -71,6 +86,12 @@ export class ThreadedAuditWriter implements AuditSink {
   private secretsVersion: number;
 
   constructor(private readonly options: ThreadedAuditWriterOptions) {
+    this.secretsVersion = options.redactor.version;
+    if (options.threadAtEvents <= 0) this.startThread();
+  }
+
+  private startThread(): Worker {
+    const { options } = this;
     this.secretsVersion = options.redactor.version;
     const workerData: WriterThreadData = {
       path: options.path,
@@ -84,10 +105,19 @@ export class ThreadedAuditWriter implements AuditSink {
       control: this.control,
       crashOnEventType: options.crashOnEventType,
     };
-    // No argv, its own empty env: the key and secrets travel in workerData only. Its stdout is
-    // not the MCP channel's (a stray write there would corrupt the stdio protocol).
-    const worker = new Worker(options.script, { workerData, argv: [], env: {}, stdout: true, stderr: false });
-    worker.stdout.resume();
+    // No argv, its own empty env: the key and secrets travel in workerData only. None of the
+    // hangar's node flags either (`-e`, --cpu-prof, --inspect would apply to the thread again).
+    // Its stdout is not the MCP channel's (a stray write there would corrupt the stdio protocol):
+    // a stream of its own, left unread (it writes nothing; reading it would keep the process alive).
+    const worker = new Worker(options.script, {
+      workerData,
+      argv: [],
+      execArgv: [],
+      env: {},
+      stdout: true,
+      stderr: false,
+      resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
+    });
     worker.on("message", (report: WriterThreadReport) => {
       options.onError(Object.assign(new Error(report.error.message), { name: report.error.name, code: report.error.code }));
     });
@@ -101,6 +131,7 @@ export class ThreadedAuditWriter implements AuditSink {
     // Never what keeps the process alive: shutdown closes it, and a hangar exiting otherwise does not wait for it.
     worker.unref();
     this.worker = worker;
+    return worker;
   }
 
   attach(bus: DomainEventBus): () => void {
@@ -128,13 +159,13 @@ export class ThreadedAuditWriter implements AuditSink {
     if (this.closed) return;
     this.post({ wait: true, close: true });
     this.closed = true;
-    this.fallbackWriter?.close();
+    this.mainWriter?.close();
     const worker = this.worker;
     this.worker = undefined;
     void worker?.terminate();
   }
 
-  /** True while the writing happens on the thread (false after a fall back to the main thread). */
+  /** True while the writing happens on the thread (false before it starts, and after a fall back to the main thread). */
   get threaded(): boolean {
     return this.worker !== undefined;
   }
@@ -147,7 +178,8 @@ export class ThreadedAuditWriter implements AuditSink {
     }
     const events = this.pending;
     this.pending = [];
-    const worker = this.worker;
+    // The last batch of a quiet hangar needs no thread started just to be closed.
+    const worker = this.worker ?? (close ? undefined : this.threadFor(events));
     if (worker === undefined) {
       this.writeOnMainThread(events);
       return;
@@ -166,6 +198,18 @@ export class ThreadedAuditWriter implements AuditSink {
     // The thread retries its held rows by itself; events published meanwhile follow them soon, not batchMs later.
     if (Atomics.load(this.slots, UNWRITTEN_SLOT) > 0 && !close) {
       this.timer ??= setTimeout(this.postOnTimer, BUSY_RETRY_MIN_MS + Math.random() * BUSY_RETRY_SPREAD_MS);
+    }
+  }
+
+  /** The thread, started now if this batch is large enough and the main thread has nothing left to retry. */
+  private threadFor(events: readonly StampedDomainEvent[]): Worker | undefined {
+    if (this.threadFailed || events.length < this.options.threadAtEvents || (this.mainWriter?.unwrittenRows ?? 0) > 0) return undefined;
+    try {
+      return this.startThread();
+    } catch (error) {
+      this.threadFailed = true;
+      this.options.onError(new Error(`audit trail: the writer thread cannot start (${String(error)}); writing on the main thread`));
+      return undefined;
     }
   }
 
@@ -211,10 +255,10 @@ export class ThreadedAuditWriter implements AuditSink {
 
   /** The thread is gone: what it had not committed, and everything from now on, is written here. */
   private failOver(reason: string): void {
-    const worker = this.worker;
-    if (worker === undefined) return;
+    if (this.worker === undefined) return;
+    // Not terminated: a failed thread ends by itself, and its 'error' event still reports why.
     this.worker = undefined;
-    void worker.terminate();
+    this.threadFailed = true;
     this.options.onError(new Error(`audit trail: ${reason}; writing on the main thread from now on`));
     const committed = this.committed[0] ?? 0n;
     const unwritten = this.retained.filter((event) => BigInt(event.seq) > committed);
@@ -225,8 +269,8 @@ export class ThreadedAuditWriter implements AuditSink {
   }
 
   private writeOnMainThread(events: readonly StampedDomainEvent[]): void {
-    this.fallbackWriter ??= this.options.fallback();
-    this.fallbackWriter.append(events);
+    this.mainWriter ??= this.options.onMainThread();
+    this.mainWriter.append(events);
   }
 }
 

@@ -34,6 +34,8 @@ export interface AuditTrailOptions {
   writerScript?: URL;
   /** Told when the writing happens on the main thread after all (for the log). */
   onNotice?: (message: string) => void;
+  /** The batch size that starts the writer thread (default: 500 events a second's worth of batch_ms; 0: at once). */
+  threadAtEvents?: number;
   /** How long flush() waits for the writer thread (default 10 s). */
   flushTimeoutMs?: number;
   /** Test hook: the writer thread throws on an event of this type. */
@@ -41,6 +43,11 @@ export interface AuditTrailOptions {
 }
 
 const DEFAULT_WRITER_SCRIPT = new URL("./writer-thread.js", import.meta.url);
+/**
+ * Below this rate the main thread writes (≈ 20 µs per event: 1 % of a core at 500 events a
+ * second) and the hangar does not carry the thread's memory; above it, the thread takes over.
+ */
+const THREAD_AT_EVENTS_PER_S = 500;
 
 const DAY_MS = 86_400_000;
 /** Call kinds registry_history lists as calls; everything else about the provider is a transition. */
@@ -78,9 +85,10 @@ export class AuditTrail implements ProviderHistorySource {
   }
 
   /**
-   * The writer: on its own thread (the call's path then only pays for posting the events), or on
-   * the main thread for an in-memory trail (a thread cannot see it) and when the thread's script
-   * is missing. Both write the same rows: the thread runs this very AuditWriter.
+   * The writer: on its own thread once events come fast (the call's path then only pays for
+   * posting them), or on the main thread while they come slowly, for an in-memory trail (a thread
+   * cannot see it) and when the thread's script is missing. Both write the same rows: the thread
+   * runs this very AuditWriter.
    */
   private startWriter(): AuditSink {
     const { spec, source, onError } = this.options;
@@ -111,7 +119,8 @@ export class AuditTrail implements ProviderHistorySource {
         redactor,
         batchMs: spec.batchMs,
         onError,
-        fallback: onMainThread,
+        onMainThread,
+        threadAtEvents: this.options.threadAtEvents ?? Math.max(1, Math.ceil((THREAD_AT_EVENTS_PER_S * spec.batchMs) / 1000)),
         flushTimeoutMs: this.options.flushTimeoutMs,
         crashOnEventType: this.options.crashWriterThreadOn,
       });
@@ -153,6 +162,11 @@ export class AuditTrail implements ProviderHistorySource {
 
   flush(): void {
     this.writer.flush();
+  }
+
+  /** Whether the writer thread does the writing now (it starts once events come fast). */
+  get writesOnThread(): boolean {
+    return this.writer instanceof ThreadedAuditWriter && this.writer.threaded;
   }
 
   /** Writes what is pending and closes the file (shutdown). */

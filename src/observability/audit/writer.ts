@@ -35,6 +35,8 @@ export interface AuditSink {
 const DEFAULT_MAX_BACKLOG = 100_000;
 const BUSY_RETRY_MIN_MS = 2;
 const BUSY_RETRY_SPREAD_MS = 20;
+/** How long the last batch waits for another hangar's transaction (which lasts milliseconds). */
+const CLOSE_BUSY_WAIT_MS = 2_000;
 
 export class AuditWriter implements AuditSink {
   private pending: StampedDomainEvent[] = [];
@@ -109,10 +111,29 @@ export class AuditWriter implements AuditSink {
     return this.written;
   }
 
-  /** Flushes and stops accepting events (the store is closed by its owner). */
+  /**
+   * Flushes and stops accepting events (the store is closed by its owner). A batch the file
+   * refused as busy has no later retry now: this once, it waits for the other hangar's
+   * transaction (shutdown, or the writer thread: never a call's path).
+   */
   close(): void {
     this.flush();
     this.closed = true;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    const rows = this.backlog;
+    if (rows.length === 0) return;
+    this.backlog = [];
+    try {
+      this.options.store.appendWaiting(rows, CLOSE_BUSY_WAIT_MS);
+      this.written += rows.length;
+      this.options.onWritten?.(rows);
+    } catch (error) {
+      this.options.onError(error);
+      this.options.onError(new Error(`audit trail: dropped ${rows.length} events that could not be written before closing`));
+    }
   }
 
   private encode(event: StampedDomainEvent): AuditRow {

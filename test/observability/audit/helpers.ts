@@ -11,7 +11,7 @@ import { builtWriterScript } from "../../helpers/audit-db.js";
 /** Audit trails on real SQLite files in a temp dir, closed and removed after each test. */
 export function useAuditFiles(): {
   dir: () => string;
-  open: (spec?: Partial<AuditSpec>, options?: { source?: string; redactor?: Redactor }) => { trail: AuditTrail; bus: DomainEventBus; errors: unknown[] };
+  open: (spec?: Partial<AuditSpec>, options?: { source?: string; redactor?: Redactor; crashWriterThreadOn?: string; threadAtEvents?: number }) => { trail: AuditTrail; bus: DomainEventBus; errors: unknown[] };
 } {
   let dir: string | undefined;
   const trails: AuditTrail[] = [];
@@ -30,8 +30,10 @@ export function useAuditFiles(): {
         source: options.source ?? "/etc/hangar.yaml",
         redactor: options.redactor ?? new Redactor(),
         onError: (error) => errors.push(error),
-        // The writer thread, as a built hangar runs it.
+        // The writer thread, as a built hangar runs it, from the first event on (a hangar starts it once events come fast).
         writerScript: builtWriterScript(),
+        threadAtEvents: options.threadAtEvents ?? 0,
+        ...(options.crashWriterThreadOn === undefined ? {} : { crashWriterThreadOn: options.crashWriterThreadOn }),
       });
       // Started: the first flush waits for the writer thread to boot (tens of ms), which tests timing a flush must not count.
       trail.flush();

@@ -1,0 +1,222 @@
+import { spawnSync } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { DomainEventBus } from "../../../src/observability/domain-event-bus.js";
+import { createRowEncoder } from "../../../src/observability/audit/capture.js";
+import { ROW_COLUMNS } from "../../../src/observability/audit/row.js";
+import { AuditStore, openAuditDatabase } from "../../../src/observability/audit/store.js";
+import { ThreadedAuditWriter } from "../../../src/observability/audit/threaded-writer.js";
+import { AuditWriter } from "../../../src/observability/audit/writer.js";
+import { Redactor } from "../../../src/shared/redaction.js";
+import { auditFileBytes, builtWriterScript, readAudit, verifyAudit } from "../../helpers/audit-db.js";
+import { waitFor } from "../../helpers/wait.js";
+import { useAuditFiles } from "./helpers.js";
+
+/**
+ * The audit writer on its worker thread, with real SQLite and a real thread: the same rows as the
+ * main-thread writer, flush() still synchronous, nothing lost on close, a failing thread handed
+ * over to the main thread, one chain for two hangars, and no thread left behind.
+ */
+const files = useAuditFiles();
+const SECRET = "sk-thread-0123456789abcdef";
+
+function rowsOf(path: string): unknown[] {
+  const db = openAuditDatabase(path, { readonly: true });
+  try {
+    return db.prepare(`SELECT ${ROW_COLUMNS} FROM events ORDER BY id`).all();
+  } finally {
+    db.close();
+  }
+}
+
+/** A call's worth of events and a few others, a secret among them. */
+function publishSample(bus: DomainEventBus, round: number): void {
+  const correlationId = randomUUID();
+  bus.publish("provider:math", { type: "ToolInvocationRequested", providerId: "math", tool: "add", correlationId, principal: "alice", arguments: { a: round, b: [1, 2] } });
+  bus.publish("provider:math", {
+    type: "ToolInvocationCompleted",
+    providerId: "math",
+    tool: "add",
+    correlationId,
+    kind: "ok",
+    durationMs: 1.5,
+    toolResult: { content: [{ type: "text", text: `sum ${round} ${SECRET}` }] },
+  });
+  bus.publish("provider:math", { type: "ProviderStopped", providerId: "math", reason: "crash", kind: "crash", message: `died saying ${SECRET}` });
+}
+
+/** Linux: the ids of this process's threads (the writer thread is one of them while it runs). */
+function threadIds(): string[] {
+  return readdirSync("/proc/self/task");
+}
+
+describe("audit writer thread", () => {
+  it("writes the very rows and chain the main-thread writer writes for the same events, without the main thread writing", () => {
+    const dir = files.dir();
+    const key = randomBytes(32);
+    const redactor = new Redactor();
+    redactor.register(SECRET);
+    const identity = { capture: "full" as const, instance: "instance-1", source: "/etc/hangar.yaml" };
+    const errors: unknown[] = [];
+    const threaded = new ThreadedAuditWriter({
+      ...identity,
+      script: builtWriterScript(),
+      path: join(dir, "thread.db"),
+      key,
+      redactor,
+      batchMs: 60_000,
+      onError: (error) => errors.push(error),
+      onMainThread: () => {
+        throw new Error("the main thread must not write");
+      },
+      threadAtEvents: 0,
+    });
+    const store = new AuditStore(openAuditDatabase(join(dir, "main.db")));
+    const onMain = new AuditWriter({ store, encoder: createRowEncoder({ ...identity, key, redactor }), batchMs: 60_000, onError: (error) => errors.push(error) });
+    const bus = new DomainEventBus();
+    threaded.attach(bus);
+    onMain.attach(bus);
+    try {
+      for (let round = 0; round < 20; round += 1) {
+        publishSample(bus, round);
+        if (round % 7 === 0) {
+          threaded.flush();
+          onMain.flush();
+        }
+      }
+      threaded.close();
+      onMain.close();
+    } finally {
+      store.close();
+    }
+    expect(errors).toEqual([]);
+    const rows = rowsOf(join(dir, "thread.db"));
+    expect(rows).toHaveLength(60);
+    expect(rows).toEqual(rowsOf(join(dir, "main.db")));
+    expect(verifyAudit(join(dir, "thread.db"))).toMatchObject({ ok: true, rows: 60 });
+    expect(auditFileBytes(dir)).not.toContain(SECRET);
+  });
+
+  it("writes a quiet hangar's batches on the main thread, starts the thread with the first large batch, and keeps one ordered chain", () => {
+    const { trail, bus, errors } = files.open({ batchMs: 60_000 }, { threadAtEvents: 20 });
+    const before = threadIds().length;
+    for (let round = 0; round < 3; round += 1) {
+      for (let index = 0; index < 19; index += 1) bus.publish("provider:math", { type: "CircuitClosed", providerId: "math" });
+      trail.flush();
+    }
+    expect(trail.writesOnThread).toBe(false);
+    expect(threadIds().length).toBeLessThanOrEqual(before);
+    for (let index = 0; index < 20; index += 1) bus.publish("provider:math", { type: "CircuitHalfOpened", providerId: "math" });
+    trail.flush();
+    expect(trail.writesOnThread).toBe(true);
+    bus.publish("provider:math", { type: "CircuitClosed", providerId: "math" });
+    trail.close();
+    expect(errors).toEqual([]);
+    const events = readAudit(trail.path);
+    expect(events).toHaveLength(78);
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
+    expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 78 });
+  });
+
+  it("masks a secret registered after the thread started", () => {
+    const redactor = new Redactor();
+    const { trail, bus } = files.open({ batchMs: 60_000 }, { redactor });
+    const late = "late-secret-value-42";
+    redactor.register(late);
+    bus.publish("provider:math", { type: "ProviderStopped", providerId: "math", reason: "crash", message: `stderr: ${late}` });
+    trail.close();
+    expect(readAudit(trail.path).map((event) => event.data.message)).toEqual(["stderr: ***"]);
+    expect(auditFileBytes(files.dir())).not.toContain(late);
+  });
+
+  it("flush() returns once every event is on disk: a query right after sees them all", () => {
+    const { trail, bus } = files.open({ batchMs: 60_000 });
+    for (let index = 0; index < 500; index += 1) bus.publish("provider:math", { type: "CircuitOpened", providerId: "math", failures: index, retryAt: 0 });
+    trail.flush();
+    expect(readAudit(trail.path)).toHaveLength(500);
+    bus.publish("provider:math", { type: "CircuitClosed", providerId: "math" });
+    // registry_history flushes before it reads.
+    expect(trail.recent("math", 1).transitions.map((event) => event.type)).toEqual(["CircuitClosed"]);
+  });
+
+  it("close() while the thread is still writing a batch loses nothing", async () => {
+    const { trail, bus } = files.open({ batchMs: 1 });
+    for (let index = 0; index < 3_000; index += 1) publishSample(bus, index);
+    // The 1 ms batch timer fires before this 5 ms one: the thread is busy with 9,000 events when more come.
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    for (let index = 0; index < 100; index += 1) bus.publish("provider:math", { type: "CircuitClosed", providerId: "math" });
+    trail.close();
+    const events = readAudit(trail.path);
+    expect(events).toHaveLength(9_100);
+    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
+    expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 9_100 });
+  });
+
+  it("a crash of the thread is reported, and its events and all later ones are written on the main thread", async () => {
+    const { trail, bus, errors } = files.open({ batchMs: 60_000 }, { crashWriterThreadOn: "CircuitOpened" });
+    bus.publish("provider:math", { type: "CircuitClosed", providerId: "math" });
+    trail.flush();
+    bus.publish("provider:math", { type: "CircuitHalfOpened", providerId: "math" });
+    bus.publish("provider:math", { type: "CircuitOpened", providerId: "math", failures: 3, retryAt: 0 });
+    // The thread throws on this batch; flush() does not wait out its timeout, the main thread writes the batch.
+    const started = performance.now();
+    trail.flush();
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(readAudit(trail.path).map((event) => event.type)).toEqual(["CircuitClosed", "CircuitHalfOpened", "CircuitOpened"]);
+    await waitFor(() => errors.some((error) => String(error).includes("crashing on CircuitOpened")), 5_000, "the thread's own error to be reported");
+    expect(errors.map(String).some((message) => message.includes("writing on the main thread from now on"))).toBe(true);
+    // The hangar goes on: later events are written (on the main thread).
+    bus.publish("provider:math", { type: "CircuitClosed", providerId: "math" });
+    trail.flush();
+    expect(readAudit(trail.path)).toHaveLength(4);
+    expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 4 });
+  });
+
+  it("two hangars' threads writing batches at the same time extend one chain", async () => {
+    const first = files.open({ batchMs: 1 }, { source: "/a/hangar.yaml" });
+    const second = files.open({ batchMs: 1 }, { source: "/b/hangar.yaml" });
+    for (let round = 0; round < 40; round += 1) {
+      for (let index = 0; index < 50; index += 1) {
+        first.bus.publish("provider:a", { type: "CircuitOpened", providerId: "a", failures: index, retryAt: 0 });
+        second.bus.publish("provider:b", { type: "CircuitOpened", providerId: "b", failures: index, retryAt: 0 });
+      }
+      // Let both timers post, so the two threads' transactions meet.
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    first.trail.close();
+    second.trail.close();
+    expect(first.errors).toEqual([]);
+    expect(second.errors).toEqual([]);
+    expect(verifyAudit(first.trail.path)).toMatchObject({ ok: true, rows: 4_000 });
+    const sources = readAudit(first.trail.path).map((event) => event.source);
+    expect(sources.filter((source) => source === "/a/hangar.yaml")).toHaveLength(2_000);
+  });
+
+  it("leaves no thread behind after close", async () => {
+    const before = new Set(threadIds());
+    const { trail } = files.open();
+    // The writer thread (booted: the helper's first flush waited for it) is among the new ones.
+    const started = threadIds().filter((id) => !before.has(id));
+    expect(started.length).toBeGreaterThan(0);
+    trail.close();
+    await waitFor(() => threadIds().every((id) => !started.includes(id)), 5_000, "the writer thread to end");
+  });
+
+  it("never keeps the process alive: a process that forgets to close its trail still exits", () => {
+    const trailModule = new URL("trail.js", builtWriterScript()).href;
+    const script = `
+      const { AuditTrail } = await import(${JSON.stringify(trailModule)});
+      const trail = new AuditTrail({
+        spec: { enabled: true, path: ${JSON.stringify(join(files.dir(), "forgotten.db"))}, capture: "hash", retentionDays: 30, batchMs: 10 },
+        source: "/etc/hangar.yaml",
+        onError: (error) => { console.error(String(error)); process.exitCode = 3; },
+      });
+      trail.flush();
+    `;
+    const result = spawnSync(process.execPath, ["--input-type=module", "-e", script], { timeout: 10_000, encoding: "utf8" });
+    expect(result.error).toBeUndefined();
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: "" });
+  });
+});
