@@ -33,6 +33,9 @@ export function describeStop(context: ProviderContext, event: ProviderEvent): St
   if (context.drainReply !== undefined) {
     return { kind: "unavailable", reason: "config", message: `provider '${id}' was stopped after draining (config)` };
   }
+  if (event.type === "IDLE.CHECK") {
+    return { kind: "unavailable", reason: "idle", message: `provider '${id}' stopped after ${context.spec.idleTtlS}s idle` };
+  }
   const type = (event as { type: string }).type;
   if (type.startsWith("xstate.after.startupTimeout")) {
     return {
@@ -40,9 +43,6 @@ export function describeStop(context: ProviderContext, event: ProviderEvent): St
       reason: "start_failed",
       message: `provider '${id}' did not finish MCP initialization within ${context.spec.startupTimeoutS}s (startup_timeout_s)`,
     };
-  }
-  if (type.startsWith("xstate.after.idleCheck")) {
-    return { kind: "unavailable", reason: "idle", message: `provider '${id}' stopped after ${context.spec.idleTtlS}s idle` };
   }
   return { kind: "unavailable", reason: "manual", message: `provider '${id}' stopped` };
 }
@@ -70,9 +70,10 @@ export function transitionReason(event: ProviderEvent): string {
     case "DRAIN.DEADLINE":
     case "CALL.DONE":
       return "config change (drained)";
+    case "IDLE.CHECK":
+      return "idle";
     default: {
       const type = (event as { type: string }).type;
-      if (type.startsWith("xstate.after.idleCheck")) return "idle";
       if (type.startsWith("xstate.after.startupTimeout")) return "startup timeout";
       return type;
     }

@@ -42,6 +42,8 @@ export interface HealthContext {
   consecutiveSuccesses: number;
   lastProbeAt: number | undefined;
   lastProbe: ProbeResult | undefined;
+  /** A health probe is under way (its actor runs; the next PROBE.DUE is raised when it ends). */
+  probing: boolean;
 }
 
 export interface RecoveryContext {
@@ -130,6 +132,10 @@ export type ProviderEvent =
   | { type: "GIVE_UP"; message: string }
   | { type: "RECOVERY.SCHEDULED"; at: number }
   | { type: "PROBE.REQUEST"; timeoutMs: number; reply: (result: ProbeResult) => void }
+  // Raised by the chart itself, delayed: serving's two timers, and the health probe actor's result.
+  | { type: "PROBE.DUE" }
+  | { type: "IDLE.CHECK" }
+  | { type: "xstate.done.actor.healthProbe"; output: ProbeResult }
   | ConnectionEvent
   // Raised by the chart itself so the breaker region learns what the lifecycle region judged.
   | { type: "BREAKER.FAULT" }
@@ -165,7 +171,7 @@ export function initialProviderContext(input: ProviderInput): ProviderContext {
     lastError: history?.lastError ?? input.record?.lastError,
     stats: history?.stats ?? input.record?.stats ?? { calls: 0, failures: 0, starts: 0, lastCallAt: undefined },
     breaker: history?.breaker ?? { state: "CLOSED", failures: 0, openedAt: undefined, trialsAdmitted: 0 },
-    health: { consecutiveFailures: 0, consecutiveSuccesses: 0, lastProbeAt: undefined, lastProbe: undefined },
+    health: { consecutiveFailures: 0, consecutiveSuccesses: 0, lastProbeAt: undefined, lastProbe: undefined, probing: false },
     recovery: history
       ? { ...history.recovery, nextRestartAt: undefined, restarting: true }
       : { restartCount: input.record?.restartCount ?? 0, restartTimes: [], nextRestartAt: undefined, restarting: false },

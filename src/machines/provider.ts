@@ -11,6 +11,7 @@ import {
   sendTo,
   setup,
   stateIn,
+  stopChild,
   type AnyActorRef,
 } from "xstate";
 import type { DomainEvent, ProviderStateName } from "../shared/domain-events.js";
@@ -38,16 +39,27 @@ export { SUPERVISOR_SYSTEM_ID };
  *   the supervisor gives up. The `connection` actor (injected with `machine.provide`) is invoked
  *   on `running`, which covers INITIALIZING, READY and DEGRADED — so leaving `running` stops the
  *   connection, and the connection's cleanup kills the process group. COLD, RECOVERING and DEAD
- *   own nothing. While serving, three regions run side by side: health (READY ⇄ DEGRADED), the
- *   health probe loop, and activity (the idle watch, which drives the idle stop).
+ *   own nothing. `serving` (READY ⇄ DEGRADED) owns two timers, each a delayed event the chart
+ *   raises to itself: PROBE.DUE (the health probe loop) and IDLE.CHECK (the idle stop).
  * - `breaker`: CLOSED → OPEN → HALF_OPEN. The lifecycle judges each outcome and raises
  *   BREAKER.FAULT or BREAKER.SUCCESS; routing reads the breaker (OPEN forwards nothing).
+ *
+ * Every call costs two steps of this chart (INVOKE and CALL.DONE), and xstate's cost per step
+ * grows with the states active at once (it walks them to pick transitions, to look for
+ * eventless ones, and to rebuild the state value of every new snapshot). So the timers are
+ * events rather than regions of their own, and nothing is checked "always": each condition
+ * is a guard on the events that can make it true.
  */
 
 /** Longest delay setTimeout accepts; larger values fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const STDERR_TAIL_LINES = 20;
 const DRAIN_DEADLINE_ID = "drainDeadline";
+const IDLE_CHECK_ID = "idleCheck";
+const PROBE_DUE_ID = "probeDue";
+const HEALTH_PROBE_ID = "healthProbe";
+/** What xstate sends the chart when its health probe actor resolves. */
+const HEALTH_PROBE_DONE = `xstate.done.actor.${HEALTH_PROBE_ID}` as const;
 
 export interface HealthProbeInput {
   /** The provider actor; the probe sends it PROBE.REQUEST and the provider asks its connection. */
@@ -72,6 +84,21 @@ function refused(context: ProviderContext, call: ToolCall, message: string): Dom
     kind: "unavailable",
     message,
     stage: "refused",
+  };
+}
+
+/** A call the provider answered (ok or tool_error), as observers hear of it. */
+function callCompleted(context: ProviderContext, event: Extract<ProviderEvent, { type: "CALL.DONE" }>): DomainEvent {
+  return {
+    type: "ToolInvocationCompleted",
+    providerId: context.spec.id,
+    tool: event.tool,
+    correlationId: event.correlationId,
+    principal: event.principal,
+    // Only successes come here; the check narrows the type.
+    kind: succeeded(event.kind) ? event.kind : "ok",
+    durationMs: event.durationMs,
+    toolResult: event.toolResult,
   };
 }
 
@@ -157,7 +184,11 @@ export const providerMachine = setup({
     breakerWasHalfOpen: ({ context }) => context.breaker.state === "HALF_OPEN",
     reachesFailureThreshold: ({ context }) => context.breaker.failures + 1 >= context.spec.circuitBreaker.failureThreshold,
     probesHealthy: ({ context }) => context.health.consecutiveFailures < context.spec.maxConsecutiveFailures,
-    breakerClosed: stateIn({ breaker: "CLOSED" }),
+    // The breaker region's entries keep context.breaker.state in step (cheaper than stateIn's state-value match).
+    breakerClosed: ({ context }) => context.breaker.state === "CLOSED",
+    /** No probe under way (PROBE.DUE is only raised after the last one, but an event may come twice). */
+    probeIdle: ({ context }) => !context.health.probing,
+    probeRunning: ({ context }) => context.health.probing,
     callSucceeded: ({ event }) => event.type === "CALL.DONE" && succeeded(event.kind),
     /** A success the breaker has nothing to learn from (the hot path: no BREAKER.SUCCESS raised). */
     succeededWithNothingToForget: ({ context, event }) =>
@@ -167,8 +198,10 @@ export const providerMachine = setup({
      * A failure while a restart is under way, or a crash of a serving provider, goes to the
      * recovery saga; a lazy start that fails (or times out) just goes back to COLD.
      */
-    /** Draining, and the last call in flight (or queued before READY) has finished. */
-    drained: ({ context }) => context.drainReply !== undefined && context.inFlight === 0 && context.queue.length === 0,
+    /** Draining, and this CALL.DONE finishes the last call in flight (none queued). */
+    finishesDrain: ({ context }) => context.drainReply !== undefined && context.inFlight <= 1 && context.queue.length === 0,
+    /** Nothing in flight and nothing queued: a DRAIN now is drained at once. */
+    nothingToFinish: ({ context }) => context.inFlight === 0 && context.queue.length === 0,
     needsRecovery: ({ context, event }) =>
       context.recovery.restarting || (event.type === "CONNECTION.FAILED" && event.kind !== "start_failed"),
   },
@@ -230,7 +263,30 @@ export const providerMachine = setup({
       });
       enqueue.assign({ inFlight: context.inFlight + context.queue.length, queue: [], startWaiters: [] });
     }),
+    // serving's two timers: delayed events the chart raises to itself (a simulated clock drives them in tests).
     armIdleTimer: assign({ idleArmedAtCalls: ({ context }) => context.stats.calls }),
+    scheduleIdleCheck: raise({ type: "IDLE.CHECK" }, { id: IDLE_CHECK_ID, delay: "idleCheck" }),
+    scheduleProbe: raise({ type: "PROBE.DUE" }, { id: PROBE_DUE_ID, delay: "healthInterval" }),
+    startProbe: enqueueActions(({ context, self, enqueue }) => {
+      enqueue.spawnChild("healthProbe", {
+        id: HEALTH_PROBE_ID,
+        input: {
+          provider: self as HealthProbeInput["provider"],
+          timeoutMs: timer(Math.min(context.spec.callTimeoutS, context.spec.healthCheckIntervalS)),
+        },
+      });
+      enqueue.assign({ health: { ...context.health, probing: true } });
+    }),
+    // A finished probe's actor is removed too, so the next PROBE.DUE starts a fresh one under the same id.
+    stopProbe: stopChild(HEALTH_PROBE_ID),
+    /** Leaving `serving`: its timers and a probe under way go with it. */
+    stopServingTimers: enqueueActions(({ context, enqueue }) => {
+      enqueue.cancel(IDLE_CHECK_ID);
+      enqueue.cancel(PROBE_DUE_ID);
+      if (!context.health.probing) return;
+      enqueue.stopChild(HEALTH_PROBE_ID);
+      enqueue.assign({ health: { ...context.health, probing: false } });
+    }),
     forwardProbe: enqueueActions(({ event, enqueue }) => {
       if (event.type !== "PROBE.REQUEST") return;
       enqueue.sendTo("connection", { type: "PROBE", timeoutMs: event.timeoutMs, reply: event.reply } satisfies ConnectionCallEvent);
@@ -260,7 +316,7 @@ export const providerMachine = setup({
         lastError: undefined,
         stats: { ...context.stats, starts: context.stats.starts + 1 },
         recovery: { ...context.recovery, restarting: false, nextRestartAt: undefined },
-        health: { consecutiveFailures: 0, consecutiveSuccesses: 0, lastProbeAt: undefined, lastProbe: undefined },
+        health: { consecutiveFailures: 0, consecutiveSuccesses: 0, lastProbeAt: undefined, lastProbe: undefined, probing: false },
       });
       enqueue.emit({
         type: "ProviderStarted",
@@ -293,20 +349,19 @@ export const providerMachine = setup({
     forgetFaults: raise({ type: "BREAKER.SUCCESS" }),
     announceCallCompleted: emit(({ context, event }) => {
       assertEvent(event, "CALL.DONE");
-      return {
-        type: "ToolInvocationCompleted",
-        providerId: context.spec.id,
-        tool: event.tool,
-        correlationId: event.correlationId,
-        principal: event.principal,
-        // Only the success transitions run this action; the check narrows the type.
-        kind: succeeded(event.kind) ? event.kind : "ok",
-        durationMs: event.durationMs,
-        toolResult: event.toolResult,
-      } satisfies DomainEvent;
+      return callCompleted(context, event);
     }),
-    judgeFailedCall: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== "CALL.DONE" || succeeded(event.kind)) return;
+    /**
+     * Any finished call judged in one action: a failure (told to the breaker by kind), or — for a
+     * drain's last call — a success. The common success paths pick built-in actions by guard instead.
+     */
+    judgeCallDone: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "CALL.DONE") return;
+      if (succeeded(event.kind)) {
+        if (context.breaker.state !== "CLOSED" || context.breaker.failures > 0) enqueue.raise({ type: "BREAKER.SUCCESS" });
+        enqueue.emit(callCompleted(context, event));
+        return;
+      }
       if (!isProviderFault(event.kind)) enqueue.raise({ type: "BREAKER.NEUTRAL" });
       else if (event.kind !== "crash") enqueue.raise({ type: "BREAKER.FAULT" });
       enqueue.emit({
@@ -446,18 +501,23 @@ export const providerMachine = setup({
       enqueue.emit({ type: "ProviderDied", providerId: context.spec.id, reason: event.message });
     }),
     recordProbe: enqueueActions(({ context, event, enqueue }) => {
-      const result = (event as unknown as { output: ProbeResult }).output;
+      if (event.type !== HEALTH_PROBE_DONE) return;
+      const result = event.output;
       const health = context.health;
       const now = Date.now();
       if (result.ok) {
         const successes = health.consecutiveSuccesses + 1;
-        enqueue.assign({ health: { consecutiveFailures: 0, consecutiveSuccesses: successes, lastProbeAt: now, lastProbe: result } });
+        enqueue.assign({
+          health: { consecutiveFailures: 0, consecutiveSuccesses: successes, lastProbeAt: now, lastProbe: result, probing: false },
+        });
         enqueue.emit({ type: "HealthCheckPassed", providerId: context.spec.id, method: result.method, durationMs: result.durationMs });
         if (successes >= context.spec.healthyThreshold) enqueue.raise({ type: "HEALTH.PASSED" });
         return;
       }
       const failures = health.consecutiveFailures + 1;
-      enqueue.assign({ health: { consecutiveFailures: failures, consecutiveSuccesses: 0, lastProbeAt: now, lastProbe: result } });
+      enqueue.assign({
+        health: { consecutiveFailures: failures, consecutiveSuccesses: 0, lastProbeAt: now, lastProbe: result, probing: false },
+      });
       enqueue.emit({ type: "HealthCheckFailed", providerId: context.spec.id, message: result.message, consecutiveFailures: failures });
       if (failures >= context.spec.maxConsecutiveFailures) {
         enqueue.raise({ type: "HEALTH.FAILED", message: `${failures} health probes failed in a row: ${result.message}` });
@@ -553,17 +613,19 @@ export const providerMachine = setup({
             input: ({ context }) => ({ spec: context.spec, stderr: context.stderr }),
           },
           initial: "INITIALIZING",
-          always: {
-            guard: "drained",
-            target: "COLD",
-            actions: ["failPending", "recordStop"],
-            description: "Draining and the last call finished: stop (the supervisor then replaces or removes this actor).",
-          },
           on: {
-            DRAIN: {
-              actions: "beginDrain",
-              description: "Config change or removal: the supervisor routes nothing new here; finish the calls in flight, then stop.",
-            },
+            DRAIN: [
+              {
+                guard: "nothingToFinish",
+                target: "COLD",
+                actions: ["beginDrain", "failPending", "recordStop"],
+                description: "Config change or removal with no call in flight or queued: drained at once, stop.",
+              },
+              {
+                actions: "beginDrain",
+                description: "Config change or removal: the supervisor routes nothing new here; finish the calls in flight, then stop.",
+              },
+            ],
             "DRAIN.DEADLINE": {
               target: "COLD",
               actions: ["failPending", "recordStop"],
@@ -587,6 +649,12 @@ export const providerMachine = setup({
             // with nothing for the breaker to forget) runs built-in actions only.
             "CALL.DONE": [
               {
+                guard: "finishesDrain",
+                target: "COLD",
+                actions: ["countCallDone", "judgeCallDone", "failPending", "recordStop"],
+                description: "Draining and this was the last call: judged like any other, then stop (the supervisor then replaces or removes this actor).",
+              },
+              {
                 guard: "succeededWithNothingToForget",
                 actions: ["countCallDone", "announceCallCompleted"],
                 description: "A call succeeded; the breaker is CLOSED with no fault counted.",
@@ -596,7 +664,7 @@ export const providerMachine = setup({
                 actions: ["countCallDone", "forgetFaults", "announceCallCompleted"],
                 description: "A call succeeded: the breaker forgets its faults (or a trial succeeded).",
               },
-              { actions: ["countCallDone", "judgeFailedCall"], description: "A call failed: the breaker judges the kind." },
+              { actions: ["countCallDone", "judgeCallDone"], description: "A call failed: the breaker judges the kind." },
             ],
             "CONNECTION.TOOLS_CHANGED": {
               actions: "recordToolsChanged",
@@ -616,102 +684,79 @@ export const providerMachine = setup({
               on: {
                 INVOKE: [...queueInvoke],
                 START: { actions: "addStartWaiter", description: "Single flight: wait for the start under way." },
-                "CONNECTION.READY": {
-                  target: "serving",
-                  actions: ["recordReady", "flushQueue"],
-                  description: "Initialized and tools listed: queued calls go out, waiters are answered.",
-                },
+                "CONNECTION.READY": [
+                  {
+                    guard: "breakerClosed",
+                    target: "serving.READY",
+                    actions: ["recordReady", "flushQueue"],
+                    description: "Initialized and tools listed: queued calls go out, waiters are answered.",
+                  },
+                  {
+                    target: "serving.DEGRADED",
+                    actions: ["recordReady", "flushQueue"],
+                    description: "Initialized while the breaker is not CLOSED (a restart keeps its breaker): serving, but flagged at once.",
+                  },
+                ],
               },
             },
             serving: {
-              description: "Initialized and serving calls; health, probes and activity run side by side.",
-              type: "parallel",
+              description:
+                "Initialized and serving calls. Two timers run while serving, as delayed events: PROBE.DUE every health_check_interval_s, and IDLE.CHECK, which fires once per idle_ttl_s and either stops the provider or re-arms for the time still left (no transition per call).",
+              initial: "READY",
+              entry: ["armIdleTimer", "scheduleIdleCheck", "scheduleProbe"],
+              exit: "stopServingTimers",
               on: {
                 INVOKE: [...serveInvoke],
                 START: { actions: "replyStarted", description: "Already running." },
+                "PROBE.DUE": {
+                  guard: "probeIdle",
+                  actions: "startProbe",
+                  description: "Time for the next probe: one MCP ping (tools/list if ping is not supported), bounded by a timeout.",
+                },
                 "PROBE.REQUEST": { actions: "forwardProbe", description: "The health probe asks the connection to ping." },
+                [HEALTH_PROBE_DONE]: {
+                  guard: "probeRunning",
+                  actions: ["recordProbe", "stopProbe", "scheduleProbe"],
+                  description: "Count the probe's result; the next one is due health_check_interval_s from now.",
+                },
+                "IDLE.CHECK": [
+                  {
+                    guard: "idleForFullPeriod",
+                    target: "#provider.lifecycle.COLD",
+                    actions: "recordStop",
+                    description: "Idle stop: nothing in flight and no call finished for idle_ttl_s (health probes do not count).",
+                  },
+                  {
+                    actions: ["armIdleTimer", "scheduleIdleCheck"],
+                    description: "Calls happened meanwhile: re-arm for idle_ttl_s after the last one finished.",
+                  },
+                ],
               },
               states: {
-                health: {
-                  initial: "READY",
-                  states: {
-                    READY: {
-                      description: "Serving, probes pass and the breaker is CLOSED.",
-                      entry: { type: "enterState", params: { to: "READY" } },
-                      always: {
-                        guard: not("breakerClosed"),
-                        target: "DEGRADED",
-                        description: "Started while the breaker is not CLOSED: flagged at once.",
-                      },
-                      on: {
-                        "HEALTH.FAILED": {
-                          target: "DEGRADED",
-                          description: "max_consecutive_failures probes failed: still serving, but flagged.",
-                        },
-                        "BREAKER.OPENED": { target: "DEGRADED", description: "The breaker opened: flagged." },
-                      },
+                READY: {
+                  description: "Serving, probes pass and the breaker is CLOSED.",
+                  entry: { type: "enterState", params: { to: "READY" } },
+                  on: {
+                    "HEALTH.FAILED": {
+                      target: "DEGRADED",
+                      description: "max_consecutive_failures probes failed: still serving, but flagged.",
                     },
-                    DEGRADED: {
-                      description: "Running, but health probes fail or the breaker is not CLOSED.",
-                      entry: { type: "enterState", params: { to: "DEGRADED" } },
-                      on: {
-                        "HEALTH.PASSED": {
-                          guard: and(["breakerClosed", "probesHealthy"]),
-                          target: "READY",
-                          description: "healthy_threshold probes passed and the breaker is CLOSED: back to READY.",
-                        },
-                        "BREAKER.CLOSED": {
-                          guard: "probesHealthy",
-                          target: "READY",
-                          description: "The breaker closed and probes pass: back to READY.",
-                        },
-                      },
-                    },
+                    "BREAKER.OPENED": { target: "DEGRADED", description: "The breaker opened: flagged." },
                   },
                 },
-                probe: {
-                  initial: "waiting",
-                  states: {
-                    waiting: {
-                      description: "Waits health_check_interval_s between probes.",
-                      after: { healthInterval: { target: "probing", description: "Time for the next probe." } },
+                DEGRADED: {
+                  description: "Running, but health probes fail or the breaker is not CLOSED.",
+                  entry: { type: "enterState", params: { to: "DEGRADED" } },
+                  on: {
+                    "HEALTH.PASSED": {
+                      guard: and(["breakerClosed", "probesHealthy"]),
+                      target: "READY",
+                      description: "healthy_threshold probes passed and the breaker is CLOSED: back to READY.",
                     },
-                    probing: {
-                      description: "One MCP ping (tools/list if ping is not supported), bounded by a timeout.",
-                      invoke: {
-                        id: "healthProbe",
-                        src: "healthProbe",
-                        input: ({ context, self }) => ({
-                          provider: self as HealthProbeInput["provider"],
-                          timeoutMs: timer(Math.min(context.spec.callTimeoutS, context.spec.healthCheckIntervalS)),
-                        }),
-                        onDone: { target: "waiting", actions: "recordProbe", description: "Count the probe's result." },
-                      },
-                    },
-                  },
-                },
-                activity: {
-                  initial: "watching",
-                  states: {
-                    watching: {
-                      description:
-                        "Watches for idleness without a transition per call: the timer fires once per idle_ttl_s and either stops the provider or re-arms for the time still left.",
-                      entry: "armIdleTimer",
-                      after: {
-                        idleCheck: [
-                          {
-                            guard: "idleForFullPeriod",
-                            target: "#provider.lifecycle.COLD",
-                            actions: "recordStop",
-                            description: "Idle stop: nothing in flight and no call finished for idle_ttl_s (health probes do not count).",
-                          },
-                          {
-                            target: "watching",
-                            reenter: true,
-                            description: "Calls happened meanwhile: re-arm for idle_ttl_s after the last one finished.",
-                          },
-                        ],
-                      },
+                    "BREAKER.CLOSED": {
+                      guard: "probesHealthy",
+                      target: "READY",
+                      description: "The breaker closed and probes pass: back to READY.",
                     },
                   },
                 },

@@ -33,7 +33,7 @@ describe("chart diagrams", () => {
     expect(mermaid).toContain("COLD --> running : INVOKE");
     expect(mermaid).toContain("running --> RECOVERING : CONNECTION.FAILED [needsRecovery]");
     expect(mermaid).toContain("INITIALIZING --> COLD : after startupTimeout");
-    expect(mermaid).toContain("watching --> COLD : after idleCheck [idleForFullPeriod]");
+    expect(mermaid).toContain("serving --> COLD : IDLE.CHECK [idleForFullPeriod]");
     expect(mermaid).toContain("READY --> DEGRADED : HEALTH.FAILED");
     expect(mermaid).toContain("OPEN --> HALF_OPEN : after breakerReset");
     expect(mermaid).not.toContain("xstate.after");
@@ -49,7 +49,7 @@ describe("chart diagrams", () => {
     for (const description of descriptions) expect(table).toContain(description);
     const rows = table.trimEnd().split("\n").slice(2);
     expect(rows).toHaveLength(transitionCount(providerMachine.root));
-    expect(table).toContain("| `lifecycle.running.serving.activity.watching` | `after idleCheck` | `idleForFullPeriod` | `lifecycle.COLD` |");
+    expect(table).toContain("| `lifecycle.running.serving` | `IDLE.CHECK` | `idleForFullPeriod` | `lifecycle.COLD` |");
     expect(table).toContain("| `lifecycle.DEAD` | `STOP` |  | _(stays; actions only)_ | `replyAlreadyStopped` | Nothing runs. |");
   });
 

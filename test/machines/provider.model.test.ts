@@ -11,12 +11,13 @@ type ProviderSnapshot = SnapshotFrom<typeof providerMachine>;
 const call: ToolCall = { tool: "add", arguments: { a: 1, b: 2 }, correlationId: "c1", reply: () => undefined };
 const liveTools: Tool[] = [{ name: "add", inputSchema: { type: "object" } }];
 
-/** Every event the chart knows, internal ones (delays, invoked probe) named as the walk must send them. */
+/** Every event the chart knows, internal ones (delays, the probe actor's result) named as the walk must send them. */
 const events = [
   { type: "INVOKE", call },
   { type: "START" },
   { type: "STOP", reason: "manual" },
   { type: "GIVE_UP", message: "restart budget spent" },
+  { type: "DRAIN", reply: () => undefined },
   { type: "DRAIN.DEADLINE" },
   { type: "RECOVERY.SCHEDULED", at: 0 },
   { type: "HEALTH.FAILED", message: "ping failed" },
@@ -29,8 +30,8 @@ const events = [
   { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "timeout", durationMs: 1 },
   { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "cancelled", durationMs: 1 },
   { type: "xstate.after.startupTimeout.provider.lifecycle.running.INITIALIZING" },
-  { type: "xstate.after.idleCheck.provider.lifecycle.running.serving.activity.watching" },
-  { type: "xstate.after.healthInterval.provider.lifecycle.running.serving.probe.waiting" },
+  { type: "IDLE.CHECK" },
+  { type: "PROBE.DUE" },
   { type: "xstate.done.actor.healthProbe", output: { ok: true, method: "ping", durationMs: 1 } },
   { type: "xstate.done.actor.healthProbe", output: { ok: false, message: "no pong" } },
   { type: "xstate.after.breakerReset.provider.breaker.OPEN" },
@@ -40,8 +41,8 @@ type Lifecycle = "COLD" | "INITIALIZING" | "READY" | "DEGRADED" | "RECOVERING" |
 
 function lifecycleOf(snapshot: ProviderSnapshot): Lifecycle {
   if (snapshot.matches({ lifecycle: { running: "INITIALIZING" } })) return "INITIALIZING";
-  if (snapshot.matches({ lifecycle: { running: { serving: { health: "READY" } } } })) return "READY";
-  if (snapshot.matches({ lifecycle: { running: { serving: { health: "DEGRADED" } } } })) return "DEGRADED";
+  if (snapshot.matches({ lifecycle: { running: { serving: "READY" } } })) return "READY";
+  if (snapshot.matches({ lifecycle: { running: { serving: "DEGRADED" } } })) return "DEGRADED";
   for (const name of ["COLD", "RECOVERING", "DEAD"] as const) if (snapshot.matches({ lifecycle: name })) return name;
   throw new Error(`unexpected lifecycle ${JSON.stringify(snapshot.value)}`);
 }
@@ -63,8 +64,10 @@ function serialize(snapshot: ProviderSnapshot): string {
     trials: context.breaker.trialsAdmitted,
     probeFailures: Math.min(context.health.consecutiveFailures, spec.maxConsecutiveFailures),
     probeSuccesses: Math.min(context.health.consecutiveSuccesses, spec.healthyThreshold),
+    probing: context.health.probing,
     restarting: context.recovery.restarting,
     idleArmed: context.stats.calls === context.idleArmedAtCalls,
+    draining: context.drainReply !== undefined,
   });
 }
 
@@ -92,12 +95,16 @@ describe("provider chart (model-based, real machine)", () => {
         expect(context.breaker.state, where).toBe(breaker);
         // Process lifetime = actor lifetime: only `running` owns a connection (COLD, RECOVERING and DEAD own no process).
         expect(snapshot.children.connection !== undefined, where).toBe(running);
-        // A probe runs only while serving, and only one at a time.
-        if (snapshot.children.healthProbe !== undefined) expect(snapshot.matches({ lifecycle: { running: "serving" } }), where).toBe(true);
+        // A probe runs only while serving, and only one at a time (its actor exists exactly while the chart says one is under way).
+        const serving = snapshot.matches({ lifecycle: { running: "serving" } });
+        if (snapshot.children.healthProbe !== undefined) expect(serving, where).toBe(true);
+        if (serving) expect(snapshot.children.healthProbe !== undefined, where).toBe(context.health.probing);
         if (!running) {
           expect(context.pid, where).toBeUndefined();
           expect(context.inFlight, where).toBe(0);
         }
+        // A drain ends with its last call: a running provider that drains always has a call to finish.
+        if (context.drainReply !== undefined) expect(running && context.inFlight + context.queue.length > 0, where).toBe(true);
         // Calls wait only while the provider is starting.
         if (lifecycle !== "INITIALIZING") expect(context.queue, where).toHaveLength(0);
         if (lifecycle === "INITIALIZING") expect(context.inFlight, where).toBe(0);

@@ -30,7 +30,7 @@ type ProviderSnapshot = SnapshotFrom<typeof providerMachine>;
 
 const ID = "echo";
 const RUNNING: readonly ProviderStateName[] = ["INITIALIZING", "READY", "DEGRADED"];
-const IDLE = "xstate.after.idleCheck.provider.lifecycle.running.serving.activity.watching";
+const IDLE = "IDLE.CHECK";
 
 const EVENTS = {
   INVOKE: { type: "INVOKE", call: { tool: "echo", arguments: { text: "replay" }, correlationId: "c", reply: () => undefined } },

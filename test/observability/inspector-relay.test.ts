@@ -94,7 +94,7 @@ describe("inspector relay", () => {
     expect(messages[1]?.parentId).toBe(hangar?.sessionId);
     // The definition is the whole chart, not cut at some depth.
     expect(messages[1]?.definition).toContain("HALF_OPEN");
-    expect(messages[1]?.definition).toContain('"idleCheck"');
+    expect(messages[1]?.definition).toContain('"IDLE.CHECK"');
 
     await runtime.invoke("a", "t", {});
     const a = messages[1]?.sessionId;

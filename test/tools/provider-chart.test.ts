@@ -50,7 +50,7 @@ describe("provider chart with its current states highlighted", () => {
 
     await runtime.invoke("math", "add", { a: 1, b: 2 });
     const ready = await status();
-    expect(highlighted(ready)).toEqual(["READY", "waiting", "watching", "CLOSED"]);
+    expect(highlighted(ready)).toEqual(["READY", "CLOSED"]);
     expect(ready).toContain("class READY active");
     expect(providerChartMermaid("math", runtime.stateValue("math") ?? "")).toBe(ready);
 
