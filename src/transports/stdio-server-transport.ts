@@ -1,3 +1,4 @@
+import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
@@ -32,7 +33,11 @@ export interface StdioServerTransportOptions {
  * Lines are split by LineSplitter (each chunk scanned once). Each line is parsed once; the
  * requests, notifications and result answers a client sends every second are recognised by the
  * cheaper checks of jsonrpc-fast-path.ts (the rules of the SDK's strict schemas), anything else
- * goes through JSONRPCMessageSchema, which stays the judge. Each outgoing message is one write.
+ * goes through JSONRPCMessageSchema, which stays the judge. Each outgoing message is one line.
+ * The first line of a tick is written at once (a lone answer reaches the client while the hangar
+ * still does its bookkeeping); the rest of the tick's lines are corked and leave together in one
+ * write when the tick ends: with many callers, the answers to a chunk of provider answers cost
+ * two system calls and wake the client once or twice, not once per answer.
  *
  * A line that is not a message never ends the session (the SDK's transport reports it and goes
  * on, answering nothing): it is reported through onerror and answered as JSON-RPC asks — Parse
@@ -51,6 +56,8 @@ export class StdioServerLineTransport implements Transport {
   private readonly maxMessageBytes: number;
   private started = false;
   private closed = false;
+  /** Where this tick's writes stand (see send()): none yet, one written at once, or the rest corked. */
+  private tickWrites: "none" | "first" | "corked" = "none";
 
   constructor(
     private readonly stdin: Readable,
@@ -73,6 +80,13 @@ export class StdioServerLineTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed || !this.stdout.writable) return Promise.reject(new Error("Not connected"));
+    if (this.tickWrites === "none") {
+      this.tickWrites = "first";
+      process.nextTick(this.endTick);
+    } else if (this.tickWrites === "first") {
+      this.tickWrites = "corked";
+      this.stdout.cork();
+    }
     if (this.stdout.write(JSON.stringify(message) + "\n")) return Promise.resolve();
     // Backpressure: wait for the pipe to drain, or to close, which ends the wait just as well.
     return new Promise((resolve) => {
@@ -86,10 +100,20 @@ export class StdioServerLineTransport implements Transport {
     });
   }
 
-  /** Stops reading (stdin is paused unless someone else reads it too) and reports the close once. */
+  private readonly endTick = (): void => {
+    const corked = this.tickWrites === "corked";
+    this.tickWrites = "none";
+    if (corked) this.stdout.uncork();
+  };
+
+  /**
+   * Stops reading (stdin is paused unless someone else reads it too) and reports the close once.
+   * Lines corked this tick leave at once: a close is often followed by the process exiting.
+   */
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
+    this.endTick();
     this.stdin.off("data", this.onData);
     if (this.stdin.listenerCount("data") === 0) this.stdin.pause();
     this.lines.clear();

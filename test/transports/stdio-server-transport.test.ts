@@ -65,6 +65,45 @@ describe("StdioServerLineTransport", () => {
     expect(sent).toBe(true);
   });
 
+  it("writes a tick's first answer at once and the rest of the tick's together in one write", async () => {
+    const stdin = new PassThrough();
+    const writes: string[][] = [];
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        writes.push([chunk.toString("utf8")]);
+        callback();
+      },
+      writev(chunks, callback) {
+        writes.push(chunks.map(({ chunk }) => (chunk as Buffer).toString("utf8")));
+        callback();
+      },
+    });
+    const transport = new StdioServerLineTransport(stdin, stdout);
+    await transport.start();
+    const sent = [1, 2, 3, 4].map((id) => transport.send({ jsonrpc: "2.0", id, result: {} }));
+    expect(writes).toEqual([['{"jsonrpc":"2.0","id":1,"result":{}}\n']]); // the rest held until the tick ends
+    await Promise.all(sent);
+    await new Promise((resolve) => setImmediate(resolve));
+    await transport.send({ jsonrpc: "2.0", id: 5, result: { text: "é" } });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toEqual([
+      ['{"jsonrpc":"2.0","id":1,"result":{}}\n'],
+      ['{"jsonrpc":"2.0","id":2,"result":{}}\n', '{"jsonrpc":"2.0","id":3,"result":{}}\n', '{"jsonrpc":"2.0","id":4,"result":{}}\n'],
+      ['{"jsonrpc":"2.0","id":5,"result":{"text":"é"}}\n'],
+    ]);
+  });
+
+  it("lets the lines corked before a close out at the close, not a tick later", async () => {
+    const { transport, writes } = open();
+    await transport.start();
+    void transport.send({ jsonrpc: "2.0", id: 1, result: {} });
+    void transport.send({ jsonrpc: "2.0", id: 2, result: {} });
+    await transport.close();
+    expect(writes).toEqual(['{"jsonrpc":"2.0","id":1,"result":{}}\n', '{"jsonrpc":"2.0","id":2,"result":{}}\n']);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(writes).toHaveLength(2);
+  });
+
   it("reports close once, stops reading, and refuses to send afterwards", async () => {
     const { stdin, transport, received } = open();
     let closes = 0;
