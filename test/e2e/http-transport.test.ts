@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fixtureCommand } from "../helpers/cli.js";
 import { INITIALIZE, rawRequest, useHttpE2E, type RawResponse } from "../helpers/http.js";
+import { chunk, rawConnection, requestHead } from "../helpers/raw-http.js";
 
 /**
  * The streamable HTTP transport on the wire (src/transports/http/streamable-transport.ts): what a
@@ -15,7 +16,7 @@ function config(marker: string): object {
   return { providers: { faulty: { command: fixtureCommand("faulty-server.js", marker), tools: [ECHO_TOOL, PROGRESS_TOOL] } } };
 }
 
-async function openSession(url: string): Promise<{ post: (body: unknown, headers?: Record<string, string>) => Promise<RawResponse> }> {
+async function openSession(url: string): Promise<{ sessionId: string; post: (body: unknown, headers?: Record<string, string>) => Promise<RawResponse> }> {
   const init = await rawRequest(`${url}/mcp`, { method: "POST", ...INITIALIZE });
   expect(init.status).toBe(200);
   expect(init.headers["content-type"]).toBe("application/json");
@@ -29,7 +30,11 @@ async function openSession(url: string): Promise<{ post: (body: unknown, headers
     });
   const initialized = await post({ jsonrpc: "2.0", method: "notifications/initialized" });
   expect(initialized.status).toBe(202);
-  return { post };
+  return { sessionId, post };
+}
+
+function echoCall(id: number, text: string): string {
+  return JSON.stringify({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "faulty__echo", arguments: { text } } });
 }
 
 describe("the streamable HTTP transport", () => {
@@ -92,5 +97,72 @@ describe("the streamable HTTP transport", () => {
 
     // The session survived every refusal.
     expect(JSON.parse((await post(ping)).body)).toEqual({ jsonrpc: "2.0", id: 9, result: {} });
+  });
+
+  it("reads a body however it arrives (chunked, pipelined, cut off), answers with a Content-Length, and refuses a body that is not JSON", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.startHttp(config(marker));
+    const { sessionId, post } = await openSession(hangar.url);
+    const head = (headers: Record<string, string>): string =>
+      requestHead("POST", "/mcp", {
+        Host: new URL(hangar.url).host,
+        ...INITIALIZE.headers,
+        "Mcp-Session-Id": sessionId,
+        "Mcp-Protocol-Version": "2025-06-18",
+        ...headers,
+      });
+    const conn = await rawConnection(hangar.url);
+    try {
+      // A chunked body, its chunks in separate writes: one answer, framed by its length.
+      await conn.write(head({ "Transfer-Encoding": "chunked" }));
+      const call = echoCall(20, "chunked");
+      await conn.write(chunk(call.slice(0, 30)));
+      await conn.write(Buffer.concat([chunk(call.slice(30)), chunk("")]));
+      const chunked = await conn.answer();
+      expect(chunked.status).toBe(200);
+      expect(chunked.headers["content-type"]).toBe("application/json");
+      expect(chunked.headers["transfer-encoding"]).toBeUndefined();
+      expect(Number(chunked.headers["content-length"])).toBe(Buffer.byteLength(chunked.body));
+      expect(JSON.parse(chunked.body)).toEqual({ jsonrpc: "2.0", id: 20, result: { content: [{ type: "text", text: "chunked" }] } });
+
+      // Two requests in one write on the same connection, and a notification: answered in order.
+      const first = echoCall(21, "first");
+      const second = echoCall(22, "sëcond");
+      const notification = JSON.stringify({ jsonrpc: "2.0", method: "notifications/roots/list_changed" });
+      await conn.write(
+        head({ "Content-Length": String(Buffer.byteLength(first)) }) +
+          first +
+          head({ "Content-Length": String(Buffer.byteLength(second)) }) +
+          second +
+          head({ "Content-Length": String(Buffer.byteLength(notification)) }) +
+          notification,
+      );
+      expect(JSON.parse((await conn.answer()).body)).toMatchObject({ id: 21, result: { content: [{ text: "first" }] } });
+      expect(JSON.parse((await conn.answer()).body)).toMatchObject({ id: 22, result: { content: [{ text: "sëcond" }] } });
+      const accepted = await conn.answer();
+      expect(accepted.status).toBe(202);
+      expect(accepted.headers["content-length"]).toBe("0");
+    } finally {
+      conn.close();
+    }
+
+    // A client that leaves in the middle of a body costs the hangar nothing.
+    const leaving = await rawConnection(hangar.url);
+    await leaving.write(`${head({ "Content-Length": "200" })}{"jsonrpc":"2.0",`);
+    leaving.close();
+
+    // Not JSON by its Content-Type (as the SDK's transport answers: 415), or empty: refused, the session goes on.
+    const ping = { jsonrpc: "2.0", id: 23, method: "ping" };
+    const text = await post(ping, { "Content-Type": "text/plain" });
+    expect(text.status).toBe(415);
+    expect(text.body).toContain("Content-Type must be application/json");
+    const empty = await rawRequest(`${hangar.url}/mcp`, {
+      method: "POST",
+      headers: { ...INITIALIZE.headers, "Mcp-Session-Id": sessionId, "Mcp-Protocol-Version": "2025-06-18" },
+      body: "",
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.body).toContain("Parse error");
+    expect(JSON.parse((await post({ ...ping, id: 24 }, { "Content-Type": "application/json; charset=utf-8" })).body)).toEqual({ jsonrpc: "2.0", id: 24, result: {} });
   });
 });

@@ -111,37 +111,74 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
     return undefined;
   };
 
-  /** The parsed JSON body of a POST, or undefined after answering 413/400. */
-  const jsonBody = async (req: IncomingMessage, res: ServerResponse): Promise<{ value: unknown } | undefined> => {
-    const body = await readBody(req, options.maxBodyBytes);
-    if (!body.ok) {
-      log.debug(`http ${req.method ?? "?"} ${pathOf(req)} refused: body over ${options.maxBodyBytes} bytes`);
-      // The rest of the body is read and dropped (not cut off), so the client gets to read the 413.
-      sendRpcError(res, body.status, TRANSPORT_ERROR, body.message);
-      discardRest(req, res, Math.max(options.maxBodyBytes, DISCARD_AT_LEAST));
-      return undefined;
+  /** A request that failed after it was routed: answered 500 if nothing was sent yet, only logged if its client is gone. */
+  const fail = (req: IncomingMessage, res: ServerResponse, error: unknown): void => {
+    if (error instanceof ClientGoneError) {
+      log.debug(`http ${req.method ?? "?"} ${pathOf(req)}: ${error.message}`);
+      return;
     }
+    log.error(`http ${req.method ?? "?"} ${pathOf(req)} failed`, { error: String(error) });
+    if (!res.headersSent) sendRpcError(res, 500, TRANSPORT_ERROR, "Internal Server Error");
+    else res.end();
+  };
+
+  /** Runs one step of a request (synchronous, or a promise for the slow routes), sending what it throws or rejects with to `fail`. */
+  const run = (req: IncomingMessage, res: ServerResponse, step: () => Promise<void> | undefined): void => {
     try {
-      return { value: JSON.parse(body.body.toString("utf8")) as unknown };
-    } catch {
-      sendRpcError(res, 400, PARSE_ERROR, "Parse error: the request body is not valid JSON");
-      return undefined;
+      step()?.catch((error: unknown) => {
+        fail(req, res, error);
+      });
+    } catch (error) {
+      fail(req, res, error);
     }
   };
 
-  const route = async (req: AuthedRequest, res: ServerResponse): Promise<void> => {
+  /** Reads a POST's JSON body and hands it to `use`; a body over the limit (413) or not JSON (400) is answered here instead. */
+  const withJsonBody = (req: IncomingMessage, res: ServerResponse, use: (body: unknown) => Promise<void> | undefined): void => {
+    readBody(
+      req,
+      options.maxBodyBytes,
+      (body) => {
+        if (!body.ok) {
+          log.debug(`http ${req.method ?? "?"} ${pathOf(req)} refused: body over ${options.maxBodyBytes} bytes`);
+          // The rest of the body is read and dropped (not cut off), so the client gets to read the 413.
+          sendRpcError(res, body.status, TRANSPORT_ERROR, body.message);
+          discardRest(req, res, Math.max(options.maxBodyBytes, DISCARD_AT_LEAST));
+          return;
+        }
+        let value: unknown;
+        try {
+          value = JSON.parse(body.body.toString("utf8"));
+        } catch {
+          sendRpcError(res, 400, PARSE_ERROR, "Parse error: the request body is not valid JSON");
+          return;
+        }
+        run(req, res, () => use(value));
+      },
+      (gone) => {
+        fail(req, res, gone);
+      },
+    );
+  };
+
+  /**
+   * Routes one request. Synchronous up to the body: a POST to /mcp reads its body with callbacks
+   * and goes on to its session from there, without a promise per step; the slow routes (opening
+   * a session, DELETE, SSE, metrics) return one.
+   */
+  const route = (req: AuthedRequest, res: ServerResponse): Promise<void> | undefined => {
     // Only POST bodies are read; any other body is drained so the connection stays usable.
     if (req.method !== "POST") req.resume();
     const guard = bound.guard;
     if (guard === undefined) {
       sendRpcError(res, 503, TRANSPORT_ERROR, "Service Unavailable: starting");
-      return;
+      return undefined;
     }
     const refusal = guard.check(req);
     if (refusal !== undefined) {
       log.debug(`http ${req.method ?? "?"} ${pathOf(req)} refused: ${refusal.message}`);
       sendRpcError(res, refusal.status, TRANSPORT_ERROR, refusal.message);
-      return;
+      return undefined;
     }
     const origin = req.headers.origin;
     if (origin !== undefined) {
@@ -156,7 +193,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
         "Access-Control-Max-Age": "600",
       });
       res.end();
-      return;
+      return undefined;
     }
     if (!accepting) res.setHeader("Connection", "close");
     const path = pathOf(req);
@@ -164,68 +201,57 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
     switch (path) {
       case HEALTH_PATH:
       case READY_PATH: {
-        if (!allowMethods(req, res, ["GET", "HEAD"])) return;
+        if (!allowMethods(req, res, ["GET", "HEAD"])) return undefined;
         const probe =
           path === HEALTH_PATH ? healthResponse(runtime) : readinessResponse({ runtime, configLoaded: true, accepting });
         sendJson(res, probe.status, probe.body);
-        return;
+        return undefined;
       }
       case MCP_PATH: {
-        if (!allowMethods(req, res, ["GET", "POST", "DELETE"])) return;
+        if (!allowMethods(req, res, ["GET", "POST", "DELETE"])) return undefined;
         const auth = authenticate(req, res);
-        if (auth === undefined) return;
-        let body: unknown;
-        if (method === "POST") {
-          const parsed = await jsonBody(req, res);
-          if (parsed === undefined) return;
-          body = parsed.value;
-        }
+        if (auth === undefined) return undefined;
         attachPrincipal(req, auth.principal, auth.roles);
-        await streamable.handle(req, res, body, auth.principal);
-        return;
+        if (method !== "POST") return streamable.handle(req, res, undefined, auth.principal);
+        if (!(req.headers["content-type"] ?? "").includes("application/json")) {
+          // As the SDK's transport answers; the body is drained so the connection stays usable.
+          req.resume();
+          sendRpcError(res, 415, TRANSPORT_ERROR, "Unsupported Media Type: Content-Type must be application/json");
+          return undefined;
+        }
+        withJsonBody(req, res, (body) => streamable.handle(req, res, body, auth.principal));
+        return undefined;
       }
       case SSE_PATH: {
-        if (!allowMethods(req, res, ["GET"])) return;
+        if (!allowMethods(req, res, ["GET"])) return undefined;
         const auth = authenticate(req, res);
-        if (auth === undefined) return;
-        await sse.open(res, auth.principal);
-        return;
+        if (auth === undefined) return undefined;
+        return sse.open(res, auth.principal);
       }
       case MESSAGES_PATH: {
-        if (!allowMethods(req, res, ["POST"])) return;
+        if (!allowMethods(req, res, ["POST"])) return undefined;
         const auth = authenticate(req, res);
-        if (auth === undefined) return;
-        const parsed = await jsonBody(req, res);
-        if (parsed === undefined) return;
+        if (auth === undefined) return undefined;
         attachPrincipal(req, auth.principal, auth.roles);
-        await sse.post(req, res, new URL(req.url ?? "/", "http://hangar.invalid").searchParams.get("sessionId"), parsed.value, auth.principal);
-        return;
+        const sessionId = new URL(req.url ?? "/", "http://hangar.invalid").searchParams.get("sessionId");
+        withJsonBody(req, res, (body) => sse.post(req, res, sessionId, body, auth.principal));
+        return undefined;
       }
       default:
         break;
     }
     if (options.metrics !== undefined && path === metricsPath) {
-      if (!allowMethods(req, res, ["GET", "HEAD"])) return;
-      if (options.metricsAuth && authenticate(req, res) === undefined) return;
-      const body = await options.metrics.render();
-      res.writeHead(200, { "Content-Type": options.metrics.contentType, "Cache-Control": "no-store" });
-      res.end(body);
-      return;
+      if (!allowMethods(req, res, ["GET", "HEAD"])) return undefined;
+      if (options.metricsAuth && authenticate(req, res) === undefined) return undefined;
+      return serveMetrics(res, options.metrics);
     }
     const paths = [MCP_PATH, SSE_PATH, MESSAGES_PATH, HEALTH_PATH, READY_PATH, ...(options.metrics ? [metricsPath] : [])];
     sendJson(res, 404, { error: `nothing at ${path}; this hangar serves ${paths.join(", ")}` });
+    return undefined;
   };
 
   const server = createServer((req, res) => {
-    route(req, res).catch((error: unknown) => {
-      if (error instanceof ClientGoneError) {
-        log.debug(`http ${req.method ?? "?"} ${pathOf(req)}: ${error.message}`);
-        return;
-      }
-      log.error(`http ${req.method ?? "?"} ${pathOf(req)} failed`, { error: String(error) });
-      if (!res.headersSent) sendRpcError(res, 500, TRANSPORT_ERROR, "Internal Server Error");
-      else res.end();
-    });
+    run(req, res, () => route(req, res));
   });
 
   const address = await new Promise<AddressInfo>((resolve, reject) => {
@@ -273,6 +299,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
       return closing;
     },
   };
+}
+
+async function serveMetrics(res: ServerResponse, metrics: MetricsEndpoint): Promise<void> {
+  const body = await metrics.render();
+  res.writeHead(200, { "Content-Type": metrics.contentType, "Cache-Control": "no-store" });
+  res.end(body);
 }
 
 /** The principal travels with the request into the SDK (`extra.authInfo`), and from there into each call. */

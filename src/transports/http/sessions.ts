@@ -29,9 +29,8 @@ interface Session {
   server: SessionServer;
   transport: NodeStreamableTransport;
   principal: string | undefined;
+  /** When its last request came in; its transport knows when the last one was answered, and whether one still runs. */
   lastSeen: number;
-  /** POST and DELETE requests still being answered: a session is never idle while one runs. */
-  active: number;
   timer: NodeJS.Timeout | undefined;
 }
 
@@ -59,39 +58,39 @@ export class StreamableSessions {
     return this.sessions.size;
   }
 
-  /** Answers one request to the MCP endpoint; `body` is the parsed JSON of a POST. */
-  async handle(req: AuthedRequest, res: ServerResponse, body: unknown, principal: string | undefined): Promise<void> {
+  /**
+   * Answers one request to the MCP endpoint; `body` is the parsed JSON of a POST. A POST to an
+   * open session (nearly every request) is handed to its transport at once; opening a session
+   * and DELETE return a promise.
+   */
+  handle(req: AuthedRequest, res: ServerResponse, body: unknown, principal: string | undefined): Promise<void> | undefined {
     const header = req.headers["mcp-session-id"];
     if (Array.isArray(header)) {
       sendRpcError(res, 400, TRANSPORT_ERROR, "Bad Request: more than one Mcp-Session-Id header");
-      return;
+      return undefined;
     }
-    if (header === undefined || header === "") {
-      await this.open(req, res, body, principal);
-      return;
-    }
+    if (header === undefined || header === "") return this.open(req, res, body, principal);
     const session = this.sessions.get(header);
     // Another principal's session is answered like an unknown one: ids are not shared secrets to probe.
     if (session === undefined || session.principal !== principal) {
       sendRpcError(res, 404, SESSION_NOT_FOUND, this.goneMessage(header, session === undefined));
-      return;
+      return undefined;
     }
     session.lastSeen = performance.now();
     if (req.method === "GET") {
       session.transport.handleGet(req, res);
-      return;
+      return undefined;
     }
-    this.track(session, res);
     if (req.method === "DELETE") {
       this.remember(session.id, "was closed by the client (DELETE)");
-      await session.transport.handleDelete(req, res);
-      return;
+      return session.transport.handleDelete(req, res);
     }
     if (isInitialize(body)) {
       sendRpcError(res, 400, -32600, "Invalid Request: Server already initialized");
-      return;
+      return undefined;
     }
     session.transport.handlePost(req, res, body, req.auth, false);
+    return undefined;
   }
 
   /** Ends every session (shutdown): their streams close and their servers stop listening to the catalogue. */
@@ -117,7 +116,7 @@ export class StreamableSessions {
     }
     const server = this.host.createServer(principal);
     const transport = new NodeStreamableTransport({ sessionId: randomUUID() });
-    const session: Session = { id: transport.sessionId, server, transport, principal, lastSeen: performance.now(), active: 0, timer: undefined };
+    const session: Session = { id: transport.sessionId, server, transport, principal, lastSeen: performance.now(), timer: undefined };
     // The hangar server's own onclose (which stops it watching the catalogue) runs first.
     const serverOnClose = server.onclose;
     server.onclose = () => {
@@ -131,27 +130,22 @@ export class StreamableSessions {
       return;
     }
     this.sessions.set(session.id, session);
-    this.track(session, res);
     this.schedule(session, this.idleMs);
     this.host.log.info(`http session ${shortId(session.id)} opened${principal === undefined ? "" : ` by ${principal}`} (${this.host.openSessions()} open)`);
     this.host.onCountChanged?.();
   }
 
-  private track(session: Session, res: ServerResponse): void {
-    session.active++;
-    res.once("close", () => {
-      session.active--;
-      session.lastSeen = performance.now();
-    });
-  }
-
-  /** One timer per session, re-armed only when it fires: requests just move `lastSeen`. */
+  /**
+   * One timer per session, re-armed only when it fires: requests just move `lastSeen` (and their
+   * answers the transport's `settledAt`), so the hot path arms no timer and adds no listener.
+   */
   private schedule(session: Session, delayMs: number): void {
     session.timer = setTimeout(() => {
       session.timer = undefined;
       if (this.sessions.get(session.id) !== session) return;
-      const idle = performance.now() - session.lastSeen;
-      if (session.active > 0) this.schedule(session, this.idleMs);
+      const { transport } = session;
+      const idle = performance.now() - Math.max(session.lastSeen, transport.settledAt);
+      if (transport.busy) this.schedule(session, this.idleMs);
       else if (idle + 1 >= this.idleMs) void this.end(session, `expired after ${seconds(this.idleMs)} s without requests`);
       else this.schedule(session, this.idleMs - idle);
     }, delayMs);
@@ -195,8 +189,13 @@ export class StreamableSessions {
   }
 }
 
+/** An initialize request (or a batch holding one). The SDK's zod check runs only on a message whose method says so: on every other POST it would cost more than the rest of the routing. */
 function isInitialize(body: unknown): boolean {
-  return Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
+  return Array.isArray(body) ? body.some(isInitializeMessage) : isInitializeMessage(body);
+}
+
+function isInitializeMessage(message: unknown): boolean {
+  return typeof message === "object" && message !== null && (message as { method?: unknown }).method === "initialize" && isInitializeRequest(message);
 }
 
 function shortId(id: string): string {

@@ -16,6 +16,9 @@ import { PARSE_ERROR, sendRpcError, TRANSPORT_ERROR } from "./responses.js";
  * or the answer takes longer than {@link STREAM_AFTER_MS}, the response turns into an event
  * stream, which stays open until every request of the POST is answered. Both are allowed by the
  * spec and every client must take either. Not supported: resuming streams (Last-Event-ID).
+ *
+ * A JSON answer goes out with its Content-Length, in one write (headers and body together): node
+ * would otherwise frame it as chunked, which costs the hangar and the client CPU on every call.
  */
 
 /** An answer not ready by then is streamed, with keep-alive comments, so proxies keep the request open. */
@@ -61,6 +64,8 @@ export class NodeStreamableTransport implements Transport {
   private standalone: { res: ServerResponse; lastWrite: number } | undefined;
   private sweeper: NodeJS.Timeout | undefined;
   private closed = false;
+  /** When the last POST's response closed (answered, or its client gone): the session's idle clock reads it. */
+  private lastSettled = performance.now();
 
   constructor(options: StreamableTransportOptions) {
     this.sessionId = options.sessionId;
@@ -68,6 +73,16 @@ export class NodeStreamableTransport implements Transport {
 
   start(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /** Whether a POST still awaits answers: a session is never idle while one does. */
+  get busy(): boolean {
+    return this.exchanges.size > 0;
+  }
+
+  /** When this session last finished a POST (performance.now()); see {@link busy}. */
+  get settledAt(): number {
+    return this.lastSettled;
   }
 
   /**
@@ -101,7 +116,7 @@ export class NodeStreamableTransport implements Transport {
     }
     if (exchange === undefined) {
       // Only notifications and responses: nothing to answer but "accepted".
-      res.writeHead(202, { "mcp-session-id": this.sessionId }).end();
+      res.writeHead(202, { "Content-Length": "0", "mcp-session-id": this.sessionId }).end();
     }
     for (const message of messages) this.onmessage?.(message, extra);
     return true;
@@ -180,8 +195,9 @@ export class NodeStreamableTransport implements Transport {
     const exchange: Exchange = { res, waiting: 0, answers: [], streaming: false, batch, openedAt: now, lastWrite: now, ids: [] };
     this.exchanges.add(exchange);
     this.ensureSweeper();
-    // A client that goes away takes its pending answers with it; late answers are dropped.
-    res.once("close", () => {
+    // Answered, or its client went away (which takes its pending answers with it; late answers are
+    // dropped). `on`, not `once`: a response closes once, and once() wraps every listener.
+    res.on("close", () => {
       this.forget(exchange);
     });
     return exchange;
@@ -196,16 +212,18 @@ export class NodeStreamableTransport implements Transport {
     if (exchange.streaming) {
       writeEvent(exchange.res, message);
       if (exchange.waiting === 0) {
-        this.exchanges.delete(exchange);
+        this.settle(exchange);
         exchange.res.end();
       }
       return;
     }
     exchange.answers.push(message);
     if (exchange.waiting > 0) return;
-    this.exchanges.delete(exchange);
+    this.settle(exchange);
     const body = JSON.stringify(exchange.batch ? exchange.answers : exchange.answers[0]);
-    exchange.res.writeHead(200, { "Content-Type": "application/json", "mcp-session-id": this.sessionId }).end(body);
+    exchange.res
+      .writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), "mcp-session-id": this.sessionId })
+      .end(body);
   }
 
   /** Turns a POST's answer into an event stream, writing whatever answers it already holds. */
@@ -217,8 +235,16 @@ export class NodeStreamableTransport implements Transport {
     exchange.answers = [];
   }
 
+  /** A POST answered in full: no longer waited on. */
+  private settle(exchange: Exchange): void {
+    this.exchanges.delete(exchange);
+    this.lastSettled = performance.now();
+  }
+
+  /** A POST whose response closed, answered or not (its client went away): late answers are dropped. */
   private forget(exchange: Exchange): void {
     if (!this.exchanges.delete(exchange)) return;
+    this.lastSettled = performance.now();
     for (const id of exchange.ids) if (this.byRequest.get(id) === exchange) this.byRequest.delete(id);
   }
 
