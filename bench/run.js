@@ -41,12 +41,14 @@ async function main() {
     // Every process of this run carries it (argv of providers, environment of hangars).
     marker: `bench-${randomUUID()}`,
     dir,
+    /** Every hangar's MCP_HANGAR_STATE_DIR: this run's own audit trail and process-group records. */
+    stateDir: join(dir, "state"),
     /** Node flags for a hangar process named `name` (a CPU profile with BENCH_PROFILE=1). */
     nodeArgs: (name) =>
       profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${randomUUID().slice(0, 8)}.cpuprofile`] : [],
     /** Starts a hangar on a config written from `providers`; `probe: true` preloads the memory probe. */
     hangar: (name, providers, { probe = false } = {}) =>
-      connectHangar(writeConfig(dir, name, providers), { marker: ctx.marker, probeDir: probe ? dir : undefined, stateDir: join(dir, "state"), nodeArgs: ctx.nodeArgs(name) }),
+      connectHangar(writeConfig(dir, name, providers), { marker: ctx.marker, probeDir: probe ? dir : undefined, stateDir: ctx.stateDir, nodeArgs: ctx.nodeArgs(name) }),
   };
   const info = machine();
   const source = checkout(resolve(dirname(MAIN_JS), ".."));

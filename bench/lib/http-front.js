@@ -28,9 +28,9 @@ function freePort() {
 }
 
 /** Spawns a server process and keeps the tail of its output for error messages. */
-function spawnServer(argv, { marker, cwd }) {
+function spawnServer(argv, { marker, cwd, env = {} }) {
   const [command, ...args] = argv;
-  const child = spawn(command, args, { cwd, env: { ...process.env, BENCH_MARKER: marker }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(command, args, { cwd, env: { ...process.env, BENCH_MARKER: marker, ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const keep = (chunk) => {
     output = (output + chunk.toString("utf8")).slice(-65_536);
@@ -84,13 +84,19 @@ async function connectHttp(url, name, server, describe) {
   };
 }
 
-/** The built hangar serving `configPath` over streamable HTTP on a free loopback port. */
-export async function connectHttpHangar(configPath, { marker, nodeArgs = [] }) {
+/**
+ * The built hangar serving `configPath` over streamable HTTP on a free loopback port. `stateDir`
+ * is its MCP_HANGAR_STATE_DIR, as for the stdio hangars (clients.js connectHangar): the run's own
+ * audit trail. Without it the hangar appends to the user's default audit database, which every
+ * earlier run has grown (a gigabyte on the bench machine, shared with whatever else runs there):
+ * several times the page reads and writes per call of a fresh file, charged to the hangar alone.
+ */
+export async function connectHttpHangar(configPath, { marker, nodeArgs = [], stateDir }) {
   // A port chosen here (not --port 0) because --log-level warn hides the line naming it.
   const port = await freePort();
   const server = spawnServer(
     [process.execPath, ...nodeArgs, MAIN_JS, "--config", configPath, "--http", "--port", String(port), "--log-level", "warn"],
-    { marker, cwd: dirname(configPath) },
+    { marker, cwd: dirname(configPath), env: stateDir === undefined ? {} : { MCP_HANGAR_STATE_DIR: stateDir } },
   );
   return connectHttp(`http://127.0.0.1:${port}/mcp`, "bench-http-hangar", server, "the HTTP hangar");
 }

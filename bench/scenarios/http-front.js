@@ -24,7 +24,7 @@ export async function run(ctx) {
     const configPath = writeConfig(ctx.dir, `http-${kind}`, {
       [kind]: { ...providerEntry(kind, ctx.marker, `http-hangar-${kind}`), tools: provider.tools },
     });
-    const hangar = await connectHttpHangar(configPath, { marker: ctx.marker, nodeArgs: ctx.nodeArgs(`http-${kind}`) });
+    const hangar = await connectHttpHangar(configPath, { marker: ctx.marker, nodeArgs: ctx.nodeArgs(`http-${kind}`), stateDir: ctx.stateDir });
     try {
       const variants = {
         direct: () => callTool(direct.client, provider.tool, provider.args),
