@@ -214,9 +214,10 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Hanga
         attachPrincipal(req, auth.principal, auth.roles);
         if (method !== "POST") return streamable.handle(req, res, undefined, auth.principal);
         if (!(req.headers["content-type"] ?? "").includes("application/json")) {
-          // As the SDK's transport answers; the body is drained so the connection stays usable.
-          req.resume();
+          // As the SDK's transport answers. The body is read and dropped as a refused one over the
+          // size limit is, so the client reads the 415 and the connection stays usable.
           sendRpcError(res, 415, TRANSPORT_ERROR, "Unsupported Media Type: Content-Type must be application/json");
+          discardRest(req, res, Math.max(options.maxBodyBytes, DISCARD_AT_LEAST));
           return undefined;
         }
         withJsonBody(req, res, (body) => streamable.handle(req, res, body, auth.principal));
