@@ -13,20 +13,25 @@ import { median } from "./stats.js";
 /** A module of the build under test (dist/…). */
 export const dist = (path) => import(pathToFileURL(resolve(dirname(MAIN_JS), path)).href);
 
-/** A started runtime whose provider `p` lists `tools` (predefined in its config too) and answers "hello". */
-export async function startInstantRuntime(tools = []) {
-  const { HangarRuntime } = await dist("runtime/hangar-runtime.js");
+/** The loaded config of one provider `p` that lists `tools` (predefined) and is never really started. */
+export async function instantConfig(tools = []) {
   const { loadConfig } = await dist("config/load.js");
-  const { configureLog, log } = await dist("observability/log.js");
-  const { logDomainEvents } = await dist("observability/log-observer.js");
-  const metrics = await dist("observability/metrics.js").catch(() => undefined);
-
   const dir = mkdtempSync(join(tmpdir(), "hangar-instant-"));
   const configPath = join(dir, "hangar.yaml");
   const provider = { command: ["node", "never-started.js"], ...(tools.length > 0 ? { tools } : {}) };
   writeFileSync(configPath, JSON.stringify({ providers: { p: provider } }));
   const config = loadConfig(configPath);
   rmSync(dir, { recursive: true, force: true });
+  return config;
+}
+
+/** A started runtime whose provider `p` lists `tools` (predefined in its config too) and answers "hello". */
+export async function startInstantRuntime(tools = []) {
+  const { HangarRuntime } = await dist("runtime/hangar-runtime.js");
+  const { configureLog, log } = await dist("observability/log.js");
+  const { logDomainEvents } = await dist("observability/log-observer.js");
+  const metrics = await dist("observability/metrics.js").catch(() => undefined);
+  const config = await instantConfig(tools);
 
   const result = { content: [{ type: "text", text: "hello" }] };
   const connection = fromCallback(({ sendBack, receive }) => {
