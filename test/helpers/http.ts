@@ -4,7 +4,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach } from "vitest";
-import { MAIN_JS, NODE, REPO_ROOT, useE2E, type E2E, type ExitInfo } from "./cli.js";
+import { MAIN_JS, NODE, REPO_ROOT, testStateDir, useE2E, type E2E, type ExitInfo } from "./cli.js";
 import { waitFor } from "./wait.js";
 
 /**
@@ -105,7 +105,9 @@ export function useHttpE2E(): HttpE2E {
 export async function startHttpHangar(configPath: string, options: HttpStartOptions = {}): Promise<HttpHangar> {
   const child = spawn(NODE, [MAIN_JS, "--config", configPath, "--http", "--port", "0", ...(options.args ?? [])], {
     cwd: REPO_ROOT,
-    env: options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    // Process-group records and the default audit trail go to this test run's state dir, as for
+    // the stdio test hangars (cli.ts), never the user's own.
+    env: { MCP_HANGAR_STATE_DIR: testStateDir(), ...(options.env ?? { PATH: process.env.PATH ?? "/usr/bin:/bin" }) },
     // stdin is /dev/null: in HTTP mode its end must not stop the hangar.
     stdio: ["ignore", "pipe", "pipe"],
   });
