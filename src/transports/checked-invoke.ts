@@ -5,6 +5,7 @@ import { reachOf, requireProviderOrGroup } from "./caller-reach.js";
 import type { RegistryCallExtra, RegistryContext } from "./registry-tool-kit.js";
 import { RpcError } from "./rpc-error.js";
 import { flatToolName } from "./tool-names.js";
+import { outcomeToResult } from "./outcome-result.js";
 
 export interface InvokeArgs {
   provider: string;
@@ -16,6 +17,8 @@ export interface InvokeArgs {
 export interface InvokeOverrides {
   correlationId?: string;
   onProgress?: (progress: CallProgress) => void;
+  /** Handed the outcome as soon as the call settles (see InvokeOptions.onOutcome). */
+  onOutcome?: (outcome: CallOutcome) => void;
 }
 
 /** A call the security controls refused (an isError result), or the call's outcome. */
@@ -62,6 +65,23 @@ export async function checkedInvoke(
     sessionId: extra.sessionId,
     headers: extra.headers,
     admitMember: context.security?.memberAdmission(args.provider, args.tool),
+    onOutcome: overrides.onOutcome,
   });
   return { outcome, tool };
+}
+
+/**
+ * registry_invoke's call (and registry_invoke_stream's without a progress token): the tool's own
+ * result, or the refusal. With the short route's answerFirst the answer leaves as soon as the
+ * provider's does, before the hangar's bookkeeping of the call (see RoutedToolCallExtra).
+ */
+export async function plainInvoke(args: InvokeArgs, context: RegistryContext, extra: RegistryCallExtra): Promise<CallToolResult> {
+  const answerFirst = extra.answerFirst;
+  const onOutcome =
+    answerFirst &&
+    ((outcome: CallOutcome) => {
+      answerFirst(() => outcomeToResult(outcome));
+    });
+  const checked = await checkedInvoke(args, context, extra, { onOutcome });
+  return "refused" in checked ? checked.refused : outcomeToResult(checked.outcome);
 }

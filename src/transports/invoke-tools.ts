@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { CallOutcome, CallProgress } from "../machines/call.js";
 import { isRetrySafe } from "../shared/retry-safety.js";
-import { checkedInvoke, type InvokeArgs } from "./checked-invoke.js";
+import { checkedInvoke, plainInvoke, type InvokeArgs } from "./checked-invoke.js";
 import { outcomeToResult } from "./outcome-result.js";
 import { defineTool, type ErasedRegistryTool, type RegistryCallExtra, type RegistryContext } from "./registry-tool-kit.js";
 
@@ -121,8 +121,7 @@ async function invokeStream(args: InvokeArgs, context: RegistryContext, extra: R
   const send = extra.onProgress;
   if (send === undefined) {
     // Without a progressToken there is nobody to stream to: a plain registry_invoke.
-    const checked = await checkedInvoke(args, context, extra);
-    return "refused" in checked ? checked.refused : outcomeToResult(checked.outcome);
+    return plainInvoke(args, context, extra);
   }
   const reporter = new StageReporter(send);
   const correlationId = randomUUID();

@@ -112,7 +112,8 @@ export function createHangarServer(
     }
     if (showRegistry && isRegistryTool(name)) {
       security.admitRegistryCall(caller, name);
-      const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, caller, onProgress, origin, sessionId, headers });
+      const answerFirst = progress === undefined ? (extra as RoutedToolCallExtra).answerFirst : undefined;
+      const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, caller, onProgress, origin, sessionId, headers, answerFirst });
       if (progress !== undefined) await progress.settled();
       return result;
     }

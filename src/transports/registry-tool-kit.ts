@@ -35,6 +35,8 @@ export interface RegistryCallExtra {
   /** The client session and HTTP headers, for the call's trace. */
   sessionId?: string;
   headers?: RequestHeaders;
+  /** The short route's early answer (see RoutedToolCallExtra), offered when no progress is asked for; a plain registry_invoke answers with it. */
+  answerFirst?: (produce: () => CallToolResult) => void;
 }
 
 export interface RegistryTool<Schema extends z.ZodObject> {

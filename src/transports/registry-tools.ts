@@ -3,13 +3,13 @@ import { z } from "zod";
 import type { ProviderView } from "../machines/provider-view.js";
 import { summarizeHealth } from "../runtime/health-summary.js";
 import { redactor } from "../shared/redaction.js";
-import { failureResult, outcomeToResult } from "./outcome-result.js";
+import { failureResult } from "./outcome-result.js";
 import { statusText } from "./status-text.js";
 import { targetDetails } from "./target-details.js";
 import { GROUP_TOOLS } from "./group-tools.js";
 import { defineTool, jsonResult, type ErasedRegistryTool, type RegistryCallExtra, type RegistryContext } from "./registry-tool-kit.js";
 import { RpcError } from "./rpc-error.js";
-import { checkedInvoke } from "./checked-invoke.js";
+import { plainInvoke } from "./checked-invoke.js";
 import { INVOKE_TOOLS } from "./invoke-tools.js";
 import { ANONYMOUS } from "../security/admin-gate.js";
 import { knownProviders, reachOf, requireProvider } from "./caller-reach.js";
@@ -127,10 +127,7 @@ const registryInvoke = defineTool({
     timeout_s: z.number().positive().optional().describe("Overrides the provider's call_timeout_s"),
   }),
   readOnly: false,
-  run: async (args, context, extra) => {
-    const checked = await checkedInvoke(args, context, extra);
-    return "refused" in checked ? checked.refused : outcomeToResult(checked.outcome);
-  },
+  run: (args, context, extra) => plainInvoke(args, context, extra),
 });
 
 const registryDetails = defineTool({

@@ -14,7 +14,7 @@ const startHangar = useInProcessHangars();
  * is the order of the hangar's own steps.
  */
 describe("answer first", () => {
-  it("sends a tool call's answer before the call's completion is published, and the completion still follows", async () => {
+  it("sends a tool call's answer (by flat name or registry_invoke) before the call's completion is published, and the completion still follows", async () => {
     const hangar = await startHangar({ providers: { echo: { command: fixtureCommand("echo-server.js", `answer-first-${randomUUID()}`), tools: [{ name: "echo" }] } } });
     const client = await hangar.connect();
     const order: string[] = [];
@@ -33,6 +33,12 @@ describe("answer first", () => {
       order.length = 0;
       expect(textOf(await callTool(client, "echo__echo", { text }))).toBe(text);
       expect(order).toEqual(["answer", "completed"]);
+    }
+    // registry_invoke (and registry_invoke_stream without a progress token) answer first too.
+    for (const name of ["registry_invoke", "registry_invoke_stream"]) {
+      order.length = 0;
+      expect(textOf(await callTool(client, name, { provider: "echo", tool: "echo", arguments: { text: name } }))).toBe(name);
+      expect(order, name).toEqual(["answer", "completed"]);
     }
   });
 
