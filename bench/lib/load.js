@@ -1,6 +1,6 @@
 // Load generators: a timed loop of sequential calls, and N concurrent callers sharing a budget.
 import { performance } from "node:perf_hooks";
-import { cpuMs } from "./procs.js";
+import { cpuMs, mainThreadCpuMs } from "./procs.js";
 import { summarize } from "./stats.js";
 
 /** Empties the bench process's young garbage before a timed run (node --expose-gc). */
@@ -10,11 +10,12 @@ export function settleGc() {
 
 /**
  * `count` calls one after another; latency per call and calls/s over the whole run, and with
- * `pid` the CPU that process used per call (µs).
+ * `pid` the CPU that process used per call (µs), all its threads and its main thread alone.
  */
 export async function sequential(call, count, pid) {
   settleGc();
   const cpuBefore = pid === undefined ? Number.NaN : cpuMs(pid);
+  const mainBefore = pid === undefined ? Number.NaN : mainThreadCpuMs(pid);
   const latencies = new Float64Array(count);
   let errors = 0;
   const started = performance.now();
@@ -30,13 +31,15 @@ export async function sequential(call, count, pid) {
   }
   const elapsed = performance.now() - started;
   const cpuUs = pid === undefined ? Number.NaN : ((cpuMs(pid) - cpuBefore) * 1000) / count;
-  return { ...summarize(latencies), rate: (count / elapsed) * 1000, errors, cpuUs };
+  const mainCpuUs = pid === undefined ? Number.NaN : ((mainThreadCpuMs(pid) - mainBefore) * 1000) / count;
+  return { ...summarize(latencies), rate: (count / elapsed) * 1000, errors, cpuUs, mainCpuUs };
 }
 
 /** `workers` callers, each issuing its next call as soon as the last one answered, `total` calls in all. */
 export async function concurrent(call, total, workers, pid) {
   settleGc();
   const cpuBefore = pid === undefined ? Number.NaN : cpuMs(pid);
+  const mainBefore = pid === undefined ? Number.NaN : mainThreadCpuMs(pid);
   const latencies = new Float64Array(total);
   let next = 0;
   let errors = 0;
@@ -57,5 +60,6 @@ export async function concurrent(call, total, workers, pid) {
   await Promise.all(Array.from({ length: workers }, worker));
   const elapsed = performance.now() - started;
   const cpuUs = pid === undefined ? Number.NaN : ((cpuMs(pid) - cpuBefore) * 1000) / total;
-  return { ...summarize(latencies), rate: (total / elapsed) * 1000, errors, cpuUs };
+  const mainCpuUs = pid === undefined ? Number.NaN : ((mainThreadCpuMs(pid) - mainBefore) * 1000) / total;
+  return { ...summarize(latencies), rate: (total / elapsed) * 1000, errors, cpuUs, mainCpuUs };
 }

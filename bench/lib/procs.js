@@ -36,7 +36,16 @@ function pids() {
  * machine's other load hardly changes, unlike latency and throughput.
  */
 export function cpuMs(pid) {
-  const text = readText(`/proc/${pid}/stat`);
+  return statCpuMs(`/proc/${pid}/stat`);
+}
+
+/** The same for the process's main thread alone (its JavaScript event loop; not the audit writer thread, not libuv's pool). */
+export function mainThreadCpuMs(pid) {
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+function statCpuMs(path) {
+  const text = readText(path);
   if (text === undefined) return Number.NaN;
   const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10; // clock ticks of 10 ms (USER_HZ 100)

@@ -3,7 +3,7 @@ import type { AuditCapture } from "../../config/types.js";
 import type { StampedDomainEvent } from "../../shared/domain-events.js";
 import type { Redactor } from "../../shared/redaction.js";
 import type { DomainEventBus } from "../domain-event-bus.js";
-import type { AuditSink, AuditWriter } from "./writer.js";
+import { BUSY_RETRY_MIN_MS, BUSY_RETRY_SPREAD_MS, type AuditSink, type AuditWriter } from "./writer.js";
 import {
   ACK_SLOT,
   COMMITTED_OFFSET,
@@ -66,9 +66,6 @@ const THREAD_YOUNG_GENERATION_MB = 2;
  * them; only its death during the outage would lose them).
  */
 const MAX_RETAINED = 20_000;
-/** As the main-thread writer: another hangar's transaction lasts milliseconds; send the next events soon, spread. */
-const BUSY_RETRY_MIN_MS = 2;
-const BUSY_RETRY_SPREAD_MS = 20;
 
 export class ThreadedAuditWriter implements AuditSink {
   private pending: StampedDomainEvent[] = [];

@@ -33,8 +33,9 @@ export interface AuditSink {
 }
 
 const DEFAULT_MAX_BACKLOG = 100_000;
-const BUSY_RETRY_MIN_MS = 2;
-const BUSY_RETRY_SPREAD_MS = 20;
+/** A busy file is tried again this soon, spread so two writers do not collide again. */
+export const BUSY_RETRY_MIN_MS = 2;
+export const BUSY_RETRY_SPREAD_MS = 20;
 /** How long the last batch waits for another hangar's transaction (which lasts milliseconds). */
 const CLOSE_BUSY_WAIT_MS = 2_000;
 
