@@ -21,6 +21,9 @@ export function startAuditTrail(config: HangarConfig, logger: Logger): AuditTrai
       onNotice: (message) => {
         logger.warn(message);
       },
+      onThreadStart: () => {
+        logger.info("the audit trail is written on its worker thread from now on (events come fast)");
+      },
     });
     logger.debug(`audit trail at ${trail.path} (capture: ${spec.capture})`);
     return trail;

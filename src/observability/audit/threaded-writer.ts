@@ -48,6 +48,8 @@ export interface ThreadedAuditWriterOptions {
   onMainThread: () => AuditWriter;
   /** A batch this large starts the thread (0: at once). */
   threadAtEvents: number;
+  /** Told when the thread starts (for the log). */
+  onThreadStart?: () => void;
   maxBacklog?: number;
   flushTimeoutMs?: number;
   /** Test hook: see WriterThreadData. */
@@ -128,6 +130,7 @@ export class ThreadedAuditWriter implements AuditSink {
     // Never what keeps the process alive: shutdown closes it, and a hangar exiting otherwise does not wait for it.
     worker.unref();
     this.worker = worker;
+    options.onThreadStart?.();
     return worker;
   }
 

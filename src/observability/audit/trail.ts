@@ -34,6 +34,8 @@ export interface AuditTrailOptions {
   writerScript?: URL;
   /** Told when the writing happens on the main thread after all (for the log). */
   onNotice?: (message: string) => void;
+  /** Told when the writer thread starts (for the log). */
+  onThreadStart?: () => void;
   /** The batch size that starts the writer thread (default: 500 events a second's worth of batch_ms; 0: at once). */
   threadAtEvents?: number;
   /** How long flush() waits for the writer thread (default 10 s). */
@@ -123,6 +125,7 @@ export class AuditTrail implements ProviderHistorySource {
         threadAtEvents: this.options.threadAtEvents ?? Math.max(1, Math.ceil((THREAD_AT_EVENTS_PER_S * spec.batchMs) / 1000)),
         flushTimeoutMs: this.options.flushTimeoutMs,
         crashOnEventType: this.options.crashWriterThreadOn,
+        onThreadStart: this.options.onThreadStart,
       });
     } catch (error) {
       this.options.onNotice?.(`the audit writer thread cannot start (${String(error)}): writing on the main thread`);
