@@ -1,8 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
-import { Redactor } from "../../shared/redaction.js";
-import { createRowEncoder } from "./capture.js";
-import { AuditStore, openAuditDatabase } from "./store.js";
-import { AuditWriter } from "./writer.js";
+import type { Redactor } from "../../shared/redaction.js";
+import type { AuditStore } from "./store.js";
+import type { AuditWriter } from "./writer.js";
 import {
   ACK_SLOT,
   COMMITTED_OFFSET,
@@ -44,7 +43,18 @@ function report(error: unknown): void {
   port?.postMessage(payload);
 }
 
-function start(): { writer: AuditWriter; store: AuditStore; redactor: Redactor } {
+/**
+ * Loaded here, not by static imports: a module that fails to load (better-sqlite3's binary, say)
+ * is then a failure this thread can still announce, instead of one before any of its code runs,
+ * which would leave a flush on the main thread waiting out its timeout.
+ */
+async function start(): Promise<{ writer: AuditWriter; store: AuditStore; redactor: Redactor }> {
+  const [{ Redactor }, { createRowEncoder }, { AuditStore, openAuditDatabase }, { AuditWriter }] = await Promise.all([
+    import("../../shared/redaction.js"),
+    import("./capture.js"),
+    import("./store.js"),
+    import("./writer.js"),
+  ]);
   const redactor = new Redactor();
   for (const secret of data.secrets) redactor.register(secret);
   const store = new AuditStore(openAuditDatabase(data.path));
@@ -65,7 +75,9 @@ function start(): { writer: AuditWriter; store: AuditStore; redactor: Redactor }
   return { writer, store, redactor };
 }
 
-function write(batch: WriterThreadBatch, parts: ReturnType<typeof start>): void {
+type Parts = Awaited<ReturnType<typeof start>>;
+
+function write(batch: WriterThreadBatch, parts: Parts): void {
   for (const secret of batch.secrets ?? []) parts.redactor.register(secret);
   if (data.crashOnEventType !== undefined && batch.events.some((event) => event.type === data.crashOnEventType)) {
     throw new Error(`audit writer thread: crashing on ${data.crashOnEventType}, as asked (test hook)`);
@@ -82,9 +94,9 @@ function write(batch: WriterThreadBatch, parts: ReturnType<typeof start>): void 
   }
 }
 
-let parts: ReturnType<typeof start>;
+let parts: Parts;
 try {
-  parts = start();
+  parts = await start();
 } catch (error) {
   markFailed();
   throw error;

@@ -8,6 +8,7 @@ import { createRowEncoder } from "../../../src/observability/audit/capture.js";
 import { ROW_COLUMNS } from "../../../src/observability/audit/row.js";
 import { AuditStore, openAuditDatabase } from "../../../src/observability/audit/store.js";
 import { ThreadedAuditWriter } from "../../../src/observability/audit/threaded-writer.js";
+import { AuditTrail } from "../../../src/observability/audit/trail.js";
 import { AuditWriter } from "../../../src/observability/audit/writer.js";
 import { Redactor } from "../../../src/shared/redaction.js";
 import { auditFileBytes, builtWriterScript, readAudit, verifyAudit } from "../../helpers/audit-db.js";
@@ -118,6 +119,28 @@ describe("audit writer thread", () => {
     expect(events).toHaveLength(78);
     expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
     expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 78 });
+  });
+
+  it("writes on the main thread, and says so, when the thread's script is missing", () => {
+    const notices: string[] = [];
+    const trail = new AuditTrail({
+      spec: { enabled: true, path: join(files.dir(), "no-thread.db"), capture: "hash", retentionDays: 30, batchMs: 60_000 },
+      source: "/etc/hangar.yaml",
+      redactor: new Redactor(),
+      onError: (error) => {
+        throw error;
+      },
+      onNotice: (message) => notices.push(message),
+      writerScript: new URL("file:///nonexistent/writer-thread.js"),
+      threadAtEvents: 0,
+    });
+    const bus = new DomainEventBus();
+    trail.attach(bus);
+    bus.publish("provider:math", { type: "CircuitClosed", providerId: "math" });
+    trail.close();
+    expect(notices).toEqual([expect.stringContaining("writing on the main thread")]);
+    expect(trail.writesOnThread).toBe(false);
+    expect(readAudit(trail.path).map((event) => event.type)).toEqual(["CircuitClosed"]);
   });
 
   it("masks a secret registered after the thread started", () => {
