@@ -308,12 +308,13 @@ function toAuditSpec(raw: RawAudit, base: string): AuditSpec {
     capture: raw.capture,
     retentionDays: raw.retention_days,
     batchMs: raw.batch_ms,
+    writerThread: raw.writer_thread,
   };
 }
 
 /** The config's audit settings, with the defaults for a config built without the loader. */
 export function auditOf(config: HangarConfig): AuditSpec {
-  return config.audit ?? { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100 };
+  return config.audit ?? { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100, writerThread: false };
 }
 
 function toTool(tool: RawTool): PredefinedTool {

@@ -15,7 +15,7 @@ describe("audit trail: the writer thread in a running hangar", () => {
     const marker = e2e.marker();
     const path = join(e2e.dir(), `audit-${marker}.db`);
     // batch_ms 10: a batch of 5 events (500 a second) starts the thread.
-    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("faulty-server.js", marker) } }, audit: { path, batch_ms: 10 } });
+    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("faulty-server.js", marker) } }, audit: { path, batch_ms: 10, writer_thread: true } });
     const callers = 8;
     const perCaller = 40;
     const caller = async (worker: number): Promise<void> => {

@@ -11,7 +11,7 @@ const extra = { signal: new AbortController().signal, meta: undefined };
 
 function memoryTrail(): AuditTrail {
   return new AuditTrail({
-    spec: { enabled: true, path: ":memory:", capture: "hash", retentionDays: 30, batchMs: 60_000 },
+    spec: { enabled: true, path: ":memory:", capture: "hash", retentionDays: 30, batchMs: 60_000, writerThread: false },
     source: "/etc/hangar.yaml",
     redactor: new Redactor(),
     onError: (error) => {

@@ -51,6 +51,17 @@ const DEFAULT_WRITER_SCRIPT = new URL("./writer-thread.js", import.meta.url);
  */
 const THREAD_AT_EVENTS_PER_S = 500;
 
+/**
+ * The batch size that starts the writer thread: never unless `writer_thread: true`. On Node 20 a
+ * second isolate makes V8 grow the main thread's young generation to its 16 MB semi-spaces
+ * whatever the hangar asked for (young-generation.ts): ≈ 30 MB more resident memory, and a soak's
+ * RSS climbing 17–20 MB in its first minute — a cost a hangar must not pay unasked.
+ */
+function threadThreshold(spec: AuditSpec): number {
+  if (!spec.writerThread) return Number.POSITIVE_INFINITY;
+  return Math.max(1, Math.ceil((THREAD_AT_EVENTS_PER_S * spec.batchMs) / 1000));
+}
+
 const DAY_MS = 86_400_000;
 /** Call kinds registry_history lists as calls; everything else about the provider is a transition. */
 const CALL_TYPES = ["ToolInvocationRequested", "ToolInvocationCompleted", "ToolInvocationFailed"];
@@ -122,7 +133,7 @@ export class AuditTrail implements ProviderHistorySource {
         batchMs: spec.batchMs,
         onError,
         onMainThread,
-        threadAtEvents: this.options.threadAtEvents ?? Math.max(1, Math.ceil((THREAD_AT_EVENTS_PER_S * spec.batchMs) / 1000)),
+        threadAtEvents: this.options.threadAtEvents ?? threadThreshold(spec),
         flushTimeoutMs: this.options.flushTimeoutMs,
         crashOnEventType: this.options.crashWriterThreadOn,
         onThreadStart: this.options.onThreadStart,

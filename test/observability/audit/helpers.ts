@@ -26,7 +26,7 @@ export function useAuditFiles(): {
     open: (spec = {}, options = {}) => {
       const errors: unknown[] = [];
       const trail = new AuditTrail({
-        spec: { enabled: true, path: join(requireDir(), "audit.db"), capture: "hash", retentionDays: 30, batchMs: 100, ...spec },
+        spec: { enabled: true, path: join(requireDir(), "audit.db"), capture: "hash", retentionDays: 30, batchMs: 100, writerThread: true, ...spec },
         source: options.source ?? "/etc/hangar.yaml",
         redactor: options.redactor ?? new Redactor(),
         onError: (error) => errors.push(error),

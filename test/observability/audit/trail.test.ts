@@ -7,7 +7,7 @@ import { Redactor } from "../../../src/shared/redaction.js";
 describe("audit trail in memory", () => {
   it("records, answers registry_history with pending events written first, and replays", () => {
     const trail = new AuditTrail({
-      spec: { enabled: true, path: ":memory:", capture: "hash", retentionDays: 30, batchMs: 60_000 },
+      spec: { enabled: true, path: ":memory:", capture: "hash", retentionDays: 30, batchMs: 60_000, writerThread: false },
       source: "/etc/hangar.yaml",
       redactor: new Redactor(),
       onError: (error) => {

@@ -100,6 +100,28 @@ describe("audit writer thread", () => {
     expect(auditFileBytes(dir)).not.toContain(SECRET);
   });
 
+  it("starts the thread only with writer_thread: true, however fast events come", () => {
+    for (const writerThread of [false, true]) {
+      const trail = new AuditTrail({
+        spec: { enabled: true, path: join(files.dir(), `default-${String(writerThread)}.db`), capture: "hash", retentionDays: 30, batchMs: 100, writerThread },
+        source: "/etc/hangar.yaml",
+        redactor: new Redactor(),
+        onError: (error) => {
+          throw error;
+        },
+        writerScript: builtWriterScript(),
+      });
+      const bus = new DomainEventBus();
+      trail.attach(bus);
+      // 200 events in one batch: four times the rate that starts the thread when it is allowed.
+      for (let index = 0; index < 200; index += 1) bus.publish("provider:math", { type: "CircuitClosed", providerId: "math" });
+      trail.flush();
+      expect(trail.writesOnThread, `writer_thread: ${String(writerThread)}`).toBe(writerThread);
+      trail.close();
+      expect(readAudit(trail.path)).toHaveLength(200);
+    }
+  });
+
   it("writes a quiet hangar's batches on the main thread, starts the thread with the first large batch, and keeps one ordered chain", () => {
     const { trail, bus, errors } = files.open({ batchMs: 60_000 }, { threadAtEvents: 20 });
     const before = threadIds().length;
@@ -124,7 +146,7 @@ describe("audit writer thread", () => {
   it("writes on the main thread, and says so, when the thread's script is missing", () => {
     const notices: string[] = [];
     const trail = new AuditTrail({
-      spec: { enabled: true, path: join(files.dir(), "no-thread.db"), capture: "hash", retentionDays: 30, batchMs: 60_000 },
+      spec: { enabled: true, path: join(files.dir(), "no-thread.db"), capture: "hash", retentionDays: 30, batchMs: 60_000, writerThread: false },
       source: "/etc/hangar.yaml",
       redactor: new Redactor(),
       onError: (error) => {
