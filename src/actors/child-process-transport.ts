@@ -1,10 +1,10 @@
-import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainResultResponse } from "./jsonrpc-fast-path.js";
 import { LineSplitter } from "./line-splitter.js";
+import { TickWrites } from "./tick-writes.js";
 
 /** max_message_bytes when the spec gives none: 16 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -69,8 +69,8 @@ export class ChildProcessTransport implements Transport {
   private closed = false;
   private negotiatedVersion: string | undefined;
   private peerEnded = false;
-  /** Where this tick's writes stand (see write()): none yet, one sent at once, or the rest corked. */
-  private tickWrites: "none" | "first" | "corked" = "none";
+  /** A tick's first message leaves at once, the rest together (see write()). */
+  private readonly tickWrites: TickWrites;
 
   constructor(
     private readonly stdin: Writable,
@@ -78,6 +78,7 @@ export class ChildProcessTransport implements Transport {
     options: ChildProcessTransportOptions = {},
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+    this.tickWrites = new TickWrites(stdin);
     this.lines = new LineSplitter(this.maxMessageBytes, this.deliverLine, this.refuseOversizedLine);
   }
 
@@ -133,23 +134,10 @@ export class ChildProcessTransport implements Transport {
    */
   write(message: JSONRPCMessage): boolean {
     if (this.closed || !this.stdin.writable) return false;
-    if (this.tickWrites === "none") {
-      this.tickWrites = "first";
-      process.nextTick(this.endTick);
-    } else if (this.tickWrites === "first") {
-      this.tickWrites = "corked";
-      this.stdin.cork();
-    }
+    this.tickWrites.beforeWrite();
     this.stdin.write(serializeMessage(message));
     return true;
   }
-
-  private readonly endTick = (): void => {
-    const corked = this.tickWrites === "corked";
-    this.tickWrites = "none";
-    // end() has uncorked already when the transport closed meanwhile; uncork() is then a no-op.
-    if (corked) this.stdin.uncork();
-  };
 
   /** Ends stdin (the MCP way to ask a stdio server to leave) and stops delivering messages. */
   close(): Promise<void> {

@@ -1,9 +1,9 @@
-import process from "node:process";
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainRequestOrNotification, isPlainResultResponse } from "../actors/jsonrpc-fast-path.js";
 import { LineSplitter } from "../actors/line-splitter.js";
+import { TickWrites } from "../actors/tick-writes.js";
 
 /** The longest line a client may send: 16 MiB, as a provider's default max_message_bytes. */
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -56,8 +56,8 @@ export class StdioServerLineTransport implements Transport {
   private readonly maxMessageBytes: number;
   private started = false;
   private closed = false;
-  /** Where this tick's writes stand (see send()): none yet, one written at once, or the rest corked. */
-  private tickWrites: "none" | "first" | "corked" = "none";
+  /** A tick's first answer leaves at once, the rest together (see send()). */
+  private readonly tickWrites: TickWrites;
 
   constructor(
     private readonly stdin: Readable,
@@ -65,6 +65,7 @@ export class StdioServerLineTransport implements Transport {
     options: StdioServerTransportOptions = {},
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_CLIENT_MESSAGE_BYTES;
+    this.tickWrites = new TickWrites(stdout);
     this.lines = new LineSplitter(this.maxMessageBytes, this.onLine, this.onOverlong);
   }
 
@@ -80,13 +81,7 @@ export class StdioServerLineTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed || !this.stdout.writable) return Promise.reject(new Error("Not connected"));
-    if (this.tickWrites === "none") {
-      this.tickWrites = "first";
-      process.nextTick(this.endTick);
-    } else if (this.tickWrites === "first") {
-      this.tickWrites = "corked";
-      this.stdout.cork();
-    }
+    this.tickWrites.beforeWrite();
     if (this.stdout.write(JSON.stringify(message) + "\n")) return Promise.resolve();
     // Backpressure: wait for the pipe to drain, or to close, which ends the wait just as well.
     return new Promise((resolve) => {
@@ -100,12 +95,6 @@ export class StdioServerLineTransport implements Transport {
     });
   }
 
-  private readonly endTick = (): void => {
-    const corked = this.tickWrites === "corked";
-    this.tickWrites = "none";
-    if (corked) this.stdout.uncork();
-  };
-
   /**
    * Stops reading (stdin is paused unless someone else reads it too) and reports the close once.
    * Lines corked this tick leave at once: a close is often followed by the process exiting.
@@ -113,7 +102,7 @@ export class StdioServerLineTransport implements Transport {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
-    this.endTick();
+    this.tickWrites.endTick();
     this.stdin.off("data", this.onData);
     if (this.stdin.listenerCount("data") === 0) this.stdin.pause();
     this.lines.clear();
