@@ -52,13 +52,14 @@ const DEFAULT_WRITER_SCRIPT = new URL("./writer-thread.js", import.meta.url);
 const THREAD_AT_EVENTS_PER_S = 500;
 
 /**
- * The batch size that starts the writer thread: never unless `writer_thread: true`. On Node 20 a
- * second isolate makes V8 grow the main thread's young generation to its 16 MB semi-spaces
- * whatever the hangar asked for (young-generation.ts): ≈ 30 MB more resident memory, and a soak's
- * RSS climbing 17–20 MB in its first minute — a cost a hangar must not pay unasked.
+ * The batch size that starts the writer thread, or undefined: no thread unless `writer_thread:
+ * true`. On Node 20 a second isolate makes V8 grow the main thread's young generation to its
+ * 16 MB semi-spaces whatever the hangar asked for (young-generation.ts): ≈ 30 MB more resident
+ * memory, and a soak's RSS climbing 17–20 MB in its first minute — a cost a hangar must not pay
+ * unasked.
  */
-function threadThreshold(spec: AuditSpec): number {
-  if (!spec.writerThread) return Number.POSITIVE_INFINITY;
+function threadThreshold(spec: AuditSpec): number | undefined {
+  if (!spec.writerThread) return undefined;
   return Math.max(1, Math.ceil((THREAD_AT_EVENTS_PER_S * spec.batchMs) / 1000));
 }
 
@@ -98,9 +99,10 @@ export class AuditTrail implements ProviderHistorySource {
   }
 
   /**
-   * The writer: on its own thread once events come fast (the call's path then only pays for
-   * posting them), or on the main thread while they come slowly, for an in-memory trail (a thread
-   * cannot see it) and when the thread's script is missing. Both write the same rows: the thread
+   * The writer: on the main thread by default; with writer_thread, on its own thread once events
+   * come fast (the call's path then only pays for posting them) and on the main thread while they
+   * come slowly, for an in-memory trail (a thread cannot see it) and when the thread's script is
+   * missing. Both write the same rows: the thread
    * runs this very AuditWriter.
    */
   private startWriter(): AuditSink {
@@ -115,7 +117,9 @@ export class AuditTrail implements ProviderHistorySource {
         batchMs: spec.batchMs,
         onError,
       });
-    if (this.path === ":memory:") return onMainThread();
+    const threadAtEvents = this.options.threadAtEvents ?? threadThreshold(spec);
+    // No thread wanted (the default), or an in-memory trail a thread cannot see: the plain writer.
+    if (threadAtEvents === undefined || this.path === ":memory:") return onMainThread();
     const script = this.options.writerScript ?? DEFAULT_WRITER_SCRIPT;
     if (!existsSync(fileURLToPath(script))) {
       this.options.onNotice?.(`the audit writer thread's script is missing (${fileURLToPath(script)}): writing on the main thread`);
@@ -133,7 +137,7 @@ export class AuditTrail implements ProviderHistorySource {
         batchMs: spec.batchMs,
         onError,
         onMainThread,
-        threadAtEvents: this.options.threadAtEvents ?? threadThreshold(spec),
+        threadAtEvents,
         flushTimeoutMs: this.options.flushTimeoutMs,
         crashOnEventType: this.options.crashWriterThreadOn,
         onThreadStart: this.options.onThreadStart,
