@@ -75,6 +75,8 @@ async function connectHttp(url, name, server, describe) {
   return {
     client,
     pid,
+    /** The MCP endpoint, for other clients (the light load generator) to open sessions at. */
+    url,
     close: async () => {
       await transport.terminateSession().catch(() => undefined);
       await client.close().catch(() => undefined);

@@ -2,8 +2,14 @@
 // `mcp-proxy` (npm) fronting the same stdio provider, interleaved round by round. The "direct"
 // column of these rows is the peer; a direct stdio connection is measured alongside as the
 // floor both stand on.
+//
+// The SDK-client rows (the targets) are driven by the SDK's StreamableHTTPClientTransport, whose
+// CPU per call on the same two cores outweighs either server's. The "light client" rows drive
+// both servers with bench/lib/light-http.js instead (plain keep-alive POSTs, one session per
+// caller), interleaved with the rest, so their ratio is the servers' and not the client's.
 import { callTool, connectDirect, PROVIDERS, providerEntry, tagArg, textOf, writeConfig } from "../lib/clients.js";
 import { connectHttpHangar, connectMcpProxy } from "../lib/http-front.js";
+import { openLightCallers } from "../lib/light-http.js";
 import { concurrent, sequential } from "../lib/load.js";
 import { row } from "../lib/report.js";
 import { compare } from "../lib/stats.js";
@@ -25,11 +31,18 @@ export async function run(ctx) {
       [kind]: { ...providerEntry(kind, ctx.marker, `http-hangar-${kind}`), tools: provider.tools },
     });
     const hangar = await connectHttpHangar(configPath, { marker: ctx.marker, nodeArgs: ctx.nodeArgs(`http-${kind}`), stateDir: ctx.stateDir });
+    const light = [];
     try {
+      const peerLight = await openLightCallers(peer.url, workers, provider.tool, provider.args);
+      light.push(peerLight);
+      const hangarLight = await openLightCallers(hangar.url, workers, `${kind}__${provider.tool}`, provider.args);
+      light.push(hangarLight);
       const variants = {
         direct: () => callTool(direct.client, provider.tool, provider.args),
         peer: () => callTool(peer.client, provider.tool, provider.args),
         hangar: () => callTool(hangar.client, `${kind}__${provider.tool}`, provider.args),
+        peerLight: peerLight.call,
+        hangarLight: hangarLight.call,
       };
       for (const [variant, call] of Object.entries(variants)) {
         const text = textOf(await call());
@@ -37,9 +50,9 @@ export async function run(ctx) {
       }
       for (let i = 0; i < (ctx.quick ? 1 : 3); i++) for (const call of Object.values(variants)) await sequential(call, ctx.quick ? 200 : 1_000);
 
-      const middle = { direct: direct.pid, peer: peer.pid, hangar: hangar.pid };
-      const seq = { direct: [], peer: [], hangar: [] };
-      const conc = { direct: [], peer: [], hangar: [] };
+      const middle = { direct: direct.pid, peer: peer.pid, hangar: hangar.pid, peerLight: peer.pid, hangarLight: hangar.pid };
+      const seq = { direct: [], peer: [], hangar: [], peerLight: [], hangarLight: [] };
+      const conc = { direct: [], peer: [], hangar: [], peerLight: [], hangarLight: [] };
       const order = Object.keys(variants);
       for (let round = 0; round < rounds; round++) {
         for (let i = 0; i < order.length; i++) {
@@ -65,9 +78,30 @@ export async function run(ctx) {
       );
       const cpu = compare(pick(seq, "peer", "cpuUs"), pick(seq, "hangar", "cpuUs"));
       rows.push(row(scenario, "CPU per call of the middle process (direct column: mcp-proxy)", "µs", cpu));
+      const ccpu = compare(pick(conc, "peer", "cpuUs"), pick(conc, "hangar", "cpuUs"));
+      rows.push(row(scenario, `${workers} callers: CPU per call of the middle process (direct column: mcp-proxy)`, "µs", ccpu));
+      const client = compare(pick(conc, "peer", "clientCpuUs"), pick(conc, "hangar", "clientCpuUs"));
+      rows.push(row(scenario, `${workers} callers: CPU per call of the SDK clients (bench process; direct column: mcp-proxy)`, "µs", client));
       const errs = { direct: errors(seq, "peer") + errors(conc, "peer"), hangar: errors(seq, "hangar") + errors(conc, "hangar") };
       rows.push(row(scenario, "errors (direct column: mcp-proxy)", "", errs, "0", errs.hangar === 0));
+
+      // Reference rows, no target: the same servers driven by the light client.
+      const lightScenario = `3 http ${kind} light client`;
+      const lrate = compare(pick(seq, "peerLight", "rate"), pick(seq, "hangarLight", "rate"));
+      rows.push(row(lightScenario, "sequential calls/s (direct column: mcp-proxy)", "/s", { ...lrate, added: undefined }));
+      const lcrate = compare(pick(conc, "peerLight", "rate"), pick(conc, "hangarLight", "rate"));
+      rows.push(row(lightScenario, `${workers} callers: calls/s (direct column: mcp-proxy)`, "/s", { ...lcrate, added: undefined }));
+      const lccpu = compare(pick(conc, "peerLight", "cpuUs"), pick(conc, "hangarLight", "cpuUs"));
+      rows.push(row(lightScenario, `${workers} callers: CPU per call of the middle process (direct column: mcp-proxy)`, "µs", lccpu));
+      const lclient = compare(pick(conc, "peerLight", "clientCpuUs"), pick(conc, "hangarLight", "clientCpuUs"));
+      rows.push(row(lightScenario, `${workers} callers: CPU per call of the light client (bench process; direct column: mcp-proxy)`, "µs", lclient));
+      const lerrs = {
+        direct: errors(seq, "peerLight") + errors(conc, "peerLight"),
+        hangar: errors(seq, "hangarLight") + errors(conc, "hangarLight"),
+      };
+      rows.push(row(lightScenario, "errors (direct column: mcp-proxy)", "", lerrs));
     } finally {
+      await Promise.all(light.map((callers) => callers.close()));
       await Promise.all([direct.close(), peer.close(), hangar.close()]);
     }
   }
