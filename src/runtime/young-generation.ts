@@ -13,11 +13,27 @@ import v8 from "node:v8";
  * tunes the young generation themselves (--max-semi-space-size in NODE_OPTIONS…) is left alone.
  */
 const V8_DEFAULT_GROWTH_FACTOR = 2;
+const SMALL_GROWTH_FACTOR = 1;
 
 const tunedByUser = [...process.execArgv, process.env.NODE_OPTIONS ?? ""].some((arg) => arg.includes("semi-space"));
-if (!tunedByUser) v8.setFlagsFromString("--semi-space-growth-factor=1");
+/** The growth factor this module asked V8 for; undefined: V8's (or the user's) own. */
+let wantedGrowthFactor: number | undefined = tunedByUser ? undefined : SMALL_GROWTH_FACTOR;
+if (wantedGrowthFactor !== undefined) v8.setFlagsFromString(`--semi-space-growth-factor=${wantedGrowthFactor}`);
 
 /** For the one-shot commands (audit queries over a large file): V8 sizes the young generation as it sees fit. */
 export function letYoungGenerationGrow(): void {
-  if (!tunedByUser) v8.setFlagsFromString(`--semi-space-growth-factor=${V8_DEFAULT_GROWTH_FACTOR}`);
+  if (tunedByUser) return;
+  wantedGrowthFactor = V8_DEFAULT_GROWTH_FACTOR;
+  v8.setFlagsFromString(`--semi-space-growth-factor=${wantedGrowthFactor}`);
+}
+
+/**
+ * Asks V8 again for the growth factor set above. Building an isolate (a Worker's, on its own
+ * thread: V8's Heap::ConfigureHeap) resets the process-wide --semi-space-growth-factor to 2 or
+ * more, and the main thread's young generation then grows to 16 MB semi-spaces (≈ 30 MB more
+ * resident). Call it once the worker is online — right after `new Worker` is too early, the
+ * isolate is not built yet.
+ */
+export function reapplyYoungGenerationSize(): void {
+  if (wantedGrowthFactor !== undefined) v8.setFlagsFromString(`--semi-space-growth-factor=${wantedGrowthFactor}`);
 }

@@ -45,6 +45,26 @@ describe("V8's young generation", () => {
     expect(await newSpaceSize(hangar, file)).toBeLessThanOrEqual(2 * MB);
   });
 
+  it("stays at its initial size once the audit writer thread runs (its isolate resets V8's growth factor)", async () => {
+    const file = join(e2e.dir(), "spaces-thread.json");
+    const marker = e2e.marker();
+    // batch_ms 10: a batch of 5 events (500 a second) starts the thread.
+    const audit = { path: join(e2e.dir(), `audit-${marker}.db`), batch_ms: 10, writer_thread: true };
+    const hangar = await e2e.start({ providers: providers(marker, 100), audit }, { env: { NODE_OPTIONS: `--import=${HEAP_SPACES}`, HEAP_SPACES_FILE: file } });
+    const caller = async (worker: number): Promise<void> => {
+      for (let index = 0; index < 100; index += 1) {
+        const text = `${worker}-${index}`;
+        expect(textOf(await callTool(hangar.client, "p0__echo", { text }))).toBe(text);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, (_, worker) => caller(worker)));
+    await hangar.waitForStderr("the audit trail is written on its worker thread", 5_000);
+    // Calls and listings after the thread is up: enough churn for V8 to grow an unchecked young generation.
+    await Promise.all(Array.from({ length: 8 }, (_, worker) => caller(worker)));
+    for (let i = 0; i < 20; i++) await hangar.client.listTools();
+    expect(await newSpaceSize(hangar, file)).toBeLessThanOrEqual(2 * MB);
+  });
+
   it("is the user's to size when they tune it themselves", async () => {
     const file = join(e2e.dir(), "spaces-tuned.json");
     const hangar = await e2e.start(

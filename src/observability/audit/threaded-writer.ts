@@ -2,6 +2,7 @@ import { Worker } from "node:worker_threads";
 import type { AuditCapture } from "../../config/types.js";
 import type { StampedDomainEvent } from "../../shared/domain-events.js";
 import type { Redactor } from "../../shared/redaction.js";
+import { reapplyYoungGenerationSize } from "../../runtime/young-generation.js";
 import type { DomainEventBus } from "../domain-event-bus.js";
 import { BUSY_RETRY_MIN_MS, BUSY_RETRY_SPREAD_MS, type AuditSink, type AuditWriter } from "./writer.js";
 import {
@@ -9,6 +10,7 @@ import {
   COMMITTED_OFFSET,
   CONTROL_BYTES,
   INT_SLOTS,
+  STARTED_SLOT,
   STATE_FAILED,
   STATE_SLOT,
   UNWRITTEN_SLOT,
@@ -62,6 +64,8 @@ const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
  * its garbage is the batches' copies and encodings, short-lived and small.
  */
 const THREAD_YOUNG_GENERATION_MB = 2;
+/** How long the main thread waits, once, for the thread's isolate (≈ 10–50 ms; 'online' re-applies later if it takes longer). */
+const ISOLATE_WAIT_MS = 1_000;
 /**
  * Posted events kept until the thread says they are on disk, to write them again if it dies. A
  * full disk makes them pile up: beyond this many, the oldest copies go (the thread still holds
@@ -117,6 +121,8 @@ export class ThreadedAuditWriter implements AuditSink {
       stderr: false,
       resourceLimits: { maxYoungGenerationSizeMb: THREAD_YOUNG_GENERATION_MB },
     });
+    // Should waitForIsolate time out: the same, once the thread is up.
+    worker.once("online", reapplyYoungGenerationSize);
     worker.on("message", (report: WriterThreadReport) => {
       options.onError(Object.assign(new Error(report.error.message), { name: report.error.name, code: report.error.code }));
     });
@@ -130,8 +136,23 @@ export class ThreadedAuditWriter implements AuditSink {
     // Never what keeps the process alive: shutdown closes it, and a hangar exiting otherwise does not wait for it.
     worker.unref();
     this.worker = worker;
+    this.waitForIsolate();
     options.onThreadStart?.();
     return worker;
+  }
+
+  /**
+   * Building the thread's isolate resets V8's process-wide semi-space growth factor, a few ms
+   * after `new Worker`, on the thread; left so, the main thread's new space grows from 2 MB to
+   * 16 MB (≈ 30 MB more resident). Re-applying it on 'online' is too late: the thread starts when
+   * calls come fast, and in the tens of ms until 'online' reaches this event loop the new space
+   * grew a step or two (4–8 MB). Blocking once until the thread runs its first line — nothing
+   * allocated here meanwhile, so nothing grows — then asking for the hangar's growth factor again
+   * keeps it at its initial size (young-generation.ts).
+   */
+  private waitForIsolate(): void {
+    Atomics.wait(this.slots, STARTED_SLOT, 0, ISOLATE_WAIT_MS);
+    reapplyYoungGenerationSize();
   }
 
   attach(bus: DomainEventBus): () => void {

@@ -43,7 +43,9 @@ export const ACK_SLOT = 0;
 export const STATE_SLOT = 1;
 /** Rows the thread holds for a retry (a busy file, a failed write): the main thread then sends its next events soon. */
 export const UNWRITTEN_SLOT = 2;
-export const INT_SLOTS = 3;
+/** Set by the thread's first line of code: its isolate exists (the main thread waits for it once, see threaded-writer.ts). */
+export const STARTED_SLOT = 3;
+export const INT_SLOTS = 4;
 export const STATE_RUNNING = 0;
 export const STATE_FAILED = 1;
 /** Byte offset of the BigInt64 slot: the seq of the last event committed to the file. */

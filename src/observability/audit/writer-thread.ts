@@ -7,6 +7,7 @@ import {
   COMMITTED_OFFSET,
   INT_SLOTS,
   STATE_FAILED,
+  STARTED_SLOT,
   STATE_SLOT,
   UNWRITTEN_SLOT,
   type WriterThreadBatch,
@@ -24,6 +25,9 @@ const data = workerData as WriterThreadData;
 const port = parentPort;
 const control = new Int32Array(data.control, 0, INT_SLOTS);
 const committed = new BigInt64Array(data.control, COMMITTED_OFFSET, 1);
+// First: the main thread is blocked until this isolate exists (threaded-writer.ts, waitForIsolate).
+Atomics.store(control, STARTED_SLOT, 1);
+Atomics.notify(control, STARTED_SLOT);
 
 /** Tells a main thread blocked in a flush that it need not wait: it takes the writing over. */
 function markFailed(): void {
