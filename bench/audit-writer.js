@@ -1,6 +1,9 @@
 // Rows per second of the audit writer, in process, on a real SQLite file: the two events of one
 // echo call (ToolInvocationRequested + ToolInvocationCompleted) encoded, chained and appended in
 // batches of BATCH events, as the writer's timer does; and what each stage costs per row.
+// The appends are measured twice, each on a file of its own: with the hangar's time-ordered
+// correlation ids (UUIDv7) and with random ones (UUIDv4, what the hangar used before), which
+// land at random places of the correlation index.
 // `npm run build && node bench/audit-writer.js [calls]` (default 20000).
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -17,15 +20,15 @@ const { AuditStore, openAuditDatabase } = await dist("observability/audit/store.
 const { createRowEncoder } = await dist("observability/audit/capture.js");
 const { chainHash } = await dist("observability/audit/chain.js");
 const { Redactor } = await dist("shared/redaction.js");
+const { newCorrelationId } = await dist("shared/correlation-id.js");
 
 const redactor = new Redactor();
 redactor.register("sk-live-0123456789abcdef");
 const encoder = createRowEncoder({ capture: "hash", key: Buffer.alloc(32, 7), redactor, instance: "2b1f0c1e-6a55-4c43-9d8f-0a9c6f1d2e3b", source: "/home/me/hangar.yaml" });
 
 let seq = 0;
-function callEvents() {
-  // Random, as the hangar makes them: the correlation index takes them at random places.
-  const correlationId = randomUUID();
+function callEvents(newId) {
+  const correlationId = newId();
   const base = { providerId: "fixture", tool: "echo", correlationId, systemId: "provider:fixture" };
   return [
     Object.assign({ type: "ToolInvocationRequested" }, base, { arguments: { text: "hello" }, seq: ++seq, timestamp: Date.now() }),
@@ -38,18 +41,23 @@ function callEvents() {
     }),
   ];
 }
-const events = [];
-for (let i = 0; i < CALLS; i++) events.push(...callEvents());
+function eventsOfCalls(newId) {
+  seq = 0;
+  const events = [];
+  for (let i = 0; i < CALLS; i++) events.push(...callEvents(newId));
+  return events;
+}
+const events = eventsOfCalls(newCorrelationId);
 
 const cpu = () => {
   const { user, system } = process.cpuUsage();
   return user + system;
 };
-const perRow = (label, fn) => {
+const perRow = (label, fn, rowCount = events.length) => {
   const start = cpu();
   fn();
-  const us = (cpu() - start) / events.length;
-  process.stdout.write(`${label.padEnd(44)} ${us.toFixed(2).padStart(7)} µs/row\n`);
+  const us = (cpu() - start) / rowCount;
+  process.stdout.write(`${label.padEnd(58)} ${us.toFixed(2).padStart(7)} µs/row\n`);
   return us;
 };
 
@@ -69,16 +77,25 @@ port1.close();
 
 const dir = mkdtempSync(join(tmpdir(), "hangar-audit-bench-"));
 try {
-  const store = new AuditStore(openAuditDatabase(join(dir, "audit.db")));
-  store.append(rows.slice(0, BATCH));
-  perRow("store.append (chain + SQLite), batches", () => {
-    for (let i = 0; i < rows.length; i += BATCH) store.append(rows.slice(i, i + BATCH));
-  });
-  const all = perRow("whole flush (encode + append)", () => {
-    for (let i = 0; i < events.length; i += BATCH) store.append(events.slice(i, i + BATCH).map((e) => encoder.encode(e)));
-  });
-  process.stdout.write(`≈ ${Math.round(1e6 / all).toLocaleString("en")} rows/s on one thread (${events.length} rows, batches of ${BATCH})\n`);
-  store.close();
+  for (const [ids, newId] of [
+    ["UUIDv7 ids, the hangar's", newCorrelationId],
+    ["random UUIDv4 ids", randomUUID],
+  ]) {
+    const idEvents = eventsOfCalls(newId);
+    const idRows = idEvents.map((e) => encoder.encode(e));
+    const store = new AuditStore(openAuditDatabase(join(dir, `audit-${newId.name}.db`)));
+    store.append(idRows.slice(0, BATCH));
+    perRow(`store.append (chain + SQLite), ${ids}`, () => {
+      for (let i = BATCH; i < idRows.length; i += BATCH) store.append(idRows.slice(i, i + BATCH));
+    }, idRows.length - BATCH);
+    // As many calls again, encoded and appended onto the file that holds the first ones.
+    const again = eventsOfCalls(newId);
+    const all = perRow(`whole flush (encode + append), ${ids}`, () => {
+      for (let i = 0; i < again.length; i += BATCH) store.append(again.slice(i, i + BATCH).map((e) => encoder.encode(e)));
+    });
+    process.stdout.write(`≈ ${Math.round(1e6 / all).toLocaleString("en")} rows/s on one thread (${again.length} rows, batches of ${BATCH}, ${ids})\n`);
+    store.close();
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { newCorrelationId } from "../shared/correlation-id.js";
 import {
   createActor,
   type ActorRefFrom,
@@ -277,7 +277,7 @@ export class HangarRuntime {
     args: Record<string, unknown> | undefined,
     options: InvokeOptions = {},
   ): Promise<CallOutcome> {
-    const correlationId = options.correlationId ?? randomUUID();
+    const correlationId = options.correlationId ?? newCorrelationId();
     const tracer = this.options.callTracer;
     if (tracer === undefined) return this.send(providerId, tool, args, correlationId, options, undefined);
     const traced = {

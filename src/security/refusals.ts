@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { newCorrelationId } from "../shared/correlation-id.js";
 import type { DomainEventBus } from "../observability/domain-event-bus.js";
 import type { RefusalReason } from "../shared/domain-events.js";
 import { RpcError } from "../transports/rpc-error.js";
@@ -41,7 +41,7 @@ export class Refusals {
       type: "ToolInvocationFailed",
       providerId: what.providerId ?? "",
       tool: what.subject,
-      correlationId: randomUUID(),
+      correlationId: newCorrelationId(),
       ...(caller.principal === undefined ? {} : { principal: caller.principal }),
       kind: "rejected",
       message,

@@ -1,5 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { randomUUID } from "node:crypto";
+import { newCorrelationId } from "../shared/correlation-id.js";
 import { z } from "zod";
 import type { CallOutcome, CallProgress } from "../machines/call.js";
 import { isRetrySafe } from "../shared/retry-safety.js";
@@ -55,7 +55,7 @@ const registryInvokeEx = defineTool({
   }),
   readOnly: false,
   run: async (args, context, extra) => {
-    const correlationId = args.correlation_id ?? randomUUID();
+    const correlationId = args.correlation_id ?? newCorrelationId();
     const retryOn = new Set<RetryKind>(args.retry_on_error ?? DEFAULT_RETRY_ON);
     const started = performance.now();
     const retries: { attempt: number; kind: RetryKind; reason: string }[] = [];
@@ -124,7 +124,7 @@ async function invokeStream(args: InvokeArgs, context: RegistryContext, extra: R
     return plainInvoke(args, context, extra);
   }
   const reporter = new StageReporter(send);
-  const correlationId = randomUUID();
+  const correlationId = newCorrelationId();
   const state = context.runtime.view(args.provider)?.state;
   if (state === "COLD" || state === "DEAD") reporter.stage("cold start");
   const stop = context.runtime.events.subscribe((event) => {

@@ -10,6 +10,7 @@ import { fastRestart, faultyProvider, untilDetails, untilReady } from "../helper
  * its outcome by the call's correlation id.
  */
 const e2e = useE2E();
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe("audit trail: the stored sequence", () => {
   it("calls, a timeout, a crash and an idle stop are stored exactly, in order, with correlation ids", async () => {
@@ -66,6 +67,10 @@ describe("audit trail: the stored sequence", () => {
     expect(outcomes.map((event) => event.correlationId)).toEqual(requests.map((event) => event.correlationId));
     expect(new Set(requests.map((event) => event.correlationId)).size).toBe(4);
     for (const request of requests) expect(request.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    // UUIDv7, time-ordered: the audit's correlation index takes them at its end, in call order.
+    for (const request of requests) expect(request.correlationId).toMatch(UUID_V7);
+    const ids = requests.map((event) => event.correlationId ?? "");
+    expect([...ids].sort()).toEqual(ids);
 
     // Stamped by one hangar, in order: seq increases with the row id; systemIds name the actor.
     const seqs = events.map((event) => event.seq);
