@@ -314,7 +314,7 @@ function toAuditSpec(raw: RawAudit, base: string): AuditSpec {
 
 /** The config's audit settings, with the defaults for a config built without the loader. */
 export function auditOf(config: HangarConfig): AuditSpec {
-  return config.audit ?? { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100, writerThread: false };
+  return config.audit ?? { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100, writerThread: true };
 }
 
 function toTool(tool: RawTool): PredefinedTool {

@@ -559,8 +559,8 @@ const auditSchema = z.strictObject({
   retention_days: numeric(z.number().positive()).default(30),
   /** Events wait in memory this long before one transaction writes them (a crash loses at most this much). */
   batch_ms: wholeNumber(z.number().positive().max(60_000)).default(100),
-  /** Write on a worker thread once events come fast (off by default: see docs/audit.md, "Off the hot path"). */
-  writer_thread: z.boolean().default(false),
+  /** Write on a worker thread once events come fast (the default; false: always on the main thread; docs/audit.md, "Off the hot path"). */
+  writer_thread: z.boolean().default(true),
 });
 
 // ---- registry: the hangar's own tools ----

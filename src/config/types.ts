@@ -250,7 +250,7 @@ export interface AuditSpec {
   retentionDays: number;
   /** batch_ms, default 100: how long events wait in memory before one transaction writes them. */
   batchMs: number;
-  /** writer_thread, default false: busy hangars write on a worker thread (see docs/audit.md). */
+  /** writer_thread, default true: busy hangars write on a worker thread (see docs/audit.md). */
   writerThread: boolean;
 }
 

@@ -10,20 +10,20 @@ function problems(text: string): string[] {
 
 describe("audit config", () => {
   it("defaults: on, default path, capture hash, 30 days, 100 ms batches — with or without the section", () => {
-    const defaults = { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100, writerThread: false };
+    const defaults = { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100, writerThread: true };
     expect(parseConfig(PROVIDERS, "/srv/hangar.yaml", {}).audit).toEqual(defaults);
     expect(auditOf({ source: "/srv/hangar.yaml", expose: "both", providers: [] })).toEqual(defaults);
   });
 
   it("resolves a relative path against the config's folder and keeps :memory:", () => {
-    const text = `${PROVIDERS}audit:\n  path: state/audit.db\n  capture: none\n  retention_days: "\${DAYS:-7}"\n  batch_ms: 250\n  writer_thread: true\n`;
+    const text = `${PROVIDERS}audit:\n  path: state/audit.db\n  capture: none\n  retention_days: "\${DAYS:-7}"\n  batch_ms: 250\n  writer_thread: false\n`;
     expect(parseConfig(text, "/srv/hangar.yaml", {}).audit).toEqual({
       enabled: true,
       path: "/srv/state/audit.db",
       capture: "none",
       retentionDays: 7,
       batchMs: 250,
-      writerThread: true,
+      writerThread: false,
     });
     expect(parseConfig(`${PROVIDERS}audit: { path: ":memory:", enabled: false }\n`, "/srv/hangar.yaml", {}).audit).toMatchObject({
       enabled: false,

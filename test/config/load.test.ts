@@ -70,7 +70,7 @@ describe("a valid config", () => {
       expose: "tools",
       observability: { metrics: { enabled: true, endpoint: "/metrics" } },
       security: { adminTools: undefined, principalRateLimit: undefined, principalAllowTools: {}, principalProviders: {} },
-      audit: { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100, writerThread: false },
+      audit: { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100, writerThread: true },
       providers: [
         {
           id: "math",

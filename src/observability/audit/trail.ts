@@ -52,11 +52,9 @@ const DEFAULT_WRITER_SCRIPT = new URL("./writer-thread.js", import.meta.url);
 const THREAD_AT_EVENTS_PER_S = 500;
 
 /**
- * The batch size that starts the writer thread, or undefined: no thread unless `writer_thread:
- * true`. On Node 20 a second isolate makes V8 grow the main thread's young generation to its
- * 16 MB semi-spaces whatever the hangar asked for (young-generation.ts): ≈ 30 MB more resident
- * memory, and a soak's RSS climbing 17–20 MB in its first minute — a cost a hangar must not pay
- * unasked.
+ * The batch size that starts the writer thread, or undefined: `writer_thread: false`, no thread.
+ * (Building the thread's isolate resets V8's semi-space growth factor; the writer re-applies the
+ * hangar's, see ThreadedAuditWriter.waitForIsolate and young-generation.ts.)
  */
 function threadThreshold(spec: AuditSpec): number | undefined {
   if (!spec.writerThread) return undefined;
@@ -99,11 +97,11 @@ export class AuditTrail implements ProviderHistorySource {
   }
 
   /**
-   * The writer: on the main thread by default; with writer_thread, on its own thread once events
-   * come fast (the call's path then only pays for posting them) and on the main thread while they
-   * come slowly, for an in-memory trail (a thread cannot see it) and when the thread's script is
-   * missing. Both write the same rows: the thread
-   * runs this very AuditWriter.
+   * The writer: with writer_thread (the default), on its own thread once events come fast (the
+   * call's path then only pays for posting them) and on the main thread while they come slowly;
+   * on the main thread always with `writer_thread: false`, for an in-memory trail (a thread cannot
+   * see it) and when the thread's script is missing. Both write the same rows: the thread runs
+   * this very AuditWriter.
    */
   private startWriter(): AuditSink {
     const { spec, source, onError } = this.options;
@@ -118,7 +116,7 @@ export class AuditTrail implements ProviderHistorySource {
         onError,
       });
     const threadAtEvents = this.options.threadAtEvents ?? threadThreshold(spec);
-    // No thread wanted (the default), or an in-memory trail a thread cannot see: the plain writer.
+    // No thread wanted, or an in-memory trail a thread cannot see: the plain writer.
     if (threadAtEvents === undefined || this.path === ":memory:") return onMainThread();
     const script = this.options.writerScript ?? DEFAULT_WRITER_SCRIPT;
     if (!existsSync(fileURLToPath(script))) {
