@@ -3,7 +3,8 @@
 // BENCH_ONLY=overhead,scale (a subset), BENCH_PROFILE=1 (hangars run with --cpu-prof; the
 // .cpuprofile files go to a temp dir printed at the end; summarize with bench/profile-top.js),
 // BENCH_HANGAR_JS=/other/checkout/dist/main.js (measure another build of the hangar),
-// BENCH_CONFIG_EXTRA='{"audit":{"enabled":false}}' (top-level keys added to every hangar config).
+// BENCH_CONFIG_EXTRA='{"audit":{"enabled":false}}' (top-level keys added to every hangar config),
+// BENCH_HANGAR_NODE_FLAGS='--max-semi-space-size=4' (node flags for every hangar process, not the others).
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { randomUUID } from "node:crypto";
@@ -35,6 +36,7 @@ async function main() {
   const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim()).filter(Boolean);
   const profileDir = process.env.BENCH_PROFILE === "1" ? mkdtempSync(join(tmpdir(), "hangar-cpuprof-")) : undefined;
   const dir = mkdtempSync(join(tmpdir(), "hangar-bench-"));
+  const hangarNodeFlags = process.env.BENCH_HANGAR_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
   const ctx = {
     quick,
     soakS: Number(process.env.BENCH_SOAK_S ?? (quick ? 3 : 60)),
@@ -44,8 +46,10 @@ async function main() {
     /** Every hangar's MCP_HANGAR_STATE_DIR: this run's own audit trail and process-group records. */
     stateDir: join(dir, "state"),
     /** Node flags for a hangar process named `name` (a CPU profile with BENCH_PROFILE=1). */
-    nodeArgs: (name) =>
-      profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${randomUUID().slice(0, 8)}.cpuprofile`] : [],
+    nodeArgs: (name) => [
+      ...hangarNodeFlags,
+      ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${randomUUID().slice(0, 8)}.cpuprofile`] : []),
+    ],
     /** Starts a hangar on a config written from `providers`; `probe: true` preloads the memory probe. */
     hangar: (name, providers, { probe = false } = {}) =>
       connectHangar(writeConfig(dir, name, providers), { marker: ctx.marker, probeDir: probe ? dir : undefined, stateDir: ctx.stateDir, nodeArgs: ctx.nodeArgs(name) }),
