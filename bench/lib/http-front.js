@@ -92,12 +92,13 @@ async function connectHttp(url, name, server, describe) {
  * audit trail. Without it the hangar appends to the user's default audit database, which every
  * earlier run has grown (a gigabyte on the bench machine, shared with whatever else runs there):
  * several times the page reads and writes per call of a fresh file, charged to the hangar alone.
+ * `mainJs` names another build to run (an A/B of two builds side by side); MAIN_JS by default.
  */
-export async function connectHttpHangar(configPath, { marker, nodeArgs = [], stateDir }) {
+export async function connectHttpHangar(configPath, { marker, nodeArgs = [], stateDir, mainJs = MAIN_JS }) {
   // A port chosen here (not --port 0) because --log-level warn hides the line naming it.
   const port = await freePort();
   const server = spawnServer(
-    [process.execPath, ...nodeArgs, MAIN_JS, "--config", configPath, "--http", "--port", String(port), "--log-level", "warn"],
+    [process.execPath, ...nodeArgs, mainJs, "--config", configPath, "--http", "--port", String(port), "--log-level", "warn"],
     { marker, cwd: dirname(configPath), env: stateDir === undefined ? {} : { MCP_HANGAR_STATE_DIR: stateDir } },
   );
   return connectHttp(`http://127.0.0.1:${port}/mcp`, "bench-http-hangar", server, "the HTTP hangar");

@@ -69,7 +69,7 @@ export class ChildProcessTransport implements Transport {
   private closed = false;
   private negotiatedVersion: string | undefined;
   private peerEnded = false;
-  /** A tick's first message leaves at once, the rest together (see write()). */
+  /** A turn's first message leaves at once, the rest together (see write()). */
   private readonly tickWrites: TickWrites;
 
   constructor(
@@ -78,7 +78,7 @@ export class ChildProcessTransport implements Transport {
     options: ChildProcessTransportOptions = {},
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    this.tickWrites = new TickWrites(stdin);
+    this.tickWrites = new TickWrites(stdin, "turn");
     this.lines = new LineSplitter(this.maxMessageBytes, this.deliverLine, this.refuseOversizedLine);
   }
 
@@ -126,11 +126,13 @@ export class ChildProcessTransport implements Transport {
 
   /**
    * Writes a message without a promise: false when the channel is closed. Backpressure is left to
-   * the pipe's buffer, as send() leaves it to its caller. The first message of a tick leaves at
-   * once, so a lone call reaches the provider while the hangar still does its bookkeeping; the
-   * rest of the tick's messages are corked and leave together in one write when the tick ends:
-   * many callers at once cost the hangar — and the provider it wakes — two system calls, not one
-   * per call.
+   * the pipe's buffer, as send() leaves it to its caller. The first message of a turn of the
+   * event loop leaves at once, so a lone call reaches the provider while the hangar still does its
+   * bookkeeping; the rest of the turn's messages are corked and leave together in one write when
+   * the turn ends: many callers at once cost the hangar — and the provider it wakes — two system
+   * calls, not one per call. By turn, not by tick: calls over HTTP come one per socket read, each
+   * in a tick of its own, and the reads of one turn are grouped only so (a stdio client's lines
+   * of one chunk are grouped either way).
    */
   write(message: JSONRPCMessage): boolean {
     if (this.closed || !this.stdin.writable) return false;

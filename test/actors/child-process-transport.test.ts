@@ -50,7 +50,7 @@ describe("ChildProcessTransport", () => {
     expect(String(t.stdin.read())).toBe('{"jsonrpc":"2.0","id":7,"method":"ping"}\n');
   });
 
-  it("write() sends a tick's first message at once and the rest of the tick together in one write", async () => {
+  it("write() sends a turn's first message at once and the rest of the event loop's turn together in one write", async () => {
     // A real Writable that records each system-call-sized write it is handed (write or writev).
     const writes: string[][] = [];
     const stdin = new Writable({
@@ -67,20 +67,24 @@ describe("ChildProcessTransport", () => {
     await transport.start();
     const line = (id: number): string => `${JSON.stringify({ jsonrpc: "2.0", id, method: "ping" })}\n`;
     const ping = (id: number): JSONRPCMessage => ({ jsonrpc: "2.0", id, method: "ping" });
+    const turnEnds = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve); });
 
     expect(transport.write(ping(1))).toBe(true);
-    // The first message of the tick is out before write() returns: the provider can start on it.
+    // The first message of the turn is out before write() returns: the provider can start on it.
     expect(writes).toEqual([[line(1)]]);
     transport.write(ping(2));
-    transport.write(ping(3));
-    expect(writes).toHaveLength(1);
+    // Another tick of the same turn, as the next HTTP request read from another socket is: still held.
     await new Promise((resolve) => { process.nextTick(resolve); });
+    transport.write(ping(3));
+    await new Promise((resolve) => { process.nextTick(resolve); });
+    expect(writes).toHaveLength(1);
+    await turnEnds();
     expect(writes).toEqual([[line(1)], [line(2), line(3)]]);
 
-    // A new tick starts over: its first message leaves at once again.
+    // A new turn starts over: its first message leaves at once again.
     transport.write(ping(4));
     expect(writes).toEqual([[line(1)], [line(2), line(3)], [line(4)]]);
-    await new Promise((resolve) => { process.nextTick(resolve); });
+    await turnEnds();
     expect(writes).toHaveLength(3);
   });
 
