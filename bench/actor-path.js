@@ -2,19 +2,21 @@
 // provider → connection (a fake that answers at once) → reply and CALL.DONE, with the log and
 // metrics observers attached as in src/cli/main.ts. The stdio bench's CPU per call minus this is what
 // pipes, the SDK and parsing cost.
-// `npm run build && node bench/actor-path.js [calls]` (default 50000; BENCH_HANGAR_JS for another build).
+// With callers > 1 that many loops call at once, and the fake answers each tick's calls together
+// (as one pipe read would), so the answered calls of a tick reach the provider actor as one event.
+// `npm run build && node bench/actor-path.js [calls] [callers]` (default 50000, 1; BENCH_HANGAR_JS for another build).
 import process from "node:process";
 import { MAIN_JS } from "./lib/clients.js";
-import { cpuPerCall, startInstantRuntime } from "./lib/instant-runtime.js";
+import { concurrently, cpuPerCall, startInstantRuntime } from "./lib/instant-runtime.js";
 
 const CALLS = Number(process.argv[2] ?? 50_000);
+const CALLERS = Number(process.argv[3] ?? 1);
 const ROUNDS = 5;
 const { runtime } = await startInstantRuntime();
 
-const run = async (count) => {
-  for (let i = 0; i < count; i++) await runtime.invoke("p", "echo", { text: "x" });
-};
+const run = concurrently(() => runtime.invoke("p", "echo", { text: "x" }), CALLERS);
 const perCall = await cpuPerCall(run, CALLS, ROUNDS);
-process.stdout.write(`${MAIN_JS}: actor path ${perCall.toFixed(1)} µs of CPU per call (median of ${ROUNDS} × ${CALLS})\n`);
+const callers = CALLERS === 1 ? "" : `, ${CALLERS} callers`;
+process.stdout.write(`${MAIN_JS}: actor path ${perCall.toFixed(1)} µs of CPU per call (median of ${ROUNDS} × ${CALLS}${callers})\n`);
 await runtime.shutdown();
 process.exit(0);

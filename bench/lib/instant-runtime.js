@@ -38,13 +38,19 @@ export async function startInstantRuntime(tools = []) {
     nextTick(() => {
       sendBack({ type: "CONNECTION.READY", tools, pid: undefined, serverInfo: undefined, protocolVersion: undefined });
     });
+    // The calls sent in one tick are answered together in the next, as one pipe read would
+    // deliver every answer written meanwhile (one call at a time when the callers wait in turn).
+    const answer = answerer(sendBack, result);
+    let sent = [];
+    const answerSent = () => {
+      const calls = sent;
+      sent = [];
+      for (const call of calls) answer(call);
+    };
     receive((event) => {
       if (event.type !== "CALL") return;
-      const { call } = event;
-      nextTick(() => {
-        call.reply({ status: "result", kind: "ok", result });
-        sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
-      });
+      if (sent.length === 0) nextTick(answerSent);
+      sent.push(event.call);
     });
   });
 
@@ -54,6 +60,37 @@ export async function startInstantRuntime(tools = []) {
   metrics?.createMetrics?.(runtime.events, runtime);
   runtime.start();
   return { runtime, config };
+}
+
+/**
+ * Answers one call as a real connection does: through the build's ConnectionOutbox when it has
+ * one (the answered calls of a tick become one CALLS.DONE), else with one CALL.DONE each.
+ */
+function answerer(sendBack, result) {
+  const outbox = Outbox === undefined ? undefined : new Outbox(sendBack);
+  return (call) => {
+    const done = { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 };
+    const reply = () => call.reply({ status: "result", kind: "ok", result });
+    if (outbox === undefined) {
+      reply();
+      sendBack(done);
+    } else outbox.settle(done, reply);
+  };
+}
+
+/** The build's ConnectionOutbox, when it has one (builds before it sent every CALL.DONE alone). */
+const Outbox = (await dist("actors/connection-outbox.js").catch(() => undefined))?.ConnectionOutbox;
+
+/** `run(calls)` spread over `callers` concurrent loops, each waiting for its call before the next. */
+export function concurrently(callOnce, callers) {
+  return async (count) => {
+    const each = Math.ceil(count / callers);
+    await Promise.all(
+      Array.from({ length: callers }, async () => {
+        for (let i = 0; i < each; i++) await callOnce();
+      }),
+    );
+  };
 }
 
 /** µs of this process's CPU per call of `run(calls)`: the median of `rounds`, after one warm-up run (JIT). */

@@ -1,6 +1,7 @@
 import type { CallOutcome, ToolCall } from "../machines/call.js";
-import type { ConnectionEvent, ProbeResult } from "../machines/connection-protocol.js";
+import type { CallDone, ProbeResult } from "../machines/connection-protocol.js";
 import type { Logger } from "../observability/log.js";
+import type { ConnectionOutbox } from "./connection-outbox.js";
 
 /** Small pieces every connection uses to answer calls and probes and read limits. */
 
@@ -14,20 +15,20 @@ export function replySafely(call: ToolCall, outcome: CallOutcome, log: Logger): 
 
 /**
  * Answers a call that is still in flight (membership in `inflight`, with its start time, is what
- * guarantees one reply per call) and tells the provider actor it is done (CALL.DONE).
+ * guarantees one reply per call) and tells the provider actor it is done (CALL.DONE, through the
+ * outbox, which gathers the answered calls of one tick into one event).
  */
 export function settleCall(
   inflight: Map<ToolCall, number>,
   call: ToolCall,
   outcome: CallOutcome,
   log: Logger,
-  emit: (event: ConnectionEvent) => void,
+  outbox: ConnectionOutbox,
 ): void {
   const started = inflight.get(call);
   if (started === undefined) return;
   inflight.delete(call);
-  replySafely(call, outcome, log);
-  emit({
+  const done: CallDone = {
     type: "CALL.DONE",
     correlationId: call.correlationId,
     tool: call.tool,
@@ -35,6 +36,9 @@ export function settleCall(
     durationMs: performance.now() - started,
     principal: call.principal,
     toolResult: outcome.status === "result" ? outcome.result : undefined,
+  };
+  outbox.settle(done, () => {
+    replySafely(call, outcome, log);
   });
 }
 

@@ -19,6 +19,7 @@ import { redactor } from "../shared/redaction.js";
 import { isRetrySafe } from "../shared/retry-safety.js";
 import { VERSION } from "../version.js";
 import { positiveOr, replySafely, seconds, settleCall, settleProbe, type PendingProbe } from "./call-replies.js";
+import { ConnectionOutbox } from "./connection-outbox.js";
 import { listAllTools } from "./list-tools.js";
 import { errorText, isOwnTimeout, isProviderRpcError, providerMessage } from "./mcp-errors.js";
 import { anyResult, passthroughResult } from "./mcp-results.js";
@@ -171,7 +172,7 @@ class RemoteSession {
       this.phase = "ready";
       const protocolVersion = transportProtocolVersion(session.transport);
       this.log.debug("remote provider ready", { url: this.where, transport: session.kind, tools: tools.length });
-      this.sendBack({ type: "CONNECTION.READY", tools, pid: undefined, serverInfo: session.client.getServerVersion(), protocolVersion });
+      this.emit({ type: "CONNECTION.READY", tools, pid: undefined, serverInfo: session.client.getServerVersion(), protocolVersion });
     } catch (error) {
       if (this.phase !== "starting") return;
       this.fail("start_failed", `could not connect to remote provider "${this.id}" at ${this.where}: ${safeText(error)}`);
@@ -330,7 +331,7 @@ class RemoteSession {
           return false;
         }
         // The new session may serve other tools (a server upgraded by its restart).
-        if (JSON.stringify(tools) !== JSON.stringify(this.tools)) this.sendBack({ type: "CONNECTION.TOOLS_CHANGED", tools });
+        if (JSON.stringify(tools) !== JSON.stringify(this.tools)) this.emit({ type: "CONNECTION.TOOLS_CHANGED", tools });
         this.tools = tools;
         return true;
       } catch (error) {
@@ -418,7 +419,7 @@ class RemoteSession {
   }
 
   private settle(call: ToolCall, outcome: CallOutcome): void {
-    settleCall(this.inflight, call, outcome, this.log, this.emit);
+    settleCall(this.inflight, call, outcome, this.log, this.outbox);
   }
 
   /** At most once; answers every in-flight call and probe before telling the provider actor. */
@@ -466,8 +467,13 @@ class RemoteSession {
     });
   }
 
-  private readonly emit = (event: ConnectionEvent): void => {
+  /** Everything this connection tells the provider actor goes through here (answered calls gathered per tick). */
+  private readonly outbox = new ConnectionOutbox((event) => {
     if (this.phase !== "stopped") this.sendBack(event);
+  });
+
+  private readonly emit = (event: ConnectionEvent): void => {
+    this.outbox.send(event);
   };
 
   private onTransportError(session: Session, error: Error): void {

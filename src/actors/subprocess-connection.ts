@@ -19,6 +19,7 @@ import { ChildProcessTransport, DEFAULT_MAX_MESSAGE_BYTES, MalformedLineError, M
 import { forEachLine } from "./line-splitter.js";
 import { listAllTools } from "./list-tools.js";
 import { positiveOr, replySafely, seconds, settleCall, settleProbe, type PendingProbe } from "./call-replies.js";
+import { ConnectionOutbox } from "./connection-outbox.js";
 import { errorText, isOwnTimeout, isProviderRpcError, providerMessage } from "./mcp-errors.js";
 import { anyResult } from "./mcp-results.js";
 import { ProgressCall, progressNotification } from "./progress-call.js";
@@ -424,7 +425,7 @@ class StdioSession {
   }
 
   private settle(call: ToolCall, outcome: CallOutcome): void {
-    settleCall(this.inflight, call, outcome, this.log, this.emit);
+    settleCall(this.inflight, call, outcome, this.log, this.outbox);
   }
 
   /** At most once; answers every in-flight call before telling the provider actor. */
@@ -443,8 +444,13 @@ class StdioSession {
     this.emit({ type: "CONNECTION.FAILED", kind, message });
   }
 
-  private readonly emit = (event: ConnectionEvent): void => {
+  /** Everything this connection tells the provider actor goes through here (answered calls gathered per tick). */
+  private readonly outbox = new ConnectionOutbox((event) => {
     if (this.phase !== "stopped") this.sendBack(event);
+  });
+
+  private readonly emit = (event: ConnectionEvent): void => {
+    this.outbox.send(event);
   };
 
   /** The pipes are gone or going: the provider cannot answer any more. */

@@ -41,7 +41,22 @@ export type ConnectionEvent =
       principal?: string;
       /** The provider's result, by reference, for observers (the audit trail hashes it). */
       toolResult?: CallToolResult;
+    }
+  | {
+      /**
+       * Several calls the provider answered (ok or tool_error) in one tick, in the order they
+       * finished: one step of the provider chart instead of one per call (see ConnectionOutbox).
+       * Anything else a connection learns of a call goes as its own CALL.DONE.
+       */
+      type: "CALLS.DONE";
+      calls: SucceededCallDone[];
     };
+
+/** One finished call, as the connection tells the provider actor. */
+export type CallDone = Extract<ConnectionEvent, { type: "CALL.DONE" }>;
+
+/** A call the provider answered (its result may still be the tool's own error). */
+export type SucceededCallDone = CallDone & { kind: "ok" | "tool_error" };
 
 /** How one health probe went: MCP ping, or tools/list when the provider does not answer ping. */
 export type ProbeResult =

@@ -69,6 +69,7 @@ export function transitionReason(event: ProviderEvent): string {
     case "DRAIN":
     case "DRAIN.DEADLINE":
     case "CALL.DONE":
+    case "CALLS.DONE":
       return "config change (drained)";
     case "IDLE.CHECK":
       return "idle";

@@ -44,7 +44,8 @@ export { SUPERVISOR_SYSTEM_ID };
  * - `breaker`: CLOSED → OPEN → HALF_OPEN. The lifecycle judges each outcome and raises
  *   BREAKER.FAULT or BREAKER.SUCCESS; routing reads the breaker (OPEN forwards nothing).
  *
- * Every call costs two steps of this chart (INVOKE and CALL.DONE), and xstate's cost per step
+ * Every call costs two steps of this chart (INVOKE and CALL.DONE; the calls answered in one tick
+ * share one CALLS.DONE, see ConnectionOutbox), and xstate's cost per step
  * grows with the states active at once (it walks them to pick transitions, to look for
  * eventless ones, and to rebuild the state value of every new snapshot). So the timers are
  * events rather than regions of their own, and nothing is checked "always": each condition
@@ -100,6 +101,11 @@ function callCompleted(context: ProviderContext, event: Extract<ProviderEvent, {
     durationMs: event.durationMs,
     toolResult: event.toolResult,
   };
+}
+
+/** How many calls this event finishes: CALLS.DONE carries the answered calls of one tick. */
+function callsFinishedBy(event: ProviderEvent): number {
+  return event.type === "CALLS.DONE" ? event.calls.length : 1;
 }
 
 /** ok and tool_error: the provider answered (a tool's own error is no fault of the provider). */
@@ -198,8 +204,11 @@ export const providerMachine = setup({
      * A failure while a restart is under way, or a crash of a serving provider, goes to the
      * recovery saga; a lazy start that fails (or times out) just goes back to COLD.
      */
-    /** Draining, and this CALL.DONE finishes the last call in flight (none queued). */
-    finishesDrain: ({ context }) => context.drainReply !== undefined && context.inFlight <= 1 && context.queue.length === 0,
+    /** Draining, and this CALL.DONE (or CALLS.DONE) finishes the last calls in flight (none queued). */
+    finishesDrain: ({ context, event }) =>
+      context.drainReply !== undefined && context.inFlight <= callsFinishedBy(event) && context.queue.length === 0,
+    /** The breaker is CLOSED with no fault counted: an answered call has nothing to tell it. */
+    breakerHasNothingToForget: ({ context }) => context.breaker.state === "CLOSED" && context.breaker.failures === 0,
     /** Nothing in flight and nothing queued: a DRAIN now is drained at once. */
     nothingToFinish: ({ context }) => context.inFlight === 0 && context.queue.length === 0,
     needsRecovery: ({ context, event }) =>
@@ -332,15 +341,17 @@ export const providerMachine = setup({
       enqueue.assign({ liveTools: event.tools });
       enqueue.emit({ type: "ProviderToolsChanged", providerId: context.spec.id, toolCount: event.tools.length });
     }),
-    // A finished call (CALL.DONE): counted, told to the breaker when it means something to it
-    // (a crash is judged once, by CONNECTION.FAILED), announced.
+    // A finished call (CALL.DONE), or several answered ones (CALLS.DONE): counted, told to the
+    // breaker when it means something to it (a crash is judged once, by CONNECTION.FAILED), announced.
     countCallDone: assign(({ context, event }) => {
-      assertEvent(event, "CALL.DONE");
+      assertEvent(event, ["CALL.DONE", "CALLS.DONE"]);
+      const finished = callsFinishedBy(event);
+      const failed = event.type === "CALL.DONE" && !succeeded(event.kind) && event.kind !== "cancelled" ? 1 : 0;
       return {
-        inFlight: Math.max(0, context.inFlight - 1),
+        inFlight: Math.max(0, context.inFlight - finished),
         stats: {
-          calls: context.stats.calls + 1,
-          failures: context.stats.failures + (succeeded(event.kind) || event.kind === "cancelled" ? 0 : 1),
+          calls: context.stats.calls + finished,
+          failures: context.stats.failures + failed,
           starts: context.stats.starts,
           lastCallAt: Date.now(),
         },
@@ -351,11 +362,21 @@ export const providerMachine = setup({
       assertEvent(event, "CALL.DONE");
       return callCompleted(context, event);
     }),
+    announceCallsCompleted: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "CALLS.DONE") return;
+      for (const done of event.calls) enqueue.emit(callCompleted(context, done));
+    }),
     /**
      * Any finished call judged in one action: a failure (told to the breaker by kind), or — for a
      * drain's last call — a success. The common success paths pick built-in actions by guard instead.
      */
     judgeCallDone: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type === "CALLS.DONE") {
+        // All answered: the first tells the breaker, the rest would find nothing left to forget.
+        if (context.breaker.state !== "CLOSED" || context.breaker.failures > 0) enqueue.raise({ type: "BREAKER.SUCCESS" });
+        for (const done of event.calls) enqueue.emit(callCompleted(context, done));
+        return;
+      }
       if (event.type !== "CALL.DONE") return;
       if (succeeded(event.kind)) {
         if (context.breaker.state !== "CLOSED" || context.breaker.failures > 0) enqueue.raise({ type: "BREAKER.SUCCESS" });
@@ -665,6 +686,25 @@ export const providerMachine = setup({
                 description: "A call succeeded: the breaker forgets its faults (or a trial succeeded).",
               },
               { actions: ["countCallDone", "judgeCallDone"], description: "A call failed: the breaker judges the kind." },
+            ],
+            // The calls the provider answered in one tick (see ConnectionOutbox): one step for all of
+            // them, ending where the same CALL.DONEs one by one would (failures never come batched).
+            "CALLS.DONE": [
+              {
+                guard: "finishesDrain",
+                target: "COLD",
+                actions: ["countCallDone", "judgeCallDone", "failPending", "recordStop"],
+                description: "Draining and these were the last calls: counted and announced, then stop.",
+              },
+              {
+                guard: "breakerHasNothingToForget",
+                actions: ["countCallDone", "announceCallsCompleted"],
+                description: "Several calls answered in one tick; the breaker is CLOSED with no fault counted.",
+              },
+              {
+                actions: ["countCallDone", "forgetFaults", "announceCallsCompleted"],
+                description: "Several calls answered in one tick: the breaker forgets its faults (or a trial succeeded) once, as the first of them would.",
+              },
             ],
             "CONNECTION.TOOLS_CHANGED": {
               actions: "recordToolsChanged",

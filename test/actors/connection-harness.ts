@@ -5,7 +5,7 @@ import { afterEach, expect } from "vitest";
 import { createActor, setup, sendTo, type ActorRefFrom } from "xstate";
 import type { SubprocessProviderSpec } from "../../src/config/types.js";
 import type { CallOutcome, ToolCall } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput, ProbeResult } from "../../src/machines/connection-protocol.js";
+import type { CallDone, ConnectionCallEvent, ConnectionEvent, ConnectionInput, ProbeResult } from "../../src/machines/connection-protocol.js";
 import { createSubprocessConnection, type SubprocessConnectionOptions } from "../../src/actors/subprocess-connection.js";
 import { registeredProcessGroups, terminateAll } from "../../src/actors/process-registry.js";
 import type { Logger, LogFields } from "../../src/observability/log.js";
@@ -92,6 +92,11 @@ export interface Harness {
 }
 
 let nextId = 0;
+
+/** Every finished call the connection reported, in order: its CALL.DONEs and the calls of its CALLS.DONEs (answered in one tick). */
+export function finishedCalls(events: ConnectionEvent[]): CallDone[] {
+  return events.flatMap((event) => (event.type === "CALL.DONE" ? [event] : event.type === "CALLS.DONE" ? event.calls : []));
+}
 
 /** Keeps test output readable; tests that check logging pass their own logger. */
 export const silentLog: Logger = {

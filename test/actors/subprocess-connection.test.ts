@@ -3,7 +3,7 @@ import { configureLog, resetLog } from "../../src/observability/log.js";
 import { pendingTerminations, registeredProcessGroups } from "../../src/actors/process-registry.js";
 import { redactor } from "../../src/shared/redaction.js";
 import { waitFor } from "../helpers/wait.js";
-import { captureLog, fixture, isAlive, makeSpec, silentLog, textOf, trackedHarnesses } from "./connection-harness.js";
+import { captureLog, finishedCalls, fixture, isAlive, makeSpec, silentLog, textOf, trackedHarnesses } from "./connection-harness.js";
 
 const PNG_1X1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
 
@@ -40,9 +40,29 @@ describe("subprocessConnection against real processes", () => {
     await h.waitForEvent("CONNECTION.READY");
     const outcomes = await Promise.all([h.call("add", { a: 2, b: 3 }), h.call("echo", { text: "hi" })]);
     expect(outcomes.map(textOf)).toEqual(["5", "hi"]);
-    await waitFor(() => h.events.filter((event) => event.type === "CALL.DONE").length === 2, 5_000, "two CALL.DONE");
-    const done = h.events.find((event) => event.type === "CALL.DONE");
-    expect(done).toMatchObject({ type: "CALL.DONE", kind: "ok" });
+    // Answered in one tick, the two may come as one CALLS.DONE.
+    await waitFor(() => finishedCalls(h.events).length === 2, 5_000, "two calls done");
+    expect(finishedCalls(h.events)).toMatchObject([
+      { type: "CALL.DONE", kind: "ok" },
+      { type: "CALL.DONE", kind: "ok" },
+    ]);
+  });
+
+  it("reports each of many concurrent calls done exactly once", async () => {
+    const h = start(makeSpec({ command: fixture("echo-server.js") }));
+    await h.waitForEvent("CONNECTION.READY");
+    const texts = Array.from({ length: 40 }, (_, i) => `t${i}`);
+    const outcomes = await Promise.all([...texts.map((text) => h.call("echo", { text })), h.call("fail"), h.call("fail")]);
+    expect(outcomes.slice(0, 40).map(textOf)).toEqual(texts);
+    await waitFor(() => finishedCalls(h.events).length === 42, 5_000, "42 calls done");
+    const done = finishedCalls(h.events);
+    expect(new Set(done.map((event) => event.correlationId)).size).toBe(42);
+    expect(done.filter((event) => event.kind === "ok")).toHaveLength(40);
+    expect(done.filter((event) => event.kind === "tool_error")).toHaveLength(2);
+    // Answered calls may come gathered per tick (ok or tool_error); a failure never does (the breaker judges each).
+    const gathered = h.events.flatMap((event) => (event.type === "CALLS.DONE" ? event.calls : []));
+    const answered: string[] = ["ok", "tool_error"];
+    expect(gathered.filter((call) => !answered.includes(call.kind))).toEqual([]);
   });
 
   it("passes image, audio, resources, annotations, _meta and structuredContent through unchanged", async () => {
@@ -83,7 +103,7 @@ describe("subprocessConnection against real processes", () => {
       message: "MCP error -32042: open the link to continue",
       data: { elicitations: [{ mode: "url", message: "Sign in", url: "https://example.com/auth", elicitationId: "e1" }] },
     });
-    await waitFor(() => h.events.filter((event) => event.type === "CALL.DONE" && event.kind === "tool_error").length === 2, 5_000, "CALL.DONE");
+    await waitFor(() => finishedCalls(h.events).filter((event) => event.kind === "tool_error").length === 2, 5_000, "CALL.DONE");
   });
 
   it("times a slow call out with a message naming the seconds, and keeps working", async () => {

@@ -1,6 +1,6 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
-import type { SnapshotFrom } from "xstate";
+import { transition, type SnapshotFrom } from "xstate";
 import type { ToolCall } from "../../src/machines/call.js";
 import { providerMachine, type ProviderEvent } from "../../src/machines/provider.js";
 import { walkModel } from "../helpers/model-walk.js";
@@ -29,6 +29,14 @@ const events = [
   { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "ok", durationMs: 1 },
   { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "timeout", durationMs: 1 },
   { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "cancelled", durationMs: 1 },
+  // Two calls answered in one tick (the connection's outbox sends them as one event).
+  {
+    type: "CALLS.DONE",
+    calls: [
+      { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "ok", durationMs: 1 },
+      { type: "CALL.DONE", correlationId: "c2", tool: "add", kind: "tool_error", durationMs: 1 },
+    ],
+  },
   { type: "xstate.after.startupTimeout.provider.lifecycle.running.INITIALIZING" },
   { type: "IDLE.CHECK" },
   { type: "PROBE.DUE" },
@@ -125,6 +133,15 @@ describe("provider chart (model-based, real machine)", () => {
         // stop that cuts the trial frees it, or HALF_OPEN would refuse every call for ever.
         expect(context.breaker.trialsAdmitted, where).toBeLessThanOrEqual(context.inFlight + context.queue.length);
         expect(context.breaker.failures, where).toBeLessThanOrEqual(spec.circuitBreaker.failureThreshold);
+        // Calls answered in one tick end where the same calls finishing one by one would.
+        if (event.type === "CALLS.DONE" && previous) {
+          let oneByOne = previous;
+          const { calls } = event as Extract<ProviderEvent, { type: "CALLS.DONE" }>;
+          for (const done of calls) [oneByOne] = transition(providerMachine, oneByOne, done);
+          expect(serialize(snapshot), where).toBe(serialize(oneByOne));
+          expect(context.stats.calls, where).toBe(oneByOne.context.stats.calls);
+          expect(context.stats.failures, where).toBe(oneByOne.context.stats.failures);
+        }
       },
     });
     const reached = [...report.valuesReached].join(" ");
