@@ -121,6 +121,8 @@ export interface ProviderContext {
 
 export type ProviderEvent =
   | { type: "INVOKE"; call: ToolCall }
+  /** The calls the front ends made for this provider in one tick, in order (see TickInvokes). */
+  | { type: "INVOKE.BATCH"; calls: ToolCall[] }
   | { type: "START"; reply?: StartReply }
   | { type: "STOP"; reason: Extract<StopReason, "manual" | "shutdown" | "config">; reply?: () => void }
   /** Finish the calls in flight, then stop (config change or removal); `reply` once stopped. */

@@ -44,8 +44,9 @@ export { SUPERVISOR_SYSTEM_ID };
  * - `breaker`: CLOSED → OPEN → HALF_OPEN. The lifecycle judges each outcome and raises
  *   BREAKER.FAULT or BREAKER.SUCCESS; routing reads the breaker (OPEN forwards nothing).
  *
- * Every call costs two steps of this chart (INVOKE and CALL.DONE; the calls answered in one tick
- * share one CALLS.DONE, see ConnectionOutbox), and xstate's cost per step
+ * Every call costs two steps of this chart (INVOKE and CALL.DONE; the calls made in one tick share
+ * one INVOKE.BATCH, see TickInvokes, and those answered in one tick one CALLS.DONE, see
+ * ConnectionOutbox), and xstate's cost per step
  * grows with the states active at once (it walks them to pick transitions, to look for
  * eventless ones, and to rebuild the state value of every new snapshot). So the timers are
  * events rather than regions of their own, and nothing is checked "always": each condition
@@ -134,6 +135,15 @@ const serveInvoke = [
     actions: ["countCallInFlight", "sendCallToConnection", "announceCall"],
     description: "Send the call to the connection.",
   },
+] as const;
+
+/**
+ * How READY and DEGRADED take the calls of one tick: with the breaker CLOSED all go to the
+ * connection in one step; otherwise (OPEN, or HALF_OPEN counting trial slots) the chart's root
+ * takes them one by one.
+ */
+const serveInvokeBatch = [
+  { guard: "breakerClosed", actions: "sendCallsToConnection", description: "Breaker CLOSED: every call goes to the connection." },
 ] as const;
 
 /** Leaving `running` on a failure: to the recovery saga, or back to COLD (the first that applies). */
@@ -252,6 +262,27 @@ export const providerMachine = setup({
         principal: event.call.principal,
         arguments: event.call.arguments,
       } satisfies DomainEvent;
+    }),
+    /** The calls of one tick, counted in flight, sent to the connection and announced in one step. */
+    sendCallsToConnection: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "INVOKE.BATCH") return;
+      for (const call of event.calls) {
+        enqueue.sendTo("connection", { type: "CALL", call } satisfies ConnectionCallEvent);
+        enqueue.emit({
+          type: "ToolInvocationRequested",
+          providerId: context.spec.id,
+          tool: call.tool,
+          correlationId: call.correlationId,
+          principal: call.principal,
+          arguments: call.arguments,
+        });
+      }
+      enqueue.assign({ inFlight: context.inFlight + event.calls.length });
+    }),
+    /** Anywhere but a serving provider with its breaker CLOSED: each call of the tick is taken as its own INVOKE, in order. */
+    takeEachInvoke: enqueueActions(({ event, enqueue }) => {
+      if (event.type !== "INVOKE.BATCH") return;
+      for (const call of event.calls) enqueue.raise({ type: "INVOKE", call });
     }),
     /** On READY: every queued call goes to the connection, every start waiter is answered. */
     flushQueue: enqueueActions(({ context, enqueue }) => {
@@ -589,6 +620,12 @@ export const providerMachine = setup({
   entry: ATTACH_OBSERVER,
   type: "parallel",
   context: ({ input }) => initialProviderContext(input),
+  on: {
+    "INVOKE.BATCH": {
+      actions: "takeEachInvoke",
+      description: "The calls of one tick, where they are not all sent at once (see serving): each taken as its own INVOKE, in order.",
+    },
+  },
   states: {
     lifecycle: {
       initial: "restore",
@@ -747,6 +784,7 @@ export const providerMachine = setup({
               exit: "stopServingTimers",
               on: {
                 INVOKE: [...serveInvoke],
+                "INVOKE.BATCH": [...serveInvokeBatch],
                 START: { actions: "replyStarted", description: "Already running." },
                 "PROBE.DUE": {
                   guard: "probeIdle",

@@ -4,6 +4,7 @@ import {
   type ActorRefFrom,
   type AnyActorRef,
   type CallbackActorLogic,
+  type EventFromLogic,
   type InspectionEvent,
   type PromiseActorLogic,
   type StateValue,
@@ -30,6 +31,7 @@ import type { SourceCommand, SourceInput } from "../discovery/source-protocol.js
 import type { DiscoverResult, SourceView } from "../discovery/status.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "../machines/provider-view.js";
 import { DomainEventBus } from "../observability/domain-event-bus.js";
+import { TickInvokes } from "./tick-invokes.js";
 import type { CallTracer, RequestHeaders } from "../observability/tracing/call-tracer.js";
 import { toolFilterOf } from "../security/tool-filter.js";
 import type { ClientBridge } from "../actors/provider-requests.js";
@@ -105,6 +107,10 @@ export class HangarRuntime {
   private readonly actor: ActorRefFrom<typeof hangarMachine>;
   private shuttingDown: Promise<void> | undefined;
   private started = false;
+  /** The calls of this tick, sent per target in one event when its microtasks run (see TickInvokes). */
+  private readonly invokes = new TickInvokes((providerId, calls) => {
+    this.deliver(providerId, calls);
+  });
 
   constructor(
     readonly config: HangarConfig,
@@ -170,12 +176,24 @@ export class HangarRuntime {
     return this.options.bridge;
   }
 
+  // Every read and every other message first sends the calls of this tick still waiting: what
+  // follows a call finds it where it would be had it been sent at once.
   private get providers(): Record<string, ProviderRef> {
-    return this.actor.getSnapshot().context.providers;
+    return this.supervisorContext().providers;
   }
 
   private get groups(): Record<string, GroupRef> {
-    return this.actor.getSnapshot().context.groups;
+    return this.supervisorContext().groups;
+  }
+
+  private supervisorContext() {
+    this.invokes.flush();
+    return this.actor.getSnapshot().context;
+  }
+
+  private tell(event: EventFromLogic<typeof hangarMachine>): void {
+    this.invokes.flush();
+    this.actor.send(event);
   }
 
   start(): this {
@@ -251,13 +269,13 @@ export class HangarRuntime {
 
   /** Whether a group was made for the providers that named it (no `mode: group` entry): it goes with its last member. */
   isAutoGroup(groupId: string): boolean {
-    return this.actor.getSnapshot().context.groupPlan[groupId]?.auto === true;
+    return this.supervisorContext().groupPlan[groupId]?.auto === true;
   }
 
   /** Recomputes a group's rotation from its members' current states (registry_group_rebalance). */
   rebalanceGroup(groupId: string): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.actor.send({ type: "GROUP.REBALANCE", groupId, reply: resolve });
+      this.tell({ type: "GROUP.REBALANCE", groupId, reply: resolve });
     });
   }
 
@@ -317,61 +335,77 @@ export class HangarRuntime {
         reply: options.onOutcome === undefined ? resolve : answeringFirst(options.onOutcome, resolve),
         trace,
       };
-      // A plain call skips the supervisor's step: the actor it would pass the call to gets it now.
-      const target = this.started ? passThroughTarget(this.actor.getSnapshot(), providerId) : undefined;
+      if (this.started) this.invokes.add(providerId, call);
+      else this.tell({ type: "INVOKE", providerId, call });
+    });
+  }
+
+  /**
+   * A plain call skips the supervisor's step: the actor it would pass the call to gets it now
+   * (a provider takes the calls of one tick in one step, INVOKE.BATCH); held, unknown or after
+   * shutdown, the supervisor decides.
+   */
+  private deliver(providerId: string, calls: ToolCall[]): void {
+    const supervisor = this.actor.getSnapshot();
+    const target = passThroughTarget(supervisor, providerId);
+    if (target !== undefined && calls.length > 1 && supervisor.context.providers[providerId] === target) {
+      target.send({ type: "INVOKE.BATCH", calls });
+      return;
+    }
+    for (const call of calls) {
       if (target !== undefined) target.send({ type: "INVOKE", call });
       else this.actor.send({ type: "INVOKE", providerId, call });
-    });
+    }
   }
 
   startProvider(providerId: string): Promise<StartResult> {
     return new Promise<StartResult>((resolve) => {
-      this.actor.send({ type: "START", providerId, reply: resolve });
+      this.tell({ type: "START", providerId, reply: resolve });
     });
   }
 
   stopProvider(providerId: string): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.actor.send({ type: "STOP", providerId, reason: "manual", reply: resolve });
+      this.tell({ type: "STOP", providerId, reason: "manual", reply: resolve });
     });
   }
 
   status(): Promise<ProviderView[]> {
     return new Promise<ProviderView[]>((resolve) => {
-      this.actor.send({ type: "STATUS", reply: resolve });
+      this.tell({ type: "STATUS", reply: resolve });
     });
   }
 
   /** Every provider's listed tools, asked of the supervisor. */
   listTools(): Promise<Record<string, ListedTool[]>> {
     return new Promise<Record<string, ListedTool[]>>((resolve) => {
-      this.actor.send({ type: "LIST_TOOLS", reply: resolve });
+      this.tell({ type: "LIST_TOOLS", reply: resolve });
     });
   }
 
   /** A new provider (discovery, config reload); resolves once its actor exists. An existing id is replaced. */
   addProvider(spec: ProviderSpec): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.actor.send({ type: "PROVIDER.ADD", spec, reply: resolve });
+      this.tell({ type: "PROVIDER.ADD", spec, reply: resolve });
     });
   }
 
   /** A changed spec: the provider drains, then a fresh actor takes over; resolves once it has. */
   replaceProvider(spec: ProviderSpec): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.actor.send({ type: "PROVIDER.REPLACE", spec, reply: resolve });
+      this.tell({ type: "PROVIDER.REPLACE", spec, reply: resolve });
     });
   }
 
   /** The provider leaves routing at once and stops after its calls finish; resolves once it has. */
   removeProvider(providerId: string): Promise<void> {
     return new Promise<void>((resolve) => {
-      this.actor.send({ type: "PROVIDER.REMOVE", providerId, reply: resolve });
+      this.tell({ type: "PROVIDER.REMOVE", providerId, reply: resolve });
     });
   }
 
   private get discovery(): ActorRefFrom<typeof discoveryMachine> {
-    return this.actor.getSnapshot().context.discovery;
+    return this.supervisorContext().discovery;
   }
 
   /** registry_discover: every source scans now; resolves with what changed and what is held back. */
@@ -423,7 +457,7 @@ export class HangarRuntime {
   /** Every provider stops gracefully, pending calls are answered, and no process outlives this. */
   shutdown(): Promise<void> {
     this.shuttingDown ??= (async () => {
-      this.actor.send({ type: "SHUTDOWN" });
+      this.tell({ type: "SHUTDOWN" });
       this.actor.stop();
       await this.options.awaitProcessesGone?.();
     })();

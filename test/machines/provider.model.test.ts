@@ -14,6 +14,8 @@ const liveTools: Tool[] = [{ name: "add", inputSchema: { type: "object" } }];
 /** Every event the chart knows, internal ones (delays, the probe actor's result) named as the walk must send them. */
 const events = [
   { type: "INVOKE", call },
+  // Two calls made in one tick (the runtime gathers them, see TickInvokes).
+  { type: "INVOKE.BATCH", calls: [call, { ...call, correlationId: "c2" }] },
   { type: "START" },
   { type: "STOP", reason: "manual" },
   { type: "GIVE_UP", message: "restart budget spent" },
@@ -133,14 +135,21 @@ describe("provider chart (model-based, real machine)", () => {
         // stop that cuts the trial frees it, or HALF_OPEN would refuse every call for ever.
         expect(context.breaker.trialsAdmitted, where).toBeLessThanOrEqual(context.inFlight + context.queue.length);
         expect(context.breaker.failures, where).toBeLessThanOrEqual(spec.circuitBreaker.failureThreshold);
-        // Calls answered in one tick end where the same calls finishing one by one would.
-        if (event.type === "CALLS.DONE" && previous) {
+        // Calls made, or answered, in one tick end where the same calls one by one would.
+        if ((event.type === "CALLS.DONE" || event.type === "INVOKE.BATCH") && previous) {
+          const batch = event as Extract<ProviderEvent, { type: "CALLS.DONE" | "INVOKE.BATCH" }>;
+          const single: ProviderEvent[] =
+            batch.type === "CALLS.DONE" ? batch.calls : batch.calls.map((one) => ({ type: "INVOKE", call: one }));
+          // Both from the same snapshot (the walk's snapshots stand for every context it serializes alike).
+          const [batched] = transition(providerMachine, previous, batch);
           let oneByOne = previous;
-          const { calls } = event as Extract<ProviderEvent, { type: "CALLS.DONE" }>;
-          for (const done of calls) [oneByOne] = transition(providerMachine, oneByOne, done);
-          expect(serialize(snapshot), where).toBe(serialize(oneByOne));
-          expect(context.stats.calls, where).toBe(oneByOne.context.stats.calls);
-          expect(context.stats.failures, where).toBe(oneByOne.context.stats.failures);
+          for (const one of single) [oneByOne] = transition(providerMachine, oneByOne, one);
+          expect(serialize(batched), where).toBe(serialize(oneByOne));
+          for (const key of ["inFlight", "queue", "breaker", "state", "drainReply"] as const) {
+            expect(batched.context[key], `${where}: ${key}`).toEqual(oneByOne.context[key]);
+          }
+          const { calls, failures, starts } = oneByOne.context.stats;
+          expect(batched.context.stats, where).toMatchObject({ calls, failures, starts });
         }
       },
     });

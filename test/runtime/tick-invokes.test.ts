@@ -1,0 +1,136 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { fromCallback, type InspectionEvent } from "xstate";
+import { ConnectionOutbox } from "../../src/actors/connection-outbox.js";
+import { failure, type CallOutcome, type ToolCall } from "../../src/machines/call.js";
+import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
+import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
+import { testSpec } from "../helpers/specs.js";
+import { waitFor } from "../helpers/wait.js";
+
+/**
+ * The runtime gathers the calls of one tick per provider (TickInvokes) and the provider actor
+ * takes them in one step (INVOKE.BATCH). What else happens in the same tick — a stop, a read, a
+ * shutdown — finds the calls where it would had each been sent at once.
+ */
+interface Line {
+  /** Every CALL the connection got, in order. */
+  received: ToolCall[];
+  /** Answer held calls only when told (else each tick's calls are answered in the next). */
+  hold: boolean;
+}
+
+/** A connection READY at once that answers the calls of a tick together in the next, through the real ConnectionOutbox. */
+function tickConnection(line: Line) {
+  return fromCallback<ConnectionCallEvent, ConnectionInput>(({ sendBack, receive }) => {
+    const outbox = new ConnectionOutbox(sendBack);
+    let sent: ToolCall[] = [];
+    const answerSent = () => {
+      const calls = sent;
+      sent = [];
+      for (const call of calls) {
+        outbox.settle({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 }, () => {
+          call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: call.correlationId }] } });
+        });
+      }
+    };
+    queueMicrotask(() => {
+      outbox.send({ type: "CONNECTION.READY", tools: [], pid: 7, serverInfo: undefined, protocolVersion: undefined });
+    });
+    const held: ToolCall[] = [];
+    receive((event) => {
+      if (event.type !== "CALL") return;
+      line.received.push(event.call);
+      if (line.hold) held.push(event.call);
+      else {
+        if (sent.length === 0) setImmediate(answerSent);
+        sent.push(event.call);
+      }
+    });
+    // As a real connection does when it stops: what it still holds is answered.
+    return () => {
+      for (const call of held) call.reply(failure("cancelled", "provider stopped"));
+    };
+  });
+}
+
+const runtimes: HangarRuntime[] = [];
+afterEach(async () => {
+  await Promise.all(runtimes.splice(0).map((runtime) => runtime.shutdown()));
+});
+
+function start(line: Line) {
+  const received: string[] = [];
+  const inspect = (event: InspectionEvent) => {
+    if (event.type === "@xstate.event" && event.actorRef.id === "provider:p" && event.event.type.startsWith("INVOKE")) {
+      received.push(event.event.type);
+    }
+  };
+  const config = { source: "test.yaml", expose: "both" as const, providers: [testSpec({ id: "p", idleTtlS: 0, healthCheckIntervalS: 3_600 })] };
+  const runtime = new HangarRuntime(config, { connection: tickConnection(line), inspect });
+  const events: StampedDomainEvent[] = [];
+  runtime.events.subscribe((event) => events.push(event));
+  runtimes.push(runtime.start());
+  return { runtime, events, received };
+}
+
+const calls = (runtime: HangarRuntime, count: number, tag: string): Promise<CallOutcome>[] =>
+  Array.from({ length: count }, (_, i) => runtime.invoke("p", "t", {}, { correlationId: `${tag}${i}` }));
+
+describe("calls made in one tick", () => {
+  it("reach a READY provider as one event, each sent to the connection and announced in the order made", async () => {
+    const line: Line = { received: [], hold: false };
+    const { runtime, events, received } = start(line);
+    await runtime.startProvider("p");
+    const outcomes = await Promise.all(calls(runtime, 5, "c"));
+    expect(outcomes.every((outcome) => outcome.status === "result")).toBe(true);
+    expect(received).toEqual(["INVOKE.BATCH"]);
+    expect(line.received.map((call) => call.correlationId)).toEqual(["c0", "c1", "c2", "c3", "c4"]);
+    const requested = events.filter((event) => event.type === "ToolInvocationRequested").map((event) => event.correlationId);
+    expect(requested).toEqual(["c0", "c1", "c2", "c3", "c4"]);
+    expect(runtime.view("p")).toMatchObject({ inFlight: 0 });
+    // A lone call goes as a plain INVOKE.
+    await runtime.invoke("p", "t", {});
+    expect(received).toEqual(["INVOKE.BATCH", "INVOKE"]);
+  });
+
+  it("start a COLD provider once, the rest waiting in its queue (single flight)", async () => {
+    const line: Line = { received: [], hold: false };
+    const { runtime, events } = start(line);
+    const outcomes = await Promise.all(calls(runtime, 4, "c"));
+    expect(outcomes.every((outcome) => outcome.status === "result")).toBe(true);
+    expect(events.filter((event) => event.type === "ProviderStarted")).toHaveLength(1);
+    expect(line.received).toHaveLength(4);
+  });
+
+  it("are seen by a read in the same tick", () => {
+    const { runtime } = start({ received: [], hold: false });
+    void runtime.invoke("p", "t", {});
+    // The call was made: the provider is starting for it.
+    expect(runtime.view("p")?.state).toBe("INITIALIZING");
+  });
+
+  it("go to the provider before a stop asked for in the same tick, and are answered", async () => {
+    const line: Line = { received: [], hold: true };
+    const { runtime } = start(line);
+    await runtime.startProvider("p");
+    const pending = calls(runtime, 3, "c");
+    const stopped = runtime.stopProvider("p");
+    expect(line.received).toHaveLength(3);
+    const outcomes = await Promise.all(pending);
+    await stopped;
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["failure", "failure", "failure"]);
+    expect(runtime.view("p")?.state).toBe("COLD");
+  });
+
+  it("are answered when the hangar shuts down in the same tick", async () => {
+    const line: Line = { received: [], hold: true };
+    const { runtime } = start(line);
+    await runtime.startProvider("p");
+    const pending = calls(runtime, 2, "c");
+    await runtime.shutdown();
+    await waitFor(() => line.received.length === 2, 1_000, "both calls reached the connection");
+    const outcomes = await Promise.all(pending);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(["failure", "failure"]);
+  });
+});
