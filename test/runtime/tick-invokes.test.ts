@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { fromCallback, type InspectionEvent } from "xstate";
+import { fromCallback, type AnyActorRef, type InspectionEvent } from "xstate";
 import { ConnectionOutbox } from "../../src/actors/connection-outbox.js";
 import { failure, type CallOutcome, type ToolCall } from "../../src/machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
@@ -62,7 +62,7 @@ afterEach(async () => {
 function start(line: Line) {
   const received: string[] = [];
   const inspect = (event: InspectionEvent) => {
-    if (event.type === "@xstate.event" && event.actorRef.id === "provider:p" && event.event.type.startsWith("INVOKE")) {
+    if (event.type === "@xstate.event" && (event.actorRef as AnyActorRef).id === "provider:p" && event.event.type.startsWith("INVOKE")) {
       received.push(event.event.type);
     }
   };
