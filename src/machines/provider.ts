@@ -89,6 +89,18 @@ function refused(context: ProviderContext, call: ToolCall, message: string): Dom
   };
 }
 
+/** A call handed to the connection, as observers hear of it. */
+function callRequested(context: ProviderContext, call: ToolCall): DomainEvent {
+  return {
+    type: "ToolInvocationRequested",
+    providerId: context.spec.id,
+    tool: call.tool,
+    correlationId: call.correlationId,
+    principal: call.principal,
+    arguments: call.arguments,
+  };
+}
+
 /** A call the provider answered (ok or tool_error), as observers hear of it. */
 function callCompleted(context: ProviderContext, event: Extract<ProviderEvent, { type: "CALL.DONE" }>): DomainEvent {
   return {
@@ -254,28 +266,14 @@ export const providerMachine = setup({
     }),
     announceCall: emit(({ context, event }) => {
       assertEvent(event, "INVOKE");
-      return {
-        type: "ToolInvocationRequested",
-        providerId: context.spec.id,
-        tool: event.call.tool,
-        correlationId: event.call.correlationId,
-        principal: event.call.principal,
-        arguments: event.call.arguments,
-      } satisfies DomainEvent;
+      return callRequested(context, event.call);
     }),
     /** The calls of one tick, counted in flight, sent to the connection and announced in one step. */
     sendCallsToConnection: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE.BATCH") return;
       for (const call of event.calls) {
         enqueue.sendTo("connection", { type: "CALL", call } satisfies ConnectionCallEvent);
-        enqueue.emit({
-          type: "ToolInvocationRequested",
-          providerId: context.spec.id,
-          tool: call.tool,
-          correlationId: call.correlationId,
-          principal: call.principal,
-          arguments: call.arguments,
-        });
+        enqueue.emit(callRequested(context, call));
       }
       enqueue.assign({ inFlight: context.inFlight + event.calls.length });
     }),
@@ -288,14 +286,7 @@ export const providerMachine = setup({
     flushQueue: enqueueActions(({ context, enqueue }) => {
       for (const call of context.queue) {
         enqueue.sendTo("connection", { type: "CALL", call } satisfies ConnectionCallEvent);
-        enqueue.emit({
-          type: "ToolInvocationRequested",
-          providerId: context.spec.id,
-          tool: call.tool,
-          correlationId: call.correlationId,
-          principal: call.principal,
-          arguments: call.arguments,
-        });
+        enqueue.emit(callRequested(context, call));
       }
       const waiters = context.startWaiters;
       enqueue(() => {
