@@ -12,12 +12,15 @@ const ROUNDS = 7;
 const PROVIDERS = ["math", "search", "files"];
 const TOOLS = ["add", "sub", "mul", "div", "pow"];
 
-/** The three runtime reads the observer makes: configured ids, and a provider's listed tools. */
+/** The runtime reads the observers make: configured ids, a provider's listed tools, and (group metrics) no groups. */
 const runtime = {
   providerIds: () => PROVIDERS,
   hasProvider: (id) => PROVIDERS.includes(id),
   tools: () => TOOLS.map((name) => ({ tool: { name, inputSchema: { type: "object" } }, source: "live" })),
   view: () => undefined,
+  groupIds: () => [],
+  hasGroup: () => false,
+  groupView: () => undefined,
 };
 
 // Pre-built events, so the loop measures the bus and its listeners, not building events.
@@ -48,7 +51,8 @@ const silentBus = new DomainEventBus();
 const stampingBus = new DomainEventBus();
 stampingBus.subscribe(() => undefined);
 let observer;
-const capture = { subscribe: (listener) => ((observer = listener), () => undefined) };
+// The provider metrics subscribe first (the per-call listener); the group metrics' listener comes second.
+const capture = { subscribe: (listener) => ((observer ??= listener), () => undefined) };
 const metrics = createMetrics(capture, runtime, { defaultMetrics: false });
 
 const best = { none: Infinity, stamping: Infinity, observer: Infinity };
