@@ -1,7 +1,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { callTool, details, eventually, textOf, useE2E, within } from "../helpers/cli.js";
-import { describeProcess, findProcesses, isRunning } from "../helpers/processes.js";
+import { describeProcess, findProcesses, isRunning, killIfAlive } from "../helpers/processes.js";
 import { failureKind, faultyProvider, seededRandom } from "../helpers/resilience.js";
 
 /**
@@ -159,12 +159,7 @@ describe("chaos", () => {
           const pids = findProcesses(markers[provider]);
           const pid = pids[Math.floor(random() * pids.length)];
           if (pid === undefined) continue;
-          try {
-            process.kill(pid, "SIGKILL");
-            tally.kills++;
-          } catch {
-            // gone meanwhile
-          }
+          if (killIfAlive(pid)) tally.kills++;
         } else if (roll < 0.65) {
           tally.stops++;
           await bounded(`registry_stop ${provider}`, () => callTool(client, "registry_stop", { provider }, { timeout: 60_000 }));
@@ -221,7 +216,8 @@ describe("chaos", () => {
         return callTool(client, "registry_invoke", { provider, tool: "slow", arguments: { ms: Math.floor(random() * 3_000) }, timeout_s: 5 }, { timeout: 60_000 });
       });
       const victim = findProcesses(markers.crashy)[0];
-      if (victim !== undefined) process.kill(victim, "SIGKILL");
+      // It may have exited since the scan (the monkey's last kill, a restart): then there is nothing to kill.
+      if (victim !== undefined) killIfAlive(victim);
       hangar.endStdin();
       // The hangar exits cleanly within its deadline (longest shutdown_timeout_s + 1 s, plus slack),
       // answering what was pending first, and nothing of any provider is left.

@@ -68,15 +68,20 @@ export function describeProcess(pid: number): string {
   return `${pid} (${processState(pid) ?? "gone"}) ${cmdline}`;
 }
 
+/** Sends `signal` to `pid` unless it has exited meanwhile (found by a scan, it can be gone before the kill); true if it was sent. */
+export function killIfAlive(pid: number, signal: NodeJS.Signals = "SIGKILL"): boolean {
+  try {
+    process.kill(pid, signal);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") return false;
+    throw error;
+  }
+}
+
 /** SIGKILLs every process carrying `marker` (cleanup after a failed test); returns what it killed. */
 export function killProcesses(marker: string): number[] {
   const pids = findProcesses(marker);
-  for (const pid of pids) {
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
+  for (const pid of pids) killIfAlive(pid);
   return pids;
 }
