@@ -116,6 +116,11 @@ function callCompleted(context: ProviderContext, event: Extract<ProviderEvent, {
   };
 }
 
+/** Whether a success means something to the breaker: it is not CLOSED, or it counts faults to forget. */
+function breakerHasFaults(context: ProviderContext): boolean {
+  return context.breaker.state !== "CLOSED" || context.breaker.failures > 0;
+}
+
 /** How many calls this event finishes: CALLS.DONE carries the answered calls of one tick. */
 function callsFinishedBy(event: ProviderEvent): number {
   return event.type === "CALLS.DONE" ? event.calls.length : 1;
@@ -220,7 +225,7 @@ export const providerMachine = setup({
     callSucceeded: ({ event }) => event.type === "CALL.DONE" && succeeded(event.kind),
     /** A success the breaker has nothing to learn from (the hot path: no BREAKER.SUCCESS raised). */
     succeededWithNothingToForget: ({ context, event }) =>
-      event.type === "CALL.DONE" && succeeded(event.kind) && context.breaker.state === "CLOSED" && context.breaker.failures === 0,
+      event.type === "CALL.DONE" && succeeded(event.kind) && !breakerHasFaults(context),
     lifecycleTakesCalls: and([not(stateIn({ lifecycle: "RECOVERING" })), not(stateIn({ lifecycle: "DEAD" }))]),
     /**
      * A failure while a restart is under way, or a crash of a serving provider, goes to the
@@ -230,7 +235,7 @@ export const providerMachine = setup({
     finishesDrain: ({ context, event }) =>
       context.drainReply !== undefined && context.inFlight <= callsFinishedBy(event) && context.queue.length === 0,
     /** The breaker is CLOSED with no fault counted: an answered call has nothing to tell it. */
-    breakerHasNothingToForget: ({ context }) => context.breaker.state === "CLOSED" && context.breaker.failures === 0,
+    breakerHasNothingToForget: ({ context }) => !breakerHasFaults(context),
     /** Nothing in flight and nothing queued: a DRAIN now is drained at once. */
     nothingToFinish: ({ context }) => context.inFlight === 0 && context.queue.length === 0,
     needsRecovery: ({ context, event }) =>
@@ -393,16 +398,11 @@ export const providerMachine = setup({
      * drain's last call — a success. The common success paths pick built-in actions by guard instead.
      */
     judgeCallDone: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type === "CALLS.DONE") {
-        // All answered: the first tells the breaker, the rest would find nothing left to forget.
-        if (context.breaker.state !== "CLOSED" || context.breaker.failures > 0) enqueue.raise({ type: "BREAKER.SUCCESS" });
-        for (const done of event.calls) enqueue.emit(callCompleted(context, done));
-        return;
-      }
-      if (event.type !== "CALL.DONE") return;
-      if (succeeded(event.kind)) {
-        if (context.breaker.state !== "CLOSED" || context.breaker.failures > 0) enqueue.raise({ type: "BREAKER.SUCCESS" });
-        enqueue.emit(callCompleted(context, event));
+      if (event.type !== "CALL.DONE" && event.type !== "CALLS.DONE") return;
+      if (event.type === "CALLS.DONE" || succeeded(event.kind)) {
+        // Answered calls: the first tells the breaker, the rest would find nothing left to forget.
+        if (breakerHasFaults(context)) enqueue.raise({ type: "BREAKER.SUCCESS" });
+        for (const done of event.type === "CALLS.DONE" ? event.calls : [event]) enqueue.emit(callCompleted(context, done));
         return;
       }
       if (!isProviderFault(event.kind)) enqueue.raise({ type: "BREAKER.NEUTRAL" });
