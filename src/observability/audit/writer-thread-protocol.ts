@@ -1,5 +1,5 @@
 import type { AuditCapture } from "../../config/types.js";
-import type { StampedDomainEvent } from "../../shared/domain-events.js";
+import type { WireBatch } from "./audit-wire.js";
 
 /**
  * What the main thread and the audit writer thread say to each other (threaded-writer.ts is the
@@ -25,7 +25,8 @@ export interface WriterThreadData {
 
 /** A batch for the thread; `flushId` asks it to confirm once the batch is committed (or refused). */
 export interface WriterThreadBatch {
-  events: StampedDomainEvent[];
+  /** The events, flat (audit-wire.ts). */
+  wire: WireBatch;
   /** Secrets registered since the last batch: the whole list again (they are few). */
   secrets?: string[];
   flushId?: number;

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Redactor } from "../../shared/redaction.js";
+import type { AuditRow } from "./row.js";
 import type { AuditStore } from "./store.js";
 import type { AuditWriter } from "./writer.js";
 import {
@@ -14,6 +15,7 @@ import {
   type WriterThreadData,
   type WriterThreadReport,
 } from "./writer-thread-protocol.js";
+import { eventOfPairs, forEachRecord, type WireBatch } from "./audit-wire.js";
 
 /**
  * The audit writer's thread (node:worker_threads): encoding, redaction, HMAC, the hash chain and
@@ -52,8 +54,8 @@ function report(error: unknown): void {
  * is then a failure this thread can still announce, instead of one before any of its code runs,
  * which would leave a flush on the main thread waiting out its timeout.
  */
-async function start(): Promise<{ writer: AuditWriter; store: AuditStore; redactor: Redactor }> {
-  const [{ Redactor }, { createRowEncoder }, { AuditStore, openAuditDatabase }, { AuditWriter }] = await Promise.all([
+async function start(): Promise<{ writer: AuditWriter; store: AuditStore; redactor: Redactor; decode: (batch: WireBatch) => AuditRow[] }> {
+  const [{ Redactor }, { createRowEncoder }, { AuditStore, openAuditDatabase }, { AuditWriter, encodeOrFallback }] = await Promise.all([
     import("../../shared/redaction.js"),
     import("./capture.js"),
     import("./store.js"),
@@ -76,17 +78,33 @@ async function start(): Promise<{ writer: AuditWriter; store: AuditStore; redact
       Atomics.store(control, UNWRITTEN_SLOT, 0);
     },
   });
-  return { writer, store, redactor };
+  // Pairs carry the arguments' and results' JSON text with capture `hash` (audit-wire.ts).
+  const capturedAsJson = data.capture === "hash";
+  const decode = (batch: WireBatch): AuditRow[] => {
+    const rows: AuditRow[] = [];
+    const { fields } = batch;
+    forEachRecord(
+      batch,
+      (start, count) => {
+        rows.push(encodeOrFallback(encoder, () => encoder.encodePairs(fields, start, count, capturedAsJson), () => eventOfPairs(fields, start, count), report));
+      },
+      (event) => {
+        rows.push(encodeOrFallback(encoder, () => encoder.encode(event), () => event, report));
+      },
+    );
+    return rows;
+  };
+  return { writer, store, redactor, decode };
 }
 
 type Parts = Awaited<ReturnType<typeof start>>;
 
 function write(batch: WriterThreadBatch, parts: Parts): void {
   for (const secret of batch.secrets ?? []) parts.redactor.register(secret);
-  if (data.crashOnEventType !== undefined && batch.events.some((event) => event.type === data.crashOnEventType)) {
+  if (data.crashOnEventType !== undefined && typesOf(batch.wire).includes(data.crashOnEventType)) {
     throw new Error(`audit writer thread: crashing on ${data.crashOnEventType}, as asked (test hook)`);
   }
-  parts.writer.append(batch.events);
+  parts.writer.appendRows(parts.decode(batch.wire));
   Atomics.store(control, UNWRITTEN_SLOT, parts.writer.unwrittenRows);
   if (batch.close === true) {
     parts.writer.close();
@@ -96,6 +114,18 @@ function write(batch: WriterThreadBatch, parts: Parts): void {
     Atomics.store(control, ACK_SLOT, batch.flushId);
     Atomics.notify(control, ACK_SLOT);
   }
+}
+
+/** The batch's event types (for the test hook only; on a copy, since walking a batch makes its pairs whole in place). */
+function typesOf(batch: WireBatch): unknown[] {
+  const types: unknown[] = [];
+  const copy = { keys: batch.keys, fields: [...batch.fields] };
+  forEachRecord(
+    copy,
+    (start, count) => types.push(eventOfPairs(copy.fields, start, count).type),
+    (event) => types.push(event.type),
+  );
+  return types;
 }
 
 let parts: Parts;

@@ -69,16 +69,35 @@ export class AuditWriter implements AuditSink {
 
   /** Writes everything pending now (shutdown, or before a query that must see it). */
   flush(): void {
+    this.write([]);
+  }
+
+  /** Takes a batch gathered elsewhere (the main thread, for the writer thread) and writes it now. */
+  append(events: readonly StampedDomainEvent[]): void {
+    if (this.closed) return;
+    for (const event of events) this.pending.push(event);
+    this.flush();
+  }
+
+  /** Takes rows encoded elsewhere (the writer thread encodes the batches it receives) and writes them now, after anything pending. */
+  appendRows(rows: readonly AuditRow[]): void {
+    if (this.closed) return;
+    this.write(rows);
+  }
+
+  /** The rows held for a retry, then the pending events' and `encoded`, in one transaction. */
+  private write(encoded: readonly AuditRow[]): void {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
     const events = this.pending;
-    if (events.length === 0 && this.backlog.length === 0) return;
+    if (events.length === 0 && this.backlog.length === 0 && encoded.length === 0) return;
     this.pending = [];
     const rows = this.backlog.length === 0 ? [] : this.backlog;
     this.backlog = [];
     for (const event of events) rows.push(this.encode(event));
+    for (const row of encoded) rows.push(row);
     try {
       this.options.store.append(rows);
       this.written += rows.length;
@@ -88,13 +107,6 @@ export class AuditWriter implements AuditSink {
       else this.options.onError(error);
       this.keepForRetry(rows, isBusy(error));
     }
-  }
-
-  /** Takes a batch gathered elsewhere (the main thread, for the writer thread) and writes it now. */
-  append(events: readonly StampedDomainEvent[]): void {
-    if (this.closed) return;
-    for (const event of events) this.pending.push(event);
-    this.flush();
   }
 
   /** Rows whose write failed and wait for a retry. */
@@ -138,21 +150,7 @@ export class AuditWriter implements AuditSink {
   }
 
   private encode(event: StampedDomainEvent): AuditRow {
-    try {
-      return this.options.encoder.encode(event);
-    } catch (error) {
-      // One odd event must not lose the batch (nor stop the writer): it is stored as what could be said of it.
-      this.options.onError(error);
-      try {
-        return this.options.encoder.encode({ ...event, arguments: undefined, toolResult: undefined } as unknown as StampedDomainEvent);
-      } catch {
-        // Even its other fields cannot be stored (a BigInt, a cycle): its place in the sequence still is.
-        const { type, seq, timestamp, systemId } = event;
-        const { providerId, correlationId } = event as { providerId?: unknown; correlationId?: unknown };
-        const kept = { type, seq, timestamp, systemId, providerId, correlationId, unencodable: String(error) };
-        return this.options.encoder.encode(kept as unknown as StampedDomainEvent);
-      }
-    }
+    return encodeOrFallback(this.options.encoder, () => this.options.encoder.encode(event), () => event, this.options.onError);
   }
 
   private keepForRetry(rows: AuditRow[], busy: boolean): void {
@@ -164,5 +162,27 @@ export class AuditWriter implements AuditSink {
     // Busy: another hangar's transaction lasts milliseconds; try again soon, spread so two writers do not collide again.
     const delay = busy ? BUSY_RETRY_MIN_MS + Math.random() * BUSY_RETRY_SPREAD_MS : this.options.batchMs;
     this.timer ??= setTimeout(this.flushOnTimer, delay);
+  }
+}
+
+/**
+ * The row of an event (`encode`), or, when that throws, what can be said of the event (`event`
+ * gives it): one odd event must not lose the batch (nor stop the writer). The error is reported.
+ */
+export function encodeOrFallback(encoder: RowEncoder, encode: () => AuditRow, event: () => StampedDomainEvent, onError: (error: unknown) => void): AuditRow {
+  try {
+    return encode();
+  } catch (error) {
+    onError(error);
+    const odd = event();
+    try {
+      return encoder.encode({ ...odd, arguments: undefined, toolResult: undefined } as unknown as StampedDomainEvent);
+    } catch {
+      // Even its other fields cannot be stored (a BigInt, a cycle): its place in the sequence still is.
+      const { type, seq, timestamp, systemId } = odd;
+      const { providerId, correlationId } = odd as { providerId?: unknown; correlationId?: unknown };
+      const kept = { type, seq, timestamp, systemId, providerId, correlationId, unencodable: String(error) };
+      return encoder.encode(kept as unknown as StampedDomainEvent);
+    }
   }
 }
