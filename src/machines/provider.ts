@@ -8,7 +8,6 @@ import {
   fromPromise,
   not,
   raise,
-  sendTo,
   setup,
   stateIn,
   stopChild,
@@ -101,6 +100,23 @@ function callRequested(context: ProviderContext, call: ToolCall): DomainEvent {
   };
 }
 
+/**
+ * Hands calls to the connection now, in the middle of the step, where xstate's `sendTo` would
+ * deliver them only once the step is over (its sends wait until the new snapshot is built and
+ * stored). The connection writes a call to the provider as soon as it gets it, and every
+ * microsecond before that write is on the call's critical path, while what follows it overlaps
+ * with the provider's work: so the write goes out before the step's assign (a new snapshot and
+ * state value), its entry checks and its eventless-transition search. Nothing the connection does
+ * with a call needs the provider's new snapshot: what it sends back (CALL.DONE, even at once)
+ * waits in the provider's mailbox until this step is done, as before.
+ */
+function handToConnection(self: AnyActorRef, calls: readonly ToolCall[]): void {
+  const connection = (self.getSnapshot() as { children: Record<string, AnyActorRef | undefined> }).children.connection;
+  // Only serving states hand calls over, and `running` owns the connection all the while.
+  if (connection === undefined) throw new Error("the provider has no connection to send a call to");
+  for (const call of calls) connection.send({ type: "CALL", call } satisfies ConnectionCallEvent);
+}
+
 /** A call the provider answered (ok or tool_error), as observers hear of it. */
 function callCompleted(context: ProviderContext, event: Extract<ProviderEvent, { type: "CALL.DONE" }>): DomainEvent {
   return {
@@ -149,7 +165,8 @@ const serveInvoke = [
   { guard: "breakerRejects", actions: "rejectByBreaker", description: "Breaker OPEN (or no trial slot left): refuse at once." },
   {
     // Built-in actions, not one enqueueActions: on the hot path that wrapper cost more than they do.
-    actions: ["countCallInFlight", "sendCallToConnection", "announceCall"],
+    // The call goes first: it reaches the provider while this step still counts and announces it.
+    actions: ["sendCallToConnection", "countCallInFlight", "announceCall"],
     description: "Send the call to the connection.",
   },
 ] as const;
@@ -265,22 +282,23 @@ export const providerMachine = setup({
     markStartRequested: assign({ startRequestedAt: () => Date.now() }),
     // Handing a call to the connection (the hot path: no copies beyond the counter).
     countCallInFlight: assign({ inFlight: ({ context }) => context.inFlight + 1 }),
-    sendCallToConnection: sendTo("connection", ({ event }) => {
+    sendCallToConnection: ({ event, self }) => {
       assertEvent(event, "INVOKE");
-      return { type: "CALL", call: event.call } satisfies ConnectionCallEvent;
-    }),
+      handToConnection(self, [event.call]);
+    },
     announceCall: emit(({ context, event }) => {
       assertEvent(event, "INVOKE");
       return callRequested(context, event.call);
     }),
-    /** The calls of one tick, counted in flight, sent to the connection and announced in one step. */
-    sendCallsToConnection: enqueueActions(({ context, event, enqueue }) => {
+    /** The calls of one tick, sent to the connection (first, see handToConnection), counted in flight and announced in one step. */
+    sendCallsToConnection: enqueueActions(({ context, event, self, enqueue }) => {
       if (event.type !== "INVOKE.BATCH") return;
-      for (const call of event.calls) {
-        enqueue.sendTo("connection", { type: "CALL", call } satisfies ConnectionCallEvent);
-        enqueue.emit(callRequested(context, call));
-      }
-      enqueue.assign({ inFlight: context.inFlight + event.calls.length });
+      const calls = event.calls;
+      enqueue(() => {
+        handToConnection(self, calls);
+      });
+      for (const call of calls) enqueue.emit(callRequested(context, call));
+      enqueue.assign({ inFlight: context.inFlight + calls.length });
     }),
     /** Anywhere but a serving provider with its breaker CLOSED: each call of the tick is taken as its own INVOKE, in order. */
     takeEachInvoke: enqueueActions(({ event, enqueue }) => {
