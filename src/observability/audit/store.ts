@@ -71,6 +71,16 @@ const WRITER_BUSY_TIMEOUT_MS = 0;
  */
 export const WRITER_CACHE_KIB = 2_048;
 
+/**
+ * The page size of a new file (SQLite's default is 4 KiB; an existing file keeps its own). A
+ * batch appends to the table and its three indexes; each commit writes every page it changed to
+ * the WAL, a frame with its checksum per page: with 16 KiB pages a quarter of the frames (and of
+ * the b-tree page splits), ≈ 0.6 µs less CPU per row, for the same rows.
+ */
+const NEW_FILE_PAGE_BYTES = 16_384;
+/** The WAL is checkpointed into the file once it holds this much (SQLite's default: 1000 pages of 4 KiB). */
+const WAL_CHECKPOINT_BYTES = 4_096_000;
+
 /** SQLite's "another connection holds the lock" codes: a retry later succeeds, nothing is wrong. */
 export function isBusy(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -109,7 +119,11 @@ export function openAuditDatabase(path: string, options: { readonly?: boolean } 
   if (isNew) chmodSync(path, 0o600);
   // Setting up the file (WAL, schema) may wait for another hangar; appends never do.
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  // Before anything is written: only an empty file takes a page size.
+  if (isNew) db.pragma(`page_size = ${NEW_FILE_PAGE_BYTES}`);
   db.pragma("journal_mode = WAL");
+  // The same WAL size whatever the file's page size.
+  db.pragma(`wal_autocheckpoint = ${Math.round(WAL_CHECKPOINT_BYTES / (db.pragma("page_size", { simple: true }) as number))}`);
   // With WAL, NORMAL survives a process crash (kill -9) with every committed batch; only a power
   // loss may drop the last one — never a corrupt file.
   db.pragma("synchronous = NORMAL");
