@@ -74,11 +74,16 @@ const perRow = (label, fn, rowCount = events.length) => {
 const rows = events.map((e) => encoder.encode(e)); // warm
 perRow("encode (redaction, HMAC, JSON)", () => events.forEach((e) => encoder.encode(e)));
 perRow("chainHash (rowContent + SHA-256)", () => rows.forEach((r) => chainHash("0".repeat(64), r)));
-// What the main thread pays to hand a batch to the writer thread: postMessage serializes there
+// What the main thread pays to hand a batch to the writer thread: the batch in its wire form
+// (audit-wire.ts; a build without it posted the event objects), serialized by postMessage there
 // and then; the thread pays for deserializing.
+const wire = await dist("observability/audit/audit-wire.js").catch(() => undefined);
 const { port1, port2 } = new MessageChannel();
-perRow("postMessage of the batches (main thread)", () => {
-  for (let i = 0; i < events.length; i += BATCH) port1.postMessage(events.slice(i, i + BATCH));
+perRow(`${wire === undefined ? "postMessage of the event objects" : "toWire + postMessage"} (main thread)`, () => {
+  for (let i = 0; i < events.length; i += BATCH) {
+    const batch = events.slice(i, i + BATCH);
+    port1.postMessage(wire === undefined ? batch : wire.toWire(batch, "hash"));
+  }
 });
 perRow("receiving them (the writer thread)", () => {
   while (receiveMessageOnPort(port2) !== undefined);
