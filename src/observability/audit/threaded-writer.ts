@@ -22,8 +22,8 @@ import {
 
 /**
  * The audit trail's writer with its work on a worker thread: the bus listener pushes the event
- * onto an array, a timer posts the batch `batchMs` later, and the thread (writer-thread.ts)
- * encodes, redacts, hashes and writes it. The main thread only pays for posting: the batch as
+ * onto an array, a timer posts the batch `batchMs` later (sooner once it holds POST_AT_EVENTS),
+ * and the thread (writer-thread.ts) encodes, redacts, hashes and writes it. The main thread only pays for posting: the batch as
  * one flat array (audit-wire.ts), cheaper to clone than the events. A crash of the process loses
  * at most that interval, as before.
  *
@@ -71,6 +71,15 @@ const DEFAULT_FLUSH_TIMEOUT_MS = 10_000;
  * no higher: less is promoted to the old generation.
  */
 const THREAD_YOUNG_GENERATION_MB = 8;
+/**
+ * A batch this large is posted at once (on the next turn of the event loop, never inside the
+ * publishing call), without waiting for `batchMs`: the thread's CPU per row grows with the batch
+ * it holds live (its scavenges copy it). 100 ms of 8 busy callers make batches of ≈ 1,800
+ * events: ≈ 28 µs per call so, 24 posted at 512 events, 23 at 256 (bench/audit-writer.js,
+ * BENCH_AUDIT_BATCH_CALLS=900); the thread then wakes ≈ 70 times a second instead of 10. Only
+ * while the thread runs: before, the batch's size decides whether it starts.
+ */
+const POST_AT_EVENTS = 256;
 /** How long the main thread waits, once, for the thread's isolate (≈ 10–50 ms; 'online' re-applies later if it takes longer). */
 const ISOLATE_WAIT_MS = 1_000;
 /**
@@ -84,6 +93,7 @@ export class ThreadedAuditWriter implements AuditSink {
   private pending: StampedDomainEvent[] = [];
   private retained: StampedDomainEvent[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private closed = false;
   private worker: Worker | undefined;
   /** Once the thread has failed, the main thread writes for good. */
@@ -170,11 +180,17 @@ export class ThreadedAuditWriter implements AuditSink {
   readonly enqueue = (event: StampedDomainEvent): void => {
     if (this.closed) return;
     this.pending.push(event);
-    this.timer ??= setTimeout(this.postOnTimer, this.options.batchMs);
+    if (this.pending.length >= POST_AT_EVENTS && this.worker !== undefined) this.immediate ??= setImmediate(this.postNow);
+    else this.timer ??= setTimeout(this.postOnTimer, this.options.batchMs);
   };
 
   private readonly postOnTimer = (): void => {
     this.timer = undefined;
+    this.post({});
+  };
+
+  private readonly postNow = (): void => {
+    this.immediate = undefined;
     this.post({});
   };
 
@@ -203,6 +219,10 @@ export class ThreadedAuditWriter implements AuditSink {
     if (this.timer !== undefined) {
       clearTimeout(this.timer);
       this.timer = undefined;
+    }
+    if (this.immediate !== undefined) {
+      clearImmediate(this.immediate);
+      this.immediate = undefined;
     }
     const events = this.pending;
     this.pending = [];

@@ -186,6 +186,18 @@ describe("audit writer thread", () => {
     expect(trail.recent("math", 1).transitions.map((event) => event.type)).toEqual(["CircuitClosed"]);
   });
 
+  it("posts a large batch on the next turn of the event loop, without waiting for batch_ms", async () => {
+    const { trail, bus, errors } = files.open({ batchMs: 60_000 }, { threadAtEvents: 0 });
+    for (let index = 0; index < 300; index += 1) bus.publish("provider:math", { type: "CircuitOpened", providerId: "math", failures: index, retryAt: 0 });
+    // Not within the publishing call: nothing is posted before the event loop turns.
+    expect(readAudit(trail.path)).toHaveLength(0);
+    await waitFor(() => readAudit(trail.path).length >= 256, 5_000, "the large batch to be written long before batch_ms");
+    trail.close();
+    expect(errors).toEqual([]);
+    expect(readAudit(trail.path)).toHaveLength(300);
+    expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 300 });
+  });
+
   it("close() while the thread is still writing a batch loses nothing", async () => {
     const { trail, bus } = files.open({ batchMs: 1 });
     for (let index = 0; index < 3_000; index += 1) publishSample(bus, index);
