@@ -4,9 +4,11 @@
 // pipes, the SDK and parsing cost.
 // With callers > 1 that many loops call at once, and the fake answers each tick's calls together
 // (as one pipe read would), so the answered calls of a tick reach the provider actor as one event.
+// Also the bytes the main thread allocates per call (BENCH_HEAP_PROFILE=FILE: and by function, see heap-top.js).
 // `npm run build && node bench/actor-path.js [calls] [callers]` (default 50000, 1; BENCH_HANGAR_JS for another build).
 import process from "node:process";
 import { MAIN_JS } from "./lib/clients.js";
+import { bytesPerCall, heapProfile } from "./lib/allocation.js";
 import { concurrently, cpuPerCall, startInstantRuntime } from "./lib/instant-runtime.js";
 
 const CALLS = Number(process.argv[2] ?? 50_000);
@@ -18,5 +20,8 @@ const run = concurrently(() => runtime.invoke("p", "echo", { text: "x" }), CALLE
 const perCall = await cpuPerCall(run, CALLS, ROUNDS);
 const callers = CALLERS === 1 ? "" : `, ${CALLERS} callers`;
 process.stdout.write(`${MAIN_JS}: actor path ${perCall.toFixed(1)} µs of CPU per call (median of ${ROUNDS} × ${CALLS}${callers})\n`);
+const bytes = await bytesPerCall(run, CALLS, ROUNDS);
+process.stdout.write(`${MAIN_JS}: actor path ${(bytes / 1024).toFixed(1)} KB allocated per call (median of ${ROUNDS} × ${CALLS}${callers})\n`);
+await heapProfile(run, CALLS);
 await runtime.shutdown();
 process.exit(0);

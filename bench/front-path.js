@@ -8,6 +8,7 @@
 import process from "node:process";
 import { PassThrough, Writable } from "node:stream";
 import { MAIN_JS } from "./lib/clients.js";
+import { bytesPerCall, heapProfile } from "./lib/allocation.js";
 import { cpuPerCall, dist, startInstantRuntime } from "./lib/instant-runtime.js";
 
 const CALLS = Number(process.argv[2] ?? 50_000);
@@ -51,5 +52,8 @@ const run = async (count) => {
 };
 const perCall = await cpuPerCall(run, CALLS, ROUNDS);
 process.stdout.write(`${MAIN_JS}: front end + actor path ${perCall.toFixed(1)} µs of CPU per call (median of ${ROUNDS} × ${CALLS}; ${answered} answers)\n`);
+const bytes = await bytesPerCall(run, CALLS, ROUNDS);
+process.stdout.write(`${MAIN_JS}: front end + actor path ${(bytes / 1024).toFixed(1)} KB allocated per call (median of ${ROUNDS} × ${CALLS})\n`);
+await heapProfile(run, CALLS);
 await runtime.shutdown();
 process.exit(0);
