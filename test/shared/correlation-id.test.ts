@@ -37,4 +37,11 @@ describe("correlation ids", () => {
     // Random beyond the timestamp: 10,000 ids in a few ms differ there.
     expect(new Set(ids.map((id) => id.slice(14))).size).toBe(ids.length);
   });
+
+  it("are random in every digit after the time and version, the variant's two bits included", () => {
+    const ids = Array.from({ length: 4_000 }, () => newCorrelationId());
+    const randomDigits = [15, 16, 17, 20, 21, 22, ...Array.from({ length: 12 }, (_, i) => 24 + i)];
+    for (const at of randomDigits) expect(new Set(ids.map((id) => id[at])).size, `digit ${at}`).toBe(16);
+    expect(new Set(ids.map((id) => id[19]))).toEqual(new Set(["8", "9", "a", "b"]));
+  });
 });
