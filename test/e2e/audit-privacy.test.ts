@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { fixtureCommand, invoke, textOf, useE2E } from "../helpers/cli.js";
-import { auditFileBytes, readAudit } from "../helpers/audit-db.js";
+import { argumentsOf, auditFileBytes, readAudit } from "../helpers/audit-db.js";
 
 /**
  * With the default `capture: hash`, no tool argument value and no configured secret reaches the
@@ -49,11 +49,11 @@ describe("audit trail: privacy", () => {
       expect(bytes).not.toContain(SECRET);
       expect(bytes).not.toContain(TOKEN);
     }
-    const [requested] = readAudit(join(dir, "audit.db"), { type: "ToolInvocationRequested" });
-    const captured = requested?.data.arguments as { bytes: number; hmac: string } | undefined;
+    const stored = readAudit(join(dir, "audit.db"), { type: "ToolInvocation*" });
+    const [completed] = stored.filter((event) => event.type === "ToolInvocationCompleted");
+    const captured = (completed === undefined ? undefined : argumentsOf(stored, completed)) as { bytes: number; hmac: string } | undefined;
     expect(captured?.bytes).toBe(JSON.stringify({ text: ARGUMENT }).length);
     expect(captured?.hmac).toMatch(/^[0-9a-f]{64}$/);
-    const [completed] = readAudit(join(dir, "audit.db"), { type: "ToolInvocationCompleted" });
     expect((completed?.data.result as { hmac?: string } | undefined)?.hmac).toMatch(/^[0-9a-f]{64}$/);
     // The key beside the file is the owner's alone, and so is the file.
     expect(statSync(join(dir, "audit.db.key")).mode & 0o777).toBe(0o600);

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { callTool, fixtureCommand, invoke, jsonOf, textOf, useE2E, within } from "../helpers/cli.js";
-import { readAudit, verifyAudit } from "../helpers/audit-db.js";
+import { expectEveryEvent, readAudit, verifyAudit } from "../helpers/audit-db.js";
 
 /**
  * A real hangar whose calls come fast enough to start the audit writer thread: registry_history
@@ -29,17 +29,19 @@ describe("audit trail: the writer thread in a running hangar", () => {
 
     const last = await invoke(hangar.client, "echo", "echo", { text: "last" });
     expect(textOf(last)).toBe("last");
-    const history = jsonOf(await callTool(hangar.client, "registry_history", { provider: "echo", limit: 2 })) as {
+    const history = jsonOf(await callTool(hangar.client, "registry_history", { provider: "echo", limit: 1 })) as {
       calls: { type: string; data: Record<string, unknown> }[];
     };
-    expect(history.calls.map((event) => event.type)).toEqual(["ToolInvocationRequested", "ToolInvocationCompleted"]);
+    expect(history.calls.map((event) => event.type)).toEqual(["ToolInvocationCompleted"]);
+    expect(history.calls[0]?.data.result).toMatchObject({ bytes: expect.any(Number) as number });
 
     await hangar.close();
     expect(await within(hangar.exited, 10_000, "the hangar to exit")).toEqual({ code: 0, signal: null });
     expect(hangar.stderr()).not.toContain("could not write");
     expect(verifyAudit(path)).toMatchObject({ ok: true });
     const events = readAudit(path);
-    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
+    // Every event is there: a row, or a request folded into its answer's row — most calls, answered within their batch.
+    expect(expectEveryEvent(events)).toBeGreaterThan(callers * perCaller * 0.5);
     expect(events.filter((event) => event.type === "ToolInvocationCompleted")).toHaveLength(callers * perCaller + 1);
     expect(events.at(-1)?.type).toMatch(/^Provider/);
   });

@@ -50,6 +50,51 @@ export function brief(event: AuditEvent): string {
   }
 }
 
+/** What the call helpers need of a stored event (an AuditEvent, or registry_history's JSON of one). */
+interface CallRow {
+  type: string;
+  provider: string | null;
+  correlationId: string | null;
+  data: Record<string, unknown>;
+}
+
+const isAnswer = (event: CallRow): boolean => event.type === "ToolInvocationCompleted" || event.type === "ToolInvocationFailed";
+const sameCall = (a: CallRow, b: CallRow): boolean => a.provider === b.provider && a.correlationId === b.correlationId;
+
+/**
+ * The events with each answered call as one row, its answer's: a call answered before its batch
+ * was written is stored so (call-pairing.ts), one in flight when its batch was written keeps its
+ * request's row too — which of the two a call got depends on where the batch timer fell. For
+ * tests about what happened, not how the rows were cut. A request with no answer stays.
+ */
+export function oneRowPerCall<T extends CallRow>(events: readonly T[]): T[] {
+  return events.filter((event, index) => event.type !== "ToolInvocationRequested" || !events.slice(index + 1).some((later) => isAnswer(later) && sameCall(later, event)));
+}
+
+/** The captured arguments of an answered call: in its answer's row, or in its request's row before it. */
+export function argumentsOf(events: readonly CallRow[], answer: CallRow): unknown {
+  if (answer.data.arguments !== undefined) return answer.data.arguments;
+  const index = events.indexOf(answer);
+  return events
+    .slice(0, index)
+    .reverse()
+    .find((event) => event.type === "ToolInvocationRequested" && sameCall(event, answer))?.data.arguments;
+}
+
+/**
+ * Seqs of the file's rows, checked whole: increasing, and every seq up to the last accounted for
+ * — by a row, or by a request folded into its answer's row (such a row carries the arguments;
+ * the calls of these tests all have some). Returns how many requests were folded.
+ */
+export function expectEveryEvent(events: readonly (CallRow & { seq: number })[]): number {
+  const seqs = events.map((event) => event.seq);
+  for (let index = 1; index < seqs.length; index += 1) if ((seqs[index] ?? 0) <= (seqs[index - 1] ?? 0)) throw new Error(`seq ${String(seqs[index])} after ${String(seqs[index - 1])}`);
+  const folded = events.filter((event) => isAnswer(event) && event.data.arguments !== undefined).length;
+  const last = seqs.at(-1) ?? 0;
+  if (last !== events.length + folded) throw new Error(`the last seq is ${last}, but ${events.length} rows and ${folded} folded requests account for ${events.length + folded}`);
+  return folded;
+}
+
 /** The built audit writer thread (dist/): a worker thread runs JavaScript, not the sources vitest reads. */
 export function builtWriterScript(): URL {
   const script = new URL("../../dist/observability/audit/writer-thread.js", import.meta.url);

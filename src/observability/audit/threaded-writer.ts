@@ -5,6 +5,7 @@ import type { Redactor } from "../../shared/redaction.js";
 import { reapplyYoungGenerationSize } from "../../runtime/young-generation.js";
 import type { DomainEventBus } from "../domain-event-bus.js";
 import { objectsOnWire, toWire } from "./audit-wire.js";
+import { CallPairing } from "./call-pairing.js";
 import { BUSY_RETRY_MIN_MS, BUSY_RETRY_SPREAD_MS, type AuditSink, type AuditWriter } from "./writer.js";
 import {
   ACK_SLOT,
@@ -104,9 +105,12 @@ export class ThreadedAuditWriter implements AuditSink {
   private readonly committed = new BigInt64Array(this.control, COMMITTED_OFFSET, 1);
   private flushIds = 0;
   private secretsVersion: number;
+  /** Pairs before posting: the thread then receives (and the main thread clones) one event per answered call. */
+  private readonly pairing: CallPairing;
 
   constructor(private readonly options: ThreadedAuditWriterOptions) {
     this.secretsVersion = options.redactor.version;
+    this.pairing = new CallPairing(options.capture);
     if (options.threadAtEvents <= 0) this.startThread();
   }
 
@@ -224,10 +228,11 @@ export class ThreadedAuditWriter implements AuditSink {
       clearImmediate(this.immediate);
       this.immediate = undefined;
     }
-    const events = this.pending;
+    const published = this.pending;
     this.pending = [];
-    // The last batch of a quiet hangar needs no thread started just to be closed.
-    const worker = this.worker ?? (close ? undefined : this.threadFor(events));
+    const events = this.pairing.pair(published);
+    // The last batch of a quiet hangar needs no thread started just to be closed (the rate of events published decides).
+    const worker = this.worker ?? (close ? undefined : this.threadFor(published));
     if (worker === undefined) {
       this.writeOnMainThread(events);
       return;
@@ -312,7 +317,7 @@ export class ThreadedAuditWriter implements AuditSink {
     const committed = this.committed[0] ?? 0n;
     const unwritten = this.retained.filter((event) => BigInt(event.seq) > committed);
     this.retained = [];
-    const pending = this.pending;
+    const pending = this.pairing.pair(this.pending);
     this.pending = [];
     this.writeOnMainThread([...unwritten, ...pending]);
   }

@@ -6,6 +6,7 @@ import type { ProviderRecord } from "../../machines/provider-types.js";
 import type { ProviderHistorySource } from "../../runtime/hangar-runtime.js";
 import { redactor as sharedRedactor, type Redactor } from "../../shared/redaction.js";
 import type { DomainEventBus } from "../domain-event-bus.js";
+import { CallPairing } from "./call-pairing.js";
 import { createRowEncoder } from "./capture.js";
 import { loadOrCreateAuditKey } from "./key.js";
 import { queryEvents, type AuditEvent } from "./query.js";
@@ -108,20 +109,23 @@ export class AuditTrail implements ProviderHistorySource {
     const redactor = this.options.redactor ?? sharedRedactor;
     const key = loadOrCreateAuditKey(this.path);
     const instance = randomUUID();
-    const onMainThread = (): AuditWriter =>
+    // Pairing where the batches are cut: here for a writer on its own, in ThreadedAuditWriter before it posts.
+    const onMainThread = (pairing?: CallPairing): AuditWriter =>
       new AuditWriter({
         store: this.store,
         encoder: createRowEncoder({ capture: spec.capture, key, redactor, instance, source }),
         batchMs: spec.batchMs,
         onError,
+        pairing,
       });
+    const alone = (): AuditWriter => onMainThread(new CallPairing(spec.capture));
     const threadAtEvents = this.options.threadAtEvents ?? threadThreshold(spec);
     // No thread wanted, or an in-memory trail a thread cannot see: the plain writer.
-    if (threadAtEvents === undefined || this.path === ":memory:") return onMainThread();
+    if (threadAtEvents === undefined || this.path === ":memory:") return alone();
     const script = this.options.writerScript ?? DEFAULT_WRITER_SCRIPT;
     if (!existsSync(fileURLToPath(script))) {
       this.options.onNotice?.(`the audit writer thread's script is missing (${fileURLToPath(script)}): writing on the main thread`);
-      return onMainThread();
+      return alone();
     }
     try {
       return new ThreadedAuditWriter({
@@ -134,7 +138,7 @@ export class AuditTrail implements ProviderHistorySource {
         redactor,
         batchMs: spec.batchMs,
         onError,
-        onMainThread,
+        onMainThread: () => onMainThread(),
         threadAtEvents,
         flushTimeoutMs: this.options.flushTimeoutMs,
         crashOnEventType: this.options.crashWriterThreadOn,
@@ -142,7 +146,7 @@ export class AuditTrail implements ProviderHistorySource {
       });
     } catch (error) {
       this.options.onNotice?.(`the audit writer thread cannot start (${String(error)}): writing on the main thread`);
-      return onMainThread();
+      return alone();
     }
   }
 

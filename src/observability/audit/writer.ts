@@ -1,5 +1,6 @@
 import type { StampedDomainEvent } from "../../shared/domain-events.js";
 import type { DomainEventBus } from "../domain-event-bus.js";
+import type { CallPairing } from "./call-pairing.js";
 import type { RowEncoder } from "./capture.js";
 import type { AuditRow } from "./row.js";
 import { isBusy, type AuditStore } from "./store.js";
@@ -21,6 +22,12 @@ export interface AuditWriterOptions {
   maxBacklog?: number;
   /** Called after each committed batch with its rows (the writer thread tells the main thread how far it got). */
   onWritten?: (rows: readonly AuditRow[]) => void;
+  /**
+   * Folds each answered call's request into its answer's row (call-pairing.ts), for a writer that
+   * cuts its own batches. Absent where the batches come paired already (the threaded writer pairs
+   * before it posts, and hands the main-thread writer paired events when the thread fails).
+   */
+  pairing?: CallPairing;
 }
 
 /** What the trail writes through: this writer on the main thread, or ThreadedAuditWriter. */
@@ -91,9 +98,10 @@ export class AuditWriter implements AuditSink {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    const events = this.pending;
-    if (events.length === 0 && this.backlog.length === 0 && encoded.length === 0) return;
+    const pending = this.pending;
+    if (pending.length === 0 && this.backlog.length === 0 && encoded.length === 0) return;
     this.pending = [];
+    const events = this.options.pairing?.pair(pending) ?? pending;
     const rows = this.backlog.length === 0 ? [] : this.backlog;
     this.backlog = [];
     for (const event of events) rows.push(this.encode(event));

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { DomainEventBus } from "../../../src/observability/domain-event-bus.js";
 import { createRowEncoder } from "../../../src/observability/audit/capture.js";
 import { ROW_COLUMNS } from "../../../src/observability/audit/row.js";
+import { CallPairing } from "../../../src/observability/audit/call-pairing.js";
 import { AuditStore, openAuditDatabase } from "../../../src/observability/audit/store.js";
 import { ThreadedAuditWriter } from "../../../src/observability/audit/threaded-writer.js";
 import { AuditTrail } from "../../../src/observability/audit/trail.js";
@@ -75,7 +76,13 @@ describe("audit writer thread", () => {
       threadAtEvents: 0,
     });
     const store = new AuditStore(openAuditDatabase(join(dir, "main.db")));
-    const onMain = new AuditWriter({ store, encoder: createRowEncoder({ ...identity, key, redactor }), batchMs: 60_000, onError: (error) => errors.push(error) });
+    const onMain = new AuditWriter({
+      store,
+      encoder: createRowEncoder({ ...identity, key, redactor }),
+      batchMs: 60_000,
+      onError: (error) => errors.push(error),
+      pairing: new CallPairing(identity.capture),
+    });
     const bus = new DomainEventBus();
     threaded.attach(bus);
     onMain.attach(bus);
@@ -94,9 +101,10 @@ describe("audit writer thread", () => {
     }
     expect(errors).toEqual([]);
     const rows = rowsOf(join(dir, "thread.db"));
-    expect(rows).toHaveLength(60);
+    // Each call answered within its batch: one row (the answer's, with the arguments), and the ProviderStopped.
+    expect(rows).toHaveLength(40);
     expect(rows).toEqual(rowsOf(join(dir, "main.db")));
-    expect(verifyAudit(join(dir, "thread.db"))).toMatchObject({ ok: true, rows: 60 });
+    expect(verifyAudit(join(dir, "thread.db"))).toMatchObject({ ok: true, rows: 40 });
     expect(auditFileBytes(dir)).not.toContain(SECRET);
   });
 
@@ -206,9 +214,11 @@ describe("audit writer thread", () => {
     for (let index = 0; index < 100; index += 1) bus.publish("provider:math", { type: "CircuitClosed", providerId: "math" });
     trail.close();
     const events = readAudit(trail.path);
-    expect(events).toHaveLength(9_100);
-    expect(events.map((event) => event.seq)).toEqual(events.map((_, index) => index + 1));
-    expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 9_100 });
+    // 9,100 events; each call's request is folded into its answer's row (all 3,000 were answered in the batch).
+    expect(events).toHaveLength(6_100);
+    const absorbed = new Set(Array.from({ length: 3_000 }, (_, call) => 3 * call + 1));
+    expect(events.map((event) => event.seq)).toEqual(Array.from({ length: 9_100 }, (_, index) => index + 1).filter((seq) => !absorbed.has(seq)));
+    expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 6_100 });
   });
 
   it("a crash of the thread is reported, and its events and all later ones are written on the main thread", async () => {

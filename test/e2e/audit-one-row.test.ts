@@ -1,0 +1,87 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { callTool, eventually, fixtureCommand, invoke, jsonOf, textOf, useE2E, within } from "../helpers/cli.js";
+import { readAudit, verifyAudit } from "../helpers/audit-db.js";
+import { waitFor } from "../helpers/wait.js";
+
+/**
+ * One audit row per answered call, in a real hangar over real pipes: a call answered before its
+ * batch is written is one row (the answer's, with the arguments); a call that hangs at the
+ * provider while its batch is written keeps its request's row, and so does a call the hangar
+ * never answers because it was killed.
+ */
+const e2e = useE2E();
+
+interface HistoryCall {
+  type: string;
+  correlationId: string;
+  data: Record<string, unknown>;
+}
+
+describe("audit trail: one row per answered call", () => {
+  it("an answered call is one row; a call hanging across a batch keeps its request's row", async () => {
+    const marker = e2e.marker();
+    const path = join(e2e.dir(), `audit-${marker}.db`);
+    // batch_ms of a minute: only registry_history's flush (before it reads) writes a batch here.
+    const hangar = await e2e.start({ providers: { slow: { command: fixtureCommand("faulty-server.js", marker) } }, audit: { path, batch_ms: 60_000 } });
+    const history = async (): Promise<HistoryCall[]> => (jsonOf(await callTool(hangar.client, "registry_history", { provider: "slow" })) as { calls: HistoryCall[] }).calls;
+
+    expect(textOf(await invoke(hangar.client, "slow", "echo", { text: "quick" }))).toBe("quick");
+    // Hangs at the provider until its batch is written (registry_history flushes), then answers.
+    const hanging = invoke(hangar.client, "slow", "slow", { ms: 1_500 });
+    const inFlight = await eventually(
+      async () => {
+        const calls = await history();
+        return calls.some((call) => call.type === "ToolInvocationRequested") ? calls : undefined;
+      },
+      10_000,
+      "the hanging call's request to be written",
+    );
+    expect(inFlight.map((call) => [call.type, call.data.tool])).toEqual([
+      ["ToolInvocationCompleted", "echo"],
+      ["ToolInvocationRequested", "slow"],
+    ]);
+    // The quick call's one row carries what its request's row would have: the arguments, beside the result.
+    expect(inFlight[0]?.data).toMatchObject({
+      kind: "ok",
+      arguments: { bytes: JSON.stringify({ text: "quick" }).length, hmac: expect.stringMatching(/^[0-9a-f]{64}$/) as string },
+      result: { bytes: expect.any(Number) as number },
+    });
+    expect(inFlight[1]?.data.arguments).toMatchObject({ bytes: JSON.stringify({ ms: 1_500 }).length });
+
+    expect(textOf(await hanging)).toContain("1500");
+    const calls = await history();
+    expect(calls.map((call) => [call.type, call.data.tool])).toEqual([
+      ["ToolInvocationCompleted", "echo"],
+      ["ToolInvocationRequested", "slow"],
+      ["ToolInvocationCompleted", "slow"],
+    ]);
+    // The answer of a request written earlier is its answer alone, linked by the correlation id.
+    expect(calls[2]?.data.arguments).toBeUndefined();
+    expect(calls[2]?.correlationId).toBe(calls[1]?.correlationId);
+    await hangar.close();
+    expect(verifyAudit(path)).toMatchObject({ ok: true });
+  });
+
+  it("a hangar killed mid-call leaves the call's request in the file", async () => {
+    const marker = e2e.marker();
+    const path = join(e2e.dir(), `audit-${marker}.db`);
+    const hangar = await e2e.start({ providers: { slow: { command: fixtureCommand("faulty-server.js", marker) } }, audit: { path, batch_ms: 20 } });
+    expect(textOf(await invoke(hangar.client, "slow", "echo", { text: "warm" }))).toBe("warm");
+    // Never answered while the hangar lives: it is in flight when the batch timer writes its request.
+    const hanging = invoke(hangar.client, "slow", "slow", { ms: 60_000 }).catch(() => "cut off");
+    await waitFor(() => readAudit(path, { type: "ToolInvocationRequested" }).length > 0 || undefined, 10_000, "the hanging call's request on disk");
+    process.kill(hangar.pid, "SIGKILL");
+    expect(await within(hangar.exited, 5_000, "the hangar to die")).toEqual({ code: null, signal: "SIGKILL" });
+    expect(await hanging).toBe("cut off");
+
+    expect(verifyAudit(path)).toMatchObject({ ok: true });
+    const events = readAudit(path, { type: "ToolInvocation*" });
+    const requests = events.filter((event) => event.type === "ToolInvocationRequested");
+    expect(requests.map((event) => event.data.tool)).toContain("slow");
+    const hung = requests.find((event) => event.data.tool === "slow");
+    expect(hung?.data.arguments).toMatchObject({ bytes: JSON.stringify({ ms: 60_000 }).length });
+    // Its call was never answered: no answer row has its correlation id.
+    expect(events.filter((event) => event.correlationId === hung?.correlationId).map((event) => event.type)).toEqual(["ToolInvocationRequested"]);
+  });
+});
