@@ -1,6 +1,8 @@
 // Rows per second of the audit writer, in process, on a real SQLite file: the two events of one
 // echo call (ToolInvocationRequested + ToolInvocationCompleted) encoded, chained and appended in
-// batches of BATCH events, as the writer's timer does; and what each stage costs per row.
+// batches of BATCH events, as the writer's timer does; and what each stage costs per row. A build
+// that pairs (call-pairing.ts: an answered call is one row) is also measured per call: pairing,
+// posting the paired batch, and the whole flush of paired rows, beside the same for two rows.
 // The appends are measured twice, each on a file of its own: with the hangar's time-ordered
 // correlation ids (UUIDv7) and with random ones (UUIDv4, what the hangar used before), which
 // land at random places of the correlation index.
@@ -31,6 +33,8 @@ const { chainHash } = await dist("observability/audit/chain.js");
 const { Redactor } = await dist("shared/redaction.js");
 const { newCorrelationId } = await dist("shared/correlation-id.js");
 const { ThreadedAuditWriter } = await dist("observability/audit/threaded-writer.js");
+// Absent in a build before one row per answered call.
+const CallPairing = (await dist("observability/audit/call-pairing.js").catch(() => undefined))?.CallPairing;
 const { DomainEventBus } = await dist("observability/domain-event-bus.js");
 const writerScript = pathToFileURL(resolve(dirname(MAIN_JS), "observability/audit/writer-thread.js"));
 
@@ -65,13 +69,15 @@ const cpu = () => {
   const { user, system } = process.cpuUsage();
   return user + system;
 };
-const perRow = (label, fn, rowCount = events.length) => {
+const measure = (label, fn, count, unit) => {
   const start = cpu();
   fn();
-  const us = (cpu() - start) / rowCount;
-  process.stdout.write(`${label.padEnd(58)} ${us.toFixed(2).padStart(7)} µs/row\n`);
+  const us = (cpu() - start) / count;
+  process.stdout.write(`${label.padEnd(58)} ${us.toFixed(2).padStart(7)} µs/${unit}\n`);
   return us;
 };
+const perRow = (label, fn, rowCount = events.length) => measure(label, fn, rowCount, "row");
+const perCall = (label, fn) => measure(label, fn, CALLS, "call");
 
 const rows = events.map((e) => encoder.encode(e)); // warm
 perRow("encode (redaction, HMAC, JSON)", () => events.forEach((e) => encoder.encode(e)));
@@ -90,6 +96,31 @@ perRow(`${wire === undefined ? "postMessage of the event objects" : "toWire + po
 perRow("receiving them (the writer thread)", () => {
   while (receiveMessageOnPort(port2) !== undefined);
 });
+const batches = (list) => {
+  const out = [];
+  for (let i = 0; i < list.length; i += BATCH) out.push(list.slice(i, i + BATCH));
+  return out;
+};
+if (CallPairing !== undefined && wire !== undefined) {
+  process.stdout.write("per call (two events published, batches of " + BATCH + " events):\n");
+  const pairing = new CallPairing("hash");
+  const cut = batches(events);
+  cut.forEach((batch) => pairing.pair(batch)); // warm
+  perCall("  pairing (CallPairing.pair, main thread)", () => cut.forEach((batch) => pairing.pair(batch)));
+  perCall("  toWire + postMessage, two events (main thread)", () => cut.forEach((batch) => port1.postMessage(wire.toWire(batch, "hash"))));
+  perCall("  receiving them (the writer thread)", () => {
+    while (receiveMessageOnPort(port2) !== undefined);
+  });
+  perCall("  pair + toWire + postMessage (main thread)", () =>
+    cut.forEach((batch) => {
+      const paired = pairing.pair(batch);
+      port1.postMessage(wire.toWire(paired.events, "hash", paired.requests));
+    }),
+  );
+  perCall("  receiving the paired batches (the writer thread)", () => {
+    while (receiveMessageOnPort(port2) !== undefined);
+  });
+}
 port1.close();
 
 const dir = mkdtempSync(join(tmpdir(), "hangar-audit-bench-"));
@@ -111,6 +142,18 @@ try {
       for (let i = 0; i < again.length; i += BATCH) store.append(again.slice(i, i + BATCH).map((e) => encoder.encode(e)));
     });
     process.stdout.write(`≈ ${Math.round(1e6 / all).toLocaleString("en")} rows/s on one thread (${again.length} rows, batches of ${BATCH}, ${ids})\n`);
+    if (CallPairing !== undefined) {
+      // The same calls once more, paired as the writer pairs them: one row per call.
+      const pairing = new CallPairing("hash");
+      const paired = eventsOfCalls(newId);
+      perCall(`whole flush, paired (pair + encode + append), ${ids}`, () => {
+        for (let i = 0; i < paired.length; i += BATCH) store.append(pairing.pairObjects(paired.slice(i, i + BATCH)).map((e) => encoder.encode(e)));
+      });
+      const twoRows = eventsOfCalls(newId);
+      perCall(`whole flush, two rows (encode + append), ${ids}`, () => {
+        for (let i = 0; i < twoRows.length; i += BATCH) store.append(twoRows.slice(i, i + BATCH).map((e) => encoder.encode(e)));
+      });
+    }
     store.close();
   }
 } finally {

@@ -1,5 +1,6 @@
 import type { AuditCapture } from "../../config/types.js";
 import type { StampedDomainEvent } from "../../shared/domain-events.js";
+import { foldedValues, mergedEvent } from "./call-pairing.js";
 
 /**
  * How a batch of events crosses to the audit writer thread: one flat array instead of an array of
@@ -21,6 +22,10 @@ import type { StampedDomainEvent } from "../../shared/domain-events.js";
  * or result have no JSON text (a BigInt or a cycle makes JSON.stringify throw, a function has
  * none) goes as the object itself, behind OBJECT_RECORD, and the thread encodes it as it always
  * did (and falls back as it always did).
+ *
+ * `requests` (from CallPairing.pair) folds each answered call's request into its answer's record:
+ * the request's arguments and requestedAt go as the record's last pairs, the very fields
+ * mergedEvent would give the object, without building it on the main thread.
  */
 export interface WireBatch {
   keys: string[];
@@ -30,21 +35,40 @@ export interface WireBatch {
 /** In place of a field count: the next element is the event object itself. */
 export const OBJECT_RECORD = -1;
 
-export function toWire(events: readonly StampedDomainEvent[], capture: AuditCapture): WireBatch {
+export function toWire(events: readonly StampedDomainEvent[], capture: AuditCapture, requests?: readonly (StampedDomainEvent | undefined)[]): WireBatch {
   const keys: string[] = [];
   const keyIndex = new Map<string, number>();
   const lastValues: unknown[] = [];
   const fields: unknown[] = [];
-  for (const event of events) {
+  const push = (field: string, value: unknown): void => {
+    let index = keyIndex.get(field);
+    if (index === undefined) {
+      index = keys.length;
+      keys.push(field);
+      keyIndex.set(field, index);
+    }
+    if (typeof value === "string" && lastValues[index] === value) fields.push(index, undefined);
+    else {
+      fields.push(index, value);
+      lastValues[index] = value;
+    }
+  };
+  for (let position = 0; position < events.length; position += 1) {
+    const event = events[position] as StampedDomainEvent;
     const fieldsOf = event as unknown as Record<string, unknown>;
+    // A request folded into this answer (call-pairing.ts): its fields go last, as mergedEvent puts them.
+    const request = requests?.[position];
+    const [foldedArguments, requestedAt] = request === undefined ? [undefined, undefined] : foldedValues(event, request, capture);
+    const folds = foldedArguments !== undefined || requestedAt !== undefined;
+    const ownArguments = folds ? undefined : fieldsOf.arguments;
     // First, so that an event without them goes as its object before any of its pairs is written.
     let argumentsText: string | undefined;
     let resultText: string | undefined;
     if (capture === "hash") {
-      argumentsText = jsonTextOf(fieldsOf.arguments);
+      argumentsText = jsonTextOf(folds ? foldedArguments : ownArguments);
       resultText = jsonTextOf(fieldsOf.toolResult);
-      if ((argumentsText === undefined && fieldsOf.arguments !== undefined) || (resultText === undefined && fieldsOf.toolResult !== undefined)) {
-        fields.push(OBJECT_RECORD, event);
+      if ((argumentsText === undefined && (folds ? foldedArguments : ownArguments) !== undefined) || (resultText === undefined && fieldsOf.toolResult !== undefined)) {
+        fields.push(OBJECT_RECORD, mergedEvent(event, request, capture));
         continue;
       }
     }
@@ -53,22 +77,20 @@ export function toWire(events: readonly StampedDomainEvent[], capture: AuditCapt
     let pairs = 0;
     for (const field in fieldsOf) {
       let value = fieldsOf[field];
-      if (value === undefined) continue;
+      if (value === undefined || (folds && (field === "arguments" || field === "requestedAt"))) continue;
       if (capture !== "full" && (field === "arguments" || field === "toolResult")) {
         if (capture === "none") continue;
         value = field === "arguments" ? argumentsText : resultText;
       }
-      let index = keyIndex.get(field);
-      if (index === undefined) {
-        index = keys.length;
-        keys.push(field);
-        keyIndex.set(field, index);
-      }
-      if (typeof value === "string" && lastValues[index] === value) fields.push(index, undefined);
-      else {
-        fields.push(index, value);
-        lastValues[index] = value;
-      }
+      push(field, value);
+      pairs += 1;
+    }
+    if (foldedArguments !== undefined) {
+      push("arguments", capture === "hash" ? argumentsText : foldedArguments);
+      pairs += 1;
+    }
+    if (requestedAt !== undefined) {
+      push("requestedAt", requestedAt);
       pairs += 1;
     }
     fields[record] = pairs;

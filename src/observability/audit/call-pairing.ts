@@ -20,6 +20,15 @@ import type { StampedDomainEvent } from "../../shared/domain-events.js";
  * exactly one request is open and it is in this batch: never a wrong pair, at worst two rows.
  * Answers with a `stage` (refused, queued) never reached the provider and had no request.
  */
+/**
+ * A batch once paired: its events in order without the requests answered within it, and the
+ * request folded into each answer (`requests[i]` for `events[i]`; undefined when none was).
+ */
+export interface PairedBatch {
+  events: readonly StampedDomainEvent[];
+  requests: readonly (StampedDomainEvent | undefined)[] | undefined;
+}
+
 /** Open requests of one (provider, correlation id); the few others of the same id hang off `next`. */
 interface OpenCalls {
   providerId: unknown;
@@ -45,24 +54,37 @@ export class CallPairing {
 
   constructor(private readonly capture: AuditCapture) {}
 
-  /** The batch as it is to be written: answered requests folded into their answers (the same array when none was). */
-  pair(events: readonly StampedDomainEvent[]): readonly StampedDomainEvent[] {
+  /** The batch paired, as the objects the main-thread writer encodes. */
+  pairObjects(events: readonly StampedDomainEvent[]): readonly StampedDomainEvent[] {
+    return mergedEvents(this.pair(events), this.capture);
+  }
+
+  /** The batch as it is to be written: requests answered within it left out, each beside its answer. */
+  pair(events: readonly StampedDomainEvent[]): PairedBatch {
     const batch = (this.batch = (this.batch + 1) % 0x3fffffff);
-    let paired: (StampedDomainEvent | undefined)[] | undefined;
+    let absorbed: boolean[] | undefined;
+    let requestOf: (StampedDomainEvent | undefined)[] | undefined;
     for (let index = 0; index < events.length; index += 1) {
       const event = events[index] as StampedDomainEvent;
       if (event.type === "ToolInvocationRequested") this.opened(event, index, batch);
-      else if ((event.type === "ToolInvocationCompleted" || (event.type === "ToolInvocationFailed" && event.stage === undefined))) {
+      else if (event.type === "ToolInvocationCompleted" || (event.type === "ToolInvocationFailed" && event.stage === undefined)) {
         const calls = this.answered(event);
         if (calls === undefined || calls.ambiguous || calls.batch !== batch || calls.open !== 0) continue;
-        paired ??= events.slice();
-        const requested = events[calls.index] as StampedDomainEvent;
-        paired[calls.index] = undefined;
-        paired[index] = this.merged(event, requested);
+        absorbed ??= new Array<boolean>(events.length).fill(false);
+        requestOf ??= new Array<StampedDomainEvent | undefined>(events.length);
+        absorbed[calls.index] = true;
+        requestOf[index] = events[calls.index];
       }
     }
-    if (paired === undefined) return events;
-    return paired.filter((event): event is StampedDomainEvent => event !== undefined);
+    if (absorbed === undefined || requestOf === undefined) return { events, requests: undefined };
+    const kept: StampedDomainEvent[] = [];
+    const requests: (StampedDomainEvent | undefined)[] = [];
+    for (let index = 0; index < events.length; index += 1) {
+      if (absorbed[index] === true) continue;
+      kept.push(events[index] as StampedDomainEvent);
+      requests.push(requestOf[index]);
+    }
+    return { events: kept, requests };
   }
 
   /** Open requests kept (for tests: bounded, and empty once every call was answered). */
@@ -105,18 +127,6 @@ export class CallPairing {
       return;
     }
   }
-
-  /** The answer's event with the request's arguments (and its time, when the answer cannot date it): a new object, the bus's is shared. */
-  private merged(answer: StampedDomainEvent, requested: StampedDomainEvent): StampedDomainEvent {
-    const { arguments: args } = requested as { arguments?: unknown };
-    const durationMs = (answer as { durationMs?: unknown }).durationMs;
-    const withArguments = this.capture !== "none" && args !== undefined;
-    if (!withArguments && durationMs !== undefined) return answer;
-    const merged = Object.assign({}, answer) as Record<string, unknown>;
-    if (withArguments) merged.arguments = args;
-    if (durationMs === undefined) merged.requestedAt = requested.timestamp;
-    return merged as unknown as StampedDomainEvent;
-  }
 }
 
 function find(first: OpenCalls, providerId: unknown): OpenCalls | undefined {
@@ -134,4 +144,39 @@ function without(first: OpenCalls, gone: OpenCalls): OpenCalls | undefined {
     }
   }
   return first;
+}
+
+/**
+ * What the request adds to its answer's row, `arguments` then `requestedAt`: its arguments (not with
+ * capture `none`, which stores none), and its time when the answer has no durationMs to date it by.
+ */
+export function foldedValues(answer: StampedDomainEvent, request: StampedDomainEvent, capture: AuditCapture): [unknown, number | undefined] {
+  const args = capture === "none" ? undefined : (request as { arguments?: unknown }).arguments;
+  const requestedAt = (answer as { durationMs?: unknown }).durationMs === undefined ? request.timestamp : undefined;
+  return [args, requestedAt];
+}
+
+/**
+ * The answer's event with its request folded in, as one object (the main-thread writer encodes
+ * objects; the wire to the writer thread adds the same fields as pairs, audit-wire.ts): a copy,
+ * since the bus's event object is shared with every observer. The folded fields come last.
+ */
+export function mergedEvent(answer: StampedDomainEvent, request: StampedDomainEvent | undefined, capture: AuditCapture): StampedDomainEvent {
+  if (request === undefined) return answer;
+  const [args, requestedAt] = foldedValues(answer, request, capture);
+  if (args === undefined && requestedAt === undefined) return answer;
+  const merged = Object.assign({}, answer) as Record<string, unknown>;
+  // The answer's own fields of these names (none of the hangar's have them) give way: the folded ones come last.
+  if ("arguments" in merged) delete merged.arguments;
+  if ("requestedAt" in merged) delete merged.requestedAt;
+  if (args !== undefined) merged.arguments = args;
+  if (requestedAt !== undefined) merged.requestedAt = requestedAt;
+  return merged as unknown as StampedDomainEvent;
+}
+
+/** A paired batch's events as objects (mergedEvent for each answer that absorbed its request). */
+export function mergedEvents(batch: PairedBatch, capture: AuditCapture): readonly StampedDomainEvent[] {
+  const { events, requests } = batch;
+  if (requests === undefined) return events;
+  return events.map((event, index) => mergedEvent(event, requests[index], capture));
 }

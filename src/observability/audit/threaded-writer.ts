@@ -5,7 +5,7 @@ import type { Redactor } from "../../shared/redaction.js";
 import { reapplyYoungGenerationSize } from "../../runtime/young-generation.js";
 import type { DomainEventBus } from "../domain-event-bus.js";
 import { objectsOnWire, toWire } from "./audit-wire.js";
-import { CallPairing } from "./call-pairing.js";
+import { CallPairing, mergedEvent, mergedEvents, type PairedBatch } from "./call-pairing.js";
 import { BUSY_RETRY_MIN_MS, BUSY_RETRY_SPREAD_MS, type AuditSink, type AuditWriter } from "./writer.js";
 import {
   ACK_SLOT,
@@ -93,6 +93,8 @@ const MAX_RETAINED = 20_000;
 export class ThreadedAuditWriter implements AuditSink {
   private pending: StampedDomainEvent[] = [];
   private retained: StampedDomainEvent[] = [];
+  /** The request folded into each retained answer (beside `retained`, index for index). */
+  private retainedRequests: (StampedDomainEvent | undefined)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private closed = false;
@@ -230,23 +232,24 @@ export class ThreadedAuditWriter implements AuditSink {
     }
     const published = this.pending;
     this.pending = [];
-    const events = this.pairing.pair(published);
+    const paired = this.pairing.pair(published);
     // The last batch of a quiet hangar needs no thread started just to be closed (the rate of events published decides).
     const worker = this.worker ?? (close ? undefined : this.threadFor(published));
     if (worker === undefined) {
-      this.writeOnMainThread(events);
+      this.writeOnMainThread(mergedEvents(paired, this.options.capture));
       return;
     }
-    if (events.length === 0 && !wait) return;
-    const batch: WriterThreadBatch = { wire: toWire(events, this.options.capture) };
+    if (paired.events.length === 0 && !wait) return;
+    // The requests answered within the batch go folded into their answers' records (no merged objects built here).
+    const batch: WriterThreadBatch = { wire: toWire(paired.events, this.options.capture, paired.requests) };
     if (this.options.redactor.version !== this.secretsVersion) {
       this.secretsVersion = this.options.redactor.version;
       batch.secrets = this.options.redactor.secretValues();
     }
     if (wait) batch.flushId = this.flushIds = (this.flushIds % 0x7fffffff) + 1;
     if (close) batch.close = true;
-    this.send(worker, batch, events);
-    this.retain(events);
+    this.send(worker, batch, paired);
+    this.retain(paired);
     if (batch.flushId !== undefined) this.waitFor(batch.flushId);
     // The thread retries its held rows by itself; events published meanwhile follow them soon, not batchMs later.
     if (Atomics.load(this.slots, UNWRITTEN_SLOT) > 0 && !close) {
@@ -266,26 +269,34 @@ export class ThreadedAuditWriter implements AuditSink {
     }
   }
 
-  private send(worker: Worker, batch: WriterThreadBatch, events: readonly StampedDomainEvent[]): void {
+  private send(worker: Worker, batch: WriterThreadBatch, paired: PairedBatch): void {
     try {
       worker.postMessage(batch);
     } catch (error) {
       // A value that cannot be cloned (a function somewhere in an event): the batch goes without
       // what cannot be said of those events, as the main-thread writer stores an odd event.
       this.options.onError(error);
-      batch.wire = objectsOnWire(events.map(cloneable));
+      batch.wire = objectsOnWire(mergedEvents(paired, this.options.capture).map(cloneable));
       worker.postMessage(batch);
     }
   }
 
-  private retain(events: readonly StampedDomainEvent[]): void {
+  private retain({ events, requests }: PairedBatch): void {
     // A Number once, not a BigInt per event (seq stays far below 2^53).
     const committed = Number(this.committed[0] ?? 0n);
     let firstKept = 0;
     while (firstKept < this.retained.length && (this.retained[firstKept]?.seq ?? 0) <= committed) firstKept += 1;
-    if (firstKept > 0) this.retained = this.retained.slice(firstKept);
-    for (const event of events) this.retained.push(event);
-    if (this.retained.length > MAX_RETAINED) this.retained = this.retained.slice(this.retained.length - MAX_RETAINED);
+    if (firstKept > 0) this.keepRetainedFrom(firstKept);
+    for (let index = 0; index < events.length; index += 1) {
+      this.retained.push(events[index] as StampedDomainEvent);
+      this.retainedRequests.push(requests?.[index]);
+    }
+    if (this.retained.length > MAX_RETAINED) this.keepRetainedFrom(this.retained.length - MAX_RETAINED);
+  }
+
+  private keepRetainedFrom(first: number): void {
+    this.retained = this.retained.slice(first);
+    this.retainedRequests = this.retainedRequests.slice(first);
   }
 
   private waitFor(flushId: number): void {
@@ -315,9 +326,14 @@ export class ThreadedAuditWriter implements AuditSink {
     this.threadFailed = true;
     this.options.onError(new Error(`audit trail: ${reason}; writing on the main thread from now on`));
     const committed = this.committed[0] ?? 0n;
-    const unwritten = this.retained.filter((event) => BigInt(event.seq) > committed);
+    // A merged row has its answer's seq: a retained answer is unwritten exactly when its row is.
+    const unwritten: StampedDomainEvent[] = [];
+    this.retained.forEach((event, index) => {
+      if (BigInt(event.seq) > committed) unwritten.push(mergedEvent(event, this.retainedRequests[index], this.options.capture));
+    });
     this.retained = [];
-    const pending = this.pairing.pair(this.pending);
+    this.retainedRequests = [];
+    const pending = this.pairing.pairObjects(this.pending);
     this.pending = [];
     this.writeOnMainThread([...unwritten, ...pending]);
   }

@@ -101,7 +101,7 @@ export class AuditWriter implements AuditSink {
     const pending = this.pending;
     if (pending.length === 0 && this.backlog.length === 0 && encoded.length === 0) return;
     this.pending = [];
-    const events = this.options.pairing?.pair(pending) ?? pending;
+    const events = this.options.pairing?.pairObjects(pending) ?? pending;
     const rows = this.backlog.length === 0 ? [] : this.backlog;
     this.backlog = [];
     for (const event of events) rows.push(this.encode(event));

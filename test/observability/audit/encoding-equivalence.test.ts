@@ -2,6 +2,7 @@ import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { AuditCapture } from "../../../src/config/types.js";
 import { forEachRecord, toWire } from "../../../src/observability/audit/audit-wire.js";
+import { CallPairing, mergedEvent } from "../../../src/observability/audit/call-pairing.js";
 import { createRowEncoder, type RowEncoder } from "../../../src/observability/audit/capture.js";
 import { keyedSha256 } from "../../../src/observability/audit/keyed-hash.js";
 import type { AuditRow } from "../../../src/observability/audit/row.js";
@@ -113,9 +114,9 @@ function outcome(encode: () => AuditRow): AuditRow | string {
   }
 }
 
-/** Each event through the wire the writer thread receives (structured clone included), encoded there. */
-function throughWire(encoder: RowEncoder, events: readonly StampedDomainEvent[], capture: AuditCapture): (AuditRow | string)[] {
-  const batch = structuredClone(toWire(events, capture));
+/** Each event through the wire the writer thread receives (structured clone included), encoded there; `requests` folded as paired. */
+function throughWire(encoder: RowEncoder, events: readonly StampedDomainEvent[], capture: AuditCapture, requests?: readonly (StampedDomainEvent | undefined)[]): (AuditRow | string)[] {
+  const batch = structuredClone(toWire(events, capture, requests));
   const rows: (AuditRow | string)[] = [];
   forEachRecord(
     batch,
@@ -197,5 +198,40 @@ describe("audit encoding: the fast forms give the straightforward forms' bytes",
     const fast = createRowEncoder({ capture: "hash", key, redactor: redactor(), instance: INSTANCE, source: SOURCE });
     const reference = straightforwardEncoder({ capture: "hash", key, redactor: redactor() });
     expect(throughWire(fast, events, "hash")).toEqual(events.map((event) => outcome(() => reference(event))));
+  });
+
+  it("a paired batch through the wire: each answer's record with its request folded in gives the merged object's row", () => {
+    const stamp = (index: number) => ({ seq: index + 1, timestamp: 1_790_000_000_000 + index, systemId: "provider:math" });
+    const calls: Record<string, unknown>[] = [
+      // Answered: arguments with secrets and unicode; an answer with no durationMs (requestedAt); an answer with its own odd `arguments`.
+      { type: "ToolInvocationRequested", providerId: "math", tool: "add", correlationId: "p1", principal: "alice", arguments: { text: `say ${SECRET}`, u: UNICODE } },
+      { type: "ToolInvocationCompleted", providerId: "math", tool: "add", correlationId: "p1", principal: "alice", kind: "ok", durationMs: 0.5, toolResult: { content: [{ type: "text", text: UNICODE }] } },
+      { type: "ToolInvocationRequested", providerId: "math", tool: "add", correlationId: "p2", arguments: { a: 1 } },
+      { type: "ToolInvocationFailed", providerId: "math", tool: "add", correlationId: "p2", kind: "crash", message: `died ${SECRET}` },
+      { type: "ToolInvocationRequested", providerId: "math", tool: "add", correlationId: "p3", arguments: [] },
+      { type: "ToolInvocationCompleted", providerId: "math", tool: "add", correlationId: "p3", kind: "ok", durationMs: 1, arguments: "its own", requestedAt: 7 },
+      // A request without arguments, and one whose arguments have no JSON text (the record goes as the merged object).
+      { type: "ToolInvocationRequested", providerId: "math", tool: "add", correlationId: "p4" },
+      { type: "ToolInvocationCompleted", providerId: "math", tool: "add", correlationId: "p4", kind: "ok", durationMs: 1 },
+      { type: "ToolInvocationRequested", providerId: "math", tool: "add", correlationId: "p5", arguments: { big: 10n } },
+      { type: "ToolInvocationCompleted", providerId: "math", tool: "add", correlationId: "p5", kind: "ok", durationMs: 1 },
+      // In flight: stays a request of its own.
+      { type: "ToolInvocationRequested", providerId: "math", tool: "add", correlationId: "p6", arguments: { a: 6 } },
+    ];
+    const events = calls.map((event, index) => Object.assign(event, stamp(index)) as unknown as StampedDomainEvent);
+    const key = randomBytes(32);
+    for (const capture of CAPTURES) {
+      const paired = new CallPairing(capture).pair(events);
+      const completedType = "ToolInvocationCompleted";
+      expect(paired.events.map((event) => event.type)).toEqual([completedType, "ToolInvocationFailed", completedType, completedType, completedType, "ToolInvocationRequested"]);
+      const merged = paired.events.map((event, index) => mergedEvent(event, paired.requests?.[index], capture));
+      const fast = createRowEncoder({ capture, key, redactor: redactor(), instance: INSTANCE, source: SOURCE });
+      const reference = straightforwardEncoder({ capture, key, redactor: redactor() });
+      const expected = merged.map((event) => outcome(() => reference(event)));
+      expect(merged.map((event) => outcome(() => fast.encode(event))), capture).toEqual(expected);
+      expect(throughWire(fast, paired.events, capture, paired.requests), capture).toEqual(expected);
+      const failedRow = expected[1] as AuditRow;
+      expect(JSON.parse(failedRow.payload)).toMatchObject({ requestedAt: 1_790_000_000_002 });
+    }
   });
 });
