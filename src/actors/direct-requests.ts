@@ -19,6 +19,8 @@ export type DirectAnswer = { result: Record<string, unknown> } | { error: unknow
 
 /** Ids of direct requests: strings, which the SDK's numeric ids (it reads ids with Number()) never equal. */
 const ID_PREFIX = "hangar-";
+/** The options of every request's abort listener (one object, not one per request). */
+const ONCE = { once: true } as const;
 /** setTimeout's longest delay; a later deadline is reached in steps (a longer delay fires at once). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -84,7 +86,7 @@ export class DirectRequests<C> {
     const deadline = performance.now() + timeoutMs;
     const entry = new PendingRequest(id, context, timeoutMs, deadline, signal, this);
     this.pending.set(id, entry);
-    signal?.addEventListener("abort", entry, { once: true });
+    signal?.addEventListener("abort", entry, ONCE);
     if (deadline < this.timerDue) this.armTimer(deadline);
   }
 

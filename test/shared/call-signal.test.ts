@@ -51,4 +51,48 @@ describe("CallSignal", () => {
       }
     }
   });
+
+  it("keeps EventTarget's rules for listeners: one registration per listener and capture, once, removal by a signal or by an earlier listener, `this`", () => {
+    /** The order listeners of `signal` are called in when it aborts, registered the same way on each. */
+    function calls(signal: AbortSignal, abort: () => void): string[] {
+      const seen: string[] = [];
+      const twice = (): void => {
+        seen.push("twice");
+      };
+      signal.addEventListener("abort", twice);
+      signal.addEventListener("abort", twice);
+      signal.addEventListener("abort", twice, { capture: true });
+      const removedByCapture = (): void => {
+        seen.push("removed by capture");
+      };
+      signal.addEventListener("abort", removedByCapture, true);
+      signal.removeEventListener("abort", removedByCapture);
+      signal.removeEventListener("abort", removedByCapture, { capture: true });
+      signal.addEventListener("other", () => seen.push("other type"));
+      const remover = new AbortController();
+      signal.addEventListener("abort", () => seen.push("removed by its signal"), { signal: remover.signal });
+      remover.abort();
+      const gone = new AbortController();
+      gone.abort();
+      signal.addEventListener("abort", () => seen.push("signal aborted already"), { signal: gone.signal });
+      const later = (): void => {
+        seen.push("removed by an earlier listener");
+      };
+      signal.addEventListener("abort", () => {
+        seen.push("removes the next");
+        signal.removeEventListener("abort", later);
+      });
+      signal.addEventListener("abort", later);
+      signal.addEventListener("abort", function (this: unknown) {
+        seen.push(this === signal ? "this is the signal" : "this is something else");
+      });
+      signal.addEventListener("abort", () => seen.push("once"), { once: true });
+      abort();
+      signal.dispatchEvent(new Event("abort"));
+      return seen;
+    }
+    const real = new AbortController();
+    const own = new CallSignal();
+    expect(calls(own, () => { own.abort(); })).toEqual(calls(real.signal, () => { real.abort(); }));
+  });
 });
