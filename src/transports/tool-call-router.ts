@@ -170,16 +170,26 @@ export class ToolCallRouter implements Transport {
     // this call (notifications/initialized, in the same chunk) has its handler queued already and
     // must run first — the call may start a provider, which is offered what the clients initialized
     // so far can do. The call is registered now, so a cancellation read right after it still finds it.
-    Promise.resolve()
-      .then(() => this.handler(request as unknown as CallToolRequest, extra))
-      .then(
-        (result) => (answered || signal.aborted ? undefined : this.inner.send({ result, jsonrpc: "2.0", id })),
-        (error: unknown) => (answered || signal.aborted ? undefined : this.inner.send(errorAnswer(id, error))),
-      )
-      .catch(this.reportSendFailure)
-      .finally(() => {
-        if (this.inFlight.get(id) === signal) this.inFlight.delete(id);
-      });
+    // One reaction on the handler's promise, not a chain of four (≈ 0.7 KB of promises per call).
+    queueMicrotask(() => {
+      const failed = (error: unknown): void => {
+        this.finish(id, signal, answered ? undefined : errorAnswer(id, error));
+      };
+      try {
+        this.handler(request as unknown as CallToolRequest, extra).then((result) => {
+          this.finish(id, signal, answered ? undefined : { result, jsonrpc: "2.0", id });
+        }, failed);
+      } catch (error) {
+        failed(error);
+      }
+    });
+  }
+
+  /** The handler settled: the call leaves the table, and its answer goes out unless it went first or the call was cancelled. */
+  private finish(id: RequestId, signal: CallSignal, answer: JSONRPCMessage | undefined): void {
+    if (this.inFlight.get(id) === signal) this.inFlight.delete(id);
+    if (answer === undefined || signal.aborted) return;
+    this.inner.send(answer).catch(this.reportSendFailure);
   }
 
   private readonly reportSendFailure = (error: unknown): void => {
