@@ -102,9 +102,17 @@ export function formatTable(events: readonly AuditEvent[]): string {
   return [line(HEADERS), ...rows.map(line)].join("\n");
 }
 
-/** `key=value` pairs of the payload, one line, clipped. */
+/**
+ * `key=value` pairs of the payload, one line, clipped. A call's arguments come right after its
+ * tool: a call answered before its batch was written is one row, its answer's, which carries them
+ * after the answer's own fields (docs/audit.md) — the clip would hide them behind the result.
+ */
 function details(data: Record<string, unknown>): string {
-  const text = Object.entries(data)
+  const entries = Object.entries(data);
+  const tool = entries.findIndex(([key]) => key === "tool");
+  const args = entries.findIndex(([key]) => key === "arguments");
+  if (tool >= 0 && args > tool + 1) entries.splice(tool + 1, 0, ...entries.splice(args, 1));
+  const text = entries
     .map(([key, value]) => `${key}=${typeof value === "string" ? value : JSON.stringify(value)}`)
     .join(" ")
     .replace(/\s+/g, " ");
