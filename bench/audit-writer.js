@@ -27,6 +27,7 @@ import { median } from "./lib/stats.js";
 
 const CALLS = Number(process.argv[2] ?? 20_000);
 const BATCH = 200;
+const POST_ROUNDS = 7;
 const { AuditStore, openAuditDatabase } = await dist("observability/audit/store.js");
 const { createRowEncoder } = await dist("observability/audit/capture.js");
 const { chainHash } = await dist("observability/audit/chain.js");
@@ -102,24 +103,39 @@ const batches = (list) => {
   return out;
 };
 if (CallPairing !== undefined && wire !== undefined) {
-  process.stdout.write("per call (two events published, batches of " + BATCH + " events):\n");
+  // Alternated rounds, medians: measured one after the other, the later form would run on code the earlier one warmed.
+  process.stdout.write(`per call (two events published, batches of ${BATCH} events; medians of ${POST_ROUNDS} alternated rounds):\n`);
   const pairing = new CallPairing("hash");
   const cut = batches(events);
-  cut.forEach((batch) => pairing.pair(batch)); // warm
-  perCall("  pairing (CallPairing.pair, main thread)", () => cut.forEach((batch) => pairing.pair(batch)));
-  perCall("  toWire + postMessage, two events (main thread)", () => cut.forEach((batch) => port1.postMessage(wire.toWire(batch, "hash"))));
-  perCall("  receiving them (the writer thread)", () => {
+  const quietly = (fn) => {
+    const start = cpu();
+    fn();
+    return (cpu() - start) / CALLS;
+  };
+  const drain = () => {
     while (receiveMessageOnPort(port2) !== undefined);
-  });
-  perCall("  pair + toWire + postMessage (main thread)", () =>
-    cut.forEach((batch) => {
-      const paired = pairing.pair(batch);
-      port1.postMessage(wire.toWire(paired.events, "hash", paired.requests));
-    }),
-  );
-  perCall("  receiving the paired batches (the writer thread)", () => {
-    while (receiveMessageOnPort(port2) !== undefined);
-  });
+  };
+  const rounds = { pairing: [], two: [], twoReceived: [], paired: [], pairedReceived: [] };
+  for (let round = 0; round < POST_ROUNDS; round++) {
+    rounds.pairing.push(quietly(() => cut.forEach((batch) => pairing.pair(batch))));
+    rounds.two.push(quietly(() => cut.forEach((batch) => port1.postMessage(wire.toWire(batch, "hash")))));
+    rounds.twoReceived.push(quietly(drain));
+    rounds.paired.push(
+      quietly(() =>
+        cut.forEach((batch) => {
+          const paired = pairing.pair(batch);
+          port1.postMessage(wire.toWire(paired.events, "hash", paired.requests));
+        }),
+      ),
+    );
+    rounds.pairedReceived.push(quietly(drain));
+  }
+  const line = (label, values) => process.stdout.write(`${label.padEnd(58)} ${median(values).toFixed(2).padStart(7)} µs/call\n`);
+  line("  pairing (CallPairing.pair, main thread)", rounds.pairing);
+  line("  toWire + postMessage, two events (main thread)", rounds.two);
+  line("  receiving them (the writer thread)", rounds.twoReceived);
+  line("  pair + toWire + postMessage (main thread)", rounds.paired);
+  line("  receiving the paired batches (the writer thread)", rounds.pairedReceived);
 }
 port1.close();
 

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { callTool, eventually, fixtureCommand, invoke, jsonOf, textOf, useE2E, within } from "../helpers/cli.js";
 import { readAudit, verifyAudit } from "../helpers/audit-db.js";
+import { faultyProvider } from "../helpers/resilience.js";
 import { waitFor } from "../helpers/wait.js";
 
 /**
@@ -66,7 +67,8 @@ describe("audit trail: one row per answered call", () => {
   it("a hangar killed mid-call leaves the call's request in the file", async () => {
     const marker = e2e.marker();
     const path = join(e2e.dir(), `audit-${marker}.db`);
-    const hangar = await e2e.start({ providers: { slow: { command: fixtureCommand("faulty-server.js", marker) } }, audit: { path, batch_ms: 20 } });
+    // The provider goes when its stdin does, hung call or not (the hangar's kill leaves nobody to stop it).
+    const hangar = await e2e.start({ providers: { slow: faultyProvider(marker, { FAULT_EXIT_ON_STDIN_END: 1 }) }, audit: { path, batch_ms: 20 } });
     expect(textOf(await invoke(hangar.client, "slow", "echo", { text: "warm" }))).toBe("warm");
     // Never answered while the hangar lives: it is in flight when the batch timer writes its request.
     const hanging = invoke(hangar.client, "slow", "slow", { ms: 60_000 }).catch(() => "cut off");
@@ -83,5 +85,34 @@ describe("audit trail: one row per answered call", () => {
     expect(hung?.data.arguments).toMatchObject({ bytes: JSON.stringify({ ms: 60_000 }).length });
     // Its call was never answered: no answer row has its correlation id.
     expect(events.filter((event) => event.correlationId === hung?.correlationId).map((event) => event.type)).toEqual(["ToolInvocationRequested"]);
+  });
+
+  it("a group's retry: each attempt's request is folded into its own attempt's answer, under one correlation id", async () => {
+    const marker = e2e.marker();
+    const path = join(e2e.dir(), `audit-${marker}.db`);
+    const hangar = await e2e.start({
+      providers: {
+        // The first tools/call kills this member; its tools say they are read-only, so the group retries on the other.
+        crashy: faultyProvider(marker, { FAULT_CRASH_ON_CALL: 1, FAULT_READ_ONLY: 1 }),
+        steady: faultyProvider(marker, { FAULT_READ_ONLY: 1 }),
+        pool: { mode: "group", strategy: "round_robin", members: ["crashy", "steady"], retry_on_member_failure: "auto" },
+      },
+      // One batch for the whole test: written at shutdown.
+      audit: { path, batch_ms: 60_000 },
+    });
+    expect(textOf(await invoke(hangar.client, "pool", "echo", { text: "twice is fine" }))).toBe("twice is fine");
+    await hangar.close();
+    const events = readAudit(path).filter((event) => event.type.startsWith("ToolInvocation") || event.type === "GroupCallRetried");
+    // The group hears of the crash (and retries) before the member's chart announces its failed call.
+    expect(events.map((event) => [event.type, event.provider ?? event.data.groupId, event.data.kind])).toEqual([
+      ["GroupCallRetried", "pool", "crash"],
+      ["ToolInvocationFailed", "crashy", "crash"],
+      ["ToolInvocationCompleted", "steady", "ok"],
+    ]);
+    expect(new Set(events.map((event) => event.correlationId)).size).toBe(1);
+    const argumentsHash = { bytes: JSON.stringify({ text: "twice is fine" }).length, hmac: expect.stringMatching(/^[0-9a-f]{64}$/) as string };
+    expect(events[1]?.data.arguments).toMatchObject(argumentsHash);
+    expect(events[2]?.data.arguments).toEqual(events[1]?.data.arguments);
+    expect(verifyAudit(path)).toMatchObject({ ok: true });
   });
 });
