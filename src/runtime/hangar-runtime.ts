@@ -191,6 +191,17 @@ export class HangarRuntime {
     return this.actor.getSnapshot().context;
   }
 
+  /**
+   * The supervisor's context without sending the calls of this tick first: only for what no call
+   * can change (which actors there are, a provider's spec, a group's members). The security
+   * controls read a provider's spec (and whether it is a group) for every call they admit; had
+   * those reads sent what waits, each call of a client's chunk would reach its provider alone,
+   * sent by the next call's admission, instead of all of them in one INVOKE.BATCH.
+   */
+  private actorsAsTheyAre() {
+    return this.actor.getSnapshot().context;
+  }
+
   private tell(event: EventFromLogic<typeof hangarMachine>): void {
     this.invokes.flush();
     this.actor.send(event);
@@ -222,7 +233,7 @@ export class HangarRuntime {
   }
 
   spec(providerId: string): ProviderSpec | undefined {
-    return this.providers[providerId]?.getSnapshot().context.spec;
+    return this.actorsAsTheyAre().providers[providerId]?.getSnapshot().context.spec;
   }
 
   /** The tools a provider lists now (live ∪ predefined), read without a round trip; for a group, its members' union. */
@@ -259,7 +270,7 @@ export class HangarRuntime {
 
   /** A group's member ids; undefined when `id` is not a group. */
   groupMemberIds(id: string): string[] | undefined {
-    return this.groups[id]?.getSnapshot().context.members.map((member) => member.id);
+    return this.actorsAsTheyAre().groups[id]?.getSnapshot().context.members.map((member) => member.id);
   }
 
   groupView(groupId: string): GroupView | undefined {

@@ -1,9 +1,13 @@
+import { PassThrough, Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import { fromCallback, type AnyActorRef, type InspectionEvent } from "xstate";
 import { ConnectionOutbox } from "../../src/actors/connection-outbox.js";
 import { failure, type CallOutcome, type ToolCall } from "../../src/machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
+import { createHangarServer } from "../../src/transports/mcp-server.js";
+import { StdioServerLineTransport } from "../../src/transports/stdio-server-transport.js";
+import { ToolCatalogue } from "../../src/transports/tool-catalogue.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
 import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
@@ -66,7 +70,8 @@ function start(line: Line) {
       received.push(event.event.type);
     }
   };
-  const config = { source: "test.yaml", expose: "both" as const, providers: [testSpec({ id: "p", idleTtlS: 0, healthCheckIntervalS: 3_600 })] };
+  const tools = [{ name: "t", inputSchema: { type: "object" as const } }];
+  const config = { source: "test.yaml", expose: "both" as const, providers: [testSpec({ id: "p", idleTtlS: 0, healthCheckIntervalS: 3_600, tools })] };
   const runtime = new HangarRuntime(config, { connection: tickConnection(line), inspect });
   const events: StampedDomainEvent[] = [];
   runtime.events.subscribe((event) => events.push(event));
@@ -92,6 +97,45 @@ describe("calls made in one tick", () => {
     // A lone call goes as a plain INVOKE.
     await runtime.invoke("p", "t", {});
     expect(received).toEqual(["INVOKE.BATCH", "INVOKE"]);
+  });
+
+  it("stay together when the security controls read a provider's spec or a group's members between them", async () => {
+    const line: Line = { received: [], hold: false };
+    const { runtime, received } = start(line);
+    await runtime.startProvider("p");
+    const outcomes = calls(runtime, 2, "c");
+    // What admitting the next call reads: nothing a call can change, so nothing is sent for it.
+    expect(runtime.spec("p")?.id).toBe("p");
+    expect(runtime.groupMemberIds("p")).toBeUndefined();
+    outcomes.push(...calls(runtime, 2, "d"));
+    await Promise.all(outcomes);
+    expect(received).toEqual(["INVOKE.BATCH"]);
+    expect(line.received.map((call) => call.correlationId)).toEqual(["c0", "c1", "d0", "d1"]);
+  });
+
+  it("from a client's chunk of tools/call lines reach the provider as one event, through the stdio front end and its admission", async () => {
+    const line: Line = { received: [], hold: false };
+    const { runtime, received } = start(line);
+    await runtime.startProvider("p");
+    const server = createHangarServer(runtime, new ToolCatalogue(runtime), runtime.config.expose);
+    const stdin = new PassThrough();
+    const answers: string[] = [];
+    const stdout = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        answers.push(...chunk.toString("utf8").split("\n").filter((text) => text !== ""));
+        callback();
+      },
+    });
+    await server.connect(new StdioServerLineTransport(stdin, stdout));
+    const request = (id: number | string, method: string, params: object) => `${JSON.stringify({ jsonrpc: "2.0", id, method, params })}\n`;
+    stdin.write(request("init", "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } }));
+    stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
+    await waitFor(() => answers.length === 1, 5_000, "the initialize answer");
+    stdin.write(Array.from({ length: 4 }, (_, i) => request(i, "tools/call", { name: "p__t", arguments: {} })).join(""));
+    await waitFor(() => answers.length === 5, 5_000, "the four answers");
+    expect(received).toEqual(["INVOKE.BATCH"]);
+    expect(line.received).toHaveLength(4);
+    await server.close();
   });
 
   it("start a COLD provider once, the rest waiting in its queue (single flight)", async () => {
