@@ -76,11 +76,16 @@ const THREAD_YOUNG_GENERATION_MB = 8;
  * A batch this large is posted at once (on the next turn of the event loop, never inside the
  * publishing call), without waiting for `batchMs`: the thread's CPU per row grows with the batch
  * it holds live (its scavenges copy it). 100 ms of 8 busy callers make batches of ≈ 1,800
- * events: ≈ 28 µs per call so, 24 posted at 512 events, 23 at 256 (bench/audit-writer.js,
- * BENCH_AUDIT_BATCH_CALLS=900); the thread then wakes ≈ 70 times a second instead of 10. Only
- * while the thread runs: before, the batch's size decides whether it starts.
+ * events: with two rows per call ≈ 28 µs per call so, 24 posted at 512 events, 23 at 256
+ * (bench/audit-writer.js, BENCH_AUDIT_BATCH_CALLS=900). With one row per answered call the
+ * thread holds half the rows per event, and 256, 512 and 1,024 cost it the same (17–20.5 µs per
+ * call, within noise); but each cut leaves the calls in flight at that moment as two rows, and
+ * many callers keep many in flight: at 256, 47–64 % of the calls of 128 callers were two rows
+ * (7–9 % of 16 callers'), at 1,024 13–19 % (2 %), ≈ 3–4 µs less CPU per call at 128 callers
+ * (alternated runs over real pipes, fixture). Only while the thread runs: before, the batch's
+ * size decides whether it starts.
  */
-const POST_AT_EVENTS = 256;
+export const POST_AT_EVENTS = 1_024;
 /** How long the main thread waits, once, for the thread's isolate (≈ 10–50 ms; 'online' re-applies later if it takes longer). */
 const ISOLATE_WAIT_MS = 1_000;
 /**

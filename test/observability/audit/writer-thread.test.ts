@@ -8,7 +8,7 @@ import { createRowEncoder } from "../../../src/observability/audit/capture.js";
 import { ROW_COLUMNS } from "../../../src/observability/audit/row.js";
 import { CallPairing } from "../../../src/observability/audit/call-pairing.js";
 import { AuditStore, openAuditDatabase } from "../../../src/observability/audit/store.js";
-import { ThreadedAuditWriter } from "../../../src/observability/audit/threaded-writer.js";
+import { POST_AT_EVENTS, ThreadedAuditWriter } from "../../../src/observability/audit/threaded-writer.js";
 import { AuditTrail } from "../../../src/observability/audit/trail.js";
 import { AuditWriter } from "../../../src/observability/audit/writer.js";
 import { Redactor } from "../../../src/shared/redaction.js";
@@ -196,14 +196,15 @@ describe("audit writer thread", () => {
 
   it("posts a large batch on the next turn of the event loop, without waiting for batch_ms", async () => {
     const { trail, bus, errors } = files.open({ batchMs: 60_000 }, { threadAtEvents: 0 });
-    for (let index = 0; index < 300; index += 1) bus.publish("provider:math", { type: "CircuitOpened", providerId: "math", failures: index, retryAt: 0 });
+    const events = POST_AT_EVENTS + 44;
+    for (let index = 0; index < events; index += 1) bus.publish("provider:math", { type: "CircuitOpened", providerId: "math", failures: index, retryAt: 0 });
     // Not within the publishing call: nothing is posted before the event loop turns.
     expect(readAudit(trail.path)).toHaveLength(0);
-    await waitFor(() => readAudit(trail.path).length >= 256, 5_000, "the large batch to be written long before batch_ms");
+    await waitFor(() => readAudit(trail.path).length >= POST_AT_EVENTS, 5_000, "the large batch to be written long before batch_ms");
     trail.close();
     expect(errors).toEqual([]);
-    expect(readAudit(trail.path)).toHaveLength(300);
-    expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 300 });
+    expect(readAudit(trail.path)).toHaveLength(events);
+    expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: events });
   });
 
   it("close() while the thread is still writing a batch loses nothing", async () => {
