@@ -1,18 +1,13 @@
-import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AuditCapture } from "../../../src/config/types.js";
 import { CallPairing } from "../../../src/observability/audit/call-pairing.js";
-import { createRowEncoder } from "../../../src/observability/audit/capture.js";
-import { ROW_COLUMNS } from "../../../src/observability/audit/row.js";
-import { AuditStore, openAuditDatabase } from "../../../src/observability/audit/store.js";
-import { ThreadedAuditWriter } from "../../../src/observability/audit/threaded-writer.js";
-import { AuditWriter } from "../../../src/observability/audit/writer.js";
 import { DomainEventBus } from "../../../src/observability/domain-event-bus.js";
 import type { DomainEvent, StampedDomainEvent } from "../../../src/shared/domain-events.js";
 import { Redactor } from "../../../src/shared/redaction.js";
-import { auditFileBytes, builtWriterScript, readAudit, verifyAudit } from "../../helpers/audit-db.js";
+import { auditFileBytes, readAudit, verifyAudit } from "../../helpers/audit-db.js";
 import { useAuditFiles } from "./helpers.js";
+import { sideBySideWriters } from "./side-by-side-writers.js";
 
 /**
  * One row per answered call (call-pairing.ts) on real SQLite files and the real writer thread: a
@@ -219,39 +214,8 @@ describe("audit: one row per answered call", () => {
 
   it("the writer thread and the main-thread writer write the same rows, in flight or answered, merged or not", () => {
     const dir = files.dir();
-    const key = randomBytes(32);
-    const redactor = new Redactor();
-    redactor.register(SECRET);
-    const identity = { capture: "full" as const, instance: "instance-1", source: "/etc/hangar.yaml" };
-    const errors: unknown[] = [];
-    const threaded = new ThreadedAuditWriter({
-      ...identity,
-      script: builtWriterScript(),
-      path: join(dir, "thread.db"),
-      key,
-      redactor,
-      batchMs: 60_000,
-      onError: (error) => errors.push(error),
-      onMainThread: () => {
-        throw new Error("the main thread must not write");
-      },
-      threadAtEvents: 0,
-    });
-    const store = new AuditStore(openAuditDatabase(join(dir, "main.db")));
-    const onMain = new AuditWriter({
-      store,
-      encoder: createRowEncoder({ ...identity, key, redactor }),
-      batchMs: 60_000,
-      onError: (error) => errors.push(error),
-      pairing: new CallPairing(identity.capture),
-    });
-    const bus = new DomainEventBus();
-    threaded.attach(bus);
-    onMain.attach(bus);
-    const flush = (): void => {
-      threaded.flush();
-      onMain.flush();
-    };
+    const writers = sideBySideWriters(dir, SECRET);
+    const { bus, errors, rowsOf, flush } = writers;
     try {
       for (let round = 0; round < 12; round += 1) {
         bus.publish("provider:math", requested(`c${round}`, { round, secret: SECRET }));
@@ -261,24 +225,14 @@ describe("audit: one row per answered call", () => {
         if (round % 5 === 0) flush();
       }
       for (let round = 0; round < 12; round += 1) bus.publish("provider:math", completed("reused"));
-      threaded.close();
-      onMain.close();
     } finally {
-      store.close();
+      writers.close();
     }
     expect(errors).toEqual([]);
-    const rowsOf = (path: string): unknown[] => {
-      const db = openAuditDatabase(path, { readonly: true });
-      try {
-        return db.prepare(`SELECT ${ROW_COLUMNS} FROM events ORDER BY id`).all();
-      } finally {
-        db.close();
-      }
-    };
-    const rows = rowsOf(join(dir, "thread.db"));
+    const rows = rowsOf("thread.db");
     // 12 calls, 4 of them in flight at a flush (two rows each); 12 overlapping requests of one id and their answers, never paired.
     expect(rows).toHaveLength(12 + 4 + 24);
-    expect(rows).toEqual(rowsOf(join(dir, "main.db")));
+    expect(rows).toEqual(rowsOf("main.db"));
     expect(verifyAudit(join(dir, "thread.db"))).toMatchObject({ ok: true, rows: 40 });
     expect(auditFileBytes(dir)).not.toContain(SECRET);
   });

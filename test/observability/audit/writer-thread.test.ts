@@ -1,20 +1,16 @@
 import { spawnSync } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DomainEventBus } from "../../../src/observability/domain-event-bus.js";
-import { createRowEncoder } from "../../../src/observability/audit/capture.js";
-import { ROW_COLUMNS } from "../../../src/observability/audit/row.js";
-import { CallPairing } from "../../../src/observability/audit/call-pairing.js";
-import { AuditStore, openAuditDatabase } from "../../../src/observability/audit/store.js";
-import { POST_AT_EVENTS, ThreadedAuditWriter } from "../../../src/observability/audit/threaded-writer.js";
+import { POST_AT_EVENTS } from "../../../src/observability/audit/threaded-writer.js";
 import { AuditTrail } from "../../../src/observability/audit/trail.js";
-import { AuditWriter } from "../../../src/observability/audit/writer.js";
 import { Redactor } from "../../../src/shared/redaction.js";
 import { auditFileBytes, builtWriterScript, readAudit, verifyAudit } from "../../helpers/audit-db.js";
 import { waitFor } from "../../helpers/wait.js";
 import { useAuditFiles } from "./helpers.js";
+import { sideBySideWriters } from "./side-by-side-writers.js";
 
 /**
  * The audit writer on its worker thread, with real SQLite and a real thread: the same rows as the
@@ -23,15 +19,6 @@ import { useAuditFiles } from "./helpers.js";
  */
 const files = useAuditFiles();
 const SECRET = "sk-thread-0123456789abcdef";
-
-function rowsOf(path: string): unknown[] {
-  const db = openAuditDatabase(path, { readonly: true });
-  try {
-    return db.prepare(`SELECT ${ROW_COLUMNS} FROM events ORDER BY id`).all();
-  } finally {
-    db.close();
-  }
-}
 
 /** A call's worth of events and a few others, a secret among them. */
 function publishSample(bus: DomainEventBus, round: number): void {
@@ -57,53 +44,21 @@ function threadIds(): string[] {
 describe("audit writer thread", () => {
   it("writes the very rows and chain the main-thread writer writes for the same events, without the main thread writing", () => {
     const dir = files.dir();
-    const key = randomBytes(32);
-    const redactor = new Redactor();
-    redactor.register(SECRET);
-    const identity = { capture: "full" as const, instance: "instance-1", source: "/etc/hangar.yaml" };
-    const errors: unknown[] = [];
-    const threaded = new ThreadedAuditWriter({
-      ...identity,
-      script: builtWriterScript(),
-      path: join(dir, "thread.db"),
-      key,
-      redactor,
-      batchMs: 60_000,
-      onError: (error) => errors.push(error),
-      onMainThread: () => {
-        throw new Error("the main thread must not write");
-      },
-      threadAtEvents: 0,
-    });
-    const store = new AuditStore(openAuditDatabase(join(dir, "main.db")));
-    const onMain = new AuditWriter({
-      store,
-      encoder: createRowEncoder({ ...identity, key, redactor }),
-      batchMs: 60_000,
-      onError: (error) => errors.push(error),
-      pairing: new CallPairing(identity.capture),
-    });
-    const bus = new DomainEventBus();
-    threaded.attach(bus);
-    onMain.attach(bus);
+    const writers = sideBySideWriters(dir, SECRET);
+    const { bus, errors, rowsOf } = writers;
     try {
       for (let round = 0; round < 20; round += 1) {
         publishSample(bus, round);
-        if (round % 7 === 0) {
-          threaded.flush();
-          onMain.flush();
-        }
+        if (round % 7 === 0) writers.flush();
       }
-      threaded.close();
-      onMain.close();
     } finally {
-      store.close();
+      writers.close();
     }
     expect(errors).toEqual([]);
-    const rows = rowsOf(join(dir, "thread.db"));
+    const rows = rowsOf("thread.db");
     // Each call answered within its batch: one row (the answer's, with the arguments), and the ProviderStopped.
     expect(rows).toHaveLength(40);
-    expect(rows).toEqual(rowsOf(join(dir, "main.db")));
+    expect(rows).toEqual(rowsOf("main.db"));
     expect(verifyAudit(join(dir, "thread.db"))).toMatchObject({ ok: true, rows: 40 });
     expect(auditFileBytes(dir)).not.toContain(SECRET);
   });
