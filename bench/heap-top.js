@@ -7,41 +7,18 @@
 // What a built-in (Set, Map, push, Object.assign…) allocates is charged to the JavaScript
 // function that called it.
 // Bytes are per call when the profile records its call count, else per run.
-import { readFileSync } from "node:fs";
 import process from "node:process";
+import { framePackage, frameLabel, readProfileArgs } from "./lib/profile-frames.js";
 
-process.stdout.on("error", () => process.exit(0)); // piped into head
-const args = process.argv.slice(2);
-const flags = new Set(args.filter((arg) => arg.startsWith("--")));
-const [file, limit = "25"] = args.filter((arg) => !arg.startsWith("--"));
-if (!file) {
-  process.stderr.write("usage: node bench/heap-top.js FILE.heapprofile [N] [--inclusive | --packages]\n");
-  process.exit(2);
-}
-const profile = JSON.parse(readFileSync(file, "utf8"));
+const { profile, limit, flags } = readProfileArgs("node bench/heap-top.js FILE.heapprofile [N] [--inclusive | --packages]");
 const calls = profile.calls ?? 1;
-
-function label(frame) {
-  const { functionName, url, lineNumber } = frame;
-  const where = url ? `${url.replace(/^file:\/\//, "").replace(`${process.cwd()}/`, "")}:${lineNumber + 1}` : "";
-  return `${functionName || "(anonymous)"} ${where}`.trim();
-}
-
-function packageOf(frame) {
-  const { url, functionName } = frame;
-  if (!url) return functionName.startsWith("(") ? functionName : "native";
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1];
-  if (pkg) return pkg;
-  if (url.startsWith("node:")) return "node internals";
-  return "hangar (dist/)";
-}
 
 const totals = new Map();
 const add = (key, bytes) => totals.set(key, (totals.get(key) ?? 0) + bytes);
 let total = 0;
 function walk(node, stack) {
   const builtin = !node.callFrame.url && !node.callFrame.functionName.startsWith("(") && stack.length > 0;
-  const key = builtin ? stack.at(-1) : flags.has("--packages") ? packageOf(node.callFrame) : label(node.callFrame);
+  const key = builtin ? stack.at(-1) : flags.has("--packages") ? framePackage(node.callFrame) : frameLabel(node.callFrame);
   const here = [...stack, key];
   const bytes = node.selfSize;
   total += bytes;
@@ -54,6 +31,6 @@ walk(profile.head, []);
 const unit = calls === 1 ? "bytes" : "bytes per call";
 process.stdout.write(`${(total / calls).toFixed(0)} ${unit} sampled in all\n`);
 const rows = [...totals].sort((a, b) => b[1] - a[1]);
-for (const [name, bytes] of flags.has("--packages") ? rows : rows.slice(0, Number(limit))) {
+for (const [name, bytes] of flags.has("--packages") ? rows : rows.slice(0, limit)) {
   process.stdout.write(`${(bytes / calls).toFixed(0).padStart(8)}  ${((100 * bytes) / total).toFixed(1).padStart(5)} %  ${name}\n`);
 }
