@@ -60,14 +60,15 @@ export function toWire(events: readonly StampedDomainEvent[], capture: AuditCapt
     const request = requests?.[position];
     const [foldedArguments, requestedAt] = request === undefined ? [undefined, undefined] : foldedValues(event, request, capture);
     const folds = foldedArguments !== undefined || requestedAt !== undefined;
-    const ownArguments = folds ? undefined : fieldsOf.arguments;
+    // The arguments this record stores: the folded request's, or the event's own.
+    const argumentsValue = folds ? foldedArguments : fieldsOf.arguments;
     // First, so that an event without them goes as its object before any of its pairs is written.
     let argumentsText: string | undefined;
     let resultText: string | undefined;
     if (capture === "hash") {
-      argumentsText = jsonTextOf(folds ? foldedArguments : ownArguments);
+      argumentsText = jsonTextOf(argumentsValue);
       resultText = jsonTextOf(fieldsOf.toolResult);
-      if ((argumentsText === undefined && (folds ? foldedArguments : ownArguments) !== undefined) || (resultText === undefined && fieldsOf.toolResult !== undefined)) {
+      if ((argumentsText === undefined && argumentsValue !== undefined) || (resultText === undefined && fieldsOf.toolResult !== undefined)) {
         fields.push(OBJECT_RECORD, mergedEvent(event, request, capture));
         continue;
       }
