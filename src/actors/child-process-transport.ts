@@ -4,6 +4,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainResultResponse } from "./jsonrpc-fast-path.js";
 import { LineSplitter } from "./line-splitter.js";
+import { readBurst } from "./read-burst.js";
 import { TickWrites } from "./tick-writes.js";
 
 /** max_message_bytes when the spec gives none: 16 MiB. */
@@ -79,7 +80,7 @@ export class ChildProcessTransport implements Transport {
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.tickWrites = new TickWrites(stdin, "turn");
-    this.lines = new LineSplitter(this.maxMessageBytes, this.deliverLine, this.refuseOversizedLine);
+    this.lines = new LineSplitter(this.maxMessageBytes, this.deliverLine, this.refuseOversizedLine, readBurst.note);
   }
 
   /** True when the provider closed its stdout, as opposed to close() on this side. */

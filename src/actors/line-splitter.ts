@@ -24,16 +24,23 @@ export class LineSplitter {
   /** After an over-long line was reported, the rest of it up to the next newline is dropped. */
   private skipping = false;
 
+  /**
+   * `onSeveral`, when given, is told before the first line of a chunk that ends two lines or more
+   * is delivered (the stdio legs group their writes by it, see read-burst.ts).
+   */
   constructor(
     private readonly maxBytes: number,
     private readonly onLine: (line: Buffer) => void,
     private readonly onOverlong: (head: Buffer) => void,
+    private readonly onSeveral?: () => void,
   ) {}
 
   push(chunk: Buffer): void {
     let start = 0;
+    let newline = chunk.indexOf(NEWLINE);
+    if (this.onSeveral !== undefined && newline !== -1 && chunk.indexOf(NEWLINE, newline + 1) !== -1) this.onSeveral();
     while (start < chunk.length) {
-      const newline = chunk.indexOf(NEWLINE, start);
+      if (start > 0) newline = chunk.indexOf(NEWLINE, start);
       if (newline === -1) {
         this.keep(start === 0 ? chunk : chunk.subarray(start));
         return;

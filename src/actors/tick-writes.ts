@@ -1,5 +1,6 @@
 import process from "node:process";
 import type { Writable } from "node:stream";
+import { readBurst, type ReadBurst } from "./read-burst.js";
 
 /**
  * How long a group of writes lasts. `tick`: until the current tick ends (process.nextTick) —
@@ -16,6 +17,10 @@ export type WriteGrouping = "tick" | "turn";
  * one write when the group ends — many messages at once cost two system calls, not one each.
  * Both stdio legs write this way: the hangar's answers to its client (by tick) and its requests
  * to each provider (by turn, see WriteGrouping).
+ *
+ * Except after a read of several lines in this turn (ReadBurst): then the writes come several
+ * at a time, and the group's first is corked too, so they all leave in one write and wake the
+ * reader once with all of them — not once for the first and again for the rest.
  */
 export class TickWrites {
   private state: "none" | "first" | "corked" = "none";
@@ -23,14 +28,20 @@ export class TickWrites {
   constructor(
     private readonly stream: Writable,
     private readonly grouping: WriteGrouping = "tick",
+    private readonly burst: ReadBurst = readBurst,
   ) {}
 
   /** Call right before each write to the stream. */
   beforeWrite(): void {
     if (this.state === "none") {
-      this.state = "first";
       if (this.grouping === "tick") process.nextTick(this.endTick);
       else setImmediate(this.endTick);
+      if (!this.burst.active) {
+        this.state = "first";
+        return;
+      }
+      this.state = "corked";
+      this.stream.cork();
     } else if (this.state === "first") {
       this.state = "corked";
       this.stream.cork();

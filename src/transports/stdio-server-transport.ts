@@ -3,6 +3,7 @@ import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainRequestOrNotification, isPlainResultResponse } from "../actors/jsonrpc-fast-path.js";
 import { LineSplitter } from "../actors/line-splitter.js";
+import { readBurst } from "../actors/read-burst.js";
 import { TickWrites } from "../actors/tick-writes.js";
 
 /** The longest line a client may send: 16 MiB, as a provider's default max_message_bytes. */
@@ -66,7 +67,7 @@ export class StdioServerLineTransport implements Transport {
   ) {
     this.maxMessageBytes = options.maxMessageBytes ?? MAX_CLIENT_MESSAGE_BYTES;
     this.tickWrites = new TickWrites(stdout);
-    this.lines = new LineSplitter(this.maxMessageBytes, this.onLine, this.onOverlong);
+    this.lines = new LineSplitter(this.maxMessageBytes, this.onLine, this.onOverlong, readBurst.note);
   }
 
   start(): Promise<void> {

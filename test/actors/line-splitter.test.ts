@@ -65,4 +65,19 @@ describe("LineSplitter", () => {
     splitter.push(Buffer.from("rest\nnext\n"));
     expect(out).toEqual(["overlong:0123", "next"]);
   });
+
+  it("tells onSeveral before delivering the first line of a chunk that ends two lines or more, and only then", () => {
+    const events: string[] = [];
+    const splitter = new LineSplitter(
+      64,
+      (line) => events.push(line.toString()),
+      () => events.push("overlong"),
+      () => events.push("several"),
+    );
+    splitter.push(Buffer.from("a\n"));
+    splitter.push(Buffer.from("b\nc")); // one line ends here; "c" is the start of the next
+    splitter.push(Buffer.from("d\ne\nf\n"));
+    splitter.push(Buffer.from("g"));
+    expect(events).toEqual(["a", "b", "several", "cd", "e", "f"]);
+  });
 });
