@@ -17,6 +17,8 @@ export interface RawHangar {
   write: (message: object | string) => void;
   /** Every message read so far, in order. */
   messages: RawMessage[];
+  /** The same messages as the lines they came in (exact text, without the newline). */
+  lines: string[];
   /** Resolves with the first message (already read or still to come) that `match` accepts. */
   next: (match: (message: RawMessage) => boolean, what: string, timeoutMs?: number) => Promise<RawMessage>;
   /** Sends a request and resolves with the answer carrying its id. */
@@ -39,13 +41,15 @@ export function startRawHangar(configPath: string): RawHangar {
   const { stdin, stdout, stderr } = child;
   if (child.pid === undefined || stdin === null || stdout === null || stderr === null) throw new Error("could not spawn the hangar");
   const messages: RawMessage[] = [];
+  const lines: string[] = [];
   const errors: string[] = [];
-  const lines = new LineSplitter(
+  const splitter = new LineSplitter(
     64 * 1024 * 1024,
     (line) => {
       const text = line.toString("utf8");
       try {
         messages.push(JSON.parse(text) as RawMessage);
+        lines.push(text);
       } catch {
         errors.push(`a line on the hangar's stdout is not JSON: ${text.slice(0, 200)}`);
       }
@@ -53,7 +57,7 @@ export function startRawHangar(configPath: string): RawHangar {
     () => errors.push("an over-long line on the hangar's stdout"),
   );
   stdout.on("data", (chunk: Buffer) => {
-    lines.push(chunk);
+    splitter.push(chunk);
   });
   const log: string[] = [];
   stderr.on("data", (chunk: Buffer) => log.push(chunk.toString("utf8")));
@@ -89,6 +93,7 @@ export function startRawHangar(configPath: string): RawHangar {
     pid: child.pid,
     write,
     messages,
+    lines,
     next,
     request,
     initialize: async () => {
