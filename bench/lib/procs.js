@@ -160,3 +160,30 @@ export async function settledMemory(pid, probeDir, count = 3) {
   const middle = (key) => median(probes.map((probe) => probe[key]));
   return { rss: middle("rss"), heapUsed: middle("heapUsed"), heapTotal: middle("heapTotal"), external: middle("external") };
 }
+
+/**
+ * Each thread of a process so far: CPU time in ns (schedstat, exact, not 10 ms ticks) and its
+ * voluntary context switches (each a sleep in epoll_wait, futex… — a wake-up) and involuntary
+ * ones (preemptions), by thread id. A thread gone meanwhile is left out.
+ */
+export function threadTimes(pid) {
+  const threads = new Map();
+  let tids;
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return threads;
+  }
+  for (const tid of tids) {
+    const schedstat = readText(`/proc/${pid}/task/${tid}/schedstat`);
+    const status = readText(`/proc/${pid}/task/${tid}/status`);
+    if (schedstat === undefined || status === undefined) continue;
+    const switches = (name) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? Number.NaN);
+    threads.set(Number(tid), {
+      cpuNs: Number(schedstat.split(" ")[0]),
+      voluntary: switches("voluntary_ctxt_switches"),
+      involuntary: switches("nonvoluntary_ctxt_switches"),
+    });
+  }
+  return threads;
+}
