@@ -1,7 +1,7 @@
 import type { Readable, Writable } from "node:stream";
+import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { jsonRpcLine, readResultLine } from "../shared/jsonrpc-lines.js";
 import { isPlainResultResponse } from "./jsonrpc-fast-path.js";
 import { LineSplitter } from "./line-splitter.js";
 import { readBurst } from "./read-burst.js";
@@ -112,7 +112,7 @@ export class ChildProcessTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed || !this.stdin.writable) return Promise.reject(new Error("Not connected"));
-    if (this.stdin.write(jsonRpcLine(message))) return Promise.resolve();
+    if (this.stdin.write(serializeMessage(message))) return Promise.resolve();
     // Backpressure: wait for the pipe to drain, or to close, which ends the wait just as well.
     return new Promise((resolve) => {
       const done = (): void => {
@@ -138,7 +138,7 @@ export class ChildProcessTransport implements Transport {
   write(message: JSONRPCMessage): boolean {
     if (this.closed || !this.stdin.writable) return false;
     this.tickWrites.beforeWrite();
-    this.stdin.write(jsonRpcLine(message));
+    this.stdin.write(serializeMessage(message));
     return true;
   }
 
@@ -158,24 +158,12 @@ export class ChildProcessTransport implements Transport {
     // onmessage, or an over-long line, may have closed us earlier in the same chunk.
     if (this.closed || bytes.length === 0) return; // an empty line carries nothing
     const line = bytes.toString("utf8");
-    const message = readResultLine(line) ?? this.parseLine(line);
-    if (message === undefined) return;
-    try {
-      if (this.claim?.(message) === true) return;
-      this.onmessage?.(message);
-    } catch (error) {
-      this.onerror?.(asError(error));
-    }
-  };
-
-  /** Any line but a plain result answer: parsed whole and checked by the schema (undefined: reported and skipped). */
-  private parseLine(line: string): JSONRPCMessage | undefined {
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
       this.onerror?.(new MalformedLineError("not JSON", line));
-      return undefined;
+      return;
     }
     let message: JSONRPCMessage;
     if (isPlainResultResponse(value)) {
@@ -184,11 +172,16 @@ export class ChildProcessTransport implements Transport {
       const parsed = JSONRPCMessageSchema.safeParse(value);
       if (!parsed.success) {
         this.onerror?.(new MalformedLineError("not JSON-RPC", line));
-        return undefined;
+        return;
       }
       message = parsed.data;
     }
-    return message;
+    try {
+      if (this.claim?.(message) === true) return;
+      this.onmessage?.(message);
+    } catch (error) {
+      this.onerror?.(asError(error));
+    }
   }
 
   /** An oversized line is not skippable (its end may never come): the transport closes. */

@@ -5,7 +5,6 @@ import { isPlainRequestOrNotification, isPlainResultResponse } from "../actors/j
 import { LineSplitter } from "../actors/line-splitter.js";
 import { readBurst } from "../actors/read-burst.js";
 import { TickWrites } from "../actors/tick-writes.js";
-import { jsonRpcLine, readToolCallLine } from "../shared/jsonrpc-lines.js";
 
 /** The longest line a client may send: 16 MiB, as a provider's default max_message_bytes. */
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -84,7 +83,7 @@ export class StdioServerLineTransport implements Transport {
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed || !this.stdout.writable) return Promise.reject(new Error("Not connected"));
     this.tickWrites.beforeWrite();
-    if (this.stdout.write(jsonRpcLine(message))) return Promise.resolve();
+    if (this.stdout.write(JSON.stringify(message) + "\n")) return Promise.resolve();
     // Backpressure: wait for the pipe to drain, or to close, which ends the wait just as well.
     return new Promise((resolve) => {
       const done = (): void => {
@@ -120,11 +119,6 @@ export class StdioServerLineTransport implements Transport {
     // onmessage may have closed the transport while lines of the same chunk were still coming.
     if (this.closed || bytes.length === 0) return;
     const line = bytes.toString("utf8");
-    const call = readToolCallLine(line);
-    if (call !== undefined) {
-      this.deliver(call);
-      return;
-    }
     let value: unknown;
     try {
       value = JSON.parse(line);
