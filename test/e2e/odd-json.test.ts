@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { fixtureCommand, useE2E, within } from "../helpers/cli.js";
-import { startRawHangar, type RawHangar, type RawMessage } from "../helpers/raw-stdio.js";
+import { describe, expect, it } from "vitest";
+import { fixtureCommand, useE2E } from "../helpers/cli.js";
+import { useRawHangars, type RawHangar, type RawMessage } from "../helpers/raw-stdio.js";
 
 /**
  * Unusual JSON on both legs of a tool call: the built hangar on real pipes, a client writing lines
@@ -11,19 +11,10 @@ import { startRawHangar, type RawHangar, type RawMessage } from "../helpers/raw-
  * does (the last wins), ids and `isError` read at the message's and the result's top level only.
  */
 const e2e = useE2E();
-const running: RawHangar[] = [];
-
-afterEach(async () => {
-  for (const hangar of running.splice(0)) {
-    hangar.endStdin();
-    const exit = await within(hangar.exited, 10_000, "the hangar to exit after stdin EOF").catch(() => undefined);
-    if (exit === undefined) hangar.kill();
-  }
-});
+const startHangar = useRawHangars(e2e);
 
 async function start(): Promise<RawHangar> {
-  const hangar = startRawHangar(e2e.writeConfig({ providers: { raw: { command: fixtureCommand("raw-server.js", e2e.marker()), call_timeout_s: 2 } } }));
-  running.push(hangar);
+  const hangar = startHangar({ providers: { raw: { command: fixtureCommand("raw-server.js", e2e.marker()), call_timeout_s: 2 } } });
   await hangar.initialize();
   // The provider starts, so its tools are known by their flat names.
   await hangar.request("warm", "tools/call", { name: "registry_invoke", arguments: { provider: "raw", tool: "echo", arguments: { text: "warm" } } });

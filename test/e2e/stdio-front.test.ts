@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MAX_CLIENT_MESSAGE_BYTES } from "../../src/transports/stdio-server-transport.js";
 import { eventually, fixtureCommand, useE2E, within } from "../helpers/cli.js";
 import { findProcesses, waitForExit } from "../helpers/processes.js";
-import { startRawHangar, type RawHangar, type RawMessage } from "../helpers/raw-stdio.js";
+import { useRawHangars, type RawHangar, type RawMessage } from "../helpers/raw-stdio.js";
 
 /**
  * The stdio front end as a client's bytes meet it: the built hangar on real pipes, lines written
@@ -10,20 +10,10 @@ import { startRawHangar, type RawHangar, type RawMessage } from "../helpers/raw-
  * answered can be seen).
  */
 const e2e = useE2E();
-const running: RawHangar[] = [];
-
-afterEach(async () => {
-  for (const hangar of running.splice(0)) {
-    hangar.endStdin();
-    const exit = await within(hangar.exited, 10_000, "the hangar to exit after stdin EOF").catch(() => undefined);
-    if (exit === undefined) hangar.kill();
-  }
-});
+const startHangar = useRawHangars(e2e);
 
 function start(providers: Record<string, object>): RawHangar {
-  const hangar = startRawHangar(e2e.writeConfig({ providers }));
-  running.push(hangar);
-  return hangar;
+  return startHangar({ providers });
 }
 
 const textOf = (message: RawMessage): string => ((message.result as { content: { text: string }[] }).content[0]?.text ?? "");

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname } from "node:path";
 import { LineSplitter } from "../../src/actors/line-splitter.js";
-import { MAIN_JS, NODE, testStateDir, type ExitInfo } from "./cli.js";
+import { afterEach } from "vitest";
+import { MAIN_JS, NODE, testStateDir, within, type E2E, type ExitInfo } from "./cli.js";
 import { waitFor } from "./wait.js";
 
 /** One line the hangar wrote on stdout, parsed (every line must be JSON: stdout carries MCP only). */
@@ -109,5 +110,25 @@ export function startRawHangar(configPath: string): RawHangar {
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     },
+  };
+}
+
+/**
+ * For a test file: `start(config)` runs the built hangar on that config (written by `e2e`) over raw
+ * pipes; after each test every hangar started is sent EOF and given 10 s to exit, then killed.
+ */
+export function useRawHangars(e2e: E2E): (config: object) => RawHangar {
+  const running: RawHangar[] = [];
+  afterEach(async () => {
+    for (const hangar of running.splice(0)) {
+      hangar.endStdin();
+      const exit = await within(hangar.exited, 10_000, "the hangar to exit after stdin EOF").catch(() => undefined);
+      if (exit === undefined) hangar.kill();
+    }
+  });
+  return (config) => {
+    const hangar = startRawHangar(e2e.writeConfig(config));
+    running.push(hangar);
+    return hangar;
   };
 }
