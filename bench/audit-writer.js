@@ -82,7 +82,10 @@ const perCall = (label, fn) => measure(label, fn, CALLS, "call");
 
 const rows = events.map((e) => encoder.encode(e)); // warm
 perRow("encode (redaction, HMAC, JSON)", () => events.forEach((e) => encoder.encode(e)));
-perRow("chainHash (rowContent + SHA-256)", () => rows.forEach((r) => chainHash("0".repeat(64), r)));
+// Warmed first, as encode is above: a cold first pass (the code not yet optimized) read ≈ 3.4 µs per row against ≈ 2 warm.
+const genesis = "0".repeat(64);
+rows.forEach((r) => chainHash(genesis, r));
+perRow("chainHash (rowContent + SHA-256)", () => rows.forEach((r) => chainHash(genesis, r)));
 // What the main thread pays to hand a batch to the writer thread: the batch in its wire form
 // (audit-wire.ts; a build without it posted the event objects), serialized by postMessage there
 // and then; the thread pays for deserializing.
