@@ -6,14 +6,13 @@
 // BENCH_HEAP_PROFILE=FILE also writes the main thread's sampled allocation by function (read it with
 // `node bench/heap-top.js FILE`); BENCH_CONFIG_EXTRA='{"audit":{"enabled":false}}' as in run.js;
 // BENCH_HANGAR_JS for another build.
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { pathToFileURL } from "node:url";
-import { callTool, closeAll, connectHangar, MAIN_JS, PROVIDERS, providerEntry, writeConfig } from "./lib/clients.js";
+import { MAIN_JS } from "./lib/clients.js";
 import { concurrent } from "./lib/load.js";
+import { startProbedHangar } from "./lib/probed-hangar.js";
 import { mainThreadCpuMs } from "./lib/procs.js";
 
 const CALLS = Number(process.argv[2] ?? 20_000);
@@ -21,27 +20,17 @@ const CALLERS = Number(process.argv[3] ?? 16);
 const heapProfile = process.env.BENCH_HEAP_PROFILE;
 /** BENCH_GC_ONLY=1: GC counts and pauses without counting bytes (GCProfiler slows each collection). */
 const gcOnly = process.env.BENCH_GC_ONLY === "1";
-const dir = mkdtempSync(join(tmpdir(), "hangar-pipe-allocation-"));
-const probe = pathToFileURL(join(import.meta.dirname, "lib", "allocation-probe.js"));
-probe.searchParams.set("dir", dir);
-if (heapProfile) probe.searchParams.set("sample", "1");
-if (gcOnly) probe.searchParams.set("bytes", "0");
-
-const marker = `pipe-allocation-${process.pid}`;
-const config = writeConfig(dir, "hangar", { fixture: { ...providerEntry("fixture", marker, "pipe-allocation"), tools: PROVIDERS.fixture.tools } });
-const hangar = await connectHangar(config, { marker, stateDir: join(dir, "state"), nodeArgs: ["--import", probe.href] });
-const call = () => callTool(hangar.client, "fixture__echo", PROVIDERS.fixture.args);
+const hangar = await startProbedHangar("pipe-allocation", "allocation-probe.js", {
+  ...(heapProfile ? { sample: "1" } : {}),
+  ...(gcOnly ? { bytes: "0" } : {}),
+});
 try {
-  await concurrent(call, Math.min(CALLS, 4_000), CALLERS); // JIT, the provider started, the audit writer's thread up
-  const result = join(dir, `${hangar.pid}.json`);
-  process.kill(hangar.pid, "SIGUSR2");
-  await sleep(100); // the signal is handled on the hangar's next turn; it is idle until called
+  await concurrent(hangar.call, Math.min(CALLS, 4_000), CALLERS); // JIT, the provider started, the audit writer's thread up
+  await hangar.startProbe();
   const cpuBefore = mainThreadCpuMs(hangar.pid);
-  await concurrent(call, CALLS, CALLERS);
+  await concurrent(hangar.call, CALLS, CALLERS);
   const cpuUs = ((mainThreadCpuMs(hangar.pid) - cpuBefore) * 1000) / CALLS;
-  process.kill(hangar.pid, "SIGUSR2");
-  while (!existsSync(result)) await sleep(20);
-  const { allocated, scavenges, collections, ms } = JSON.parse(readFileSync(result, "utf8"));
+  const { allocated, scavenges, collections, ms } = await hangar.stopProbe();
   const bytes = allocated === undefined ? "" : `${(allocated / CALLS / 1024).toFixed(1)} KB allocated per call, `;
   process.stdout.write(
     `${MAIN_JS}: ${CALLERS} caller(s), ${CALLS} calls: main thread ${bytes}a scavenge every ${(CALLS / Math.max(scavenges, 1)).toFixed(1)} calls ` +
@@ -49,7 +38,7 @@ try {
       `main thread CPU ${cpuUs.toFixed(1)} µs per call (±10 ms ticks)\n`,
   );
   if (heapProfile) {
-    const sampled = join(dir, `${hangar.pid}.heapprofile`);
+    const sampled = join(hangar.dir, `${hangar.pid}.heapprofile`);
     while (!existsSync(sampled)) await sleep(20);
     const profile = JSON.parse(readFileSync(sampled, "utf8"));
     writeFileSync(`${heapProfile}.tmp`, JSON.stringify({ ...profile, calls: CALLS }));
@@ -58,7 +47,5 @@ try {
   }
 } finally {
   await hangar.close();
-  await closeAll();
-  rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);

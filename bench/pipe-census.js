@@ -10,25 +10,21 @@
 // `npm run build && node bench/pipe-census.js [calls] [callers]` (default 16000, 16);
 // BENCH_HANGAR_JS for another build; BENCH_CONFIG_EXTRA='{"audit":{"enabled":false}}' as in run.js.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { pathToFileURL } from "node:url";
-import { callTool, closeAll, connectHangar, MAIN_JS, PROVIDERS, providerEntry, writeConfig } from "./lib/clients.js";
+import { MAIN_JS } from "./lib/clients.js";
 import { concurrent } from "./lib/load.js";
+import { startProbedHangar } from "./lib/probed-hangar.js";
 import { descendants, threadTimes } from "./lib/procs.js";
 
 const CALLS = Number(process.argv[2] ?? 16_000);
 const CALLERS = Number(process.argv[3] ?? 16);
 const SYSCALLS = ["epoll_pwait", "read", "write", "writev", "futex"];
-const dir = mkdtempSync(join(tmpdir(), "hangar-pipe-census-"));
-const probe = pathToFileURL(join(import.meta.dirname, "lib", "census-probe.js"));
-probe.searchParams.set("dir", dir);
 
 /** `perf stat` on every thread of `pid`, counting SYSCALLS; undefined without perf. */
-function startPerf(pid) {
+function startPerf(pid, dir) {
   const out = join(dir, `perf-${pid}.csv`);
   const events = SYSCALLS.map((name) => `syscalls:sys_enter_${name}`).join(",");
   const perf = spawn("perf", ["stat", "--per-thread", "-x", ",", "-o", out, "-e", events, "-p", String(pid)], { stdio: "ignore" });
@@ -70,27 +66,21 @@ function legLine(name, leg) {
   );
 }
 
-const marker = `pipe-census-${process.pid}`;
-const config = writeConfig(dir, "hangar", { fixture: { ...providerEntry("fixture", marker, "pipe-census"), tools: PROVIDERS.fixture.tools } });
-const hangar = await connectHangar(config, { marker, stateDir: join(dir, "state"), nodeArgs: ["--import", probe.href] });
-const call = () => callTool(hangar.client, "fixture__echo", PROVIDERS.fixture.args);
+const hangar = await startProbedHangar("pipe-census", "census-probe.js");
 try {
-  await concurrent(call, 8_000, CALLERS); // JIT, the provider started, the audit writer's thread up
+  await concurrent(hangar.call, 8_000, CALLERS); // JIT, the provider started, the audit writer's thread up
   const [provider] = descendants(hangar.pid);
-  process.kill(hangar.pid, "SIGUSR2");
-  await sleep(100); // the signal is handled on the hangar's next turn
-  const perf = startPerf(hangar.pid);
+  await hangar.startProbe();
+  const perf = startPerf(hangar.pid, hangar.dir);
   await sleep(300); // perf attached
   const hangarBefore = threadTimes(hangar.pid);
   const providerBefore = threadTimes(provider);
-  const run = await concurrent(call, CALLS, CALLERS);
+  const run = await concurrent(hangar.call, CALLS, CALLERS);
   const hangarThreads = threadDelta(hangarBefore, threadTimes(hangar.pid));
   const providerThreads = threadDelta(providerBefore, threadTimes(provider));
-  process.kill(hangar.pid, "SIGUSR2");
+  const stopped = hangar.stopProbe(); // signals at once; perf stops before the result is awaited
   const syscalls = await perf.stop();
-  const result = join(dir, `${hangar.pid}.json`);
-  while (!existsSync(result)) await sleep(20);
-  const counted = JSON.parse(readFileSync(result, "utf8"));
+  const counted = await stopped;
 
   let out = `${MAIN_JS}: ${CALLERS} caller(s), ${CALLS} calls, ${run.rate.toFixed(0)} calls/s, p50 ${run.p50.toFixed(3)} ms\n`;
   out += legLine("client leg", counted.client) + legLine("provider leg", counted.provider);
@@ -109,7 +99,5 @@ try {
   process.stdout.write(out);
 } finally {
   await hangar.close();
-  await closeAll();
-  rmSync(dir, { recursive: true, force: true });
 }
 process.exit(0);

@@ -4,13 +4,14 @@
 // collection freed; `&bytes=0` leaves it off, its statistics make each collection slower; `&sample=1`
 // adds V8's sampling heap profiler, collected objects included); the next SIGUSR2 stops and writes
 // DIR/<pid>.json (and DIR/<pid>.heapprofile).
-import { renameSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
 import { join } from "node:path";
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import process from "node:process";
 import { URL } from "node:url";
 import v8 from "node:v8";
+import { measureBetweenSignals } from "./probe-signal.js";
 
 const query = new URL(import.meta.url).searchParams;
 const dir = query.get("dir");
@@ -63,8 +64,7 @@ function stop() {
     });
     session.disconnect();
   }
-  writeFileSync(`${file}.tmp`, JSON.stringify({ allocated, ...gc }));
-  renameSync(`${file}.tmp`, `${file}.json`);
+  return { allocated, ...gc };
 }
 
-if (dir !== null) process.on("SIGUSR2", () => (measuring === undefined ? start() : stop()));
+if (dir !== null) measureBetweenSignals(dir, start, stop);

@@ -5,12 +5,11 @@
 // writev calls (each one system call); the main thread's scavenges. It wraps net.Socket's push and
 // _writeGeneric (what every pipe read and write goes through), so it sees the hangar's own I/O
 // without changing it.
-import { renameSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { join } from "node:path";
 import { constants, PerformanceObserver, performance } from "node:perf_hooks";
 import process from "node:process";
 import { URL } from "node:url";
+import { measureBetweenSignals } from "./probe-signal.js";
 
 const dir = new URL(import.meta.url).searchParams.get("dir");
 /** Reads holding more lines than this share the last bucket of the histogram. */
@@ -59,16 +58,16 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) if (entry.detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) counting.scavenges++;
 }).observe({ entryTypes: ["gc"] });
 
-function stop() {
-  const file = join(dir, `${process.pid}`);
-  writeFileSync(`${file}.tmp`, JSON.stringify(counting));
-  renameSync(`${file}.tmp`, `${file}.json`);
-  counting = undefined;
-}
-
 if (dir !== null) {
-  process.on("SIGUSR2", () => {
-    if (counting !== undefined) stop();
-    else counting = { startedAt: performance.now(), client: newLeg(), provider: newLeg(), scavenges: 0, timeline: [] };
-  });
+  measureBetweenSignals(
+    dir,
+    () => {
+      counting = { startedAt: performance.now(), client: newLeg(), provider: newLeg(), scavenges: 0, timeline: [] };
+    },
+    () => {
+      const counted = counting;
+      counting = undefined;
+      return counted;
+    },
+  );
 }
