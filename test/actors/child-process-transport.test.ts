@@ -2,6 +2,7 @@ import { PassThrough, Writable } from "node:stream";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { ChildProcessTransport, MalformedLineError, MessageTooLargeError } from "../../src/actors/child-process-transport.js";
+import { turnEnds } from "../helpers/wait.js";
 
 function setup(maxMessageBytes?: number) {
   const stdin = new PassThrough();
@@ -22,7 +23,6 @@ function setup(maxMessageBytes?: number) {
   return { stdin, stdout, transport, messages, errors, closes: () => closes };
 }
 
-const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("ChildProcessTransport", () => {
   it("delivers messages split across chunks and skips lines that are not JSON-RPC", async () => {
@@ -32,7 +32,7 @@ describe("ChildProcessTransport", () => {
     t.stdout.write('{"jsonrpc":"2.0","id":1,"res');
     t.stdout.write('ult":{"a":1}}\r\n{"not":"json-rpc"}\n');
     t.stdout.write('{"jsonrpc":"2.0","method":"notifications/tools/list_changed"}\n');
-    await flush();
+    await turnEnds();
     expect(t.messages).toEqual([
       { jsonrpc: "2.0", id: 1, result: { a: 1 } },
       { jsonrpc: "2.0", method: "notifications/tools/list_changed" },
@@ -67,7 +67,6 @@ describe("ChildProcessTransport", () => {
     await transport.start();
     const line = (id: number): string => `${JSON.stringify({ jsonrpc: "2.0", id, method: "ping" })}\n`;
     const ping = (id: number): JSONRPCMessage => ({ jsonrpc: "2.0", id, method: "ping" });
-    const turnEnds = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve); });
 
     expect(transport.write(ping(1))).toBe(true);
     // The first message of the turn is out before write() returns: the provider can start on it.
@@ -92,7 +91,7 @@ describe("ChildProcessTransport", () => {
     const t = setup();
     await t.transport.start();
     t.stdout.end();
-    await flush();
+    await turnEnds();
     expect(t.closes()).toBe(1);
     expect(t.transport.endedByPeer).toBe(true);
     expect(t.stdin.writableEnded).toBe(true);
@@ -108,7 +107,7 @@ describe("ChildProcessTransport", () => {
     expect(t.transport.endedByPeer).toBe(false);
     expect(t.stdin.writableEnded).toBe(true);
     t.stdout.write('{"jsonrpc":"2.0","id":1,"result":{}}\n');
-    await flush();
+    await turnEnds();
     expect(t.messages).toEqual([]);
     expect(t.closes()).toBe(1);
   });
@@ -124,7 +123,7 @@ describe("ChildProcessTransport", () => {
     const t = setup();
     await t.transport.start();
     t.stdout.write(`\n\r\n${"y".repeat(5_000)}\n{"jsonrpc":"2.0","id":2,"result":{}}\n`);
-    await flush();
+    await turnEnds();
     expect(t.messages).toEqual([{ jsonrpc: "2.0", id: 2, result: {} }]);
     expect(t.errors).toHaveLength(1);
     expect(t.errors[0]?.message.length).toBeLessThan(300);
@@ -137,7 +136,7 @@ describe("ChildProcessTransport", () => {
     const cut = bytes.indexOf(Buffer.from("本", "utf8")) + 1; // inside the character
     t.stdout.write(bytes.subarray(0, cut));
     t.stdout.write(bytes.subarray(cut));
-    await flush();
+    await turnEnds();
     expect(t.messages).toEqual([{ jsonrpc: "2.0", id: 3, result: { text: "日本語 ✓" } }]);
   });
 
@@ -148,7 +147,7 @@ describe("ChildProcessTransport", () => {
     const line = Buffer.from(`${JSON.stringify({ jsonrpc: "2.0", id: 4, result: { big } })}\n`);
     const started = performance.now();
     for (let offset = 0; offset < line.length; offset += 64 * 1024) t.stdout.write(line.subarray(offset, offset + 64 * 1024));
-    await flush();
+    await turnEnds();
     expect(t.messages).toHaveLength(1);
     expect((t.messages[0] as unknown as { result: { big: string } }).result.big.length).toBe(big.length);
     expect(performance.now() - started).toBeLessThan(3_000);
@@ -160,14 +159,14 @@ describe("ChildProcessTransport", () => {
     const exact = setup(Buffer.byteLength(message));
     await exact.transport.start();
     exact.stdout.write(`${message}\n`);
-    await flush();
+    await turnEnds();
     expect(exact.messages).toHaveLength(1);
     expect(exact.closes()).toBe(0);
 
     const over = setup(Buffer.byteLength(message) - 1);
     await over.transport.start();
     over.stdout.write(`${message}\n`);
-    await flush();
+    await turnEnds();
     expect(over.messages).toEqual([]);
     expect(over.errors).toHaveLength(1);
     expect(over.errors[0]).toBeInstanceOf(MessageTooLargeError);
@@ -181,10 +180,10 @@ describe("ChildProcessTransport", () => {
     t.stdout.write('{"jsonrpc":"2.0","id":6,"result":{}}\n');
     const chunk = Buffer.alloc(64 * 1024, 0x61);
     t.stdout.write(chunk);
-    await flush();
+    await turnEnds();
     expect(t.errors).toEqual([]); // 64 KB pending: still under the limit
     t.stdout.write(chunk);
-    await flush();
+    await turnEnds();
     expect(t.messages).toHaveLength(1);
     expect(t.errors.map((error) => error.constructor)).toEqual([MessageTooLargeError]);
     expect(t.closes()).toBe(1);
@@ -192,7 +191,7 @@ describe("ChildProcessTransport", () => {
     // Whatever follows is drained and dropped, never buffered or delivered.
     for (let i = 0; i < 50; i++) t.stdout.write(chunk);
     t.stdout.write('\n{"jsonrpc":"2.0","id":7,"result":{}}\n');
-    await flush();
+    await turnEnds();
     expect(t.messages).toHaveLength(1);
     expect(t.errors).toHaveLength(1);
     expect(t.stdout.readableLength).toBe(0);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createActor } from "xstate";
 import { deferredCallback } from "../../src/actors/deferred-callback.js";
-import { waitFor } from "../helpers/wait.js";
+import { turnEnds, waitFor } from "../helpers/wait.js";
 
 type Ping = { type: "PING"; n: number };
 
@@ -54,7 +54,7 @@ describe("deferredCallback", () => {
     createActor(logic).start().stop();
     library.resolve({});
     await library.promise;
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(started).toBe(false);
   });
 

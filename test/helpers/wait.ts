@@ -12,3 +12,14 @@ export async function waitFor<T>(probe: () => T | undefined | false, timeoutMs =
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+/**
+ * Resolves once this turn of the event loop has ended (its check phase: after the I/O callbacks
+ * the turn polled, and the ticks and microtasks they set off). For what the code under test
+ * defers to the end of a turn (TickWrites, ReadBurst), not for waiting on other processes.
+ */
+export function turnEnds(): Promise<void> {
+  return new Promise((resolve) => {
+    setImmediate(resolve);
+  });
+}

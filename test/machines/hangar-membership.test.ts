@@ -3,7 +3,7 @@ import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
 import { heldConnection, outcomeText } from "../helpers/held-connection.js";
 import { testSpec } from "../helpers/specs.js";
-import { waitFor } from "../helpers/wait.js";
+import { turnEnds, waitFor } from "../helpers/wait.js";
 
 function setup() {
   const held: (() => void)[] = [];
@@ -35,7 +35,7 @@ describe("supervisor membership at run time", () => {
     const replaced = runtime.replaceProvider(testSpec({ id: "a", description: "a-v2" }));
     const during = runtime.invoke("a", "who", {});
     // Nothing happens to the call in flight: the old actor is still there, draining.
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(runtime.view("a")?.state).toBe("READY");
     expect(events.some((event) => event.type === "ProviderReplaced")).toBe(false);
 
@@ -64,7 +64,7 @@ describe("supervisor membership at run time", () => {
     const long = runtime.invoke("b", "hold", {});
     await waitFor(() => held.length === 1, 2_000, "the long call to reach the provider");
     const removed = runtime.removeProvider("b");
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(runtime.providerIds()).toEqual(["a"]);
     await expect(runtime.invoke("b", "who", {})).resolves.toMatchObject({ status: "failure", kind: "rejected" });
     held[0]?.();

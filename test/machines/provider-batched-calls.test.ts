@@ -7,6 +7,7 @@ import { providerMachine, type ProviderInput } from "../../src/machines/provider
 import type { DomainEvent } from "../../src/shared/domain-events.js";
 import type { FailureKind } from "../../src/shared/failure-kind.js";
 import { testSpec } from "../helpers/specs.js";
+import { turnEnds } from "../helpers/wait.js";
 
 /**
  * The answered calls of one tick reach the provider chart as one CALLS.DONE (through the
@@ -99,7 +100,6 @@ async function startReady(input: ProviderInput, clock?: SimulatedClock): Promise
   return { actor, control, events, steps: () => snapshots, outcomes, call };
 }
 
-const afterTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 const context = (actor: Actor<typeof providerMachine>) => actor.getSnapshot().context;
 const quiet = { healthCheckIntervalS: 3_600, idleTtlS: 0 };
 
@@ -142,12 +142,12 @@ describe("provider chart: calls answered in one tick", () => {
     let drained = false;
     actor.send({ type: "DRAIN", reply: () => (drained = true) });
     control.settle(["ok", "ok"]);
-    await afterTick();
+    await turnEnds();
     expect(drained).toBe(false);
     expect(context(actor)).toMatchObject({ state: "READY", inFlight: 2 });
 
     control.settle(["ok", "tool_error"]);
-    await afterTick();
+    await turnEnds();
     expect(drained).toBe(true);
     expect(context(actor)).toMatchObject({ state: "COLD", inFlight: 0, stats: { calls: 4 } });
     const order = events.filter((event) => event.type === "ToolInvocationCompleted" || event.type === "ProviderStopped");
@@ -161,14 +161,14 @@ describe("provider chart: calls answered in one tick", () => {
     // A success between failures resets the count, as it would one call at a time.
     call(4);
     control.settle(["timeout", "ok", "timeout", "timeout"]);
-    await afterTick();
+    await turnEnds();
     expect(context(actor).breaker).toMatchObject({ state: "CLOSED", failures: 2 });
     expect(context(actor).stats).toMatchObject({ calls: 4, failures: 3 });
 
     // Three faults in a row open it, answered successes around them or not.
     call(5);
     control.settle(["ok", "timeout", "transport", "timeout", "ok"]);
-    await afterTick();
+    await turnEnds();
     expect(context(actor).breaker.state).toBe("OPEN");
     expect(context(actor)).toMatchObject({ state: "DEGRADED", inFlight: 0, stats: { calls: 9, failures: 6 } });
   });
@@ -179,23 +179,23 @@ describe("provider chart: calls answered in one tick", () => {
     const { actor, control, events, call } = await startReady({ spec }, clock);
     call(2);
     control.settle(["timeout", "timeout"]);
-    await afterTick();
+    await turnEnds();
     expect(context(actor).breaker).toMatchObject({ state: "CLOSED", failures: 2 });
     call(3);
     control.settle(["ok", "ok", "ok"]);
-    await afterTick();
+    await turnEnds();
     expect(context(actor).breaker).toMatchObject({ state: "CLOSED", failures: 0 });
 
     call(3);
     control.settle(["timeout", "timeout", "timeout"]);
-    await afterTick();
+    await turnEnds();
     expect(context(actor).breaker.state).toBe("OPEN");
     clock.increment(60_000);
     expect(context(actor).breaker.state).toBe("HALF_OPEN");
     call(2);
     expect(context(actor).breaker.trialsAdmitted).toBe(2);
     control.settle(["ok", "ok"]);
-    await afterTick();
+    await turnEnds();
     expect(context(actor).breaker).toMatchObject({ state: "CLOSED", failures: 0, trialsAdmitted: 0 });
     expect(context(actor).state).toBe("READY");
     expect(events.filter((event) => event.type === "CircuitClosed")).toHaveLength(1);
@@ -207,13 +207,13 @@ describe("provider chart: calls answered in one tick", () => {
     call(3);
     clock.increment(5_000);
     control.settle(["ok", "ok"]);
-    await afterTick();
+    await turnEnds();
     expect(context(actor)).toMatchObject({ inFlight: 1, stats: { calls: 2 } });
     // The check due 10 s after READY finds a call still in flight: it re-arms for a full period.
     clock.increment(5_000);
     expect(context(actor).state).toBe("READY");
     control.settle(["ok"]);
-    await afterTick();
+    await turnEnds();
     clock.increment(9_000);
     expect(context(actor).state).toBe("READY");
     // The next check finds calls finished since it was armed: it re-arms for 10 s after the last one.
@@ -229,7 +229,7 @@ describe("provider chart: calls answered in one tick", () => {
     const { actor, control, events, outcomes, call } = await startReady({ spec });
     call(4);
     control.settleThenCrash(["ok", "ok"], "exit 3");
-    await afterTick();
+    await turnEnds();
     expect(outcomes.map((outcome) => outcome.kind)).toEqual(["ok", "ok", "crash", "crash"]);
     expect(context(actor)).toMatchObject({ state: "RECOVERING", inFlight: 0, stats: { calls: 4, failures: 2 } });
     expect(context(actor).breaker).toMatchObject({ state: "CLOSED", failures: 1 });

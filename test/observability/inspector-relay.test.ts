@@ -12,7 +12,7 @@ import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import { REPO_ROOT } from "../helpers/cli.js";
 import { instantConnection } from "../helpers/instant-connection.js";
 import { testSpec } from "../helpers/specs.js";
-import { waitFor } from "../helpers/wait.js";
+import { turnEnds, waitFor } from "../helpers/wait.js";
 
 interface Message {
   type: string;
@@ -127,7 +127,7 @@ describe("inspector relay", () => {
     ).start();
     // Calls resolved through microtasks only: the event loop never turns, the queue overflows.
     for (let i = 0; i < 5; i += 1) await runtime.invoke("a", "t", {});
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     const actors = sent.filter((m) => m.type === "@xstate.actor").map((m) => m.name);
     expect(actors).toEqual(expect.arrayContaining(["hangar", "provider:a", "connection"]));
     expect(sent.length).toBeLessThanOrEqual(3 + 5);

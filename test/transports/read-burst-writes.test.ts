@@ -4,7 +4,7 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { ChildProcessTransport } from "../../src/actors/child-process-transport.js";
 import { StdioServerLineTransport } from "../../src/transports/stdio-server-transport.js";
-import { waitFor } from "../helpers/wait.js";
+import { turnEnds, waitFor } from "../helpers/wait.js";
 
 /**
  * Over real pipes: a process that writes `lines` on its stdout in one write (so they arrive in
@@ -36,11 +36,6 @@ function recordWrites(socket: Writable): string[][] {
   };
   return writes;
 }
-
-const turnEnds = (): Promise<void> =>
-  new Promise((resolve) => {
-    setImmediate(resolve);
-  });
 
 const peers: { kill: () => boolean }[] = [];
 afterEach(() => {

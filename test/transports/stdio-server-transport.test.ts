@@ -2,6 +2,7 @@ import { PassThrough, Writable } from "node:stream";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { StdioServerLineTransport } from "../../src/transports/stdio-server-transport.js";
+import { turnEnds } from "../helpers/wait.js";
 
 /** The transport on in-memory streams: what it writes is kept, one entry per write. */
 function open(options: { maxMessageBytes?: number; highWaterMark?: number } = {}) {
@@ -35,7 +36,7 @@ describe("StdioServerLineTransport", () => {
     stdin.write(bytes.subarray(0, cut));
     stdin.write(bytes.subarray(cut));
     stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n\n{"jsonrpc":"2.0","id":"r","result":{}}\n');
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(received).toEqual([JSON.parse(line), { jsonrpc: "2.0", method: "notifications/initialized" }, { jsonrpc: "2.0", id: "r", result: {} }]);
   });
 
@@ -45,7 +46,7 @@ describe("StdioServerLineTransport", () => {
     // An error answer from the client (no fast check for those) and a related-task _meta.
     stdin.write('{"jsonrpc":"2.0","id":3,"error":{"code":-1,"message":"no"}}\n');
     stdin.write('{"jsonrpc":"2.0","id":4,"method":"x","params":{"_meta":{"io.modelcontextprotocol/related-task":{"taskId":"t"}}}}\n');
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(received).toHaveLength(2);
     expect(writes).toEqual([]);
   });
@@ -57,7 +58,7 @@ describe("StdioServerLineTransport", () => {
     const sending = transport.send({ jsonrpc: "2.0", id: 1, result: {} }).then(() => {
       sent = true;
     });
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(writes).toEqual(['{"jsonrpc":"2.0","id":1,"result":{}}\n']);
     expect(sent).toBe(false);
     release();
@@ -83,9 +84,9 @@ describe("StdioServerLineTransport", () => {
     const sent = [1, 2, 3, 4].map((id) => transport.send({ jsonrpc: "2.0", id, result: {} }));
     expect(writes).toEqual([['{"jsonrpc":"2.0","id":1,"result":{}}\n']]); // the rest held until the tick ends
     await Promise.all(sent);
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     await transport.send({ jsonrpc: "2.0", id: 5, result: { text: "é" } });
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(writes).toEqual([
       ['{"jsonrpc":"2.0","id":1,"result":{}}\n'],
       ['{"jsonrpc":"2.0","id":2,"result":{}}\n', '{"jsonrpc":"2.0","id":3,"result":{}}\n', '{"jsonrpc":"2.0","id":4,"result":{}}\n'],
@@ -100,7 +101,7 @@ describe("StdioServerLineTransport", () => {
     void transport.send({ jsonrpc: "2.0", id: 2, result: {} });
     await transport.close();
     expect(writes).toEqual(['{"jsonrpc":"2.0","id":1,"result":{}}\n', '{"jsonrpc":"2.0","id":2,"result":{}}\n']);
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(writes).toHaveLength(2);
   });
 
@@ -112,7 +113,7 @@ describe("StdioServerLineTransport", () => {
     await transport.close();
     await transport.close();
     stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(closes).toBe(1);
     expect(received).toEqual([]);
     expect(stdin.isPaused()).toBe(true);

@@ -6,6 +6,7 @@ import { CallToolRequestSchema, McpError, type JSONRPCMessage, type MessageExtra
 import { describe, expect, it } from "vitest";
 import { RpcError } from "../../src/transports/rpc-error.js";
 import { HangarServer, type RoutedToolCallExtra, type ToolCallHandler } from "../../src/transports/tool-call-router.js";
+import { turnEnds } from "../helpers/wait.js";
 
 /** A transport the test drives by hand: what the server sends is recorded with its options. */
 class RecordingTransport implements Transport {
@@ -130,7 +131,7 @@ describe("the tools/call short route", () => {
       transport.deliver(call("last", { name: "echo" }));
       await transport.sentCount(2);
       // The aborted handler returned too; an answer to it would have come before "last"'s.
-      await new Promise((resolve) => setImmediate(resolve));
+      await turnEnds();
       expect(transport.sent.map(({ message }) => ("id" in message ? message.id : undefined))).toEqual(["next", "last"]);
     }
   });
@@ -149,7 +150,7 @@ describe("the tools/call short route", () => {
     other.deliver(call(1, { name: "a" }));
     other.deliver(call(2, { name: "b" }));
     await other.close();
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(aborted).toEqual(["a", "b"]);
     expect(other.sent).toEqual([]);
   });
@@ -186,7 +187,7 @@ describe("the tools/call short route", () => {
     ]);
     transport.deliver({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 3 } });
     release();
-    await new Promise((resolve) => setImmediate(resolve));
+    await turnEnds();
     expect(transport.sent).toHaveLength(2);
   });
 
