@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { queryEvents, type AuditEvent, type AuditFilter } from "../../src/observability/audit/query.js";
+import { ROW_COLUMNS, type ChainedRow } from "../../src/observability/audit/row.js";
 import { openAuditDatabase } from "../../src/observability/audit/store.js";
 import { verifyChain, type VerifyResult } from "../../src/observability/audit/verify.js";
 
@@ -18,6 +19,16 @@ export function readAudit(path: string, filter: AuditFilter = {}): AuditEvent[] 
   const db = openAuditDatabase(path, { readonly: true });
   try {
     return queryEvents(db, filter);
+  } finally {
+    db.close();
+  }
+}
+
+/** Every stored row as the table holds it (ids, columns, payload bytes, chain), in id order. */
+export function storedRows(path: string): ChainedRow[] {
+  const db = openAuditDatabase(path, { readonly: true });
+  try {
+    return db.prepare(`SELECT ${ROW_COLUMNS} FROM events ORDER BY id`).all() as ChainedRow[];
   } finally {
     db.close();
   }

@@ -2,13 +2,12 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { CallPairing } from "../../../src/observability/audit/call-pairing.js";
 import { createRowEncoder } from "../../../src/observability/audit/capture.js";
-import { ROW_COLUMNS } from "../../../src/observability/audit/row.js";
 import { AuditStore, openAuditDatabase } from "../../../src/observability/audit/store.js";
 import { ThreadedAuditWriter } from "../../../src/observability/audit/threaded-writer.js";
 import { AuditWriter } from "../../../src/observability/audit/writer.js";
 import { DomainEventBus } from "../../../src/observability/domain-event-bus.js";
 import { Redactor } from "../../../src/shared/redaction.js";
-import { builtWriterScript } from "../../helpers/audit-db.js";
+import { builtWriterScript, storedRows } from "../../helpers/audit-db.js";
 
 /**
  * The writer thread and the main-thread writer on one bus, each with its own file in `dir`
@@ -72,13 +71,6 @@ export function sideBySideWriters(
         store.close();
       }
     },
-    rowsOf: (file) => {
-      const db = openAuditDatabase(join(dir, file), { readonly: true });
-      try {
-        return db.prepare(`SELECT ${ROW_COLUMNS} FROM events ORDER BY id`).all();
-      } finally {
-        db.close();
-      }
-    },
+    rowsOf: (file) => storedRows(join(dir, file)),
   };
 }

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { chainHash, GENESIS_HASH } from "../../../src/observability/audit/chain.js";
-import { ROW_COLUMNS, type AuditRow, type ChainedRow } from "../../../src/observability/audit/row.js";
+import type { AuditRow } from "../../../src/observability/audit/row.js";
 import { AuditStore, openAuditDatabase } from "../../../src/observability/audit/store.js";
-import { verifyAudit } from "../../helpers/audit-db.js";
+import { storedRows, verifyAudit } from "../../helpers/audit-db.js";
 import { useAuditFiles } from "./helpers.js";
 
 /**
@@ -26,15 +26,6 @@ function rows(count: number): AuditRow[] {
     principal: index % 4 === 0 ? "alice" : null,
     payload: JSON.stringify({ tool: "add", text: 'é😀"\\'.repeat(index % 9) }),
   }));
-}
-
-function storedRows(path: string): ChainedRow[] {
-  const db = openAuditDatabase(path, { readonly: true });
-  try {
-    return db.prepare(`SELECT ${ROW_COLUMNS} FROM events ORDER BY id`).all() as ChainedRow[];
-  } finally {
-    db.close();
-  }
 }
 
 /** Appends `all` in batches of the given sizes (cycled), each in its own transaction. */
