@@ -76,6 +76,9 @@ export function transitionReason(event: ProviderEvent): string {
     default: {
       const type = (event as { type: string }).type;
       if (type.startsWith("xstate.after.startupTimeout")) return "startup timeout";
+      // The only chart that starts outside COLD is the successor the supervisor spawns after a
+      // crash (lifecycle.restore): its first step is the restart, whose event is xstate's own.
+      if (type === "xstate.init") return "restart";
       return type;
     }
   }

@@ -83,6 +83,16 @@ describe("audit trail: the stored sequence", () => {
     expect(events.find((event) => event.type === "ProviderStarted")?.systemId).toBe("provider:bad");
     const crash = events.find((event) => event.type === "ProviderStopped" && event.data.reason === "crash");
     expect(crash?.data.kind).toBe("crash");
+    // Every state change says why in words — the restart too, not xstate's "xstate.init".
+    const changes = events.filter((event) => event.type === "ProviderStateChanged");
+    expect(changes.map((event) => `${String(event.data.from)}→${String(event.data.to)} (${String(event.data.reason)})`)).toEqual([
+      "COLD→INITIALIZING (first call)",
+      "INITIALIZING→READY (initialized)",
+      "READY→RECOVERING (crash)",
+      "RECOVERING→INITIALIZING (restart)",
+      "INITIALIZING→READY (initialized)",
+      "READY→COLD (idle)",
+    ]);
     expect(verifyAudit(path)).toMatchObject({ ok: true });
     expect(hangar.stderr()).not.toContain("audit trail");
   });
