@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { createServer, type AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { fixtureCommand } from "../helpers/cli.js";
@@ -49,6 +50,15 @@ async function langfuseHost(): Promise<Receiver> {
   const host = await startReceiver();
   receivers.push(host);
   return host;
+}
+
+/** The URL of a port nothing listens on: a Langfuse host that is down. */
+async function downHost(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `http://127.0.0.1:${port}`;
 }
 
 interface ScoreEvent {
@@ -119,6 +129,30 @@ describe("Langfuse", () => {
     // capture_inputs is false: the argument's value is nowhere in what Langfuse got.
     expect(host.requests.some((request) => request.body.includes(ARGUMENT_VALUE))).toBe(false);
     // And the secret key never reached the log.
+    expect(hangar.stderr()).not.toContain(SECRET_KEY);
+  });
+
+  it("with the host down, calls answer and the SDK's complaints are the hangar's own log lines (JSON with --log-format json), not raw console output", async () => {
+    const hangar = await e2e.startHttp(config(e2e.marker(), await downHost()), { env: ENV, args: ["--log-format", "json"] });
+    const { client } = await e2e.streamable(hangar.url, { token: ALICE_TOKEN });
+    const result = await client.request({ method: "tools/call", params: { name: "meta__echo", arguments: { text: "still answered" } } }, rawResult);
+    expect(result.content[0]?.text).toContain("still answered");
+
+    // The score batch (flushed every 50 ms here) fails against the closed port.
+    await hangar.waitForStderr(/\[Langfuse SDK\]|"langfuse: /, 10_000);
+    expect(hangar.stderr()).not.toContain("[Langfuse SDK]");
+    const lines = hangar.stderr().split("\n").filter((line) => line.trim() !== "");
+    const notJson = lines.filter((line) => {
+      try {
+        JSON.parse(line);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    expect(notJson).toEqual([]);
+    const complaint = lines.map((line) => JSON.parse(line) as { level?: string; msg?: string }).find((line) => line.msg?.startsWith("langfuse: ") === true);
+    expect(complaint?.level).toBe("warn");
     expect(hangar.stderr()).not.toContain(SECRET_KEY);
   });
 

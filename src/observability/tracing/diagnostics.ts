@@ -10,9 +10,21 @@ const REPEAT_AFTER_MS = 60_000;
  * as warnings, at most one per minute; a failed export never touches a call.
  */
 export function routeDiagnostics(log: Logger, now: () => number = Date.now): void {
+  const warn = throttledWarnings(log, "tracing", now);
+  const quiet = (): void => undefined;
+  const logger: DiagLogger = { error: warn, warn, info: quiet, debug: quiet, verbose: quiet };
+  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+}
+
+/**
+ * A library's complaints as the hangar's warnings, `<label>: message` with the arguments as
+ * `detail` (an error's message, never its stack), at most one a minute: the log's format
+ * (`--log-format json`) and redaction apply, and a host that stays down does not flood stderr.
+ */
+export function throttledWarnings(log: Logger, label: string, now: () => number = Date.now): (message: string, ...args: unknown[]) => void {
   let lastWarnAt = Number.NEGATIVE_INFINITY;
   let suppressed = 0;
-  const warn = (message: string, ...args: unknown[]): void => {
+  return (message, ...args) => {
     const at = now();
     if (at - lastWarnAt < REPEAT_AFTER_MS) {
       suppressed += 1;
@@ -21,11 +33,8 @@ export function routeDiagnostics(log: Logger, now: () => number = Date.now): voi
     lastWarnAt = at;
     const more = suppressed > 0 ? ` (${suppressed} similar messages since the last one)` : "";
     suppressed = 0;
-    log.warn(`tracing: ${message}${more}`, args.length > 0 ? { detail: args.map(describe).join(" ") } : undefined);
+    log.warn(`${label}: ${message}${more}`, args.length > 0 ? { detail: args.map(describe).join(" ") } : undefined);
   };
-  const quiet = (): void => undefined;
-  const logger: DiagLogger = { error: warn, warn, info: quiet, debug: quiet, verbose: quiet };
-  diag.setLogger(logger, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
 }
 
 function describe(value: unknown): string {

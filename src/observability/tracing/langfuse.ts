@@ -1,14 +1,16 @@
 import type { Span } from "@opentelemetry/api";
 import type { SpanProcessor } from "@opentelemetry/sdk-trace-base";
 import { LangfuseClient } from "@langfuse/client";
-import { configureGlobalLogger, LogLevel } from "@langfuse/core";
+import { configureGlobalLogger, getGlobalLogger, LogLevel } from "@langfuse/core";
 import { LangfuseSpanProcessor } from "@langfuse/otel";
 import { createObservationAttributes, LangfuseOtelSpanAttributes } from "@langfuse/tracing";
 import type { LangfuseSpec } from "../../config/types.js";
 import type { CallOutcome } from "../../machines/call.js";
 import { redactor } from "../../shared/redaction.js";
+import type { Logger } from "../log.js";
 import type { CallSpanDecorator } from "./call-spans.js";
 import { HANGAR_TRACER_NAME, type TracedCall } from "./call-tracer.js";
+import { throttledWarnings } from "./diagnostics.js";
 
 /** Probes are operations noise for Langfuse, whatever the OTLP side samples. */
 const PROBE_SPAN = "mcp.health_probe";
@@ -28,9 +30,13 @@ export interface LangfuseExport {
   shutdown(): Promise<void>;
 }
 
-export function createLangfuseExport(spec: LangfuseSpec): LangfuseExport {
-  // Its logger writes INFO with console.info — stdout, the stdio MCP channel. Warnings go to stderr.
+export function createLangfuseExport(spec: LangfuseSpec, log: Logger): LangfuseExport {
+  // Its logger writes INFO with console.info — stdout, the stdio MCP channel — and warnings and
+  // errors with console.error, stack traces and all, past the log's format and redaction (a host
+  // that is down fails every score batch). Warnings and errors go to the hangar's log instead.
   configureGlobalLogger({ level: LogLevel.WARN });
+  const sdkLogger = getGlobalLogger();
+  sdkLogger.error = sdkLogger.warn = throttledWarnings(log, "langfuse");
   const processor = new LangfuseSpanProcessor({
     publicKey: spec.publicKey,
     secretKey: spec.secretKey,

@@ -41,7 +41,7 @@ export async function startTracingSdk(settings: TracingSettings, log: Logger): P
   if (settings.otlp !== undefined) {
     processors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.otlp.tracesUrl, timeoutMillis: EXPORT_TIMEOUT_MS })));
   }
-  const langfuse = settings.langfuse === undefined ? undefined : (await import("./langfuse.js")).createLangfuseExport(settings.langfuse);
+  const langfuse = settings.langfuse === undefined ? undefined : (await import("./langfuse.js")).createLangfuseExport(settings.langfuse, log);
   if (langfuse !== undefined) processors.push(langfuse.processor);
 
   const provider = new NodeTracerProvider({
