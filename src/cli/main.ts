@@ -14,7 +14,7 @@ import { parseCommand, UsageError, type Command } from "./args.js";
 import { NO_CONFIG_HELP, USAGE } from "./usage.js";
 import { ConfigError } from "../config/errors.js";
 import { findConfigFile } from "../config/find.js";
-import { httpSpecOf, loadConfig, observabilityOf } from "../config/load.js";
+import { httpSpecOf, loadConfig, observabilityOf, stdioSpecOf } from "../config/load.js";
 import type { HangarConfig } from "../config/types.js";
 import { configureLog, log } from "../observability/log.js";
 import { startAuditTrail } from "../observability/audit/start.js";
@@ -27,7 +27,7 @@ import { HangarRuntime } from "../runtime/hangar-runtime.js";
 import type { MetricsEndpoint } from "../transports/metrics-endpoint.js";
 import type { HttpPlan } from "../transports/http/plan.js";
 import type { HangarHttpServer } from "../transports/http/server.js";
-import { serveStdio } from "../transports/stdio.js";
+import { serveStdio, type StdioFrontEnd } from "../transports/stdio.js";
 import { ClientHub } from "../transports/client-hub.js";
 import { ToolCatalogue } from "../transports/tool-catalogue.js";
 import { VERSION } from "../version.js";
@@ -148,10 +148,14 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   }
 
   let httpServer: HangarHttpServer | undefined;
+  let stdioFrontEnd: StdioFrontEnd | undefined;
   let exiting = false;
+  // Runs once, whoever asks first: a signal, stdout breaking, or stdin's end (after its drain).
   const shutdown = (reason: string, exitCode = 0): void => {
     if (exiting) return;
     exiting = true;
+    // A signal is obeyed at once, also while the requests in flight at stdin EOF are being finished.
+    stdioFrontEnd?.abandonDrain(reason);
     log.info(`shutting down (${reason})`);
     void metricsEndpoint?.close();
     void inspector?.close();
@@ -201,7 +205,8 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
 
   runtime.start();
   if (httpPlan === undefined) {
-    await serveStdio(runtime, catalogue, config.expose, shutdown);
+    // stdin EOF: the requests already read are answered first, within stdio.drain_timeout_s.
+    stdioFrontEnd = await serveStdio({ runtime, catalogue, expose: config.expose, drainTimeoutS: stdioSpecOf(config).drainTimeoutS, onGone: shutdown });
     log.info(`mcp-hangar ${VERSION} serving ${config.providers.length} providers over stdio (config ${config.source})`);
   } else {
     // With --http, stdin/stdout are not an MCP channel (and stdin closing means nothing).

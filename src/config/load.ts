@@ -8,6 +8,7 @@ import { modePart, modeProblems } from "./mode-specs.js";
 import { quickLoad } from "./quick-yaml.js";
 import { yamlLibrary } from "./yaml-library.js";
 import {
+  DEFAULT_DRAIN_TIMEOUT_S,
   defaultRawHttp,
   emptyConfigMessage,
   validateConfig,
@@ -32,6 +33,7 @@ import type {
   ProviderSecuritySpec,
   ProviderSpec,
   SecuritySpec,
+  StdioSpec,
   TracingSpec,
 } from "./types.js";
 import { toDiscoverySpecs } from "./discovery-spec.js";
@@ -169,6 +171,7 @@ function toHangarConfig(raw: RawConfig, source: string): HangarConfig {
     providers,
     ...(groups.length === 0 ? {} : { groups }),
     ...(raw.http === undefined ? {} : { http: toHttpSpec(raw.http, base) }),
+    stdio: { drainTimeoutS: raw.stdio.drain_timeout_s },
     observability: toObservabilitySpec(raw.observability),
     audit: toAuditSpec(raw.audit, base),
     security: toSecuritySpec(raw),
@@ -297,6 +300,10 @@ function toLangfuseSpec(raw: RawLangfuse): LangfuseSpec {
 }
 
 /** The config's observability settings, with the defaults for a config built without the loader. */
+export function stdioSpecOf(config: HangarConfig): StdioSpec {
+  return config.stdio ?? { drainTimeoutS: DEFAULT_DRAIN_TIMEOUT_S };
+}
+
 export function observabilityOf(config: HangarConfig): ObservabilitySpec {
   return config.observability ?? { metrics: { enabled: true, endpoint: "/metrics" } };
 }

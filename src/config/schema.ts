@@ -563,6 +563,23 @@ const auditSchema = z.strictObject({
   writer_thread: z.boolean().default(true),
 });
 
+// ---- stdio: the stdio front end (the default; not used with --http) ----
+
+/** The longest drain: a client that closed stdin waits this long at most before it signals (the MCP spec's stdio shutdown). */
+export const MAX_DRAIN_TIMEOUT_S = 3600;
+/** How long requests in flight at stdin EOF get by default: enough for a cold start and a call or two. */
+export const DEFAULT_DRAIN_TIMEOUT_S = 10;
+
+const stdioSchema = z.strictObject({
+  /** After stdin EOF, how long the requests already read may take before they are answered with an error (0: none are waited for). */
+  drain_timeout_s: numeric(
+    z
+      .number({ error: "must be a number of seconds, such as 10" })
+      .min(0, { error: "must be 0 (shut down at once) or more seconds" })
+      .max(MAX_DRAIN_TIMEOUT_S, { error: `must be at most ${MAX_DRAIN_TIMEOUT_S} seconds (an hour)` }),
+  ).default(DEFAULT_DRAIN_TIMEOUT_S),
+});
+
 // ---- registry: the hangar's own tools ----
 
 const registrySchema = z.strictObject({
@@ -576,6 +593,7 @@ const configFields = z.strictObject(
     providers: providersSchema,
     // Optional: without an `http` section the HTTP front end (--http) uses the defaults above.
     http: httpSchema.optional(),
+    stdio: stdioSchema.prefault({}),
     observability: observabilitySchema.prefault({}),
     registry: registrySchema.prefault({}),
     audit: auditSchema.prefault({}),
@@ -662,6 +680,7 @@ function keysAt(path: ConfigPath): readonly string[] {
   if (path.length === 1 && path[0] === "http") return Object.keys(httpSchema.shape);
   if (path.length === 1 && path[0] === "observability") return Object.keys(observabilitySchema.shape);
   if (path.length === 1 && path[0] === "audit") return Object.keys(auditSchema.shape);
+  if (path.length === 1 && path[0] === "stdio") return Object.keys(stdioSchema.shape);
   if (path.length === 2 && path[0] === "observability" && path[1] === "metrics") return Object.keys(metricsSchema.shape);
   if (path.length === 2 && path[0] === "observability" && path[1] === "tracing") return Object.keys(tracingSchema.shape);
   if (path.length === 2 && path[0] === "observability" && path[1] === "langfuse") return LANGFUSE_KEYS;

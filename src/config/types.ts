@@ -343,6 +343,8 @@ export interface HangarConfig {
   groups?: GroupSpec[];
   /** The `http` section, when the file has one (see httpSpecOf in load.ts for the defaults). */
   http?: HttpSpec;
+  /** The `stdio` section; the loader always sets it (see stdioSpecOf in load.ts for hand-built configs). */
+  stdio?: StdioSpec;
   /** The `observability` section; the loader always sets it (see observabilityOf in load.ts for hand-built configs). */
   observability?: ObservabilitySpec;
   /** The `audit` section; the loader always sets it (see auditOf in load.ts for hand-built configs). */
@@ -353,6 +355,12 @@ export interface HangarConfig {
   discovery?: DiscoverySourceSpec[];
   /** Reload when the file changes (watch_config); SIGHUP reloads regardless. */
   watchConfig?: boolean;
+}
+
+/** The stdio front end (README, "Command line"). */
+export interface StdioSpec {
+  /** After stdin EOF, how long the requests in flight may take before they are cut with an error; 0: not waited for. */
+  drainTimeoutS: number;
 }
 
 /** Hangar-wide security controls (docs/security.md). */

@@ -1,10 +1,11 @@
 import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
-import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { ErrorCode, JSONRPCMessageSchema, McpError, type JSONRPCMessage, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainRequestOrNotification, isPlainResultResponse } from "../actors/jsonrpc-fast-path.js";
 import { LineSplitter } from "../actors/line-splitter.js";
 import { readBurst } from "../actors/read-burst.js";
 import { TickWrites } from "../actors/tick-writes.js";
+import { OpenRequests } from "./open-requests.js";
 
 /** The longest line a client may send: 16 MiB, as a provider's default max_message_bytes. */
 export const MAX_CLIENT_MESSAGE_BYTES = 16 * 1024 * 1024;
@@ -18,6 +19,13 @@ export class ClientLineError extends Error {
     super(message);
     this.name = "ClientLineError";
   }
+}
+
+/** The error a request gets when the hangar answers it on its own (see answerUnanswered). */
+export interface StandInError {
+  code: number;
+  message: string;
+  data?: unknown;
 }
 
 export interface StdioServerTransportOptions {
@@ -47,12 +55,27 @@ export interface StdioServerTransportOptions {
  * answered Invalid Request as soon as it passes the limit, and its rest is skipped, so memory
  * stays bounded (the SDK's transport closes at 10 MB). A malformed answer (a line with `result`
  * or `error` and no `method`) is only reported: answering an answer could loop.
+ *
+ * It keeps the ids of the client's requests not answered yet (`unanswered`) and of its own
+ * requests to the client not answered yet. When stdin ends the client can send nothing more:
+ * `onInputEnd` runs (the front end drains, see stdin-drain.ts), the hangar's requests to the
+ * client still waiting fail at once, and new ones are refused — a provider's sampling,
+ * elicitation or roots request gets an error instead of waiting for an answer that cannot come.
  */
 export class StdioServerLineTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: Transport["onmessage"];
+  /** stdin ended (the client closed it): nothing more will be read. */
+  onInputEnd?: () => void;
 
+  /** The client's requests the hangar has not answered yet. */
+  readonly unanswered = new OpenRequests();
+  /** The hangar's requests to the client (a provider's sampling, elicitation, roots) the client has not answered yet. */
+  private readonly awaitingClient = new OpenRequests();
+  /** Requests answered by answerUnanswered: their own answers, should they still come, are dropped. */
+  private readonly standInAnswered = new Set<RequestId>();
+  private inputEnded = false;
   private readonly lines: LineSplitter;
   private readonly maxMessageBytes: number;
   private started = false;
@@ -74,6 +97,7 @@ export class StdioServerLineTransport implements Transport {
     if (this.started) return Promise.reject(new Error("StdioServerLineTransport already started"));
     this.started = true;
     this.stdin.on("data", this.onData);
+    this.stdin.once("end", this.onEnd);
     // These stay attached after close: an 'error' with no listener would crash the hangar.
     this.stdin.on("error", this.onStreamError);
     this.stdout.on("error", this.onStreamError);
@@ -82,6 +106,39 @@ export class StdioServerLineTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     if (this.closed || !this.stdout.writable) return Promise.reject(new Error("Not connected"));
+    if (!("id" in message) || message.id === undefined) return this.write(message);
+    if (!("method" in message)) {
+      // An answer: the drain waits for the last one to be written, so it is written before it counts.
+      if (this.standInAnswered.size > 0 && this.standInAnswered.has(message.id)) return Promise.resolve();
+      const written = this.write(message);
+      this.unanswered.closed(message.id);
+      return written;
+    }
+    // A request to the client: after stdin ended no answer can come.
+    if (this.inputEnded) {
+      return Promise.reject(new McpError(ErrorCode.ConnectionClosed, `the client closed stdin: it can no longer answer ${message.method}`));
+    }
+    this.awaitingClient.opened(message.id);
+    return this.write(message);
+  }
+
+  /**
+   * Answers every request of the client still unanswered with `error`, now (a drain ran out of
+   * time); their own answers, should they come later, are not written. Returns how many.
+   */
+  answerUnanswered(error: StandInError): number {
+    if (this.closed) return 0;
+    const ids = this.unanswered.takeAll();
+    for (const id of ids) {
+      this.standInAnswered.add(id);
+      this.write({ jsonrpc: "2.0", id, error }).catch(() => undefined);
+    }
+    // They leave now: the process is about to shut down.
+    this.tickWrites.endTick();
+    return ids.length;
+  }
+
+  private write(message: JSONRPCMessage): Promise<void> {
     this.tickWrites.beforeWrite();
     if (this.stdout.write(JSON.stringify(message) + "\n")) return Promise.resolve();
     // Backpressure: wait for the pipe to drain, or to close, which ends the wait just as well.
@@ -110,6 +167,18 @@ export class StdioServerLineTransport implements Transport {
     this.onclose?.();
     return Promise.resolve();
   }
+
+  /** stdin ended: the hangar's requests to the client still waiting fail now (their answers cannot come), then the front end hears of it. */
+  private readonly onEnd = (): void => {
+    if (this.closed) return;
+    this.inputEnded = true;
+    // A last line without its newline is not a message the client finished.
+    this.lines.clear();
+    for (const id of this.awaitingClient.takeAll()) {
+      this.deliver({ jsonrpc: "2.0", id, error: { code: ErrorCode.ConnectionClosed, message: "the client closed stdin before answering" } });
+    }
+    this.onInputEnd?.();
+  };
 
   private readonly onData = (chunk: Buffer | string): void => {
     this.lines.push(typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk);
@@ -148,11 +217,21 @@ export class StdioServerLineTransport implements Transport {
   };
 
   private deliver(message: JSONRPCMessage): void {
+    if ("method" in message) {
+      if ("id" in message) this.unanswered.opened(message.id);
+      else if (message.method === "notifications/cancelled") this.forgetCancelled(message.params);
+    } else if (message.id !== undefined) this.awaitingClient.closed(message.id);
     try {
       this.onmessage?.(message);
     } catch (error) {
       this.onerror?.(error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  /** A request the client cancelled is not answered (the SDK's rule): nothing is owed for it any more. */
+  private forgetCancelled(params: { [key: string]: unknown } | undefined): void {
+    const id = params?.requestId;
+    if (typeof id === "string" || typeof id === "number") this.unanswered.closed(id);
   }
 
   /**
@@ -162,8 +241,10 @@ export class StdioServerLineTransport implements Transport {
    */
   private refuse(code: number, message: string, id: string | number | undefined): void {
     this.onerror?.(new ClientLineError(code, message));
+    if (this.closed || !this.stdout.writable) return;
     const error = { code, message };
-    this.send(id === undefined ? { jsonrpc: "2.0", error } : { jsonrpc: "2.0", id, error }).catch(() => undefined);
+    // Not through send(): a refused line was never an open request, even when its id is one's.
+    this.write(id === undefined ? { jsonrpc: "2.0", error } : { jsonrpc: "2.0", id, error }).catch(() => undefined);
   }
 
   private readonly onStreamError = (error: Error): void => {

@@ -68,6 +68,7 @@ describe("a valid config", () => {
     expect(config).toEqual({
       source: file,
       expose: "tools",
+      stdio: { drainTimeoutS: 10 },
       observability: { metrics: { enabled: true, endpoint: "/metrics" } },
       security: { adminTools: undefined, principalRateLimit: undefined, principalAllowTools: {}, principalProviders: {} },
       audit: { enabled: true, path: undefined, capture: "hash", retentionDays: 30, batchMs: 100, writerThread: true },
