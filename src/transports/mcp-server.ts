@@ -53,7 +53,7 @@ export function createHangarServer(
       completions: {},
       logging: {},
     },
-    instructions: combinedInstructions(runtime, passthrough.hub, security.reachOf(caller)),
+    instructions: combinedInstructions(runtime, passthrough.hub, expose, security.reachOf(caller)),
   });
   // This session as providers' requests and notifications reach it (see docs/passthrough.md).
   const session = new ClientSession(server);

@@ -1,3 +1,4 @@
+import type { ExposeMode } from "../config/types.js";
 import { log as hangarLog } from "../observability/log.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import { ClientHub } from "./client-hub.js";
@@ -33,18 +34,25 @@ export function passthroughOf(runtime: HangarRuntime): Passthrough {
   return passthrough;
 }
 
-const OWN_INSTRUCTIONS =
-  "mcp-hangar manages several MCP providers. Provider tools are listed as <provider>__<tool>; " +
-  "registry_* tools list, start, stop and inspect providers and can call any provider tool.";
+/** The hangar's own words, by what `expose` lists: a model reading them must not look for tools that are not there. */
+const OWN_INSTRUCTIONS: Readonly<Record<ExposeMode, string>> = {
+  both:
+    "mcp-hangar manages several MCP providers. Provider tools are listed as <provider>__<tool>; " +
+    "registry_* tools list, start, stop and inspect providers and can call any provider tool.",
+  tools: "mcp-hangar manages several MCP providers. Provider tools are listed as <provider>__<tool>.",
+  registry:
+    "mcp-hangar manages several MCP providers. registry_* tools list, start, stop and inspect them; " +
+    "registry_tools shows a provider's tools and registry_invoke calls one.",
+};
 
 /**
- * The hangar's own instructions, followed by each provider's under its id: what the provider said
+ * The hangar's own instructions (for what `expose` lists), followed by each provider's under its id: what the provider said
  * at initialize, or — while it has never started — the description from its config. Only the
  * providers the session's principal reaches (`reaches`; undefined: all), so a denied provider's
  * name and description never reach its client.
  */
-export function combinedInstructions(runtime: HangarRuntime, hub: ClientHub, reaches?: (providerId: string) => boolean): string {
-  const sections = [OWN_INSTRUCTIONS];
+export function combinedInstructions(runtime: HangarRuntime, hub: ClientHub, expose: ExposeMode, reaches?: (providerId: string) => boolean): string {
+  const sections = [OWN_INSTRUCTIONS[expose]];
   for (const id of runtime.providerIds()) {
     if (reaches !== undefined && !reaches(id)) continue;
     const text = hub.info(id)?.instructions ?? runtime.spec(id)?.description;

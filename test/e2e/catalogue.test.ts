@@ -102,6 +102,9 @@ describe("the aggregated tool view", () => {
       providers: { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "echo" }] } },
     });
     const { client } = hangar;
+    // The instructions a model reads promise only what is listed: no flat names, the registry's way in.
+    expect(client.getInstructions()).not.toContain("__");
+    expect(client.getInstructions()).toContain("registry_invoke");
     expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual([...REGISTRY_TOOLS].sort());
     expect(textOf(await invoke(client, "echo", "echo", { text: "via registry" }))).toBe("via registry");
     // Started now, and still only the registry tools.
@@ -116,6 +119,9 @@ describe("the aggregated tool view", () => {
       providers: { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "echo" }, { name: "pid" }] } },
     });
     const { client } = hangar;
+    // The instructions a model reads promise only what is listed: no registry tools.
+    expect(client.getInstructions()).not.toContain("registry_");
+    expect(client.getInstructions()).toContain("<provider>__<tool>");
     expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(["echo__echo", "echo__pid"]);
     expect(textOf(await callTool(client, "echo__echo", { text: "flat only" }))).toBe("flat only");
     const names = (await client.listTools()).tools.map((tool) => tool.name);
