@@ -9,93 +9,98 @@ import { flag, numeric, wholeNumber } from "./schema-kit.js";
 
 export const DEFAULT_MAX_PROVIDERS_PER_SOURCE = 100;
 
-const commonSourceKeys = {
-  /** Names the source in tools and events (`<type>:<name>`); default: the type. */
-  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, { error: "letters, digits, '_', '.', '-' (at most 64)" }).optional(),
-  mode: z.enum(["additive", "authoritative"]).default("authoritative"),
-  /** authoritative: how long a provider may be missing from the source before it is removed. */
-  grace_s: numeric(z.number().nonnegative()).default(0),
-  quarantine: flag(false),
-  /** Overrides discovery.max_providers_per_source for this source. */
-  max_providers: wholeNumber(z.number().positive()).optional(),
-};
+/**
+ * The `discovery` section's schema, and each source type's keys (for suggestions); built per
+ * read of the config, like the rest of it (schema.ts, buildConfigSchemas).
+ */
+export function buildDiscoverySchema() {
+  const commonSourceKeys = {
+    /** Names the source in tools and events (`<type>:<name>`); default: the type. */
+    name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, { error: "letters, digits, '_', '.', '-' (at most 64)" }).optional(),
+    mode: z.enum(["additive", "authoritative"]).default("authoritative"),
+    /** authoritative: how long a provider may be missing from the source before it is removed. */
+    grace_s: numeric(z.number().nonnegative()).default(0),
+    quarantine: flag(false),
+    /** Overrides discovery.max_providers_per_source for this source. */
+    max_providers: wholeNumber(z.number().positive()).optional(),
+  };
 
-const filesystemSource = z.strictObject({
-  type: z.literal("filesystem"),
-  ...commonSourceKeys,
-  path: z.string().min(1),
-  pattern: z.string().min(1).default("*.yaml"),
-});
+  const filesystemSource = z.strictObject({
+    type: z.literal("filesystem"),
+    ...commonSourceKeys,
+    path: z.string().min(1),
+    pattern: z.string().min(1).default("*.yaml"),
+  });
 
-const packagesSource = z.strictObject({
-  type: z.literal("packages"),
-  ...commonSourceKeys,
-  /** node_modules folders to scan (relative to the config file). */
-  paths: z.array(z.string().min(1)).min(1).default(["./node_modules"]),
-});
+  const packagesSource = z.strictObject({
+    type: z.literal("packages"),
+    ...commonSourceKeys,
+    /** node_modules folders to scan (relative to the config file). */
+    paths: z.array(z.string().min(1)).min(1).default(["./node_modules"]),
+  });
 
-const dockerSource = z.strictObject({
-  type: z.literal("docker"),
-  ...commonSourceKeys,
-  /** The engine's socket (default: DOCKER_HOST when it is a unix socket, else /var/run/docker.sock). */
-  socket: z.string().min(1).optional(),
-  /** How remote providers are reached: the container's IP on its network, or the port published on the host. */
-  address: z.enum(["container_ip", "published"]).default("container_ip"),
-  /** Host to use for published ports (default 127.0.0.1). */
-  published_host: z.string().min(1).default("127.0.0.1"),
-});
+  const dockerSource = z.strictObject({
+    type: z.literal("docker"),
+    ...commonSourceKeys,
+    /** The engine's socket (default: DOCKER_HOST when it is a unix socket, else /var/run/docker.sock). */
+    socket: z.string().min(1).optional(),
+    /** How remote providers are reached: the container's IP on its network, or the port published on the host. */
+    address: z.enum(["container_ip", "published"]).default("container_ip"),
+    /** Host to use for published ports (default 127.0.0.1). */
+    published_host: z.string().min(1).default("127.0.0.1"),
+  });
 
-const kubernetesSource = z.strictObject({
-  type: z.literal("kubernetes"),
-  ...commonSourceKeys,
-  /** Namespaces watched; kube-system only when listed here. */
-  namespaces: z.array(z.string().min(1)).min(1).default(["default"]),
-  label_selector: z.string().min(1).optional(),
-  /** A kubeconfig file (relative to the config file); default: in-cluster service account, else ~/.kube/config. */
-  kubeconfig: z.string().min(1).optional(),
-  context: z.string().min(1).optional(),
-});
+  const kubernetesSource = z.strictObject({
+    type: z.literal("kubernetes"),
+    ...commonSourceKeys,
+    /** Namespaces watched; kube-system only when listed here. */
+    namespaces: z.array(z.string().min(1)).min(1).default(["default"]),
+    label_selector: z.string().min(1).optional(),
+    /** A kubeconfig file (relative to the config file); default: in-cluster service account, else ~/.kube/config. */
+    kubeconfig: z.string().min(1).optional(),
+    context: z.string().min(1).optional(),
+  });
 
-export const SOURCE_KEYS: Record<string, readonly string[]> = {
-  filesystem: Object.keys(filesystemSource.shape),
-  packages: Object.keys(packagesSource.shape),
-  docker: Object.keys(dockerSource.shape),
-  kubernetes: Object.keys(kubernetesSource.shape),
-};
+  const sourceKeys: Record<string, readonly string[]> = {
+    filesystem: Object.keys(filesystemSource.shape),
+    packages: Object.keys(packagesSource.shape),
+    docker: Object.keys(dockerSource.shape),
+    kubernetes: Object.keys(kubernetesSource.shape),
+  };
 
-const sourceSchema = z.discriminatedUnion("type", [filesystemSource, packagesSource, dockerSource, kubernetesSource]);
+  const sourceSchema = z.discriminatedUnion("type", [filesystemSource, packagesSource, dockerSource, kubernetesSource]);
 
-export const discoverySchema = z.strictObject({
-  max_providers_per_source: wholeNumber(z.number().positive()).default(DEFAULT_MAX_PROVIDERS_PER_SOURCE),
-  sources: z
-    .array(sourceSchema)
-    .superRefine(
-      (sources, ctx) => {
-        const seen = new Map<string, number>();
-        sources.forEach((source: unknown, index) => {
-          if (typeof source !== "object" || source === null) return;
-          const { type, name } = source as { type?: unknown; name?: unknown };
-          if (typeof type !== "string") return;
-          const id = `${type}:${typeof name === "string" ? name : type}`;
-          const first = seen.get(id);
-          if (first === undefined) seen.set(id, index);
-          else {
-            ctx.addIssue({
-              code: "custom",
-              path: [index, "name"],
-              message: `source '${id}' is already defined by sources[${first}]; give each source of a type its own name`,
-            });
-          }
-        });
-      },
-      { when: (payload) => Array.isArray(payload.value) },
-    )
-    .default([]),
-});
+  const schema = z.strictObject({
+    max_providers_per_source: wholeNumber(z.number().positive()).default(DEFAULT_MAX_PROVIDERS_PER_SOURCE),
+    sources: z
+      .array(sourceSchema)
+      .superRefine(
+        (sources, ctx) => {
+          const seen = new Map<string, number>();
+          sources.forEach((source: unknown, index) => {
+            if (typeof source !== "object" || source === null) return;
+            const { type, name } = source as { type?: unknown; name?: unknown };
+            if (typeof type !== "string") return;
+            const id = `${type}:${typeof name === "string" ? name : type}`;
+            const first = seen.get(id);
+            if (first === undefined) seen.set(id, index);
+            else {
+              ctx.addIssue({
+                code: "custom",
+                path: [index, "name"],
+                message: `source '${id}' is already defined by sources[${first}]; give each source of a type its own name`,
+              });
+            }
+          });
+        },
+        { when: (payload) => Array.isArray(payload.value) },
+      )
+      .default([]),
+  });
+  return { schema, sourceKeys };
+}
 
-export const DISCOVERY_KEYS = Object.keys(discoverySchema.shape);
-
-export type RawDiscovery = z.output<typeof discoverySchema>;
+export type RawDiscovery = z.output<ReturnType<typeof buildDiscoverySchema>["schema"]>;
 export type RawDiscoverySource = RawDiscovery["sources"][number];
 
 /** Whether raw (unvalidated) config data names at least one discovery source. */

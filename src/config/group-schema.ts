@@ -22,17 +22,22 @@ export interface GroupSchemaKit<Provider extends z.ZodType> {
   error: z.core.$ZodErrorMap;
 }
 
-const failoverSchema = z.strictObject({
-  auto_failback: flag(true),
-  failback_delay_s: numeric(z.number().nonnegative()).default(30),
-});
+// Functions rather than module constants, like every config schema: built per read, not kept (schema.ts, buildConfigSchemas).
+function failoverSchemaOf() {
+  return z.strictObject({
+    auto_failback: flag(true),
+    failback_delay_s: numeric(z.number().nonnegative()).default(30),
+  });
+}
 
 /** A member's share (also the `group:` key of a provider that joins a group itself). */
-export const memberShareSchema = z.strictObject({
-  id: z.string().min(1),
-  weight: numeric(z.number().positive()).default(1),
-  priority: wholeNumber(z.number().nonnegative()).default(1),
-});
+export function memberShareSchemaOf() {
+  return z.strictObject({
+    id: z.string().min(1),
+    weight: numeric(z.number().positive()).default(1),
+    priority: wholeNumber(z.number().nonnegative()).default(1),
+  });
+}
 
 /** Parses `value` with `schema`, moving its problems (their paths relative to here) into `ctx`. */
 function parseHere<T extends z.ZodType>(
@@ -76,6 +81,8 @@ function withSuggestions(
 /** The schema of one `providers` entry with `mode: group`. */
 export function groupSchemaOf<Provider extends z.ZodType>(kit: GroupSchemaKit<Provider>) {
   const inlineKeys = [...MEMBER_KEYS, ...kit.providerKeys];
+  const memberShareSchema = memberShareSchemaOf();
+  const failoverSchema = failoverSchemaOf();
   const member = z.unknown().transform((value, ctx) => {
     // `- search-a` is short for `- { id: search-a }`.
     if (typeof value === "string") return { id: value, weight: 1, priority: 1, inline: undefined };
