@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import {
+  ClientCapabilitiesSchema,
   type CallToolRequest,
   type ServerNotification,
   type ServerRequest,
@@ -60,6 +61,13 @@ export function createHangarServer(
   passthrough.hub.add(session);
   server.oninitialized = () => {
     passthrough.hub.clientInitialized(server.getClientCapabilities());
+  };
+  // A client that writes initialize, notifications/initialized and a call in one go: the call
+  // starts its provider before the SDK has taken the client's capabilities, so they are offered
+  // as the initialize request is read (checked by the SDK's own schema first).
+  server.onInitializeRead = (params) => {
+    const capabilities = ClientCapabilitiesSchema.safeParse(params?.capabilities);
+    if (capabilities.success) passthrough.hub.clientInitialized(capabilities.data);
   };
   registerPassthroughHandlers(server, runtime, passthrough, session, security);
   const showRegistry = expose !== "tools";

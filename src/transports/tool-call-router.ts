@@ -46,6 +46,12 @@ export type ToolCallHandler = (request: CallToolRequest, extra: ToolCallExtra) =
  */
 export class HangarServer extends Server {
   private toolCalls: ToolCallHandler | undefined;
+  /**
+   * Runs as an `initialize` request is read, before the SDK handles it: the SDK takes the
+   * client's capabilities two microtasks later, after a notifications/initialized and a
+   * tools/call read in the same chunk have run their handlers (see mcp-server.ts).
+   */
+  onInitializeRead?: (params: JSONRPCRequest["params"]) => void;
 
   /** Sets the tools/call handler: on the SDK's path (for what the short route leaves to it) and on the short route. */
   handleToolCalls(handler: ToolCallHandler): void {
@@ -57,7 +63,10 @@ export class HangarServer extends Server {
   }
 
   override connect(transport: Transport): Promise<void> {
-    return super.connect(this.toolCalls === undefined ? transport : new ToolCallRouter(transport, this, this.toolCalls));
+    const onInitializeRead = (params: JSONRPCRequest["params"]): void => {
+      this.onInitializeRead?.(params);
+    };
+    return super.connect(this.toolCalls === undefined ? transport : new ToolCallRouter(transport, this, this.toolCalls, onInitializeRead));
   }
 }
 
@@ -85,6 +94,7 @@ export class ToolCallRouter implements Transport {
     private readonly inner: Transport,
     private readonly server: Server,
     private readonly handler: ToolCallHandler,
+    private readonly onInitializeRead?: (params: JSONRPCRequest["params"]) => void,
   ) {}
 
   get sessionId(): string | undefined {
@@ -125,6 +135,8 @@ export class ToolCallRouter implements Transport {
         }
       } else if (message.method === "notifications/cancelled" && !("id" in message)) {
         this.cancel(message);
+      } else if (message.method === "initialize" && "id" in message) {
+        this.onInitializeRead?.(message.params);
       }
     }
     this.onmessage?.(message, extra);

@@ -165,22 +165,16 @@ describe("stdin EOF with requests in flight", () => {
 });
 
 describe("a provider's requests to a client that closed stdin", () => {
-  /**
-   * A client that can answer sampling, initialized before its call is written: providers are
-   * offered sampling once initialize has been handled, which an initialize written in the same
-   * chunk as notifications/initialized is not yet when that notification's handler runs.
-   */
-  async function samplingClient(marker: string): Promise<RawHangar> {
-    const hangar = startHangar({ audit: { enabled: false }, stdio: { drain_timeout_s: 600 }, providers: { fx: { command: fixtureCommand("conformance-server.js", marker), shutdown_grace_s: 1 } } });
-    const answer = await hangar.request("init", "initialize", { ...INITIALIZE.params, capabilities: { sampling: {} } });
-    expect(answer.result).toBeDefined();
-    return hangar;
+  const SAMPLING_CLIENT = { ...INITIALIZE, params: { ...INITIALIZE.params, capabilities: { sampling: {} } } };
+
+  function startSamplingFixture(marker: string): RawHangar {
+    return startHangar({ audit: { enabled: false }, stdio: { drain_timeout_s: 600 }, providers: { fx: { command: fixtureCommand("conformance-server.js", marker), shutdown_grace_s: 1 } } });
   }
 
   it("a sampling request made after EOF fails at once, and the call's answer says why", async () => {
     const marker = e2e.marker();
-    const hangar = await samplingClient(marker);
-    writeAllThenClose(hangar, [INITIALIZED, invoke(1, "fx", "test_sampling", { prompt: "hi" })]);
+    const hangar = startSamplingFixture(marker);
+    writeAllThenClose(hangar, [SAMPLING_CLIENT, INITIALIZED, invoke(1, "fx", "test_sampling", { prompt: "hi" })]);
     const answer = await within(answerTo(hangar, 1), 10_000, "the call's answer, long before the drain timeout");
     expect(isError(answer), JSON.stringify(answer)).toBe(true);
     expect(textOf(answer)).toMatch(/the client closed stdin: it can no longer answer sampling\/createMessage/);
@@ -191,9 +185,8 @@ describe("a provider's requests to a client that closed stdin", () => {
 
   it("a sampling request still unanswered at EOF fails then, and the call's answer says why", async () => {
     const marker = e2e.marker();
-    const hangar = await samplingClient(marker);
-    hangar.write(INITIALIZED);
-    hangar.write(invoke(1, "fx", "test_sampling", { prompt: "hi" }));
+    const hangar = startSamplingFixture(marker);
+    hangar.write([SAMPLING_CLIENT, INITIALIZED, invoke(1, "fx", "test_sampling", { prompt: "hi" })].map((message) => `${JSON.stringify(message)}\n`).join(""));
     await hangar.next((message) => message.method === "sampling/createMessage", "the provider's sampling request");
     hangar.endStdin();
     const answer = await within(answerTo(hangar, 1), 10_000, "the call's answer, long before the drain timeout");

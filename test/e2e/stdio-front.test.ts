@@ -137,6 +137,24 @@ describe("stdio front end", () => {
     expect(textOf(answer)).toBe("LLM response: raw answer");
   });
 
+  it("offers a provider the capabilities of an initialize read in the same chunk as notifications/initialized and the call that starts it", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ fx: { command: fixtureCommand("conformance-server.js", marker) } });
+    // What a scripting client writes in one go: the SDK handles initialize two microtasks after
+    // reading it, after the notification's handler and the call have run.
+    const lines = [
+      { jsonrpc: "2.0", id: "init", method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: { sampling: {} }, clientInfo: { name: "raw-e2e", version: "1" } } },
+      { jsonrpc: "2.0", method: "notifications/initialized" },
+      { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "registry_invoke", arguments: { provider: "fx", tool: "test_sampling", arguments: { prompt: "hi" } } } },
+    ];
+    hangar.write(lines.map((line) => `${JSON.stringify(line)}\n`).join(""));
+    const asked = await hangar.next((message) => message.method === "sampling/createMessage" || message.id === 1, "the provider's sampling request, forwarded");
+    expect(asked.method, JSON.stringify(asked)).toBe("sampling/createMessage");
+    hangar.write({ jsonrpc: "2.0", id: asked.id, result: { role: "assistant", content: { type: "text", text: "one chunk" }, model: "raw" } });
+    const answer = await hangar.next((message) => message.id === 1 && message.method === undefined, "the call's answer");
+    expect(textOf(answer)).toBe("LLM response: one chunk");
+  });
+
   it("shuts down on stdin EOF and leaves no provider process", async () => {
     const marker = e2e.marker();
     const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
