@@ -162,6 +162,7 @@ export class StdioServerLineTransport implements Transport {
     this.closed = true;
     this.tickWrites.endTick();
     this.stdin.off("data", this.onData);
+    this.stdin.off("end", this.onEnd);
     if (this.stdin.listenerCount("data") === 0) this.stdin.pause();
     this.lines.clear();
     this.onclose?.();
