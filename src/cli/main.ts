@@ -38,6 +38,11 @@ const SHUTDOWN_SLACK_MS = 1_000;
 /** A container's stop and removal are engine round trips on top of its grace period. */
 const CONTAINER_REMOVAL_MS = 4_000;
 
+/** "1 provider", "2 providers": the count in the start-up line and validate's answer. */
+function providerCount(count: number): string {
+  return count === 1 ? "1 provider" : `${count} providers`;
+}
+
 function readConfig(path: string): HangarConfig | undefined {
   try {
     return loadConfig(path);
@@ -210,7 +215,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   if (httpPlan === undefined) {
     // stdin EOF: the requests already read are answered first, within stdio.drain_timeout_s.
     stdioFrontEnd = await serveStdio({ runtime, catalogue, expose: config.expose, drainTimeoutS: stdioSpecOf(config).drainTimeoutS, onGone: shutdown });
-    log.info(`mcp-hangar ${VERSION} serving ${config.providers.length} providers over stdio (config ${config.source})`);
+    log.info(`mcp-hangar ${VERSION} serving ${providerCount(config.providers.length)} over stdio (config ${config.source})`);
   } else {
     // With --http, stdin/stdout are not an MCP channel (and stdin closing means nothing).
     const { spec } = httpPlan;
@@ -242,7 +247,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
     }
     const auth = httpPlan.authenticator === undefined ? "no authentication" : `bearer tokens for ${httpPlan.authenticator.names().join(", ")}`;
     log.info(
-      `mcp-hangar ${VERSION} serving ${config.providers.length} providers over HTTP at ${httpServer.url}${MCP_PATH} ` +
+      `mcp-hangar ${VERSION} serving ${providerCount(config.providers.length)} over HTTP at ${httpServer.url}${MCP_PATH} ` +
         `(legacy SSE at ${httpServer.url}${SSE_PATH}; ${auth}; config ${config.source})`,
     );
   }
@@ -278,7 +283,7 @@ async function main(argv: string[]): Promise<number | undefined> {
     case "validate": {
       const config = readConfig(command.file);
       if (!config) return 1;
-      process.stdout.write(`${command.file}: ok (${config.providers.length} providers: ${config.providers.map((p) => p.id).join(", ")})\n`);
+      process.stdout.write(`${command.file}: ok (${providerCount(config.providers.length)}: ${config.providers.map((p) => p.id).join(", ")})\n`);
       return 0;
     }
     case "audit": {

@@ -18,6 +18,13 @@ describe("command line", () => {
     expect(result.stdout).toBe(`${file}: ok (2 providers: alpha, beta)\n`);
   });
 
+  it("validate: one provider is counted in the singular", async () => {
+    const file = e2e.writeConfig({ providers: { alpha: { command: ["node", "a.js"] } } });
+    const result = await runCli(["validate", file]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`${file}: ok (1 provider: alpha)\n`);
+  });
+
   it("validate: a bad config exits 1 with file:line:col for every problem", async () => {
     const file = e2e.writeConfig(
       [

@@ -13,7 +13,7 @@ import { waitFor } from "./wait.js";
  * logs its URL on stderr, where this reads it.
  */
 
-const LISTENING = /serving \d+ providers over HTTP at (http:\/\/\S+)\/mcp /;
+const LISTENING = /serving \d+ providers? over HTTP at (http:\/\/\S+)\/mcp /;
 
 export interface HttpHangar {
   /** `http://127.0.0.1:PORT` */
