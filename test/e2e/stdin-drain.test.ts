@@ -135,21 +135,34 @@ describe("stdin EOF with requests in flight", () => {
     expect(hangar.stderr()).toContain("shutting down (stdin closed; drain timed out after 1 s)");
   });
 
-  it("obeys SIGTERM during a drain at once", async () => {
+  it.each(["SIGTERM", "SIGINT"] as const)("obeys %s during a drain at once", async (signal) => {
     const marker = e2e.marker();
     const hangar = startHangar({ audit: { enabled: false }, stdio: { drain_timeout_s: 600 }, providers: { math: coldEcho(marker) } });
     writeAllThenClose(hangar, [INITIALIZE, INITIALIZED, toolCall(1, "math__slow", { ms: 60_000 })]);
     await waitFor(() => hangar.stderr().includes("answering them before shutting down (drain timeout 600 s)"), 10_000, "the drain to begin");
     await waitFor(() => hangar.stderr().includes("provider math ready"), 10_000, "the provider to be ready");
-    process.kill(hangar.pid, "SIGTERM");
+    process.kill(hangar.pid, signal);
     // The provider's grace is 1 s: far from the drain's 600 s.
     await exitsCleanly(hangar, [marker], 5_000);
-    expect(hangar.stderr()).toContain("drain cut short by SIGTERM: 0 of 1 request answered, 1 left to the shutdown");
-    expect(hangar.stderr()).toContain("shutting down (SIGTERM)");
-    // As a SIGTERM without EOF: the call is answered as stopped by the shutdown.
+    expect(hangar.stderr()).toContain(`drain cut short by ${signal}: 0 of 1 request answered, 1 left to the shutdown`);
+    expect(hangar.stderr()).toContain(`shutting down (${signal})`);
+    // As a signal without EOF: the call is answered as stopped by the shutdown.
     const answer = await answerTo(hangar, 1);
     expect(isError(answer)).toBe(true);
     expect(textOf(answer)).toMatch(/stopped/);
+  });
+
+  it("shuts down at once when stdout fails during a drain (nobody is left to answer)", async () => {
+    const marker = e2e.marker();
+    // No predefined tools: the provider's start brings its tool list, and the hangar writes
+    // notifications/tools/list_changed — a write during the drain, into a closed pipe.
+    const hangar = startHangar({ audit: { enabled: false }, stdio: { drain_timeout_s: 600 }, providers: { echo: { command: fixtureCommand("echo-server.js", marker), shutdown_grace_s: 1 } } });
+    writeAllThenClose(hangar, [INITIALIZE, INITIALIZED, invoke(1, "echo", "slow", { ms: 60_000 })]);
+    await waitFor(() => hangar.stderr().includes("answering them before shutting down (drain timeout 600 s)"), 10_000, "the drain to begin");
+    hangar.closeStdout();
+    await exitsCleanly(hangar, [marker], 10_000);
+    expect(hangar.stderr()).toMatch(/drain cut short by stdout failed: .*EPIPE.*: 0 of 1 request answered, 1 left to the shutdown/);
+    expect(hangar.stderr()).toMatch(/shutting down \(stdout failed: .*EPIPE/);
   });
 
   it("shuts down at once when nothing is in flight, as before", async () => {

@@ -28,6 +28,8 @@ export interface RawHangar {
   initialize: () => Promise<void>;
   stderr: () => string;
   endStdin: () => void;
+  /** Closes the test's end of the hangar's stdout: its next write fails (EPIPE), as when its client is gone. */
+  closeStdout: () => void;
   exited: Promise<ExitInfo>;
   /** SIGKILL when still running (cleanup after a failed test). */
   kill: () => void;
@@ -105,6 +107,9 @@ export function startRawHangar(configPath: string): RawHangar {
     stderr: stderrText,
     endStdin: () => {
       stdin.end();
+    },
+    closeStdout: () => {
+      stdout.destroy();
     },
     exited,
     kill: () => {
