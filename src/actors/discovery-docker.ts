@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { fromCallback } from "xstate";
 import type { DockerSourceSpec, ProviderSpec } from "../config/types.js";
 import { containerVerdict, LABEL, type ContainerLike } from "../discovery/docker.js";
-import type { RejectedItem, SourceCommand, SourceInput, SourceReportEvent, SourceScan } from "../discovery/source-protocol.js";
+import type { RejectedItem, SourceBody, SourceCommand, SourceInput, SourceReportEvent, SourceScan } from "../discovery/source-protocol.js";
 import { backoffDelayMs } from "../machines/sagas/backoff.js";
 import { dockerode, engineFromEnv } from "./container-engine.js";
 
@@ -26,7 +26,7 @@ export function dockerClient(source: DockerSourceSpec): Docker {
   return engineFromEnv();
 }
 
-export const dockerSource = fromCallback<SourceCommand, SourceInput>(({ input, sendBack, receive }) => {
+export const dockerSourceBody: SourceBody = ({ input, sendBack, receive }) => {
   const source = input.source as DockerSourceSpec;
   const docker = dockerClient(source);
   const filters = { label: [`${LABEL.enabled}=true`] };
@@ -121,4 +121,6 @@ export const dockerSource = fromCallback<SourceCommand, SourceInput>(({ input, s
     clearTimeout(debounce);
     (stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
   };
-});
+};
+
+export const dockerSource = fromCallback<SourceCommand, SourceInput>(dockerSourceBody);

@@ -1,8 +1,10 @@
 import type { Informer, KubeConfig, ObjectCache, V1Pod } from "@kubernetes/client-node";
 import type { KubernetesSourceSpec, ProviderSpec } from "../config/types.js";
 import { podVerdict } from "../discovery/kubernetes.js";
+import { fromCallback } from "xstate";
 import type { RejectedItem, SourceCommand, SourceInput, SourceReportEvent, SourceScan } from "../discovery/source-protocol.js";
-import { deferredCallback, type CallbackParams } from "./deferred-callback.js";
+import { deferredBody } from "./deferred-callback.js";
+import { failingSource } from "./failing-source.js";
 
 /**
  * `discovery:kubernetes:<name>`: one list+watch informer per namespace (@kubernetes/client-node).
@@ -26,7 +28,7 @@ export function kubeConfigFor(k8s: KubernetesClient, source: KubernetesSourceSpe
   return config;
 }
 
-export const kubernetesSource = deferredCallback<KubernetesClient, SourceCommand, SourceInput>(
+export const kubernetesSourceBody = deferredBody<KubernetesClient, SourceCommand, SourceInput>(
   () => import("@kubernetes/client-node"),
   (k8s, { input, sendBack, receive }) => {
     const source = input.source as KubernetesSourceSpec;
@@ -67,7 +69,7 @@ export const kubernetesSource = deferredCallback<KubernetesClient, SourceCommand
     try {
       config = kubeConfigFor(k8s, source);
     } catch (error) {
-      return failing(`kubeconfig: ${String(error)}`, { input, sendBack, receive });
+      return failingSource(`kubeconfig: ${String(error)}`, { input, sendBack, receive });
     }
     const api = config.makeApiClient(k8s.CoreV1Api);
     for (const namespace of source.namespaces) {
@@ -115,20 +117,10 @@ export const kubernetesSource = deferredCallback<KubernetesClient, SourceCommand
       for (const { informer } of informers) void informer.stop();
     };
   },
-  (error, params) => failing(`cannot load the Kubernetes client: ${String(error)}`, params),
+  (error, params) => failingSource(`cannot load the Kubernetes client: ${String(error)}`, params),
 );
 
-/** A source that cannot watch at all: it says why now and on every SYNC, and holds no set. */
-function failing(message: string, { input, sendBack, receive }: Pick<CallbackParams<SourceCommand, SourceInput>, "input" | "sendBack" | "receive">): () => void {
-  const scan: SourceScan = { specs: undefined, error: message, rejected: [] };
-  setImmediate(() => {
-    sendBack({ type: "SOURCE.REPORT", sourceId: input.source.id, scan } satisfies SourceReportEvent);
-  });
-  receive((event) => {
-    sendBack({ type: "SOURCE.REPORT", sourceId: input.source.id, scan, syncId: event.syncId } satisfies SourceReportEvent);
-  });
-  return () => undefined;
-}
+export const kubernetesSource = fromCallback(kubernetesSourceBody);
 
 function describe(error: unknown): string {
   if (error instanceof Error) {

@@ -6,7 +6,6 @@ import type { ClientBridge } from "./provider-requests.js";
 import { deferredBody } from "./deferred-callback.js";
 import { stdioConnectionCallback } from "./subprocess-connection.js";
 import { subprocessLauncher } from "./subprocess-launcher.js";
-import { containerLauncher } from "./container-launcher.js";
 
 export interface ProviderConnectionOptions {
   log?: Logger;
@@ -25,8 +24,10 @@ export function createProviderConnection(options: ProviderConnectionOptions = {}
   const hangarEnv = options.hangarEnv ?? process.env;
   const byMode: Record<ProviderSpec["mode"], ConnectionCallback> = {
     subprocess: stdioConnectionCallback((spec) => subprocessLauncher(spec, hangarEnv), options),
-    container: stdioConnectionCallback((spec) => containerLauncher(spec, options.log), options),
-    remote: remoteConnection(options),
+    container: connectionOnDemand("the container launcher", () =>
+      import("./container-launcher.js").then((module) => stdioConnectionCallback((spec) => module.containerLauncher(spec, options.log), options)),
+    ),
+    remote: connectionOnDemand("the HTTP client", () => import("./remote-connection.js").then((module) => module.remoteConnectionCallback(options))),
   };
   return fromCallback<ConnectionCallEvent, ConnectionInput>((params) => byMode[params.input.spec.mode](params));
 }
@@ -34,17 +35,18 @@ export function createProviderConnection(options: ProviderConnectionOptions = {}
 export const providerConnection = createProviderConnection();
 
 /**
- * The remote mode's body, imported when the first remote provider connects: the SDK's HTTP
- * client transports (streamable HTTP, SSE, OAuth helpers, eventsource — ~1.5 MB resident) stay
- * unloaded in a hangar whose providers are all local. Events wait for the body meanwhile.
+ * A mode's body, imported when the first provider of that mode connects. The SDK's HTTP client
+ * transports (streamable HTTP, SSE, OAuth helpers, eventsource — ~1.5 MB resident) and the
+ * container launcher (its Engine glue, labels, leftovers: six modules) stay unloaded in a hangar
+ * whose providers are all local subprocesses. Events wait for the body meanwhile.
  */
-function remoteConnection(options: ProviderConnectionOptions): ConnectionCallback {
+function connectionOnDemand(what: string, load: () => Promise<ConnectionCallback>): ConnectionCallback {
   let body: Promise<ConnectionCallback> | undefined;
   return deferredBody(
-    () => (body ??= import("./remote-connection.js").then((module) => module.remoteConnectionCallback(options))),
-    (remote, params) => remote(params) as (() => void) | undefined,
+    () => (body ??= load()),
+    (connect, params) => connect(params) as (() => void) | undefined,
     (error, { sendBack }) => {
-      sendBack({ type: "CONNECTION.FAILED", kind: "start_failed", message: `cannot load the HTTP client: ${String(error)}` });
+      sendBack({ type: "CONNECTION.FAILED", kind: "start_failed", message: `cannot load ${what}: ${String(error)}` });
       return undefined;
     },
   );

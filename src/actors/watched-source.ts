@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from "node:fs";
 import { fromCallback } from "xstate";
-import type { SourceCommand, SourceInput, SourceReportEvent, SourceScan } from "../discovery/source-protocol.js";
+import type { SourceBody, SourceCommand, SourceInput, SourceReportEvent, SourceScan } from "../discovery/source-protocol.js";
 
 /**
  * A discovery source over local folders: scans once at start, then again whenever a watched
@@ -18,7 +18,11 @@ export interface WatchedSourceParts {
 }
 
 export function watchedSource(parts: WatchedSourceParts) {
-  return fromCallback<SourceCommand, SourceInput>(({ input, sendBack, receive }) => {
+  return fromCallback<SourceCommand, SourceInput>(watchedSourceBody(parts));
+}
+
+export function watchedSourceBody(parts: WatchedSourceParts): SourceBody {
+  return ({ input, sendBack, receive }) => {
     const sourceId = input.source.id;
     const scan = parts.scanner(input);
     const watchers = new Map<string, FSWatcher>();
@@ -72,5 +76,5 @@ export function watchedSource(parts: WatchedSourceParts) {
       for (const watcher of watchers.values()) watcher.close();
       watchers.clear();
     };
-  });
+  };
 }

@@ -2,13 +2,9 @@ import { letYoungGenerationGrow } from "../runtime/young-generation.js";
 import { terminateAll } from "../actors/process-registry.js";
 import { healthProbe } from "../actors/health-probe.js";
 import { reapOrphanedGroups, recordOwnedGroups } from "../actors/pgid-state.js";
-import { cleanUpAtStartup } from "../actors/container-leftovers.js";
 import { createProviderConnection } from "../actors/provider-connection.js";
 import { pendingTeardowns } from "../actors/teardown-registry.js";
-import { filesystemSource } from "../actors/discovery-filesystem.js";
-import { packagesSource } from "../actors/discovery-packages.js";
-import { dockerSource } from "../actors/discovery-docker.js";
-import { kubernetesSource } from "../actors/discovery-kubernetes.js";
+import { discoverySources } from "../actors/discovery-sources.js";
 import { configReloader } from "../runtime/config-reload.js";
 import { compactHeapAfterStartUp } from "../runtime/compact-heap.js";
 import { parseCommand, UsageError, type Command } from "./args.js";
@@ -84,7 +80,11 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
   if (reaped.length > 0) log.warn(`reaped ${reaped.length} provider process groups left by a hangar that is gone`, { pgids: reaped });
   recordOwnedGroups();
   // Containers too: labelled with their hangar, removed when that hangar is gone.
-  await cleanUpAtStartup(config, log);
+  // The Engine client and the container modules load only for a config that has containers.
+  if (config.providers.some((provider) => provider.mode === "container")) {
+    const { cleanUpAtStartup } = await import("../actors/container-leftovers.js");
+    await cleanUpAtStartup(config, log);
+  }
 
   // --inspect: the relay must be up before the actors start, so viewers see them from the first one.
   let inspector: RunningInspector | undefined;
@@ -113,7 +113,7 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
     inspect: inspector?.inspect,
     // Process groups end, remote sessions are closed (DELETE) and containers removed.
     awaitProcessesGone: () => Promise.all([terminateAll(), pendingTeardowns()]).then(() => undefined),
-    sources: { filesystem: filesystemSource, packages: packagesSource, docker: dockerSource, kubernetes: kubernetesSource },
+    sources: discoverySources,
     onObserverError: (error) => {
       log.error("an observer failed", { error: String(error) });
     },

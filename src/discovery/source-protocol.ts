@@ -1,3 +1,4 @@
+import type { AnyEventObject, CallbackLogicFunction } from "xstate";
 import type { DiscoverySourceSpec, ProviderSpec } from "../config/types.js";
 
 /**
@@ -26,6 +27,9 @@ export type SourceReportEvent = { type: "SOURCE.REPORT"; sourceId: string; scan:
 
 /** Sent to a source: scan now and report with this syncId (registry_discover). */
 export type SourceCommand = { type: "SYNC"; syncId: number };
+
+/** A source actor's body (fromCallback's function), so a source's module can be loaded when it starts (src/actors/discovery-sources.ts). */
+export type SourceBody = CallbackLogicFunction<SourceCommand, AnyEventObject, SourceInput>;
 
 export interface SourceInput {
   source: DiscoverySourceSpec;

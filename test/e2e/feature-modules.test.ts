@@ -22,6 +22,9 @@ const SDK_HTTP_CLIENT = /sdk\/(dist\/(esm|cjs)\/)?client\/(streamableHttp|sse|au
 const YAML_DOCUMENTS = /(^|\/)yaml(\/|$)/;
 /** The audit command, the HTTP plan (tokens, guards) and the chart drawing load when asked for. */
 const ON_REQUEST = /(^|\/)(audit-command|http\/plan|provider-chart)\.js$/;
+/** Each discovery source's module loads with the first source of its type; the container launcher with the first container provider. */
+const DISCOVERY_SOURCES = /(^|\/)(discovery-(filesystem|packages|docker|kubernetes)|watched-source)\.js$/;
+const CONTAINERS = /(^|\/)container-(launcher|process|engine|leftovers|labels)\.js$/;
 
 function recordingEnv(file: string): Record<string, string> {
   return { NODE_OPTIONS: `--import=${RECORD_LOADS}`, RECORD_LOADS_FILE: file };
@@ -42,7 +45,7 @@ interface SourceStatus {
 }
 
 describe("feature libraries load on demand", () => {
-  it("a hangar without containers, discovery sources, remote providers or a metrics reader loads neither the Kubernetes client, dockerode, prom-client, the SDK's HTTP client nor yaml's document model", async () => {
+  it("a hangar without containers, discovery sources, remote providers or a metrics reader loads neither the Kubernetes client, dockerode, prom-client, the SDK's HTTP client, yaml's document model, the discovery sources nor the container launcher", async () => {
     const loads = join(e2e.dir(), "loads-plain.txt");
     const hangar = await e2e.start({ providers: provider(e2e.marker()) }, { env: recordingEnv(loads) });
     expect(textOf(await callTool(hangar.client, "echo__echo", { text: "plain" }))).toBe("plain");
@@ -60,6 +63,7 @@ describe("feature libraries load on demand", () => {
     // A valid config is read by js-yaml alone (src/config/quick-yaml.ts).
     expect(modules).toContain("js-yaml");
     expect(modules.filter((specifier) => YAML_DOCUMENTS.test(specifier) || ON_REQUEST.test(specifier))).toEqual([]);
+    expect(modules.filter((specifier) => DISCOVERY_SOURCES.test(specifier) || CONTAINERS.test(specifier))).toEqual([]);
   });
 
   it("a Kubernetes and a Docker source load their libraries when they start, and report what they cannot reach", async () => {
@@ -91,5 +95,9 @@ describe("feature libraries load on demand", () => {
     const modules = loadedModules(loads);
     expect(modules.some((specifier) => KUBERNETES.test(specifier))).toBe(true);
     expect(modules.some((path) => DOCKERODE.test(path))).toBe(true);
+    // Only the two types configured: their source modules (the Docker one with its Engine glue), not the folder watchers'.
+    const sourceModules = modules.filter((specifier) => DISCOVERY_SOURCES.test(specifier)).map((specifier) => specifier.replace(/^.*\//, ""));
+    expect(new Set(sourceModules)).toEqual(new Set(["discovery-kubernetes.js", "discovery-docker.js"]));
+    expect(modules.some((specifier) => /(^|\/)container-engine\.js$/.test(specifier))).toBe(true);
   });
 });
