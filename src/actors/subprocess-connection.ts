@@ -183,7 +183,9 @@ class StdioSession {
       return;
     }
     // The ring outlives this process: a marker keeps one run's lines apart from the last one's.
-    this.stderr.push(`--- ${this.launcher.description} started, pid ${child.pid ?? "?"} ---`);
+    // "starting", and a pid only when there is one: a spawn can still fail (ENOENT is reported a
+    // tick later), and a container's pid is known only once the engine has started it.
+    this.stderr.push(`--- starting ${this.launcher.description}${child.pid === undefined ? "" : `, pid ${child.pid}`} ---`);
     const transport = new ChildProcessTransport(child.stdin, child.stdout, {
       maxMessageBytes: positiveOr(this.spec.maxMessageBytes, DEFAULT_MAX_MESSAGE_BYTES),
     });

@@ -145,8 +145,8 @@ describe("circuit breaker", () => {
       faultyProvider(marker, { FAULT_EXIT_DURING_INIT: 1 }, { circuit_breaker: BREAKER, restart: fastRestart(0.2), tools: [{ name: "pid" }] }),
     );
     const { client } = pair;
-    /** The connection writes one "started, pid N" line into the stderr ring per spawn. */
-    const spawns = async (): Promise<number> => (await details(client, "bad")).stderr_tail.filter((line) => / started, pid \d+ ---$/.test(line)).length;
+    /** The connection writes one "--- starting …, pid N ---" line into the stderr ring per spawn. */
+    const spawns = async (): Promise<number> => (await details(client, "bad")).stderr_tail.filter((line) => /^--- starting .*, pid \d+ ---$/.test(line)).length;
 
     for (let i = 0; i < 2; i++) expect(failureKind(await invoke(client, "bad", "pid"))).toBe("start_failed");
     const open = await details(client, "bad");

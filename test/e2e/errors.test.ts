@@ -98,6 +98,9 @@ describe("errors", () => {
     const missing = await invoke(hangar.client, "missing", "anything");
     expect(missing.isError).toBe(true);
     expect(textOf(missing)).toMatch(/could not start .*ENOENT/s);
+    // Its stderr tail's marker does not claim a process started, nor show a pid it never had.
+    expect(textOf(missing)).toMatch(new RegExp(`--- starting "/nonexistent/${marker}/server" in .* ---`));
+    expect(textOf(missing)).not.toMatch(/started|pid \?/);
 
     const hang = await invoke(hangar.client, "hang", "anything");
     expect(hang.isError).toBe(true);
