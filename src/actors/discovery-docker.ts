@@ -1,7 +1,7 @@
 import type Docker from "dockerode";
 import { fromCallback } from "xstate";
 import type { DockerSourceSpec, ProviderSpec } from "../config/types.js";
-import { containerVerdict, LABEL, type ContainerLike } from "../discovery/docker.js";
+import { containerVerdict, labelFilters, type ContainerLike } from "../discovery/docker.js";
 import type { RejectedItem, SourceBody, SourceCommand, SourceInput, SourceReportEvent, SourceScan } from "../discovery/source-protocol.js";
 import { backoffDelayMs } from "../machines/sagas/backoff.js";
 import { dockerode, engineFromEnv } from "./container-engine.js";
@@ -29,7 +29,9 @@ export function dockerClient(source: DockerSourceSpec): Docker {
 export const dockerSourceBody: SourceBody = ({ input, sendBack, receive }) => {
   const source = input.source as DockerSourceSpec;
   const docker = dockerClient(source);
-  const filters = { label: [`${LABEL.enabled}=true`] };
+  // Filtered by the engine, on the list and the events stream alike: another hangar's containers
+  // on a shared engine neither enter a scan nor wake the source.
+  const filters = { label: labelFilters(source) };
   let stream: NodeJS.ReadableStream | undefined;
   let reconnect: NodeJS.Timeout | undefined;
   let debounce: NodeJS.Timeout | undefined;

@@ -9,6 +9,24 @@ import { flag, numeric, wholeNumber } from "./schema-kit.js";
 
 export const DEFAULT_MAX_PROVIDERS_PER_SOURCE = 100;
 
+// YAML reads `tier: 2` as a number; a label's value is always text. false would read as "absent",
+// which the engine's filter cannot say, so it is refused rather than guessed at.
+const dockerLabelValue = z.union([z.string(), z.number(), z.literal(true)], {
+  error: 'a label value (text), or true (or "") for "the label is present, any value"',
+});
+
+/**
+ * The engine's filter is `key=value` split at the first '=': a name holding one (or a space) could
+ * not be matched. Checked here rather than as the record's key schema, whose issue names no reason.
+ */
+function checkDockerLabelNames(labels: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  const names = Object.keys(labels);
+  if (names.length === 0) ctx.addIssue({ code: "custom", message: "name at least one label, or leave labels out" });
+  for (const name of names) {
+    if (!/^[^=\s]+$/.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "a label name, without '=' or spaces" });
+  }
+}
+
 /**
  * The `discovery` section's schema, and each source type's keys (for suggestions); built per
  * read of the config, like the rest of it (schema.ts, buildConfigSchemas).
@@ -48,6 +66,11 @@ export function buildDiscoverySchema() {
     address: z.enum(["container_ip", "published"]).default("container_ip"),
     /** Host to use for published ports (default 127.0.0.1). */
     published_host: z.string().min(1).default("127.0.0.1"),
+    /**
+     * Only containers carrying every one of these labels (label → value; true or "" for "present,
+     * any value"), so hangars sharing an engine each take their own. The engine does the filtering.
+     */
+    labels: z.record(z.string(), dockerLabelValue).superRefine(checkDockerLabelNames).optional(),
   });
 
   const kubernetesSource = z.strictObject({

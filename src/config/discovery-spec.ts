@@ -20,7 +20,14 @@ export function toDiscoverySpecs(raw: RawDiscovery, base: string): DiscoverySour
       case "packages":
         return { ...common, type: "packages", paths: source.paths.map((path) => resolve(base, path)) };
       case "docker":
-        return { ...common, type: "docker", socket: source.socket, address: source.address, publishedHost: source.published_host };
+        return {
+          ...common,
+          type: "docker",
+          socket: source.socket,
+          address: source.address,
+          publishedHost: source.published_host,
+          labels: Object.entries(source.labels ?? {}).map(([key, value]) => ({ key, value: value === true || value === "" ? undefined : String(value) })),
+        };
       case "kubernetes":
         return {
           ...common,

@@ -320,6 +320,13 @@ export interface DockerSourceSpec extends DiscoverySourceBase {
   socket: string | undefined;
   address: "container_ip" | "published";
   publishedHost: string;
+  /** Labels a container must carry to be seen: value undefined means "present, any value". Empty: no scoping. */
+  labels: DockerLabelMatch[];
+}
+
+export interface DockerLabelMatch {
+  key: string;
+  value: string | undefined;
 }
 
 export interface KubernetesSourceSpec extends DiscoverySourceBase {

@@ -31,9 +31,22 @@ export interface ContainerLike {
   NetworkSettings?: { Networks?: Record<string, { IPAddress?: string }> };
 }
 
+/**
+ * The engine's `label` filter for this source's list and events stream: the enabled label and
+ * the source's own `labels`, all of which a container must carry (`key` alone: present, any value).
+ */
+export function labelFilters(source: DockerSourceSpec): string[] {
+  return [`${LABEL.enabled}=true`, ...source.labels.map(({ key, value }) => (value === undefined ? key : `${key}=${value}`))];
+}
+
+/** Whether the container carries every label the source is scoped to (the engine filters too; this keeps the verdict true on its own). */
+function inScope(labels: Record<string, string>, source: DockerSourceSpec): boolean {
+  return source.labels.every(({ key, value }) => labels[key] !== undefined && (value === undefined || labels[key] === value));
+}
+
 export function containerVerdict(container: ContainerLike, source: DockerSourceSpec, env: NodeJS.ProcessEnv): Verdict {
   const labels = container.Labels ?? {};
-  if (labels[LABEL.enabled] !== "true" || container.State !== "running") return { kind: "ignored" };
+  if (labels[LABEL.enabled] !== "true" || container.State !== "running" || !inScope(labels, source)) return { kind: "ignored" };
   const containerName = (container.Names?.[0] ?? container.Id.slice(0, 12)).replace(/^\//, "");
   const item = `container ${containerName}`;
   const id = labels[LABEL.name] ?? containerName;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import type { DockerSourceSpec, KubernetesSourceSpec } from "../../src/config/types.js";
-import { containerVerdict, type ContainerLike } from "../../src/discovery/docker.js";
+import { containerVerdict, labelFilters, type ContainerLike } from "../../src/discovery/docker.js";
 import { podVerdict, type PodLike } from "../../src/discovery/kubernetes.js";
 
 const common = { name: "x", mode: "authoritative" as const, graceS: 0, quarantine: false, maxProviders: 100 };
 const kube: KubernetesSourceSpec = { ...common, id: "kubernetes:x", type: "kubernetes", namespaces: ["default"], labelSelector: undefined, kubeconfig: undefined, context: undefined };
-const published: DockerSourceSpec = { ...common, id: "docker:x", type: "docker", socket: undefined, address: "published", publishedHost: "127.0.0.1" };
+const published: DockerSourceSpec = { ...common, id: "docker:x", type: "docker", socket: undefined, address: "published", publishedHost: "127.0.0.1", labels: [] };
 const containerIp: DockerSourceSpec = { ...published, address: "container_ip" };
 
 function pod(annotations: Record<string, string>, overrides: Partial<PodLike["status"]> = {}, namespace = "default"): PodLike {
@@ -83,6 +83,17 @@ describe("Docker containers as providers", () => {
     const unpublished = containerVerdict(container({ "mcp.hangar.port": "8080" }, { Ports: [] }), published, {});
     expect(unpublished.kind === "rejected" && unpublished.rejected.message).toContain("port 8080 is not published");
     expect(containerVerdict(container({ "mcp.hangar.mode": "ftp" }), published, {}).kind).toBe("rejected");
+  });
+
+  it("labels scope the source: the engine's filter names them all, and a container missing one is ignored", () => {
+    const scoped: DockerSourceSpec = { ...published, labels: [{ key: "team", value: "payments" }, { key: "hangar.scoped", value: undefined }] };
+    expect(labelFilters(published)).toEqual(["mcp.hangar.enabled=true"]);
+    expect(labelFilters(scoped)).toEqual(["mcp.hangar.enabled=true", "team=payments", "hangar.scoped"]);
+    const base = { "mcp.hangar.port": "8080" };
+    expect(containerVerdict(container({ ...base, team: "payments", "hangar.scoped": "" }), scoped, {}).kind).toBe("provider");
+    expect(containerVerdict(container({ ...base, team: "payments", "hangar.scoped": "any" }), scoped, {}).kind).toBe("provider");
+    expect(containerVerdict(container({ ...base, team: "search", "hangar.scoped": "" }), scoped, {}).kind).toBe("ignored");
+    expect(containerVerdict(container({ ...base, team: "payments" }), scoped, {}).kind).toBe("ignored");
   });
 });
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { callTool, details, eventually, invoke, jsonOf, textOf, useE2E, type RunningHangar } from "../helpers/cli.js";
 import { expectProviders, providerIds } from "../helpers/discovery.js";
-import { answersHttp, docker, dockerAvailable, ensureTestImage, mcpUrlOf, removeContainers, runMcpContainer } from "../helpers/docker-engine.js";
+import { answersHttp, docker, dockerAvailable, ensureTestImage, mcpUrlOf, removeContainers, runMcpContainer, testScope } from "../helpers/docker-engine.js";
 import { startEngineProxy, type EngineProxy } from "../helpers/engine-proxy.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -16,6 +16,10 @@ const e2e = useE2E();
 const ENGINE = dockerAvailable();
 const started: string[] = [];
 let proxy: EngineProxy | undefined;
+/** This file's containers only: the other Docker test files run alongside on the same engine. */
+const SCOPE = testScope();
+/** The engine's `label` filter the source's list and events requests must carry. */
+const SCOPED_FILTER = ["mcp.hangar.enabled=true", ...Object.entries(SCOPE).map(([key, value]) => `${key}=${value}`)];
 
 beforeAll(() => {
   if (ENGINE) ensureTestImage();
@@ -27,8 +31,8 @@ afterEach(async () => {
   proxy = undefined;
 });
 
-function startMcpContainer(provider: string): string {
-  const name = runMcpContainer(provider);
+function startMcpContainer(provider: string, labels: Record<string, string> = SCOPE): string {
+  const name = runMcpContainer(provider, labels);
   started.push(name);
   return name;
 }
@@ -45,6 +49,14 @@ async function dockerSourceView(hangar: RunningHangar): Promise<SourceView | und
   return view.sources.find((source) => source.source === "docker:proxied");
 }
 
+/** The `label` filters of the engine requests to `path` (`/containers/json`, `/events`), from their request lines. */
+function labelFiltersAsked(requestLines: string[], path: string): (string[] | undefined)[] {
+  return requestLines
+    .map((line) => new URL(line.split(" ")[1] ?? "/", "http://engine"))
+    .filter((url) => url.pathname.endsWith(path))
+    .map((url) => (JSON.parse(url.searchParams.get("filters") ?? "{}") as { label?: string[] }).label);
+}
+
 async function callWhenListening(hangar: RunningHangar, provider: string, container: string, message: string): Promise<void> {
   await eventually(() => answersHttp(mcpUrlOf(container)), 10_000, `the server in ${container} to listen`);
   expect(textOf(await invoke(hangar.client, provider, "echo", { message }))).toBe(`Echo: ${message}`);
@@ -56,11 +68,19 @@ describe.runIf(ENGINE)("Docker discovery: resync after the events stream drops (
     proxy = engine;
     const keep = startMcpContainer("keep");
     const gone = startMcpContainer("gone");
+    // The MCP labels but another scope: on a shared engine, another hangar's container.
+    startMcpContainer("stranger", { "mcp-hangar.test.scope": "another-hangar" });
     const hangar = await e2e.start({
-      discovery: { sources: [{ type: "docker", name: "proxied", socket: engine.socketPath, address: "published" }] },
+      discovery: { sources: [{ type: "docker", name: "proxied", socket: engine.socketPath, address: "published", labels: SCOPE }] },
     });
     await expectProviders(hangar, ["gone", "keep"], "the containers running before the hangar", 15_000);
     expect(await dockerSourceView(hangar)).toMatchObject({ health: "ok", providers: 2 });
+    // The engine does the scoping: the list and the events stream both ask for the source's labels.
+    const listed = labelFiltersAsked(engine.forwarded, "/containers/json");
+    const watched = labelFiltersAsked(engine.forwarded, "/events");
+    expect(listed.length).toBeGreaterThan(0);
+    expect(watched).toHaveLength(1);
+    for (const filter of [...listed, ...watched]) expect(filter).toEqual(SCOPED_FILTER);
     await callWhenListening(hangar, "keep", keep, "before the drop");
     await callWhenListening(hangar, "gone", gone, "before the drop");
 
@@ -101,6 +121,8 @@ describe.runIf(ENGINE)("Docker discovery: resync after the events stream drops (
     expect(secondDelay).toBeGreaterThanOrEqual(1_500);
     // No hot loop: each attempt is one events request and one list (plus the list right at the drop).
     expect(engine.refused.length).toBeLessThanOrEqual(6);
+    // Each reconnect asks for the scoped stream and list again.
+    for (const filter of labelFiltersAsked(engine.refused.map((request) => request.request), "")) expect(filter).toEqual(SCOPED_FILTER);
 
     // The last good set stays while the source fails: "gone" is still there, "late" not yet.
     expect(await providerIds(hangar)).toEqual(["gone", "keep"]);

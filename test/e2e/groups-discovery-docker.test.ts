@@ -2,13 +2,15 @@ import { randomUUID } from "node:crypto";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { callTool, eventually, textOf, useE2E } from "../helpers/cli.js";
 import { listening } from "../helpers/discovery.js";
-import { docker, dockerAvailable, ensureTestImage, removeContainers, runContainer } from "../helpers/docker-engine.js";
+import { docker, dockerAvailable, ensureTestImage, removeContainers, runContainer, testScope } from "../helpers/docker-engine.js";
 import { memberOf, untilGroup } from "../helpers/groups.js";
 import { startEverythingHttp, stopRemoteServers } from "../helpers/remote-servers.js";
 
 const e2e = useE2E();
 const ENGINE = dockerAvailable();
 const started: string[] = [];
+/** This file's containers only: the other Docker test files run alongside on the same engine. */
+const SCOPE = testScope();
 
 beforeAll(() => {
   if (ENGINE) ensureTestImage();
@@ -28,7 +30,7 @@ describe.runIf(ENGINE)("Docker discovery: the mcp.hangar.group label (real engin
         local: { mode: "remote", url: local.url, tools: [{ name: "echo" }] },
         pool: { mode: "group", strategy: "round_robin", members: ["local"] },
       },
-      discovery: { sources: [{ type: "docker", name: "local", address: "published" }] },
+      discovery: { sources: [{ type: "docker", name: "local", address: "published", labels: SCOPE }] },
     });
     const { client } = hangar;
     const name = `hangar-group-${randomUUID().slice(0, 8)}`;
@@ -42,6 +44,7 @@ describe.runIf(ENGINE)("Docker discovery: the mcp.hangar.group label (real engin
         "mcp.hangar.port": "3001",
         "mcp.hangar.group": "pool",
         "mcp.hangar.weight": "2",
+        ...SCOPE,
       },
       publish: 3001,
       env: { PORT: "3001" },

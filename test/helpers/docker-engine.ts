@@ -31,6 +31,15 @@ export interface ContainerOptions {
   argv: string[];
 }
 
+/**
+ * A label unique to one test file's run, for its containers and its hangar's Docker source
+ * (`labels`): the Docker test files run in parallel on one engine, and without it each one's
+ * hangar would discover the others' containers.
+ */
+export function testScope(): Record<string, string> {
+  return { "mcp-hangar.test.scope": randomUUID() };
+}
+
 /** `docker run -d` with the host's node and the repository mounted read-only; returns the id. */
 export function runContainer(options: ContainerOptions): string {
   const args = ["run", "-d", "--name", options.name];

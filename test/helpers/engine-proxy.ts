@@ -13,6 +13,8 @@ export interface EngineProxy {
   socketPath: string;
   /** Requests that arrived while cut: their first line and when (performance.now()). */
   refused: { at: number; request: string }[];
+  /** Request lines forwarded to the engine (`GET /v1.x/events?filters=… HTTP/1.1`), in order. */
+  forwarded: string[];
   /** Ends every forwarded connection (the events stream with them) and refuses new ones. */
   cut(): void;
   /** Forwards new connections again. */
@@ -31,6 +33,7 @@ export async function startEngineProxy(dir: string): Promise<EngineProxy> {
   const target = engineSocket();
   const live = new Set<Socket>();
   const refused: EngineProxy["refused"] = [];
+  const forwarded: string[] = [];
   let isCut = false;
 
   const server = createServer((client) => {
@@ -53,6 +56,10 @@ export async function startEngineProxy(dir: string): Promise<EngineProxy> {
     };
     client.on("error", forget).on("close", forget);
     engine.on("error", forget).on("close", forget);
+    // Request lines as they pass (a kept-alive connection carries several), so a test sees what was asked.
+    client.on("data", (chunk: Buffer) => {
+      for (const match of chunk.toString("latin1").matchAll(/(?:^|\r\n)((?:GET|POST|PUT|DELETE|HEAD) \S+ HTTP\/1\.[01])/g)) forwarded.push(match[1] ?? "");
+    });
     client.pipe(engine);
     engine.pipe(client);
   });
@@ -62,6 +69,7 @@ export async function startEngineProxy(dir: string): Promise<EngineProxy> {
   return {
     socketPath,
     refused,
+    forwarded,
     cut: () => {
       isCut = true;
       for (const socket of [...live]) socket.destroy();
