@@ -40,8 +40,10 @@ describe("audit trail: the writer thread in a running hangar", () => {
     expect(hangar.stderr()).not.toContain("could not write");
     expect(verifyAudit(path)).toMatchObject({ ok: true });
     const events = readAudit(path);
-    // Every event is there: a row, or a request folded into its answer's row — most calls, answered within their batch.
-    expect(expectEveryEvent(events)).toBeGreaterThan(callers * perCaller * 0.5);
+    // Every event is there: a row, or a request folded into its answer's row. How many fold depends
+    // on how many calls are answered within their batch, which is load (a loaded machine folded 139
+    // of 320); that some do shows the thread folds, and expectEveryEvent accounts for every seq.
+    expect(expectEveryEvent(events)).toBeGreaterThan(0);
     expect(events.filter((event) => event.type === "ToolInvocationCompleted")).toHaveLength(callers * perCaller + 1);
     expect(events.at(-1)?.type).toMatch(/^Provider/);
   });
