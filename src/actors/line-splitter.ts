@@ -5,6 +5,8 @@ export const MAX_LINE_LENGTH = 8_192;
 const TRUNCATED = " …[truncated]";
 const NEWLINE = 0x0a;
 const CARRIAGE_RETURN = 0x0d;
+const SPACE = 0x20;
+const TAB = 0x09;
 
 /**
  * Splits a byte stream into lines, with a bound on one line's size. Each chunk is scanned once
@@ -63,13 +65,18 @@ export class LineSplitter {
     }
   }
 
-  /** The stream ended: a last line without a final newline is delivered. */
-  end(): void {
+  /**
+   * The stream ended: a last line without a final newline is delivered, as line readers do. With
+   * "drop", a last line of only blanks (spaces, tabs, a CR) is not: a JSON-RPC reader would
+   * answer it as a parse error, though the writer only left trailing whitespace. The rest of an
+   * over-long line was reported already and is not delivered.
+   */
+  end(blankLastLine: "deliver" | "drop" = "deliver"): void {
     if (this.pendingBytes > 0) {
       const line = Buffer.concat(this.pending, this.pendingBytes);
       this.pending = [];
       this.pendingBytes = 0;
-      this.deliver(line, 0, line.length);
+      if (blankLastLine === "deliver" || !isBlank(line)) this.deliver(line, 0, line.length);
     }
     this.skipping = false;
   }
@@ -100,6 +107,14 @@ export class LineSplitter {
     const stop = end > start && bytes[end - 1] === CARRIAGE_RETURN ? end - 1 : end;
     this.onLine(start === 0 && stop === bytes.length ? bytes : bytes.subarray(start, stop));
   }
+}
+
+/** Only JSON's whitespace other than the newline: space, tab, CR. */
+function isBlank(bytes: Buffer): boolean {
+  for (const byte of bytes) {
+    if (byte !== SPACE && byte !== TAB && byte !== CARRIAGE_RETURN) return false;
+  }
+  return true;
 }
 
 /**

@@ -57,7 +57,8 @@ export interface StdioServerTransportOptions {
  * or `error` and no `method`) is only reported: answering an answer could loop.
  *
  * It keeps the ids of the client's requests not answered yet (`unanswered`) and of its own
- * requests to the client not answered yet. When stdin ends the client can send nothing more:
+ * requests to the client not answered yet. When stdin ends the client can send nothing more: a
+ * last line without its newline is read as any other line (a blank one is ignored), then
  * `onInputEnd` runs (the front end drains, see stdin-drain.ts), the hangar's requests to the
  * client still waiting fail at once, and new ones are refused — a provider's sampling,
  * elicitation or roots request gets an error instead of waiting for an answer that cannot come.
@@ -169,12 +170,17 @@ export class StdioServerLineTransport implements Transport {
     return Promise.resolve();
   }
 
-  /** stdin ended: the hangar's requests to the client still waiting fail now (their answers cannot come), then the front end hears of it. */
+  /**
+   * stdin ended. A last line without its newline is taken as a message, as line readers (the
+   * Python SDK's among them) take it: `printf` scripts often leave the newline off. It is
+   * delivered first — a request is then open for the drain, an answer to the hangar's request
+   * still counts. Then the hangar's requests to the client still waiting fail now (their answers
+   * cannot come), and the front end hears of it.
+   */
   private readonly onEnd = (): void => {
     if (this.closed) return;
+    this.lines.end("drop");
     this.inputEnded = true;
-    // A last line without its newline is not a message the client finished.
-    this.lines.clear();
     for (const id of this.awaitingClient.takeAll()) {
       this.deliver({ jsonrpc: "2.0", id, error: { code: ErrorCode.ConnectionClosed, message: "the client closed stdin before answering" } });
     }

@@ -66,6 +66,28 @@ describe("LineSplitter", () => {
     expect(out).toEqual(["overlong:0123", "next"]);
   });
 
+  it("at the end delivers a last line without its newline; with \"drop\" not a blank one; never the rest of an over-long one", () => {
+    function ended(chunks: string[], blankLastLine?: "deliver" | "drop", maxBytes = 8): string[] {
+      const out: string[] = [];
+      const splitter = new LineSplitter(
+        maxBytes,
+        (line) => out.push(line.toString("utf8")),
+        (head) => out.push(`overlong:${head.toString("utf8")}`),
+      );
+      for (const chunk of chunks) splitter.push(Buffer.from(chunk, "utf8"));
+      splitter.end(blankLastLine);
+      return out;
+    }
+    expect(ended(["a\n", "b", "c"], "drop")).toEqual(["a", "bc"]);
+    expect(ended(["a\n", " x \r"], "drop")).toEqual(["a", " x "]);
+    expect(ended(["a\n", " \t", " \r"], "drop")).toEqual(["a"]);
+    expect(ended(["a\n", " \t \r"])).toEqual(["a", " \t "]);
+    expect(ended(["a\n"], "drop")).toEqual(["a"]);
+    // Past the bound before the end: reported once when it passed, nothing more at the end.
+    expect(ended(["a\n", "0123", "45678", "9"], "drop")).toEqual(["a", "overlong:01234567"]);
+    expect(ended(["a\n", "01234567"], "drop")).toEqual(["a", "01234567"]);
+  });
+
   it("tells onSeveral before delivering the first line of a chunk that ends two lines or more, and only then", () => {
     const events: string[] = [];
     const splitter = new LineSplitter(

@@ -116,6 +116,48 @@ describe("stdin EOF with requests in flight", () => {
     await exitsCleanly(hangar, Object.values(markers));
   });
 
+  it("answers a last request written without its newline (printf without the final \\n)", async () => {
+    const marker = e2e.marker();
+    const hangar = startHangar({ audit: { enabled: false }, providers: { math: coldEcho(marker) } });
+    hangar.write(`${JSON.stringify(INITIALIZE)}\n${JSON.stringify(INITIALIZED)}\n${JSON.stringify(toolCall(1, "math__add", { a: 20, b: 22 }))}`);
+    hangar.endStdin();
+    const answer = await answerTo(hangar, 1);
+    expect(answer.error, JSON.stringify(answer)).toBeUndefined();
+    expect(textOf(answer)).toBe("42");
+    await exitsCleanly(hangar, [marker]);
+    expect(hangar.stderr()).toContain("stdin closed with 1 request in flight");
+    expect(hangar.stderr()).toMatch(/shutting down \(stdin closed; 1 request answered first\)/);
+    expect(hangar.stderr()).not.toContain("stdio client:");
+  });
+
+  const badTails = [
+    { tail: "this is not json", answer: { jsonrpc: "2.0", error: { code: -32700, message: "Parse error: the line is not JSON" } } },
+    { tail: '{"jsonrpc":"2.0","id":"bad","method":42}', answer: { jsonrpc: "2.0", id: "bad", error: { code: -32600, message: "Invalid Request: not a JSON-RPC 2.0 request or notification" } } },
+  ];
+  it.each(badTails)("answers a bad last line without its newline as a bad line is answered ($tail), and drains the rest", async ({ tail, answer }) => {
+    const marker = e2e.marker();
+    const hangar = startHangar({ audit: { enabled: false }, providers: { math: coldEcho(marker) } });
+    hangar.write(`${[INITIALIZE, INITIALIZED, toolCall(1, "math__add", { a: 1, b: 1 })].map((message) => `${JSON.stringify(message)}\n`).join("")}${tail}`);
+    hangar.endStdin();
+    const refused = await hangar.next((message) => message.error !== undefined, "the answer to the bad last line");
+    expect(refused).toEqual(answer);
+    expect(textOf(await answerTo(hangar, 1))).toBe("2");
+    await exitsCleanly(hangar, [marker]);
+    expect(hangar.stderr()).toContain(`stdio client: ${answer.error.message}`);
+  });
+
+  it("ignores a last line of only blanks", async () => {
+    const marker = e2e.marker();
+    const hangar = startHangar({ audit: { enabled: false }, providers: { math: coldEcho(marker) } });
+    hangar.write(`${[INITIALIZE, INITIALIZED, toolCall(1, "math__add", { a: 2, b: 2 })].map((message) => `${JSON.stringify(message)}\n`).join("")} \t \r`);
+    hangar.endStdin();
+    expect(textOf(await answerTo(hangar, 1))).toBe("4");
+    await exitsCleanly(hangar, [marker]);
+    // A refusal would have been written at EOF, before the call's answer.
+    expect(hangar.messages.filter((message) => message.error !== undefined)).toEqual([]);
+    expect(hangar.stderr()).not.toContain("stdio client:");
+  });
+
   it("cuts a call that outlasts stdio.drain_timeout_s with an error saying why, then exits", async () => {
     const marker = e2e.marker();
     const hangar = startHangar({ audit: { enabled: false }, stdio: { drain_timeout_s: 1 }, providers: { math: coldEcho(marker) } });

@@ -51,6 +51,29 @@ describe("StdioServerLineTransport", () => {
     expect(writes).toEqual([]);
   });
 
+  it("at stdin EOF reads a last line without its newline as any other, ignores a blank one, and still bounds its size", async () => {
+    const call = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "t", arguments: {} } };
+    const cases: { tail: string; received: JSONRPCMessage[]; writes: string[] }[] = [
+      { tail: JSON.stringify(call), received: [call as JSONRPCMessage], writes: [] },
+      { tail: " \t\r", received: [], writes: [] },
+      { tail: "{not json", received: [], writes: [`${JSON.stringify({ jsonrpc: "2.0", error: { code: -32700, message: "Parse error: the line is not JSON" } })}\n`] },
+      { tail: "x".repeat(129), received: [], writes: [`${JSON.stringify({ jsonrpc: "2.0", error: { code: -32600, message: "Invalid Request: a message longer than 128 bytes was skipped" } })}\n`] },
+    ];
+    for (const expected of cases) {
+      const { stdin, transport, received, writes } = open({ maxMessageBytes: 128 });
+      const openAtEnd: number[] = [];
+      transport.onInputEnd = () => openAtEnd.push(transport.unanswered.size);
+      await transport.start();
+      stdin.end(expected.tail);
+      await new Promise((resolve) => stdin.once("end", resolve));
+      await turnEnds();
+      expect(received, expected.tail).toEqual(expected.received);
+      expect(writes, expected.tail).toEqual(expected.writes);
+      // The last request is open when the front end hears of EOF: the drain answers it.
+      expect(openAtEnd).toEqual([expected.received.length]);
+    }
+  });
+
   it("writes each message as one line in one write, and waits for the pipe to drain when it is full", async () => {
     const { transport, writes, release } = open({ highWaterMark: 1 });
     await transport.start();
