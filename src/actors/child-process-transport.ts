@@ -103,7 +103,7 @@ export class ChildProcessTransport implements Transport {
     this.stdout.on("data", this.onData);
     this.stdout.once("end", this.onEnd);
     // Closing without 'end' happens when the stream is destroyed (the pipe broke).
-    this.stdout.once("close", this.onEnd);
+    this.stdout.once("close", this.onBroken);
     // These stay attached after close: an 'error' with no listener would crash the hangar.
     this.stdout.on("error", this.onStreamError);
     this.stdin.on("error", this.onStreamError);
@@ -192,7 +192,21 @@ export class ChildProcessTransport implements Transport {
     this.shutDown();
   };
 
+  /**
+   * The provider ended its stdout. A last line without its newline (a provider that exits after
+   * writing its last answer) is read as any other line first, as line readers read it; a blank
+   * one is not.
+   */
   private readonly onEnd = (): void => {
+    if (!this.closed) {
+      this.peerEnded = true;
+      this.lines.end("drop");
+    }
+    this.shutDown();
+  };
+
+  /** The pipe broke (destroyed without 'end'): what is held of a line was cut, not finished. */
+  private readonly onBroken = (): void => {
     if (!this.closed) this.peerEnded = true;
     this.shutDown();
   };
@@ -206,7 +220,7 @@ export class ChildProcessTransport implements Transport {
     this.closed = true;
     this.lines.clear();
     this.stdout.off("end", this.onEnd);
-    this.stdout.off("close", this.onEnd);
+    this.stdout.off("close", this.onBroken);
     if (!this.stdin.writableEnded) this.stdin.end();
     this.onclose?.();
   }

@@ -100,6 +100,33 @@ describe("ChildProcessTransport", () => {
     expect(t.closes()).toBe(1);
   });
 
+  it("at the end of stdout delivers a last line without its newline before it closes, and not a blank one", async () => {
+    const events: string[] = [];
+    for (const tail of ['{"jsonrpc":"2.0","id":1,"result":{}}', " \t\r"]) {
+      const t = setup();
+      t.transport.onmessage = (message) => events.push(`message ${JSON.stringify(message)}`);
+      t.transport.onclose = () => events.push("close");
+      await t.transport.start();
+      t.stdout.end(tail);
+      await new Promise((resolve) => t.stdout.once("end", resolve));
+      expect(t.errors).toEqual([]);
+      expect(t.transport.endedByPeer).toBe(true);
+    }
+    expect(events).toEqual(['message {"jsonrpc":"2.0","id":1,"result":{}}', "close", "close"]);
+  });
+
+  it("drops a line cut by a broken pipe (closed without an end)", async () => {
+    const t = setup();
+    await t.transport.start();
+    t.stdout.write('{"jsonrpc":"2.0","id":1,"result":{}}');
+    await turnEnds();
+    t.stdout.destroy();
+    await new Promise((resolve) => t.stdout.once("close", resolve));
+    expect(t.messages).toEqual([]);
+    expect(t.errors).toEqual([]);
+    expect(t.closes()).toBe(1);
+  });
+
   it("close() ends stdin and stops delivering", async () => {
     const t = setup();
     await t.transport.start();

@@ -105,6 +105,14 @@ describe("unusual JSON on both legs of a tool call", () => {
     expect(textOf(await answerTo(hangar, 12))).toBe("still serving");
   });
 
+  it("reads a provider's last answer written without its newline before it exits", async () => {
+    const hangar = await start();
+    hangar.write(callLine(13, "raw__last_words", '{"text":"goodbye"}'));
+    const answer = await answerTo(hangar, 13);
+    expect(answer.error, JSON.stringify(answer)).toBeUndefined();
+    expect(answer.result).toEqual({ content: [{ type: "text", text: "goodbye" }] });
+  });
+
   it("reads client lines of unusual shapes as JSON.parse does", async () => {
     const hangar = await start();
     // Arguments given twice: JSON's last one counts, as it did.
