@@ -19,6 +19,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainRequestOrNotification, isPlainToolCallParams } from "../actors/jsonrpc-fast-path.js";
 import { CallSignal } from "../shared/call-signal.js";
+import { toolCallParamsProblem } from "./tool-call-params.js";
 
 export type ToolCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -41,8 +42,9 @@ export type ToolCallHandler = (request: CallToolRequest, extra: ToolCallExtra) =
  * message of a busy session — answered on a short route of its own (ToolCallRouter) instead of
  * the SDK's Protocol, which checks each incoming message against four zod schemas to tell its
  * kind, re-parses the request with CallToolRequestSchema and chains three promises per request.
- * Everything else (initialize, lists, passthrough, odd shapes of tools/call) still takes the
- * SDK's path, and so does a tools/call when no route was set.
+ * A tools/call whose params have the wrong shape is answered -32602 Invalid params by the router
+ * (the SDK would answer -32603 with zod's issue list). Everything else (initialize, lists,
+ * passthrough, other odd shapes of tools/call) still takes the SDK's path, and so does a tools/call when no route was set.
  */
 export class HangarServer extends Server {
   private toolCalls: ToolCallHandler | undefined;
@@ -133,6 +135,7 @@ export class ToolCallRouter implements Transport {
           this.call(message, extra);
           return;
         }
+        if ("id" in message && this.refuseInvalidParams(message)) return;
       } else if (message.method === "notifications/cancelled" && !("id" in message)) {
         this.cancel(message);
       } else if (message.method === "initialize" && "id" in message) {
@@ -141,6 +144,15 @@ export class ToolCallRouter implements Transport {
     }
     this.onmessage?.(message, extra);
   };
+
+  /** A tools/call whose params have the wrong shape is answered -32602 Invalid params here, in words (see tool-call-params.ts). */
+  private refuseInvalidParams(request: JSONRPCRequest): boolean {
+    const problem = toolCallParamsProblem(request.params);
+    if (problem === undefined) return false;
+    const answer: JSONRPCErrorResponse = { jsonrpc: "2.0", id: request.id, error: { code: ErrorCode.InvalidParams, message: problem } };
+    this.inner.send(answer).catch(this.reportSendFailure);
+    return true;
+  }
 
   private call(request: JSONRPCRequest, info: MessageExtraInfo | undefined): void {
     const id = request.id;

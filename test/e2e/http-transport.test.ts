@@ -73,6 +73,17 @@ describe("the streamable HTTP transport", () => {
     expect(events.at(-1)).toMatchObject({ id: 5 });
   });
 
+  it("answers a tools/call whose params have the wrong shape -32602 Invalid params in words", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.startHttp(config(marker));
+    const { post } = await openSession(hangar.url);
+    const badArguments = await post({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "faulty__echo", arguments: "x" } });
+    expect(badArguments.status).toBe(200);
+    expect(JSON.parse(badArguments.body)).toEqual({ jsonrpc: "2.0", id: 2, error: { code: -32602, message: "tools/call: arguments must be an object, not a string" } });
+    const noName = await post({ jsonrpc: "2.0", id: 3, method: "tools/call", params: {} });
+    expect(JSON.parse(noName.body)).toEqual({ jsonrpc: "2.0", id: 3, error: { code: -32602, message: "tools/call: params.name must be a string (the tool's name)" } });
+  });
+
   it("refuses a wrong Accept (406), an unsupported protocol version (400) and a second initialize (400)", async () => {
     const marker = e2e.marker();
     const hangar = await e2e.startHttp(config(marker));

@@ -32,19 +32,25 @@ describe("stdio front end", () => {
     }
   });
 
-  it("keeps a tool error's JSON-RPC code and message, and the SDK's answer to odd tools/call shapes", async () => {
+  it("keeps a tool error's JSON-RPC code and message, and answers odd tools/call shapes -32602 Invalid params in words", async () => {
     const marker = e2e.marker();
     const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
     await hangar.initialize();
     const unknown = await hangar.request(1, "tools/call", { name: "no_such_tool" });
     expect(unknown.error?.code).toBe(-32602);
     expect(unknown.error?.message).toMatch(/^unknown tool 'no_such_tool'; known tools: /);
-    // Arguments that are not an object: the SDK's own schema check answers (Invalid params).
+    // Changed on purpose: the SDK answered these -32603 Internal error with zod's issue list.
     const badArguments = await hangar.request(2, "tools/call", { name: "echo__echo", arguments: ["text"] });
-    expect(badArguments.error?.code).toBe(-32603);
-    expect(badArguments.error?.message).toMatch(/expected record/);
-    const noName = await hangar.request(3, "tools/call", { arguments: {} });
-    expect(noName.error?.code).toBe(-32603);
+    expect(badArguments.error).toEqual({ code: -32602, message: "tools/call: arguments must be an object, not an array" });
+    const stringArguments = await hangar.request(3, "tools/call", { name: "echo__echo", arguments: "x" });
+    expect(stringArguments.error).toEqual({ code: -32602, message: "tools/call: arguments must be an object, not a string" });
+    const noName = await hangar.request(4, "tools/call", { arguments: {} });
+    expect(noName.error).toEqual({ code: -32602, message: "tools/call: params.name must be a string (the tool's name)" });
+    const noParams = await hangar.request(5, "tools/call");
+    expect(noParams.error?.code).toBe(-32602);
+    expect(noParams.error?.message).toMatch(/^tools\/call: params must be an object/);
+    const after = await hangar.request(6, "tools/call", { name: "registry_invoke", arguments: { provider: "echo", tool: "echo", arguments: { text: "still here" } } });
+    expect(textOf(after)).toBe("still here");
   });
 
   it("answers a line that is not JSON with Parse error, a non-request with Invalid Request (its id when usable), and serves on", async () => {

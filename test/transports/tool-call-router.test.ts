@@ -100,8 +100,6 @@ const ANSWERED: { what: string; message: object; extra?: MessageExtraInfo; sends
   { what: "an McpError", message: call(5, { name: "mcp" }) },
   { what: "a plain Error", message: call(6, { name: "plain" }) },
   { what: "a thrown string", message: call(7, { name: "string" }) },
-  { what: "arguments that are an array (the SDK's schema answers)", message: call(8, { name: "echo", arguments: [1] }) },
-  { what: "no name (the SDK's schema answers)", message: call(9, { arguments: {} }) },
   { what: "an own __proto__ in arguments (the SDK's schema drops it)", message: JSON.parse('{"jsonrpc":"2.0","id":10,"method":"tools/call","params":{"name":"echo","arguments":{"__proto__":{"a":1},"b":2}}}') as object },
   { what: "a task-augmented call (the SDK's path)", message: call(11, { name: "echo", task: { ttl: 1000 } }) },
   { what: "auth and headers of the transport", message: call(12, { name: "echo" }), extra: { authInfo: { token: "t", clientId: "alice", scopes: ["admin"] }, requestInfo: { headers: { traceparent: "00-abc" } } } },
@@ -118,6 +116,17 @@ describe("the tools/call short route", () => {
       await Promise.all([sdk.sentCount(sends), short.sentCount(sends)]);
       expect(short.sent, what).toEqual(sdk.sent);
     }
+  });
+
+  it("answers params of the wrong shape -32602 Invalid params in words (the SDK's path answers -32603 with zod's issues)", async () => {
+    const short = await shortRoute("session-1");
+    short.deliver(call(8, { name: "echo", arguments: [1] }));
+    short.deliver(call(9, { arguments: {} }));
+    await short.sentCount(2);
+    expect(short.sent.map(({ message }) => message)).toEqual([
+      { jsonrpc: "2.0", id: 8, error: { code: -32602, message: "tools/call: arguments must be an object, not an array" } },
+      { jsonrpc: "2.0", id: 9, error: { code: -32602, message: "tools/call: params.name must be a string (the tool's name)" } },
+    ]);
   });
 
   it("aborts a call on notifications/cancelled for its id and answers nothing, as the SDK's path", async () => {
