@@ -5,7 +5,7 @@ import { extractInspectFlags, type InspectFlags } from "./inspect-flag.js";
 
 export type Command =
   | { kind: "serve"; configPath: string | undefined; logLevel: LogLevel; logFormat: LogFormat; http?: HttpFlags; metricsPort?: number; inspect?: InspectFlags }
-  | { kind: "validate"; file: string }
+  | { kind: "validate"; file: string | undefined }
   | AuditFlags
   | { kind: "help" }
   | { kind: "version" };
@@ -50,9 +50,8 @@ export function parseCommand(argv: string[]): Command {
   if (values.help === true) return { kind: "help" };
   if (values.version === true) return { kind: "version" };
   if (positionals[0] === "validate") {
-    const file = positionals[1] ?? values.config;
-    if (file === undefined) throw new UsageError("validate needs a FILE: mcp-hangar validate hangar.yaml");
-    return { kind: "validate", file };
+    // Without a FILE, validate checks the config serving would find (src/config/find.ts).
+    return { kind: "validate", file: positionals[1] ?? values.config };
   }
   if (positionals[0] === "audit") return auditFlags(positionals, values);
   const strayAudit = strayAuditFlag(values);

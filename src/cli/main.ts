@@ -281,9 +281,15 @@ async function main(argv: string[]): Promise<number | undefined> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     case "validate": {
-      const config = readConfig(command.file);
+      // The answer starts with the file's path, so a validate that found its config says which.
+      const file = command.file ?? findConfigFile(process.cwd(), process.env);
+      if (file === undefined) {
+        console.error(NO_CONFIG_HELP);
+        return 2;
+      }
+      const config = readConfig(file);
       if (!config) return 1;
-      process.stdout.write(`${command.file}: ok (${providerCount(config.providers.length)}: ${config.providers.map((p) => p.id).join(", ")})\n`);
+      process.stdout.write(`${file}: ok (${providerCount(config.providers.length)}: ${config.providers.map((p) => p.id).join(", ")})\n`);
       return 0;
     }
     case "audit": {

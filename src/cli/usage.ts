@@ -5,7 +5,7 @@ Usage:
   mcp-hangar [--config FILE] [--log-level LEVEL] [--log-format text|json] [--metrics-port P]
              [--inspect [PORT]] [--inspect-arguments]
   mcp-hangar --http [--host ADDR] [--port N] [--insecure] [--config FILE] ...
-  mcp-hangar validate FILE
+  mcp-hangar validate [FILE]   (default: the config serving would find, see --config)
   mcp-hangar audit [--provider ID] [--since 1h] [--correlation ID] [--type T] [--limit N] [--json]
   mcp-hangar audit verify
   mcp-hangar --version | --help

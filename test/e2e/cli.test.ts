@@ -56,6 +56,20 @@ describe("command line", () => {
     expect(missing.stderr).toContain("file not found");
   });
 
+  it("validate without FILE checks the config serving would find, and names it", async () => {
+    const project = join(e2e.dir(), "validate-project");
+    const empty = join(e2e.dir(), "validate-empty");
+    for (const dir of [project, empty]) mkdirSync(dir, { recursive: true });
+    writeFileSync(join(project, "hangar.yaml"), JSON.stringify({ providers: { found: { command: ["node", "a.js"] } } }));
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: empty, XDG_CONFIG_HOME: empty };
+    const found = await runCli(["validate"], { cwd: project, env });
+    expect(found.code, found.stderr).toBe(0);
+    expect(found.stdout).toBe(`${join(project, "hangar.yaml")}: ok (1 provider: found)\n`);
+    const none = await runCli(["validate"], { cwd: empty, env });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain("no config file found");
+  });
+
   it("exits 2 with a hint when no config is found", async () => {
     const empty = join(e2e.dir(), "empty-cwd");
     const xdg = join(e2e.dir(), "empty-xdg");
@@ -88,7 +102,7 @@ describe("command line", () => {
     for (const result of [help, shortHelp]) {
       expect(result.code).toBe(0);
       expect(result.stdout).toContain("Usage:");
-      expect(result.stdout).toContain("mcp-hangar validate FILE");
+      expect(result.stdout).toContain("mcp-hangar validate [FILE]");
     }
     const [bad, badLevel] = await Promise.all([runCli(["--no-such-option"]), runCli(["--log-level", "loud"])]);
     expect(bad.code).toBe(2);
