@@ -18,7 +18,7 @@ export interface HttpFlags {
   insecure: boolean;
 }
 
-/** Thrown for bad command lines; main prints it with the usage and exits 2. */
+/** Thrown for bad command lines; main prints it with a pointer to --help and exits 2. */
 export class UsageError extends Error {}
 
 export function parseCommand(argv: string[]): Command {

@@ -266,7 +266,8 @@ async function main(argv: string[]): Promise<number | undefined> {
     command = parseCommand(argv);
   } catch (error) {
     if (error instanceof UsageError) {
-      console.error(`mcp-hangar: ${error.message}\n\n${USAGE}`);
+      // The reason and where the usage is, not the whole --help over the reason.
+      console.error(`mcp-hangar: ${error.message}\nrun 'mcp-hangar --help' for usage`);
       return 2;
     }
     throw error;

@@ -106,7 +106,7 @@ describe("command line", () => {
     }
     const [bad, badLevel] = await Promise.all([runCli(["--no-such-option"]), runCli(["--log-level", "loud"])]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain("Usage:");
+    expect(bad.stderr).toMatch(/^mcp-hangar: .*no-such-option.*\nrun 'mcp-hangar --help' for usage\n$/);
     expect(badLevel.code).toBe(2);
     expect(badLevel.stderr).toContain("--log-level must be");
   });
