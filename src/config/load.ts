@@ -95,6 +95,15 @@ function checkedProviders(raw: RawConfig): [string, RawProvider, ConfigPath][] {
   ];
 }
 
+/**
+ * An unquoted `${VAR}` inside a flow collection (`env: { K: ${VAR} }`) is YAML's own `{`, and the
+ * parser's message ("Unexpected flow-map-start …") does not say so: a hint when the line holds `${`.
+ */
+function interpolationHint(text: string, line: number): string {
+  const lineText = text.split("\n", line)[line - 1] ?? "";
+  return lineText.includes("${") ? " (quote values that use ${VAR} inside { } or [ ], e.g. \"${VAR}\")" : "";
+}
+
 /** Reads the text with `yaml`'s document model and validates it; every problem is thrown together, each at its position. */
 function checkedConfig(text: string, file: string, env: NodeJS.ProcessEnv, root: string | undefined): RawConfig {
   const { LineCounter, parseDocument } = yamlLibrary();
@@ -110,7 +119,8 @@ function checkedConfig(text: string, file: string, env: NodeJS.ProcessEnv, root:
   // validating it would only add noise.
   const syntaxError = doc.errors[0];
   if (syntaxError !== undefined) {
-    throw new ConfigError([{ file, ...at(syntaxError.pos[0]), path: "", message: syntaxError.message }]);
+    const place = at(syntaxError.pos[0]);
+    throw new ConfigError([{ file, ...place, path: "", message: syntaxError.message + interpolationHint(text, place.line ?? 0) }]);
   }
   if (root !== undefined) {
     const node: unknown = doc.get(root, true);

@@ -70,6 +70,13 @@ describe("command line", () => {
     expect(none.stderr).toContain("no config file found");
   });
 
+  it("validate: an unquoted ${VAR} inside a flow map adds a hint to the YAML error", async () => {
+    const file = e2e.writeConfig("providers:\n  math:\n    command: [node, x.js]\n    env: { K: ${NOPE} }\n");
+    const result = await runCli(["validate", file], { env: { ...process.env, NOPE: "x" } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:4:\\d+: .*quote values that use \\$\\{VAR\\} inside \\{ \\} or \\[ \\]`));
+  });
+
   it("exits 2 with a hint when no config is found", async () => {
     const empty = join(e2e.dir(), "empty-cwd");
     const xdg = join(e2e.dir(), "empty-xdg");
