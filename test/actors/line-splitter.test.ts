@@ -32,7 +32,7 @@ describe("forEachLine", () => {
 });
 
 describe("LineSplitter", () => {
-  function split(chunks: string[], maxBytes: number): string[] {
+  function split(chunks: string[], maxBytes: number, blankLastLine?: "deliver" | "drop"): string[] {
     const out: string[] = [];
     const splitter = new LineSplitter(
       maxBytes,
@@ -40,7 +40,7 @@ describe("LineSplitter", () => {
       (head) => out.push(`overlong:${head.toString("utf8")}`),
     );
     for (const chunk of chunks) splitter.push(Buffer.from(chunk, "utf8"));
-    splitter.end();
+    splitter.end(blankLastLine);
     return out;
   }
 
@@ -67,17 +67,7 @@ describe("LineSplitter", () => {
   });
 
   it("at the end delivers a last line without its newline; with \"drop\" not a blank one; never the rest of an over-long one", () => {
-    function ended(chunks: string[], blankLastLine?: "deliver" | "drop", maxBytes = 8): string[] {
-      const out: string[] = [];
-      const splitter = new LineSplitter(
-        maxBytes,
-        (line) => out.push(line.toString("utf8")),
-        (head) => out.push(`overlong:${head.toString("utf8")}`),
-      );
-      for (const chunk of chunks) splitter.push(Buffer.from(chunk, "utf8"));
-      splitter.end(blankLastLine);
-      return out;
-    }
+    const ended = (chunks: string[], blankLastLine?: "deliver" | "drop", maxBytes = 8): string[] => split(chunks, maxBytes, blankLastLine);
     expect(ended(["a\n", "b", "c"], "drop")).toEqual(["a", "bc"]);
     expect(ended(["a\n", " x \r"], "drop")).toEqual(["a", " x "]);
     expect(ended(["a\n", " \t", " \r"], "drop")).toEqual(["a"]);
