@@ -1,9 +1,7 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { FIXTURES, fixtureCommand, useE2E, type RunningHangar } from "../helpers/cli.js";
-import { waitFor } from "../helpers/wait.js";
+import { fixtureCommand, useE2E } from "../helpers/cli.js";
+import { HEAP_SPACES, heapSpace } from "../helpers/heap-spaces.js";
 
 /**
  * A hangar compacts its heap once start-up is over (src/runtime/compact-heap.ts): start-up's
@@ -12,24 +10,7 @@ import { waitFor } from "../helpers/wait.js";
  * which frees but hardly moves), through the heap-spaces preload.
  */
 const e2e = useE2E();
-const HEAP_SPACES = pathToFileURL(join(FIXTURES, "heap-spaces.js")).href;
 const MB = 1024 * 1024;
-
-interface HeapSpace {
-  space_name: string;
-  space_size: number;
-  space_used_size: number;
-}
-
-async function oldSpace(hangar: RunningHangar, file: string): Promise<HeapSpace> {
-  rmSync(file, { force: true });
-  process.kill(hangar.pid, "SIGUSR2");
-  await waitFor(() => existsSync(file), 5_000, "the heap statistics");
-  const spaces = JSON.parse(readFileSync(file, "utf8")) as HeapSpace[];
-  const space = spaces.find((candidate) => candidate.space_name === "old_space");
-  if (space === undefined) throw new Error("no old_space in the heap statistics");
-  return space;
-}
 
 describe("the heap after start-up", () => {
   it("holds about what is live: start-up's garbage left no half-empty pages (200 providers)", async () => {
@@ -42,7 +23,7 @@ describe("the heap after start-up", () => {
       { env: { NODE_OPTIONS: `--expose-gc --import=${HEAP_SPACES}`, HEAP_SPACES_FILE: file, HEAP_SPACES_GC: "1" } },
     );
     for (let i = 0; i < 20; i++) await hangar.client.listTools();
-    const space = await oldSpace(hangar, file);
+    const space = await heapSpace(hangar, file, "old_space");
     // Without the compaction: ≈ 6 MB of the old generation's pages free after the GC (24 MB for 18 live).
     expect(space.space_size - space.space_used_size).toBeLessThan(3 * MB);
   });

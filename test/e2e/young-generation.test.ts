@@ -1,9 +1,7 @@
-import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { callTool, FIXTURES, fixtureCommand, textOf, useE2E, type RunningHangar } from "../helpers/cli.js";
-import { waitFor } from "../helpers/wait.js";
+import { callTool, fixtureCommand, textOf, useE2E } from "../helpers/cli.js";
+import { HEAP_SPACES, heapSpace } from "../helpers/heap-spaces.js";
 
 /**
  * Start-up allocates mostly long-lived objects, which V8 takes as a reason to grow its young
@@ -12,23 +10,7 @@ import { waitFor } from "../helpers/wait.js";
  * preload that writes its heap space statistics on SIGUSR2.
  */
 const e2e = useE2E();
-const HEAP_SPACES = pathToFileURL(join(FIXTURES, "heap-spaces.js")).href;
 const MB = 1024 * 1024;
-
-interface HeapSpace {
-  space_name: string;
-  space_size: number;
-}
-
-async function newSpaceSize(hangar: RunningHangar, file: string): Promise<number> {
-  rmSync(file, { force: true });
-  process.kill(hangar.pid, "SIGUSR2");
-  await waitFor(() => existsSync(file), 5_000, "the heap statistics");
-  const spaces = JSON.parse(readFileSync(file, "utf8")) as HeapSpace[];
-  const newSpace = spaces.find((space) => space.space_name === "new_space");
-  if (newSpace === undefined) throw new Error("no new_space in the heap statistics");
-  return newSpace.space_size;
-}
 
 function providers(marker: string, count: number) {
   const tools = [{ name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } } } }];
@@ -42,7 +24,7 @@ describe("V8's young generation", () => {
     for (let i = 0; i < 20; i++) await hangar.client.listTools();
     expect(textOf(await callTool(hangar.client, "p0__echo", { text: "hi" }))).toBe("hi");
     // Two semi-spaces of 1 MB (V8's initial size); grown, they are 2 × 16 MB.
-    expect(await newSpaceSize(hangar, file)).toBeLessThanOrEqual(2 * MB);
+    expect((await heapSpace(hangar, file, "new_space")).space_size).toBeLessThanOrEqual(2 * MB);
   });
 
   it("stays at its initial size once the audit writer thread runs (its isolate resets V8's growth factor)", async () => {
@@ -62,7 +44,7 @@ describe("V8's young generation", () => {
     // Calls and listings after the thread is up: enough churn for V8 to grow an unchecked young generation.
     await Promise.all(Array.from({ length: 8 }, (_, worker) => caller(worker)));
     for (let i = 0; i < 20; i++) await hangar.client.listTools();
-    expect(await newSpaceSize(hangar, file)).toBeLessThanOrEqual(2 * MB);
+    expect((await heapSpace(hangar, file, "new_space")).space_size).toBeLessThanOrEqual(2 * MB);
   });
 
   it("is the user's to size when they tune it themselves", async () => {
@@ -73,6 +55,6 @@ describe("V8's young generation", () => {
     );
     for (let i = 0; i < 20; i++) await hangar.client.listTools();
     // Grown as V8 sees fit, up to the user's 4 MB semi-spaces.
-    expect(await newSpaceSize(hangar, file)).toBeGreaterThan(2 * MB);
+    expect((await heapSpace(hangar, file, "new_space")).space_size).toBeGreaterThan(2 * MB);
   });
 });
