@@ -1,5 +1,7 @@
 /* eslint-disable @typescript-eslint/no-deprecated -- the low-level Server is the front end's deliberate choice (see mcp-server.ts). */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { getMethodLiteral } from "@modelcontextprotocol/sdk/server/zod-json-schema-compat.js";
+import { safeParse, type AnyObjectSchema, type SchemaOutput } from "@modelcontextprotocol/sdk/server/zod-compat.js";
 import { Protocol, type RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
@@ -16,9 +18,16 @@ import {
   type RequestId,
   type ServerNotification,
   type ServerRequest,
+  type ServerResult,
+  type Notification,
+  type Request,
+  type Result,
 } from "@modelcontextprotocol/sdk/types.js";
+import * as z from "zod/v4";
 import { isPlainRequestOrNotification, isPlainToolCallParams } from "../actors/jsonrpc-fast-path.js";
 import { CallSignal } from "../shared/call-signal.js";
+import { paramsProblem, type ParamsIssue } from "./request-params.js";
+import { RpcError } from "./rpc-error.js";
 import { toolCallParamsProblem } from "./tool-call-params.js";
 
 export type ToolCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -45,6 +54,8 @@ export type ToolCallHandler = (request: CallToolRequest, extra: ToolCallExtra) =
  * A tools/call whose params have the wrong shape is answered -32602 Invalid params by the router
  * (the SDK would answer -32603 with zod's issue list). Everything else (initialize, lists,
  * passthrough, other odd shapes of tools/call) still takes the SDK's path, and so does a tools/call when no route was set.
+ * A request of any other method whose params break the SDK's schema for it is answered -32602 too
+ * (see setRequestHandler).
  */
 export class HangarServer extends Server {
   private toolCalls: ToolCallHandler | undefined;
@@ -54,6 +65,33 @@ export class HangarServer extends Server {
    * tools/call read in the same chunk have run their handlers (see mcp-server.ts).
    */
   onInitializeRead?: (params: JSONRPCRequest["params"]) => void;
+
+  /**
+   * Every handler but tools/call's (initialize, ping, logging/setLevel, the lists, resources,
+   * prompts, completions) is registered as the SDK registers it, except for who judges the
+   * params: the SDK's Protocol parses the request with the method's schema and, when that fails,
+   * answers -32603 Internal error with zod's issue list as its message. Here the Protocol is given
+   * a schema that only checks the method (it keeps every field), and the method's own schema
+   * parses the request in the handler: a failure answers -32602 Invalid params in words
+   * (request-params.ts), a success hands the handler the same parsed request as before. The
+   * Server's and the Protocol's constructors register through here too (virtual dispatch).
+   */
+  override setRequestHandler<T extends AnyObjectSchema>(
+    requestSchema: T,
+    handler: (request: SchemaOutput<T>, extra: RequestHandlerExtra<ServerRequest | Request, ServerNotification | Notification>) => ServerResult | Result | Promise<ServerResult | Result>,
+  ): void {
+    const method = getMethodLiteral(requestSchema);
+    if (method === "tools/call") {
+      super.setRequestHandler(requestSchema, handler);
+      return;
+    }
+    const anyParams = z.looseObject({ method: z.literal(method) }) as unknown as T;
+    super.setRequestHandler(anyParams, (request, extra) => {
+      const parsed = safeParse(requestSchema, request);
+      if (!parsed.success) throw new RpcError(ErrorCode.InvalidParams, paramsProblem(method, (parsed.error as { issues: ParamsIssue[] }).issues, request));
+      return handler(parsed.data, extra);
+    });
+  }
 
   /** Sets the tools/call handler: on the SDK's path (for what the short route leaves to it) and on the short route. */
   handleToolCalls(handler: ToolCallHandler): void {

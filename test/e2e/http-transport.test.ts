@@ -84,6 +84,22 @@ describe("the streamable HTTP transport", () => {
     expect(JSON.parse(noName.body)).toEqual({ jsonrpc: "2.0", id: 3, error: { code: -32602, message: "tools/call: params.name must be a string (the tool's name)" } });
   });
 
+  // Changed on purpose: the SDK answered these -32603 Internal error with zod's issue list as JSON.
+  it("answers other methods whose params break the method's schema -32602 Invalid params in words", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.startHttp(config(marker));
+    const { post } = await openSession(hangar.url);
+    const read = await post({ jsonrpc: "2.0", id: 2, method: "resources/read", params: { uri: 5 } });
+    expect(read.status).toBe(200);
+    expect(JSON.parse(read.body)).toEqual({ jsonrpc: "2.0", id: 2, error: { code: -32602, message: "resources/read: params.uri must be a string, not the number 5" } });
+    const prompt = await post({ jsonrpc: "2.0", id: 3, method: "prompts/get", params: {} });
+    expect(JSON.parse(prompt.body)).toEqual({ jsonrpc: "2.0", id: 3, error: { code: -32602, message: "prompts/get: params.name is missing (a string)" } });
+    const level = await post({ jsonrpc: "2.0", id: 4, method: "logging/setLevel", params: { level: "verbose" } });
+    expect(JSON.parse(level.body)).toMatchObject({ id: 4, error: { code: -32602, message: expect.stringMatching(/^logging\/setLevel: params\.level must be one of "debug", .*, not "verbose"$/) as unknown } });
+    const list = await post({ jsonrpc: "2.0", id: 5, method: "tools/list", params: { cursor: 1 } });
+    expect(JSON.parse(list.body)).toEqual({ jsonrpc: "2.0", id: 5, error: { code: -32602, message: "tools/list: params.cursor must be a string, not the number 1" } });
+  });
+
   it("refuses a wrong Accept (406), an unsupported protocol version (400) and a second initialize (400)", async () => {
     const marker = e2e.marker();
     const hangar = await e2e.startHttp(config(marker));

@@ -53,6 +53,37 @@ describe("stdio front end", () => {
     expect(textOf(after)).toBe("still here");
   });
 
+  // Changed on purpose: the SDK answered each of these -32603 Internal error with zod's issue list as JSON.
+  it("answers other methods whose params break the method's schema -32602 Invalid params in words, and serves on", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
+    await hangar.initialize();
+    const cases: [string, object | undefined, string][] = [
+      ["resources/read", undefined, "resources/read: params is missing (an object)"],
+      ["resources/read", {}, "resources/read: params.uri is missing (a string)"],
+      ["resources/read", { uri: 5 }, "resources/read: params.uri must be a string, not the number 5"],
+      ["prompts/get", { arguments: {} }, "prompts/get: params.name is missing (a string)"],
+      ["prompts/get", { name: "p", arguments: { n: 1 } }, "prompts/get: params.arguments.n must be a string, not the number 1"],
+      ["tools/list", { cursor: 5 }, "tools/list: params.cursor must be a string, not the number 5"],
+      ["resources/list", { cursor: true }, "resources/list: params.cursor must be a string, not the boolean true"],
+      ["resources/templates/list", { cursor: null }, "resources/templates/list: params.cursor must be a string, not null"],
+      ["resources/subscribe", { url: "file:///x" }, "resources/subscribe: params.uri is missing (a string)"],
+      ["completion/complete", { ref: { type: "ref/nothing" }, argument: { name: "a", value: "b" } }, 'completion/complete: params.ref.type must be one of "ref/prompt", "ref/resource", not "ref/nothing"'],
+      ["completion/complete", { ref: { type: "ref/prompt" }, argument: { name: "a", value: "b" } }, "completion/complete: params.ref.name is missing (a string)"],
+      ["logging/setLevel", { level: "loud" }, 'logging/setLevel: params.level must be one of "debug", "info", "notice", "warning", "error", "critical", "alert", "emergency", not "loud"'],
+      ["resources/unsubscribe", { uri: ["a"] }, "resources/unsubscribe: params.uri must be a string, not an array"],
+    ];
+    let id = 100;
+    for (const [method, params, message] of cases) {
+      const answer = await hangar.request(++id, method, params);
+      expect({ method, answer }).toEqual({ method, answer: { jsonrpc: "2.0", id, error: { code: -32602, message } } });
+    }
+    // Well-formed requests of the same methods still take the SDK's path and are answered.
+    expect((await hangar.request("level", "logging/setLevel", { level: "debug" })).result).toEqual({});
+    expect((await hangar.request("list", "tools/list", {})).result).toMatchObject({ tools: expect.any(Array) as unknown });
+    expect((await hangar.request("ping", "ping")).result).toEqual({});
+  });
+
   it("answers a line that is not JSON with Parse error, a non-request with Invalid Request (its id when usable), and serves on", async () => {
     const marker = e2e.marker();
     const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
