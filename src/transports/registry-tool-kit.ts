@@ -1,14 +1,16 @@
-import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { CallProgress } from "../machines/call.js";
 import type { RequestHeaders } from "../observability/tracing/call-tracer.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
 import type { Caller } from "../security/admin-gate.js";
+import type { ArgumentViolation } from "../security/argument-validator.js";
 import type { SecurityControls } from "../security/security-controls.js";
 import type { CallOrigin } from "../shared/call-origin.js";
 import { redactor } from "../shared/redaction.js";
+import { failureResult } from "./outcome-result.js";
+import { pointerPath, schemaProblems, type SchemaIssue } from "./schema-issues.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
-import { RpcError } from "./rpc-error.js";
 
 /**
  * How a registry tool is defined: its zod schema is both its argument check and its listed
@@ -47,7 +49,11 @@ export interface RegistryTool<Schema extends z.ZodObject> {
   run: (args: z.infer<Schema>, context: RegistryContext, extra: RegistryCallExtra) => Promise<CallToolResult>;
 }
 
-/** A registry tool with its argument type erased: validation happens inside `call`. */
+/**
+ * A registry tool with its argument type erased: validation happens inside `call`. Arguments the
+ * schema does not have are refused as wrong types are (the listed inputSchema says
+ * `additionalProperties: false`): a misspelt optional argument must not be silently ignored.
+ */
 export interface ErasedRegistryTool {
   name: string;
   definition: Tool;
@@ -55,6 +61,7 @@ export interface ErasedRegistryTool {
 }
 
 export function defineTool<Schema extends z.ZodObject>(tool: RegistryTool<Schema>): ErasedRegistryTool {
+  const strict = tool.schema.strict();
   return {
     name: tool.name,
     definition: {
@@ -64,13 +71,29 @@ export function defineTool<Schema extends z.ZodObject>(tool: RegistryTool<Schema
       annotations: { readOnlyHint: tool.readOnly },
     },
     call: (args, context, extra) => {
-      const parsed = tool.schema.safeParse(args ?? {});
-      if (!parsed.success) {
-        throw new RpcError(ErrorCode.InvalidParams, `invalid arguments for ${tool.name}: ${z.prettifyError(parsed.error)}`);
-      }
-      return tool.run(parsed.data, context, extra);
+      const given = args ?? {};
+      const parsed = strict.safeParse(given);
+      if (!parsed.success) return Promise.resolve(invalidArgumentsResult(tool.name, Object.keys(tool.schema.shape), parsed.error.issues, given));
+      return tool.run(parsed.data as z.infer<Schema>, context, extra);
     },
   };
+}
+
+/**
+ * Arguments a registry tool cannot take: an `isError` result naming each problem by its JSON
+ * Pointer, as the hangar answers a provider tool's arguments that break its inputSchema
+ * (docs/security.md) and as MCP asks for input validation errors (a tool execution error the
+ * model can read and correct, not a protocol error). Nothing was done.
+ */
+function invalidArgumentsResult(toolName: string, known: readonly string[], issues: readonly SchemaIssue[], args: unknown): CallToolResult {
+  const takes = known.length === 0 ? "it takes no arguments" : `its arguments: ${known.join(", ")}`;
+  const violations: ArgumentViolation[] = schemaProblems(issues, args).map((problem) => ({
+    path: pointerPath(problem.path),
+    message: problem.unknownKey === true ? `is not an argument of ${toolName} (${takes})` : problem.text,
+  }));
+  const lines = violations.map((violation) => `- ${violation.path === "" ? "(arguments)" : violation.path}: ${violation.message}`);
+  const result = failureResult("rejected", `invalid arguments for tool '${toolName}' — nothing was done. Fix these and call again:\n${lines.join("\n")}`);
+  return { ...result, _meta: { ...result._meta, "mcp-hangar/violations": violations } };
 }
 
 export function jsonResult(data: Record<string, unknown>): CallToolResult {

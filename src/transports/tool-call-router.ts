@@ -26,7 +26,8 @@ import {
 import * as z from "zod/v4";
 import { isPlainRequestOrNotification, isPlainToolCallParams } from "../actors/jsonrpc-fast-path.js";
 import { CallSignal } from "../shared/call-signal.js";
-import { paramsProblem, type ParamsIssue } from "./request-params.js";
+import { paramsProblem } from "./request-params.js";
+import type { SchemaIssue } from "./schema-issues.js";
 import { RpcError } from "./rpc-error.js";
 import { toolCallParamsProblem } from "./tool-call-params.js";
 
@@ -88,7 +89,7 @@ export class HangarServer extends Server {
     const anyParams = z.looseObject({ method: z.literal(method) }) as unknown as T;
     super.setRequestHandler(anyParams, (request, extra) => {
       const parsed = safeParse(requestSchema, request);
-      if (!parsed.success) throw new RpcError(ErrorCode.InvalidParams, paramsProblem(method, (parsed.error as { issues: ParamsIssue[] }).issues, request));
+      if (!parsed.success) throw new RpcError(ErrorCode.InvalidParams, paramsProblem(method, (parsed.error as { issues: SchemaIssue[] }).issues, request));
       return handler(parsed.data, extra);
     });
   }

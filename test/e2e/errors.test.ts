@@ -63,10 +63,42 @@ describe("errors", () => {
     const errors = [
       await rpcError(callTool(hangar.client, "echo__nope")),
       await rpcError(invoke(hangar.client, "gamma", "echo")),
-      await rpcError(callTool(hangar.client, "registry_invoke", { provider: 42 })),
+      await rpcError(callTool(hangar.client, "registry_start", { provider: "gamma" })),
     ];
     expect(errors.map((error) => error.code)).toEqual([-32602, -32602, -32602]);
     for (const error of errors) expect.soft(prefixCount(error), error.message).toBe(1);
+  });
+
+  // Changed on purpose: an unknown argument was ignored (though the listed inputSchema says
+  // additionalProperties: false), and a mistyped one answered -32602 with zod's text.
+  it("refuses a registry tool's unknown or mistyped arguments with an isError result naming each, and does nothing", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ providers: { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "echo" }] } } });
+    const refused = async (name: string, args: Record<string, unknown>): Promise<string[]> => {
+      const result = await callTool(hangar.client, name, args);
+      expect(result.isError, textOf(result)).toBe(true);
+      expect(result._meta?.["mcp-hangar/failure"]).toBe("rejected");
+      const violations = result._meta?.["mcp-hangar/violations"] as { path: string; message: string }[];
+      const lines = violations.map(({ path, message }) => `- ${path}: ${message}`);
+      expect(textOf(result)).toBe(`invalid arguments for tool '${name}' — nothing was done. Fix these and call again:\n${lines.join("\n")}`);
+      return lines;
+    };
+    expect(await refused("registry_start", { provider: "echo", provder: "echo" })).toEqual(["- /provder: is not an argument of registry_start (its arguments: provider)"]);
+    expect(await refused("registry_list", { verbose: true })).toEqual(["- /verbose: is not an argument of registry_list (it takes no arguments)"]);
+    expect(await refused("registry_invoke", { provider: 42, tool: "echo", timeout: 5 })).toEqual([
+      "- /provider: must be a string, not the number 42",
+      "- /timeout: is not an argument of registry_invoke (its arguments: provider, tool, arguments, timeout_s)",
+    ]);
+    expect(await refused("registry_invoke", { provider: "echo", tool: "echo", arguments: ["hello"] })).toEqual(["- /arguments: must be an object, not an array"]);
+    expect(await refused("registry_warm", { providers: ["echo", 7] })).toEqual(["- /providers/1: must be a string, not the number 7"]);
+    expect(await refused("registry_details", { provider: "" })).toEqual(["- /provider: must not be empty"]);
+    expect(await refused("registry_history", { provider: "echo", limit: "10" })).toEqual(['- /limit: must be a number, not "10"']);
+    expect(await refused("registry_stop", {})).toEqual(["- /provider: is missing (a string)"]);
+    expect(findProcesses(marker), "a refused registry_start or registry_invoke starts nothing").toEqual([]);
+    // The listed schema says so too; a call with exactly the listed arguments goes through.
+    const listed = (await hangar.client.listTools()).tools.find((tool) => tool.name === "registry_start");
+    expect(listed?.inputSchema).toMatchObject({ additionalProperties: false, required: ["provider"] });
+    expect(textOf(await invoke(hangar.client, "echo", "echo", { text: "still here" }))).toBe("still here");
   });
 
   it("reports a provider that exits on start as an isError result with the reason and its stderr", async () => {
