@@ -3,7 +3,7 @@ import { serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { JSONRPCMessageSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainResultResponse } from "./jsonrpc-fast-path.js";
-import { LineSplitter } from "./line-splitter.js";
+import { isBlank, LineSplitter } from "./line-splitter.js";
 import { readBurst } from "./read-burst.js";
 import { TickWrites } from "./tick-writes.js";
 
@@ -162,7 +162,8 @@ export class ChildProcessTransport implements Transport {
     try {
       value = JSON.parse(line);
     } catch {
-      this.onerror?.(new MalformedLineError("not JSON", line));
+      // A line of only whitespace carries nothing: skipped, as an empty line is, not logged.
+      if (!isBlank(bytes)) this.onerror?.(new MalformedLineError("not JSON", line));
       return;
     }
     let message: JSONRPCMessage;

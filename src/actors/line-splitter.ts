@@ -109,8 +109,12 @@ export class LineSplitter {
   }
 }
 
-/** Only JSON's whitespace other than the newline: space, tab, CR. */
-function isBlank(bytes: Buffer): boolean {
+/**
+ * Only JSON's whitespace other than the newline: space, tab, CR. A JSON-RPC reader skips such a
+ * line (it carries no message) rather than answer it as a parse error; checked only for a line
+ * JSON.parse refused, so a message line pays nothing for it.
+ */
+export function isBlank(bytes: Buffer): boolean {
   for (const byte of bytes) {
     if (byte !== SPACE && byte !== TAB && byte !== CARRIAGE_RETURN) return false;
   }

@@ -2,7 +2,7 @@ import type { Readable, Writable } from "node:stream";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { ErrorCode, JSONRPCMessageSchema, McpError, type JSONRPCMessage, type RequestId } from "@modelcontextprotocol/sdk/types.js";
 import { isPlainRequestOrNotification, isPlainResultResponse } from "../actors/jsonrpc-fast-path.js";
-import { LineSplitter } from "../actors/line-splitter.js";
+import { isBlank, LineSplitter } from "../actors/line-splitter.js";
 import { readBurst } from "../actors/read-burst.js";
 import { TickWrites } from "../actors/tick-writes.js";
 import { OpenRequests } from "./open-requests.js";
@@ -48,8 +48,9 @@ export interface StdioServerTransportOptions {
  * write when the tick ends: with many callers, the answers to a chunk of provider answers cost
  * two system calls and wake the client once or twice, not once per answer.
  *
- * A line that is not a message never ends the session (the SDK's transport reports it and goes
- * on, answering nothing): it is reported through onerror and answered as JSON-RPC asks — Parse
+ * An empty line, or one of only whitespace (spaces, tabs, a CR), is skipped: it carries no
+ * message. A line that is not a message never ends the session (the SDK's transport reports it
+ * and goes on, answering nothing): it is reported through onerror and answered as JSON-RPC asks — Parse
  * error (-32700) for a line that is not JSON, Invalid Request (-32600) for JSON that is not a
  * request, with the request's id when it had a usable one. A line longer than the limit is
  * answered Invalid Request as soon as it passes the limit, and its rest is skipped, so memory
@@ -199,7 +200,8 @@ export class StdioServerLineTransport implements Transport {
     try {
       value = JSON.parse(line);
     } catch {
-      this.refuse(ErrorCode.ParseError, "Parse error: the line is not JSON", undefined);
+      // A line of only whitespace carries nothing: skipped, as an empty line is.
+      if (!isBlank(bytes)) this.refuse(ErrorCode.ParseError, "Parse error: the line is not JSON", undefined);
       return;
     }
     if (isPlainRequestOrNotification(value) || isPlainResultResponse(value)) {

@@ -105,6 +105,15 @@ describe("unusual JSON on both legs of a tool call", () => {
     expect(textOf(await answerTo(hangar, 12))).toBe("still serving");
   });
 
+  it("skips a provider's lines of only whitespace without a word, as its empty lines, and still reports a garbage line", async () => {
+    const hangar = await start();
+    hangar.write(callLine(16, "raw__raw_line", JSON.stringify({ line: ' \t \r\n\t\n   \nnot json\n{"jsonrpc":"2.0","id":$ID,"result":{"content":[{"type":"text","text":"after blanks"}]}}' })));
+    expect(textOf(await answerTo(hangar, 16))).toBe("after blanks");
+    const warnings = hangar.stderr().split("\n").filter((line) => line.includes("provider wrote a non-MCP line"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain("not json");
+  });
+
   it("reads a provider's last answer written without its newline before it exits", async () => {
     const hangar = await start();
     hangar.write(callLine(13, "raw__last_words", '{"text":"goodbye"}'));

@@ -104,6 +104,17 @@ describe("stdio front end", () => {
     expect(hangar.stderr()).toMatch(/malformed JSON-RPC answer/);
   });
 
+  it("skips a line of only whitespace as it skips an empty line: no Parse error, no warning", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
+    await hangar.initialize();
+    hangar.write(" \t \r\n\n   \n\t\n");
+    const after = await hangar.request("after", "tools/call", { name: "registry_invoke", arguments: { provider: "echo", tool: "echo", arguments: { text: "after blanks" } } });
+    expect(textOf(after)).toBe("after blanks");
+    expect(hangar.messages.filter((message) => message.error !== undefined)).toEqual([]);
+    expect(hangar.stderr()).not.toContain("stdio client:");
+  });
+
   it("skips a line longer than the limit with one Invalid Request answer, and reads the next line", async () => {
     const marker = e2e.marker();
     const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
