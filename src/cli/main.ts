@@ -25,6 +25,7 @@ import type { MetricsEndpoint } from "../transports/metrics-endpoint.js";
 import type { HttpPlan } from "../transports/http/plan.js";
 import type { HangarHttpServer } from "../transports/http/server.js";
 import { serveStdio, type StdioFrontEnd } from "../transports/stdio.js";
+import { STDOUT_FLUSH_TIMEOUT_MS, whenFlushed } from "../transports/stdout-flush.js";
 import { ClientHub } from "../transports/client-hub.js";
 import { ToolCatalogue } from "../transports/tool-catalogue.js";
 import { VERSION } from "../version.js";
@@ -190,6 +191,12 @@ async function serve(command: Extract<Command, { kind: "serve" }>): Promise<numb
         // After the providers: their last events (stops at shutdown) are in the final batch.
         audit?.close();
         catalogue.close();
+        // The last answers (a drain's, a cut call's) reach a client that reads slowly before the
+        // exit drops them; bounded on its own, so the providers' deadline no longer applies.
+        clearTimeout(deadline);
+        return whenFlushed(process.stdout, STDOUT_FLUSH_TIMEOUT_MS, log);
+      })
+      .then(() => {
         process.exit(exitCode);
       })
       .catch((error: unknown) => {

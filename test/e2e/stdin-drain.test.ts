@@ -158,6 +158,24 @@ describe("stdin EOF with requests in flight", () => {
     expect(hangar.stderr()).not.toContain("stdio client:");
   });
 
+  it("waits at exit for a client that reads slowly: every answer queued on stdout arrives, then it exits 0", async () => {
+    const marker = e2e.marker();
+    const hangar = startHangar({ audit: { enabled: false }, providers: { math: coldEcho(marker) } });
+    // 20 answers of 200 kB: far more than a pipe holds, so most of them wait in the hangar's stdout queue.
+    const ids = Array.from({ length: 20 }, (_, index) => index + 1);
+    const text = (id: number): string => `${id} ${"x".repeat(200_000)}`;
+    hangar.pauseReading();
+    writeAllThenClose(hangar, [INITIALIZE, INITIALIZED, ...ids.map((id) => invoke(id, "math", "echo", { text: text(id) }))]);
+    // The old hangar exited here, its queue dropped; now it says it waits for the client to read.
+    const waiting = waitFor(() => hangar.stderr().includes("for the client to read the last"), 30_000, "the hangar to wait for stdout to be read");
+    const first = await Promise.race([hangar.exited.then(() => "exited"), waiting.then(() => "waiting")]);
+    hangar.resumeReading();
+    await exitsCleanly(hangar, [marker]);
+    expect(first).toBe("waiting");
+    for (const id of ids) expect(textOf(await answerTo(hangar, id)), `answer ${id}`).toBe(text(id));
+    expect(hangar.stderr()).not.toContain("did not read within");
+  });
+
   it("cuts a call that outlasts stdio.drain_timeout_s with an error saying why, then exits", async () => {
     const marker = e2e.marker();
     const hangar = startHangar({ audit: { enabled: false }, stdio: { drain_timeout_s: 1 }, providers: { math: coldEcho(marker) } });

@@ -30,6 +30,10 @@ export interface RawHangar {
   endStdin: () => void;
   /** Closes the test's end of the hangar's stdout: its next write fails (EPIPE), as when its client is gone. */
   closeStdout: () => void;
+  /** Stops reading the hangar's stdout, as a slow client: once the pipe is full, the hangar's writes queue up in it. */
+  pauseReading: () => void;
+  /** Reads the hangar's stdout again. */
+  resumeReading: () => void;
   exited: Promise<ExitInfo>;
   /** SIGKILL when still running (cleanup after a failed test). */
   kill: () => void;
@@ -110,6 +114,12 @@ export function startRawHangar(configPath: string): RawHangar {
     },
     closeStdout: () => {
       stdout.destroy();
+    },
+    pauseReading: () => {
+      stdout.pause();
+    },
+    resumeReading: () => {
+      stdout.resume();
     },
     exited,
     kill: () => {
