@@ -5,6 +5,7 @@ import { isPlainRequestOrNotification, isPlainResultResponse } from "../actors/j
 import { isBlank, LineSplitter } from "../actors/line-splitter.js";
 import { readBurst } from "../actors/read-burst.js";
 import { TickWrites } from "../actors/tick-writes.js";
+import { invalidRequestMessage } from "./invalid-request.js";
 import { OpenRequests } from "./open-requests.js";
 
 /** The longest line a client may send: 16 MiB, as a provider's default max_message_bytes. */
@@ -50,12 +51,13 @@ export interface StdioServerTransportOptions {
  *
  * An empty line, or one of only whitespace (spaces, tabs, a CR), is skipped: it carries no
  * message. A line that is not a message never ends the session (the SDK's transport reports it
- * and goes on, answering nothing): it is reported through onerror and answered as JSON-RPC asks — Parse
- * error (-32700) for a line that is not JSON, Invalid Request (-32600) for JSON that is not a
- * request, with the request's id when it had a usable one. A line longer than the limit is
- * answered Invalid Request as soon as it passes the limit, and its rest is skipped, so memory
- * stays bounded (the SDK's transport closes at 10 MB). A malformed answer (a line with `result`
- * or `error` and no `method`) is only reported: answering an answer could loop.
+ * and goes on, answering nothing): it is reported through onerror and answered as JSON-RPC asks —
+ * Parse error (-32700) for a line that is not JSON, Invalid Request (-32600) for JSON that is not
+ * a request (saying why, see invalid-request.ts: a JSON-RPC batch is one), with the request's id
+ * when it had a usable one. A line longer than the limit is answered Invalid Request as soon as
+ * it passes the limit, and its rest is skipped, so memory stays bounded (the SDK's transport
+ * closes at 10 MB). A malformed answer (a line with `result` or `error` and no `method`) is only
+ * reported: answering an answer could loop.
  *
  * It keeps the ids of the client's requests not answered yet (`unanswered`) and of its own
  * requests to the client not answered yet. When stdin ends the client can send nothing more: a
@@ -217,7 +219,7 @@ export class StdioServerLineTransport implements Transport {
       this.onerror?.(new ClientLineError(ErrorCode.InvalidRequest, "a malformed JSON-RPC answer from the client was dropped"));
       return;
     }
-    this.refuse(ErrorCode.InvalidRequest, "Invalid Request: not a JSON-RPC 2.0 request or notification", usableId(value));
+    this.refuse(ErrorCode.InvalidRequest, invalidRequestMessage(value), usableId(value));
   };
 
   private readonly onOverlong = (): void => {

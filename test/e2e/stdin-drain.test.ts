@@ -132,7 +132,7 @@ describe("stdin EOF with requests in flight", () => {
 
   const badTails = [
     { tail: "this is not json", answer: { jsonrpc: "2.0", error: { code: -32700, message: "Parse error: the line is not JSON" } } },
-    { tail: '{"jsonrpc":"2.0","id":"bad","method":42}', answer: { jsonrpc: "2.0", id: "bad", error: { code: -32600, message: "Invalid Request: not a JSON-RPC 2.0 request or notification" } } },
+    { tail: '{"jsonrpc":"2.0","id":"bad","method":42}', answer: { jsonrpc: "2.0", id: "bad", error: { code: -32600, message: 'Invalid Request: "method" must be a string, not the number 42' } } },
   ];
   it.each(badTails)("answers a bad last line without its newline as a bad line is answered ($tail), and drains the rest", async ({ tail, answer }) => {
     const marker = e2e.marker();

@@ -104,6 +104,31 @@ describe("stdio front end", () => {
     expect(hangar.stderr()).toMatch(/malformed JSON-RPC answer/);
   });
 
+  // Changed on purpose: each was answered "Invalid Request: not a JSON-RPC 2.0 request or notification".
+  it("says why a line is not a request: a batch (none in MCP 2025-06-18), the version, method, id, params, an extra member", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
+    await hangar.initialize();
+    const cases: [string, object][] = [
+      ['[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"ping"}]', { error: { code: -32600, message: "Invalid Request: a JSON-RPC batch (an array) is not part of MCP (batches were removed in 2025-06-18): send each message on a line of its own" } }],
+      ['"ping"', { error: { code: -32600, message: "Invalid Request: a message is a JSON object, not a string" } }],
+      ['{"jsonrpc":"1.0","id":"v","method":"ping"}', { id: "v", error: { code: -32600, message: 'Invalid Request: "jsonrpc" must be "2.0"' } }],
+      ['{"jsonrpc":"2.0","id":"m"}', { id: "m", error: { code: -32600, message: 'Invalid Request: "method" is missing' } }],
+      ['{"jsonrpc":"2.0","id":1.5,"method":"ping"}', { error: { code: -32600, message: 'Invalid Request: "id" must be a string or an integer, not the fraction 1.5' } }],
+      ['{"jsonrpc":"2.0","id":"p","method":"ping","params":null}', { id: "p", error: { code: -32600, message: 'Invalid Request: "params" must be an object, not null' } }],
+      ['{"jsonrpc":"2.0","id":"t","method":"ping","params":{"_meta":{"progressToken":true}}}', { id: "t", error: { code: -32600, message: 'Invalid Request: "params._meta.progressToken" must be a string or an integer, not true' } }],
+      ['{"jsonrpc":"2.0","id":"x","method":"ping","extra":1}', { id: "x", error: { code: -32600, message: 'Invalid Request: unexpected member "extra" (a request has only jsonrpc, id, method and params)' } }],
+    ];
+    for (const [line, answer] of cases) {
+      const before = hangar.messages.length;
+      hangar.write(`${line}\n`);
+      await hangar.next((message) => hangar.messages.indexOf(message) >= before, `the answer to ${line}`);
+      expect({ line, answer: hangar.messages[before] }).toEqual({ line, answer: { jsonrpc: "2.0", ...answer } });
+    }
+    // The batch's requests were not run one by one either: no answer carries their ids.
+    expect(hangar.messages.filter((message) => message.id === 1 || message.id === 2)).toEqual([]);
+  });
+
   it("skips a line of only whitespace as it skips an empty line: no Parse error, no warning", async () => {
     const marker = e2e.marker();
     const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });

@@ -55,7 +55,7 @@ describe("StdioServerLineTransport: requests still open", () => {
     request(5);
     stdin.write('{"jsonrpc":"2.0","id":5,"method":42}\n');
     await turnEnds();
-    expect(written).toEqual([{ jsonrpc: "2.0", id: 5, error: { code: -32600, message: "Invalid Request: not a JSON-RPC 2.0 request or notification" } }]);
+    expect(written).toEqual([{ jsonrpc: "2.0", id: 5, error: { code: -32600, message: "Invalid Request: \"method\" must be a string, not the number 42" } }]);
     expect(transport.unanswered.has(5)).toBe(true);
   });
 

@@ -1,0 +1,49 @@
+/** The members a JSON-RPC request or notification may have (the SDK's schemas are strict). */
+const MEMBERS = new Set(["jsonrpc", "id", "method", "params"]);
+
+/**
+ * Why a line's JSON value is not a request or a notification, in words, for the Invalid Request
+ * (-32600) answer. The SDK's JSONRPCMessageSchema has judged already; this only names the first
+ * thing it trips on, checked in the order a reader looks: a batch, the shape, the version, the
+ * method, the id, the params, a member no request has.
+ */
+export function invalidRequestMessage(value: unknown): string {
+  return `Invalid Request: ${reason(value)}`;
+}
+
+function reason(value: unknown): string {
+  if (Array.isArray(value)) {
+    return "a JSON-RPC batch (an array) is not part of MCP (batches were removed in 2025-06-18): send each message on a line of its own";
+  }
+  if (typeof value !== "object" || value === null) return `a message is a JSON object, not ${kind(value)}`;
+  const message = value as Record<string, unknown>;
+  if (message.jsonrpc !== "2.0") return `"jsonrpc" must be "2.0"`;
+  if (typeof message.method !== "string") return Object.hasOwn(message, "method") ? `"method" must be a string, not ${kind(message.method)}` : `"method" is missing`;
+  if (Object.hasOwn(message, "id") && !isRequestId(message.id)) return `"id" must be a string or an integer, not ${kind(message.id)}`;
+  if (Object.hasOwn(message, "params")) {
+    const params = message.params;
+    if (typeof params !== "object" || params === null || Array.isArray(params)) return `"params" must be an object, not ${kind(params)}`;
+    const meta = (params as Record<string, unknown>)._meta;
+    if (meta !== undefined) {
+      if (typeof meta !== "object" || meta === null || Array.isArray(meta)) return `"params._meta" must be an object, not ${kind(meta)}`;
+      const token = (meta as Record<string, unknown>).progressToken;
+      if (token !== undefined && !isRequestId(token)) return `"params._meta.progressToken" must be a string or an integer, not ${kind(token)}`;
+    }
+  }
+  const extra = Object.keys(message).filter((key) => !MEMBERS.has(key));
+  if (extra.length > 0) return `unexpected member ${extra.map((key) => JSON.stringify(key)).join(", ")} (a request has only jsonrpc, id, method and params)`;
+  return "not a JSON-RPC 2.0 request or notification";
+}
+
+function isRequestId(value: unknown): boolean {
+  return typeof value === "string" || Number.isSafeInteger(value);
+}
+
+function kind(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "number") return Number.isInteger(value) ? `the number ${String(value)}` : `the fraction ${String(value)}`;
+  if (typeof value === "string") return "a string";
+  if (typeof value === "boolean") return String(value);
+  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
