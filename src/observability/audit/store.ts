@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { stateDir } from "../../actors/pgid-state.js";
-import { chainHash, GENESIS_HASH } from "./chain.js";
+import { CHAIN_VERSION, chainHash, GENESIS_HASH } from "./chain.js";
 import type { AuditRow } from "./row.js";
 
 /**
@@ -11,12 +11,22 @@ import type { AuditRow } from "./row.js";
  * pruned rows (so replay still adds up). WAL mode: readers (the CLI, registry_history) never
  * block the writer. Appends run in BEGIN IMMEDIATE transactions that read the last hash inside
  * the transaction, so two hangars sharing one file extend one chain and never fork it.
+ *
+ * Each row says which form of the chain's hashed content it was written in (`chain_version`,
+ * chain.ts): NULL in rows written before the column existed (form 1), which is what an older
+ * hangar sharing the file still writes, so a file holding both verifies. A file made before the
+ * column gets it when a writer opens it (ALTER TABLE … ADD COLUMN: no row is rewritten).
+ *
+ * Ids are given by the store: one past the last row's, or past the rows retention pruned — what
+ * AUTOINCREMENT promised (an id is never used twice, even once every row was pruned), without its
+ * read and write of `sqlite_sequence` on every INSERT (≈ 8 % of SQLite's instructions per row). A
+ * file made with AUTOINCREMENT keeps it (changing it would rewrite the table); the ids are the same.
  */
 export type AuditDatabase = Database.Database;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  id INTEGER PRIMARY KEY,
   ts INTEGER NOT NULL,
   instance TEXT NOT NULL,
   seq INTEGER NOT NULL,
@@ -28,7 +38,8 @@ CREATE TABLE IF NOT EXISTS events (
   principal TEXT,
   payload TEXT NOT NULL,
   prev_hash TEXT NOT NULL,
-  hash TEXT NOT NULL
+  hash TEXT NOT NULL,
+  chain_version INTEGER
 );
 CREATE INDEX IF NOT EXISTS events_by_provider ON events (provider, id);
 CREATE INDEX IF NOT EXISTS events_by_correlation ON events (correlation_id);
@@ -129,29 +140,47 @@ export function openAuditDatabase(path: string, options: { readonly?: boolean } 
   db.pragma("synchronous = NORMAL");
   db.pragma(`cache_size = -${WRITER_CACHE_KIB}`);
   db.exec(SCHEMA);
+  addChainVersion(db);
   db.pragma(`busy_timeout = ${WRITER_BUSY_TIMEOUT_MS}`);
   return db;
 }
 
+/** Whether `events` has the chain_version column (a file made before it has not, until a writer opens it). */
+export function hasChainVersion(db: AuditDatabase): boolean {
+  return (db.pragma("table_info(events)") as { name: string }[]).some((column) => column.name === "chain_version");
+}
+
+/** A file made before chain_version gets it, NULL in every row so far (form 1); in a transaction, as another hangar may be opening it too. */
+function addChainVersion(db: AuditDatabase): void {
+  if (hasChainVersion(db)) return;
+  db.transaction(() => {
+    if (!hasChainVersion(db)) db.exec("ALTER TABLE events ADD COLUMN chain_version INTEGER");
+  }).immediate();
+}
+
 /** Appends rows at the end of the chain: one BEGIN IMMEDIATE transaction per batch. */
 export class AuditStore {
-  private readonly lastHash;
+  private readonly lastRow;
   private readonly insert;
   private readonly appendBatch;
 
   constructor(readonly db: AuditDatabase) {
-    this.lastHash = db.prepare("SELECT hash FROM events ORDER BY id DESC LIMIT 1").pluck();
+    this.lastRow = db.prepare("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1");
     // Positional parameters: no per-row object to build on the writer's path.
     this.insert = db.prepare(
-      `INSERT INTO events (ts, instance, seq, source, system_id, type, provider, correlation_id, principal, payload, prev_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO events (id, ts, instance, seq, source, system_id, type, provider, correlation_id, principal, payload, prev_hash, hash, chain_version)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${CHAIN_VERSION})`,
     );
     this.appendBatch = db.transaction((rows: readonly AuditRow[]) => {
       // Read inside the write transaction: another hangar may have appended since our last batch.
-      let prevHash = (this.lastHash.get() as string | undefined) ?? readAnchor(db)?.lastHash ?? GENESIS_HASH;
+      const last = this.lastRow.get() as { id: number; hash: string } | undefined;
+      const anchor = last === undefined ? readAnchor(db) : undefined;
+      let prevHash = last?.hash ?? anchor?.lastHash ?? GENESIS_HASH;
+      let id = last?.id ?? anchor?.prunedThrough ?? 0;
       for (const row of rows) {
         const hash = chainHash(prevHash, row);
-        this.insert.run(row.ts, row.instance, row.seq, row.source, row.systemId, row.type, row.provider, row.correlationId, row.principal, row.payload, prevHash, hash);
+        id += 1;
+        this.insert.run(id, row.ts, row.instance, row.seq, row.source, row.systemId, row.type, row.provider, row.correlationId, row.principal, row.payload, prevHash, hash);
         prevHash = hash;
       }
     });

@@ -1,12 +1,13 @@
-import { chainHash, GENESIS_HASH } from "./chain.js";
+import { chainHashOf, GENESIS_HASH } from "./chain.js";
 import { ROW_COLUMNS, type ChainedRow } from "./row.js";
-import { readAnchor, type AuditDatabase } from "./store.js";
+import { hasChainVersion, readAnchor, type AuditDatabase } from "./store.js";
 
 /**
  * Walks the chain from its start (the genesis hash, or the anchor retention left) to the last
  * row, recomputing every hash, and stops at the first row that does not fit: its content was
  * changed (its hash no longer matches), or the row before it is not the one it was chained to
- * (a row was deleted, inserted or moved).
+ * (a row was deleted, inserted or moved). Each row is hashed in the form it says it was written
+ * in (chain.ts); a file no writer of this build has opened has no such column: all form 1.
  */
 export type VerifyResult =
   | { ok: true; rows: number; firstId: number | undefined; lastId: number | undefined; anchoredAt: number | undefined }
@@ -18,7 +19,10 @@ export function verifyChain(db: AuditDatabase): VerifyResult {
   let previousId: number | undefined;
   let firstId: number | undefined;
   let rows = 0;
-  const iterate = db.prepare(`SELECT ${ROW_COLUMNS} FROM events ORDER BY id`).iterate() as IterableIterator<ChainedRow>;
+  const version = hasChainVersion(db) ? "chain_version" : "NULL";
+  const iterate = db.prepare(`SELECT ${ROW_COLUMNS}, ${version} AS chainVersion FROM events ORDER BY id`).iterate() as IterableIterator<
+    ChainedRow & { chainVersion: unknown }
+  >;
   for (const row of iterate) {
     firstId ??= row.id;
     if (row.prevHash !== expectedPrev) {
@@ -30,7 +34,11 @@ export function verifyChain(db: AuditDatabase): VerifyResult {
         reason: `row ${row.id} is not chained to ${before}: a row before it was deleted, inserted or moved`,
       };
     }
-    if (chainHash(row.prevHash, row) !== row.hash) {
+    const hash = chainHashOf(row.chainVersion, row.prevHash, row);
+    if (hash === undefined) {
+      return { ok: false, rows, brokenId: row.id, reason: `row ${row.id} names a chain form this build does not know (chain_version ${String(row.chainVersion)})` };
+    }
+    if (hash !== row.hash) {
       return { ok: false, rows, brokenId: row.id, reason: `row ${row.id} does not match its hash: its content was changed` };
     }
     expectedPrev = row.hash;

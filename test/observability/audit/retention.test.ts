@@ -93,10 +93,11 @@ describe("audit retention and replay", () => {
     // The newest start cleared the last error, as it does in the running provider.
     expect(after.math?.lastError).toBeUndefined();
 
-    // Everything pruned: the next append chains to the anchor.
-    expect(pruneOlderThan(db, 1, NOW + 10 * DAY)).toMatchObject({ pruned: 2 });
+    // Everything pruned: the next append chains to the anchor, and takes the id after the pruned
+    // ones (never one used before: the store gives ids, AUTOINCREMENT no longer does).
+    expect(pruneOlderThan(db, 1, NOW + 10 * DAY)).toMatchObject({ pruned: 2, through: 13 });
     new AuditStore(db).append([row("CircuitClosed", -10)]);
-    expect(verifyChain(db)).toMatchObject({ ok: true, rows: 1 });
+    expect(verifyChain(db)).toEqual({ ok: true, rows: 1, firstId: 14, lastId: 14, anchoredAt: 13 });
     });
   });
 

@@ -45,6 +45,13 @@ describe("audit file pages", () => {
     store.close();
     expect(pragmas(path)).toEqual({ pageSize: 16_384, autocheckpoint: 250 });
     expect(verifyAudit(path)).toMatchObject({ ok: true, rows: 10_000 });
+    // Ids given by the store (no sqlite_sequence to update per row), each row's chain form stored.
+    const db = new Database(path, { readonly: true });
+    const table = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").pluck().get() as string;
+    const versions = db.prepare("SELECT DISTINCT chain_version FROM events").pluck().all();
+    db.close();
+    expect(table).not.toContain("AUTOINCREMENT");
+    expect(versions).toEqual([2]);
   });
 
   it("a file with 4 KiB pages keeps them, and appends extend its chain", () => {
