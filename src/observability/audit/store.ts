@@ -17,10 +17,12 @@ import type { AuditRow } from "./row.js";
  * hangar sharing the file still writes, so a file holding both verifies. A file made before the
  * column gets it when a writer opens it (ALTER TABLE … ADD COLUMN: no row is rewritten).
  *
- * Ids are given by the store: one past the last row's, or past the rows retention pruned — what
- * AUTOINCREMENT promised (an id is never used twice, even once every row was pruned), without its
- * read and write of `sqlite_sequence` on every INSERT (≈ 8 % of SQLite's instructions per row). A
- * file made with AUTOINCREMENT keeps it (changing it would rewrite the table); the ids are the same.
+ * A new file's table has no AUTOINCREMENT: SQLite gives each row one past the last row's id
+ * without reading and rewriting `sqlite_sequence` on every INSERT (≈ 2,000 of its ≈ 18,000
+ * instructions per row, callgrind). What AUTOINCREMENT added — an id is never used twice, even
+ * once retention pruned every row — the store keeps: the first row into an empty table after
+ * pruning is given the id after the pruned ones. A file made with AUTOINCREMENT keeps it
+ * (changing it would rewrite the table); the ids are the same either way.
  */
 export type AuditDatabase = Database.Database;
 
@@ -160,29 +162,34 @@ function addChainVersion(db: AuditDatabase): void {
 
 /** Appends rows at the end of the chain: one BEGIN IMMEDIATE transaction per batch. */
 export class AuditStore {
-  private readonly lastRow;
+  private readonly lastHash;
   private readonly insert;
+  private readonly insertAt;
   private readonly appendBatch;
 
   constructor(readonly db: AuditDatabase) {
-    this.lastRow = db.prepare("SELECT id, hash FROM events ORDER BY id DESC LIMIT 1");
+    this.lastHash = db.prepare("SELECT hash FROM events ORDER BY id DESC LIMIT 1").pluck();
     // Positional parameters: no per-row object to build on the writer's path.
-    this.insert = db.prepare(
-      `INSERT INTO events (id, ts, instance, seq, source, system_id, type, provider, correlation_id, principal, payload, prev_hash, hash, chain_version)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${CHAIN_VERSION})`,
-    );
+    const columns = "ts, instance, seq, source, system_id, type, provider, correlation_id, principal, payload, prev_hash, hash, chain_version";
+    const values = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ${CHAIN_VERSION}`;
+    this.insert = db.prepare(`INSERT INTO events (${columns}) VALUES (${values})`);
+    // The first row after retention pruned every row: the id after the pruned ones, never one used before.
+    this.insertAt = db.prepare(`INSERT INTO events (id, ${columns}) VALUES (?, ${values})`);
     this.appendBatch = db.transaction((rows: readonly AuditRow[]) => {
       // Read inside the write transaction: another hangar may have appended since our last batch.
-      const last = this.lastRow.get() as { id: number; hash: string } | undefined;
+      const last = this.lastHash.get() as string | undefined;
       const anchor = last === undefined ? readAnchor(db) : undefined;
-      let prevHash = last?.hash ?? anchor?.lastHash ?? GENESIS_HASH;
-      let id = last?.id ?? anchor?.prunedThrough ?? 0;
-      for (const row of rows) {
+      let prevHash = last ?? anchor?.lastHash ?? GENESIS_HASH;
+      const afterPruned = anchor === undefined ? undefined : anchor.prunedThrough + 1;
+      rows.forEach((row, index) => {
         const hash = chainHash(prevHash, row);
-        id += 1;
-        this.insert.run(id, row.ts, row.instance, row.seq, row.source, row.systemId, row.type, row.provider, row.correlationId, row.principal, row.payload, prevHash, hash);
+        if (index === 0 && afterPruned !== undefined) {
+          this.insertAt.run(afterPruned, row.ts, row.instance, row.seq, row.source, row.systemId, row.type, row.provider, row.correlationId, row.principal, row.payload, prevHash, hash);
+        } else {
+          this.insert.run(row.ts, row.instance, row.seq, row.source, row.systemId, row.type, row.provider, row.correlationId, row.principal, row.payload, prevHash, hash);
+        }
         prevHash = hash;
-      }
+      });
     });
   }
 
