@@ -3,7 +3,7 @@
 // the MCP server session and its tools/call route, HangarRuntime.invoke and the provider actor to
 // a fake connection that answers at once, and the answer is written back as a line. No pipes, no
 // provider process: `node bench/front-path.js [calls]` minus `node bench/actor-path.js [calls]`
-// is what the front end costs per call. (BENCH_HANGAR_JS for another build; a build from before
+// is what the front end costs per call. `[calls] [callers]`: with callers, that many lines a chunk. (BENCH_HANGAR_JS for another build; a build from before
 // the front end's own transport is measured with the SDK's StdioServerTransport.)
 import process from "node:process";
 import { PassThrough, Writable } from "node:stream";
@@ -12,6 +12,9 @@ import { bytesPerCall, heapProfile } from "./lib/allocation.js";
 import { cpuPerCall, dist, startInstantRuntime } from "./lib/instant-runtime.js";
 
 const CALLS = Number(process.argv[2] ?? 50_000);
+// With callers > 1 the client sends that many tools/call lines in one chunk and waits for all
+// their answers (as one pipe read under concurrency would bring them), then the next chunk.
+const CALLERS = Number(process.argv[3] ?? 1);
 const ROUNDS = 5;
 const tools = [{ name: "echo", inputSchema: { type: "object", properties: { text: { type: "string" } } } }];
 const { runtime, config } = await startInstantRuntime(tools);
@@ -41,19 +44,26 @@ send({ jsonrpc: "2.0", id: "init", method: "initialize", params: { protocolVersi
 send({ jsonrpc: "2.0", method: "notifications/initialized" });
 await runtime.invoke("p", "echo", { text: "warm" }); // the provider goes READY
 
+const line = (id) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"p__echo","arguments":{"text":"hello"}}}\n`;
 const run = async (count) => {
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < count; i += CALLERS) {
+    const until = answered + CALLERS;
     const done = new Promise((resolveAnswer) => {
-      wake = resolveAnswer;
+      wake = () => {
+        if (answered >= until) resolveAnswer();
+      };
     });
-    stdin.write(`{"jsonrpc":"2.0","id":${i},"method":"tools/call","params":{"name":"p__echo","arguments":{"text":"hello"}}}\n`);
+    let chunk = "";
+    for (let k = 0; k < CALLERS; k++) chunk += line(i + k);
+    stdin.write(chunk);
     await done;
   }
 };
+const callers = CALLERS === 1 ? "" : `, ${CALLERS} lines a chunk`;
 const perCall = await cpuPerCall(run, CALLS, ROUNDS);
-process.stdout.write(`${MAIN_JS}: front end + actor path ${perCall.toFixed(1)} µs of CPU per call (median of ${ROUNDS} × ${CALLS}; ${answered} answers)\n`);
+process.stdout.write(`${MAIN_JS}: front end + actor path ${perCall.toFixed(1)} µs of CPU per call (median of ${ROUNDS} × ${CALLS}${callers}; ${answered} answers)\n`);
 const bytes = await bytesPerCall(run, CALLS, ROUNDS);
-process.stdout.write(`${MAIN_JS}: front end + actor path ${(bytes / 1024).toFixed(1)} KB allocated per call (median of ${ROUNDS} × ${CALLS})\n`);
+process.stdout.write(`${MAIN_JS}: front end + actor path ${(bytes / 1024).toFixed(1)} KB allocated per call (median of ${ROUNDS} × ${CALLS}${callers})\n`);
 await heapProfile(run, CALLS);
 await runtime.shutdown();
 process.exit(0);

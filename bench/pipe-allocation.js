@@ -30,8 +30,11 @@ try {
   const cpuBefore = mainThreadCpuMs(hangar.pid);
   await concurrent(hangar.call, CALLS, CALLERS);
   const cpuUs = ((mainThreadCpuMs(hangar.pid) - cpuBefore) * 1000) / CALLS;
-  const { allocated, scavenges, collections, ms } = await hangar.stopProbe();
-  const bytes = allocated === undefined ? "" : `${(allocated / CALLS / 1024).toFixed(1)} KB allocated per call, `;
+  const { allocated, survived, promoted, scavenges, collections, ms } = await hangar.stopProbe();
+  const bytes =
+    allocated === undefined
+      ? ""
+      : `${(allocated / CALLS / 1024).toFixed(1)} KB allocated per call (scavenges kept ${(survived / CALLS).toFixed(0)} B per call in the young generation, promoted ${(promoted / CALLS).toFixed(0)} B), `;
   process.stdout.write(
     `${MAIN_JS}: ${CALLERS} caller(s), ${CALLS} calls: main thread ${bytes}a scavenge every ${(CALLS / Math.max(scavenges, 1)).toFixed(1)} calls ` +
       `(${collections} GCs), ${((ms * 1000) / CALLS).toFixed(2)} µs of GC pauses per call (wall time${gcOnly ? "" : ", slowed by the byte count"}), ` +

@@ -45,10 +45,19 @@ function stop() {
   measuring = undefined;
   const usedNow = v8.getHeapStatistics().used_heap_size;
   let allocated;
+  // What the scavenges kept: copied within the young generation (new space after each) and promoted to the old one.
+  let survived;
+  let promoted;
   if (profiler !== undefined) {
     allocated = usedNow - used;
+    survived = 0;
+    promoted = 0;
+    const spaceUsed = (statistics, name) => statistics.heapSpaceStatistics.find((space) => space.spaceName === name)?.spaceUsedSize ?? 0;
     for (const collection of profiler.stop().statistics) {
       allocated += collection.beforeGC.heapStatistics.usedHeapSize - collection.afterGC.heapStatistics.usedHeapSize;
+      if (collection.gcType !== "Scavenge") continue;
+      survived += spaceUsed(collection.afterGC, "new_space");
+      promoted += Math.max(0, spaceUsed(collection.afterGC, "old_space") - spaceUsed(collection.beforeGC, "old_space"));
     }
   }
   for (const entry of observer.takeRecords()) {
@@ -64,7 +73,7 @@ function stop() {
     });
     session.disconnect();
   }
-  return { allocated, ...gc };
+  return { allocated, survived, promoted, ...gc };
 }
 
 if (dir !== null) measureBetweenSignals(dir, start, stop);
