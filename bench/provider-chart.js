@@ -21,13 +21,16 @@ const done = (call) => ({ type: "CALL.DONE", correlationId: call.correlationId, 
 const connection = fromCallback(({ sendBack, receive }) => {
   sendBack({ type: "CONNECTION.READY", tools: [], pid: 1, serverInfo: undefined, protocolVersion: undefined });
   receive((event) => {
-    if (event.type !== "CALL") return;
-    if (BATCH > 1) {
-      held.push(event.call);
-      return;
+    // CALLS: a batch's calls handed over in one event (builds since conc); CALL: one.
+    const calls = event.type === "CALL" ? [event.call] : event.type === "CALLS" ? event.calls : [];
+    for (const call of calls) {
+      if (BATCH > 1) {
+        held.push(call);
+        continue;
+      }
+      call.reply({ status: "result", kind: "ok", result: { content: [] } });
+      sendBack(done(call));
     }
-    event.call.reply({ status: "result", kind: "ok", result: { content: [] } });
-    sendBack(done(event.call));
   });
 });
 const actor = createActor(providerMachine.provide({ actors: { connection } }), { input: { spec } }).start();

@@ -48,9 +48,12 @@ export async function startInstantRuntime(tools = []) {
       for (const call of calls) answer(call);
     };
     receive((event) => {
-      if (event.type !== "CALL") return;
-      if (sent.length === 0) nextTick(answerSent);
-      sent.push(event.call);
+      // CALLS: a tick's calls handed over in one event (builds since conc); CALL: one.
+      const calls = event.type === "CALL" ? [event.call] : event.type === "CALLS" ? event.calls : [];
+      for (const call of calls) {
+        if (sent.length === 0) nextTick(answerSent);
+        sent.push(call);
+      }
     });
   });
 

@@ -85,6 +85,9 @@ export function remoteConnectionCallback(options: RemoteConnectionOptions = {}):
         case "CALL":
           session.call(event.call);
           break;
+        case "CALLS":
+          for (const call of event.calls) session.call(call);
+          break;
         case "PROBE":
           session.probe(event.timeoutMs, event.reply);
           break;

@@ -103,6 +103,9 @@ export function stdioConnectionCallback(launcherFor: LauncherFor, options: Pick<
         case "CALL":
           session.call(event.call);
           break;
+        case "CALLS":
+          for (const call of event.calls) session.call(call);
+          break;
         case "PROBE":
           session.probe(event.timeoutMs, event.reply);
           break;

@@ -64,13 +64,23 @@ export type ProbeResult =
   | { ok: false; message: string };
 
 /**
- * Sent to the connection. CALL replies through `call.reply` (and CALL.DONE); PROBE replies
- * through `reply` within `timeoutMs`, exactly once, and never counts as a call (it does not
- * touch the idle timer or the breaker).
+ * Sent to the connection. CALL replies through `call.reply` (and CALL.DONE); CALLS is several
+ * calls handed over in one step of the provider chart (an INVOKE.BATCH), each taken as its own
+ * CALL, in order — one event to the connection actor instead of one per call (each costs xstate a
+ * relay, a mailbox turn and a snapshot update). PROBE replies through `reply` within `timeoutMs`,
+ * exactly once, and never counts as a call (it does not touch the idle timer or the breaker).
  */
 export type ConnectionCallEvent =
   | { type: "CALL"; call: ToolCall }
+  | { type: "CALLS"; calls: readonly ToolCall[] }
   | { type: "PROBE"; timeoutMs: number; reply: (result: ProbeResult) => void };
 
 /** The body of a connection actor (`fromCallback(body)`): what a mode brings to the chart. */
 export type ConnectionCallback = CallbackLogicFunction<ConnectionCallEvent, AnyEventObject, ConnectionInput>;
+
+/** The calls a CALL or CALLS hands over, in order (none for anything else). */
+export function callsOf(event: ConnectionCallEvent | { type: string }): readonly ToolCall[] {
+  if (event.type === "CALL") return [(event as Extract<ConnectionCallEvent, { type: "CALL" }>).call];
+  if (event.type === "CALLS") return (event as Extract<ConnectionCallEvent, { type: "CALLS" }>).calls;
+  return [];
+}

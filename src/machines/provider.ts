@@ -114,7 +114,9 @@ function handToConnection(self: AnyActorRef, calls: readonly ToolCall[]): void {
   const connection = (self.getSnapshot() as { children: Record<string, AnyActorRef | undefined> }).children.connection;
   // Only serving states hand calls over, and `running` owns the connection all the while.
   if (connection === undefined) throw new Error("the provider has no connection to send a call to");
-  for (const call of calls) connection.send({ type: "CALL", call } satisfies ConnectionCallEvent);
+  // A tick's calls go as one event: the connection takes each as its own CALL, in order.
+  const event: ConnectionCallEvent = calls.length === 1 ? { type: "CALL", call: calls[0] as ToolCall } : { type: "CALLS", calls };
+  connection.send(event);
 }
 
 /** A call the provider answered (ok or tool_error), as observers hear of it. */

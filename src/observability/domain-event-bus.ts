@@ -7,6 +7,12 @@ export type DomainEventListener = (event: StampedDomainEvent) => void;
  * The runtime feeds it from the actors' `emit`s; it stamps each event once with a sequence
  * number, a timestamp and the emitting actor's systemId. A listener that throws is isolated:
  * observers never break the system they observe.
+ *
+ * The event is stamped in place, not copied: a published event is handed over — every publisher
+ * builds a fresh object per event (the charts' `emit`s, the security refusals, the config
+ * reload) and never touches it again, and observers may keep it (the audit trail holds it until
+ * its batch is written). Two events per call made a copy each: an object per event less to
+ * allocate, and to copy again in every scavenge while the audit holds it.
  */
 export class DomainEventBus {
   private seq = 0;
@@ -19,13 +25,13 @@ export class DomainEventBus {
     return () => this.listeners.delete(listener);
   }
 
+  /** Stamps `event` (in place) and hands it to every listener; the caller gives it up. */
   publish(systemId: string, event: DomainEvent): void {
     this.seq += 1;
     // Hot path: without observers, no stamped copy is made.
     if (this.listeners.size === 0) return;
-    // Object.assign, not `{ ...event, seq, … }`: on Node 20 that spread takes V8's slow path,
-    // ≈ 2.7 µs per event against ≈ 0.2 µs (two events per call). Same keys, same order.
-    const stamped = Object.assign({}, event) as StampedDomainEvent;
+    // The stamps go after the event's own keys, in this order (the keys a copy had, in its order).
+    const stamped = event as StampedDomainEvent;
     stamped.seq = this.seq;
     stamped.timestamp = Date.now();
     stamped.systemId = systemId;

@@ -116,7 +116,7 @@ export function startConnection(spec: SubprocessProviderSpec, options: Subproces
   const probeReplyCounts: number[] = [];
   const machine = harnessMachine(options, (event) => {
     // The machine's own events (a CALL after STOP, STOP itself) are not the connection's.
-    if (event.type === "CALL" || event.type === "PROBE" || event.type === "STOP") return;
+    if (event.type === "CALL" || event.type === "CALLS" || event.type === "PROBE" || event.type === "STOP") return;
     (stopped ? eventsAfterStop : events).push(event);
   });
   const actor = createActor(machine, { input: { spec, stderr } });

@@ -1,7 +1,7 @@
 import { fromCallback } from "xstate";
 import type { ProviderSpec } from "../../src/config/types.js";
 import type { CallOutcome } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 
 /**
  * A connection that is ready at once with one tool, `who`, which answers with `answer(spec)` (so a
@@ -15,14 +15,14 @@ export function heldConnection(held: (() => void)[], started: string[], answer: 
       sendBack({ type: "CONNECTION.READY", tools: [{ name: "who", inputSchema: { type: "object" } }], pid: 1, serverInfo: undefined, protocolVersion: undefined });
     });
     receive((event) => {
-      if (event.type !== "CALL") return;
-      const { call } = event;
-      const reply = (): void => {
-        call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: answer(input.spec) }] } });
-        sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
-      };
-      if (call.tool === "hold") held.push(reply);
-      else reply();
+      for (const call of callsOf(event)) {
+        const reply = (): void => {
+          call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: answer(input.spec) }] } });
+          sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+        };
+        if (call.tool === "hold") held.push(reply);
+        else reply();
+      }
     });
   });
 }

@@ -1,5 +1,5 @@
 import { fromCallback } from "xstate";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 
 /** A connection that is READY at once (pid 7, no tools) and answers every call with an empty result. */
 export const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ sendBack, receive }) => {
@@ -7,8 +7,9 @@ export const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInp
     sendBack({ type: "CONNECTION.READY", tools: [], pid: 7, serverInfo: undefined, protocolVersion: undefined });
   });
   receive((event) => {
-    if (event.type !== "CALL") return;
-    event.call.reply({ status: "result", kind: "ok", result: { content: [] } });
-    sendBack({ type: "CALL.DONE", correlationId: event.call.correlationId, tool: event.call.tool, kind: "ok", durationMs: 0 });
+    for (const call of callsOf(event)) {
+      call.reply({ status: "result", kind: "ok", result: { content: [] } });
+      sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
 import { testSpec } from "../helpers/specs.js";
@@ -11,10 +11,10 @@ const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ 
     sendBack({ type: "CONNECTION.READY", tools: [{ name: "who", inputSchema: { type: "object" } }], pid: 1, serverInfo: undefined, protocolVersion: undefined });
   });
   receive((event) => {
-    if (event.type !== "CALL") return;
-    const { call } = event;
-    call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: input.spec.id }] } });
-    sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+    for (const call of callsOf(event)) {
+      call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: input.spec.id }] } });
+      sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+    }
   });
 });
 

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createActor, fromCallback, SimulatedClock, waitFor, type Actor } from "xstate";
 import { ConnectionOutbox } from "../../src/actors/connection-outbox.js";
 import { failure, type CallOutcome, type ToolCall } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { providerMachine, type ProviderInput } from "../../src/machines/provider.js";
 import type { DomainEvent } from "../../src/shared/domain-events.js";
 import type { FailureKind } from "../../src/shared/failure-kind.js";
@@ -51,7 +51,7 @@ function heldConnection(control: HeldConnection) {
       outbox.send({ type: "CONNECTION.READY", tools: [], pid: 7, serverInfo: undefined, protocolVersion: undefined });
     });
     receive((event) => {
-      if (event.type === "CALL") control.held.push(event.call);
+      control.held.push(...callsOf(event));
     });
   });
 }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createActor, fromCallback, waitFor, type Actor } from "xstate";
 import type { CallOutcome, ToolCall } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { providerMachine } from "../../src/machines/provider.js";
 import type { DomainEvent } from "../../src/shared/domain-events.js";
 import { testSpec } from "../helpers/specs.js";
@@ -34,13 +34,14 @@ async function serving(answerAtOnce: boolean) {
       sendBack({ type: "CONNECTION.READY", tools: [], pid: 7, serverInfo: undefined, protocolVersion: undefined });
     });
     receive((event) => {
-      if (event.type !== "CALL" || provider.actor === undefined) return;
-      seen.inFlightWhenHandedOver.push(provider.actor.getSnapshot().context.inFlight);
-      seen.eventsWhenHandedOver.push(events.map((emitted) => emitted.type));
-      if (!answerAtOnce) return;
-      const call = event.call;
-      call.reply({ status: "result", kind: "ok", result: { content: [] } });
-      sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+      for (const call of callsOf(event)) {
+        if (provider.actor === undefined) return;
+        seen.inFlightWhenHandedOver.push(provider.actor.getSnapshot().context.inFlight);
+        seen.eventsWhenHandedOver.push(events.map((emitted) => emitted.type));
+        if (!answerAtOnce) continue;
+        call.reply({ status: "result", kind: "ok", result: { content: [] } });
+        sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+      }
     });
   });
   const actor = createActor(providerMachine.provide({ actors: { connection } }), { input: { spec: testSpec() } });

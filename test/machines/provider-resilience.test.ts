@@ -1,8 +1,8 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createActor, fromCallback, waitFor, type Actor } from "xstate";
-import type { CallOutcome } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput, ProbeResult } from "../../src/machines/connection-protocol.js";
+import type { CallOutcome, ToolCall } from "../../src/machines/call.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionEvent, type ConnectionInput, type ProbeResult } from "../../src/machines/connection-protocol.js";
 import { providerMachine } from "../../src/machines/provider.js";
 import { healthProbe } from "../../src/actors/health-probe.js";
 import type { DomainEvent } from "../../src/shared/domain-events.js";
@@ -43,7 +43,9 @@ function scriptedConnection(script: Script) {
         event.reply(script.probe);
         return;
       }
-      const { call } = event;
+      for (const call of callsOf(event)) answer(call);
+    });
+    const answer = (call: ToolCall): void => {
       const done = (kind: "ok" | "timeout"): void => {
         send({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind, durationMs: 0 });
       };
@@ -58,7 +60,7 @@ function scriptedConnection(script: Script) {
       }
       call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: "pong" }] } });
       done("ok");
-    });
+    };
   });
 }
 

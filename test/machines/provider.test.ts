@@ -2,7 +2,7 @@ import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { createActor, fromCallback, waitFor } from "xstate";
 import type { CallOutcome } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { providerMachine } from "../../src/machines/provider.js";
 import type { DomainEvent } from "../../src/shared/domain-events.js";
 import { testSpec } from "../helpers/specs.js";
@@ -32,11 +32,11 @@ function fakeConnection(control: FakeConnectionControl, { autoReady = false } = 
       send({ type: "CONNECTION.FAILED", kind, message });
     };
     receive((event) => {
-      if (event.type !== "CALL") return;
-      const { call } = event;
-      const args = call.arguments as { a: number; b: number };
-      call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: String(args.a + args.b) }] } });
-      send({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+      for (const call of callsOf(event)) {
+        const args = call.arguments as { a: number; b: number };
+        call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: String(args.a + args.b) }] } });
+        send({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+      }
     });
     if (autoReady) {
       queueMicrotask(() => {

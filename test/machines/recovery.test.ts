@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { backoffDelayMs, restartsInWindow } from "../../src/machines/sagas/backoff.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
@@ -21,9 +21,10 @@ function crashableConnection(control: { starts: number; crash: () => void }) {
       if (alive) sendBack({ type: "CONNECTION.READY", tools: [], pid: 100 + control.starts, serverInfo: undefined, protocolVersion: undefined });
     });
     receive((event) => {
-      if (event.type !== "CALL") return;
-      event.call.reply({ status: "result", kind: "ok", result: { content: [] } });
-      sendBack({ type: "CALL.DONE", correlationId: event.call.correlationId, tool: event.call.tool, kind: "ok", durationMs: 0 });
+      for (const call of callsOf(event)) {
+        call.reply({ status: "result", kind: "ok", result: { content: [] } });
+        sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+      }
     });
     return () => {
       alive = false;

@@ -1,7 +1,7 @@
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { createMetrics, type HangarMetrics } from "../../src/observability/metrics.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import { sample } from "../helpers/prom-text.js";
@@ -24,15 +24,15 @@ const connection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ input, 
     sendBack({ type: "CONNECTION.READY", tools: TOOLS, pid: 4242, serverInfo: undefined, protocolVersion: undefined });
   });
   receive((event) => {
-    if (event.type === "PROBE") return;
-    const { call } = event;
-    if (call.tool === "boom" && input.spec.id === "a") {
-      call.reply({ status: "failure", kind: "crash", message: "killed by SIGKILL" });
-      sendBack({ type: "CONNECTION.FAILED", kind: "crash", message: "killed by SIGKILL" });
-      return;
+    for (const call of callsOf(event)) {
+      if (call.tool === "boom" && input.spec.id === "a") {
+        call.reply({ status: "failure", kind: "crash", message: "killed by SIGKILL" });
+        sendBack({ type: "CONNECTION.FAILED", kind: "crash", message: "killed by SIGKILL" });
+        return;
+      }
+      call.reply({ status: "result", kind: "ok", result: { content: [] } });
+      sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 1 });
     }
-    call.reply({ status: "result", kind: "ok", result: { content: [] } });
-    sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 1 });
   });
   return () => undefined;
 });

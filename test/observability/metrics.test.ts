@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
 import { healthProbe } from "../../src/actors/health-probe.js";
 import type { SubprocessProviderSpec } from "../../src/config/types.js";
-import type { ConnectionCallEvent, ConnectionEvent, ConnectionInput, ProbeResult } from "../../src/machines/connection-protocol.js";
+import type { ToolCall } from "../../src/machines/call.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionEvent, type ConnectionInput, type ProbeResult } from "../../src/machines/connection-protocol.js";
 import { createMetrics, type HangarMetrics } from "../../src/observability/metrics.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import { sample, samples, total } from "../helpers/prom-text.js";
@@ -50,7 +51,9 @@ function scriptedConnection(script: Script) {
         event.reply(script.probe);
         return;
       }
-      const { call } = event;
+      for (const call of callsOf(event)) answer(call);
+    });
+    const answer = (call: ToolCall): void => {
       const done = (kind: "ok" | "tool_error" | "timeout", durationMs: number): void => {
         send({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind, durationMs });
       };
@@ -67,7 +70,7 @@ function scriptedConnection(script: Script) {
           call.reply({ status: "result", kind: "ok", result: { content: [] } });
           done("ok", 20);
       }
-    });
+    };
     return () => {
       alive = false;
     };

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fromCallback, type AnyActorRef, type InspectionEvent } from "xstate";
 import { ConnectionOutbox } from "../../src/actors/connection-outbox.js";
 import { failure, type CallOutcome, type ToolCall } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import { createHangarServer } from "../../src/transports/mcp-server.js";
 import { StdioServerLineTransport } from "../../src/transports/stdio-server-transport.js";
@@ -43,12 +43,13 @@ function tickConnection(line: Line) {
     });
     const held: ToolCall[] = [];
     receive((event) => {
-      if (event.type !== "CALL") return;
-      line.received.push(event.call);
-      if (line.hold) held.push(event.call);
-      else {
-        if (sent.length === 0) setImmediate(answerSent);
-        sent.push(event.call);
+      for (const call of callsOf(event)) {
+        line.received.push(call);
+        if (line.hold) held.push(call);
+        else {
+          if (sent.length === 0) setImmediate(answerSent);
+          sent.push(call);
+        }
       }
     });
     // As a real connection does when it stops: what it still holds is answered.
@@ -65,10 +66,13 @@ afterEach(async () => {
 
 function start(line: Line) {
   const received: string[] = [];
+  /** What the provider's connection actor was sent with calls: CALL (one) or CALLS (a batch, as one event). */
+  const handedOver: string[] = [];
   const inspect = (event: InspectionEvent) => {
-    if (event.type === "@xstate.event" && (event.actorRef as AnyActorRef).id === "provider:p" && event.event.type.startsWith("INVOKE")) {
-      received.push(event.event.type);
-    }
+    if (event.type !== "@xstate.event") return;
+    const target = (event.actorRef as AnyActorRef).id;
+    if (target === "provider:p" && event.event.type.startsWith("INVOKE")) received.push(event.event.type);
+    else if (target === "connection" && event.event.type.startsWith("CALL")) handedOver.push(event.event.type);
   };
   const tools = [{ name: "t", inputSchema: { type: "object" as const } }];
   const config = { source: "test.yaml", expose: "both" as const, providers: [testSpec({ id: "p", idleTtlS: 0, healthCheckIntervalS: 3_600, tools })] };
@@ -76,7 +80,7 @@ function start(line: Line) {
   const events: StampedDomainEvent[] = [];
   runtime.events.subscribe((event) => events.push(event));
   runtimes.push(runtime.start());
-  return { runtime, events, received };
+  return { runtime, events, received, handedOver };
 }
 
 const calls = (runtime: HangarRuntime, count: number, tag: string): Promise<CallOutcome>[] =>
@@ -85,11 +89,13 @@ const calls = (runtime: HangarRuntime, count: number, tag: string): Promise<Call
 describe("calls made in one tick", () => {
   it("reach a READY provider as one event, each sent to the connection and announced in the order made", async () => {
     const line: Line = { received: [], hold: false };
-    const { runtime, events, received } = start(line);
+    const { runtime, events, received, handedOver } = start(line);
     await runtime.startProvider("p");
     const outcomes = await Promise.all(calls(runtime, 5, "c"));
     expect(outcomes.every((outcome) => outcome.status === "result")).toBe(true);
     expect(received).toEqual(["INVOKE.BATCH"]);
+    // Handed to the connection in one event too, not one CALL each.
+    expect(handedOver).toEqual(["CALLS"]);
     expect(line.received.map((call) => call.correlationId)).toEqual(["c0", "c1", "c2", "c3", "c4"]);
     const requested = events.filter((event) => event.type === "ToolInvocationRequested").map((event) => event.correlationId);
     expect(requested).toEqual(["c0", "c1", "c2", "c3", "c4"]);
@@ -97,6 +103,7 @@ describe("calls made in one tick", () => {
     // A lone call goes as a plain INVOKE.
     await runtime.invoke("p", "t", {});
     expect(received).toEqual(["INVOKE.BATCH", "INVOKE"]);
+    expect(handedOver).toEqual(["CALLS", "CALL"]);
   });
 
   it("stay together when the security controls read a provider's spec or a group's members between them", async () => {

@@ -4,7 +4,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
 import type { ToolCall } from "../../src/machines/call.js";
-import type { ConnectionCallEvent, ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
 import { TokenAuthenticator } from "../../src/transports/http/auth.js";
@@ -23,11 +23,11 @@ const principalConnection = fromCallback<ConnectionCallEvent, ConnectionInput>((
     sendBack({ type: "CONNECTION.READY", tools: [{ name: "who", inputSchema: { type: "object" } }], pid: 1, serverInfo: undefined, protocolVersion: undefined });
   });
   receive((event) => {
-    if (event.type !== "CALL") return;
-    const { call } = event;
-    calls.push(call);
-    call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: call.principal ?? "(nobody)" }] } });
-    sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0, principal: call.principal });
+    for (const call of callsOf(event)) {
+      calls.push(call);
+      call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: call.principal ?? "(nobody)" }] } });
+      sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0, principal: call.principal });
+    }
   });
 });
 
