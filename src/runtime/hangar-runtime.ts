@@ -309,6 +309,40 @@ export class HangarRuntime {
     const correlationId = options.correlationId ?? newCorrelationId();
     const tracer = this.options.callTracer;
     if (tracer === undefined) return this.send(providerId, tool, args, correlationId, options, undefined);
+    return this.traced(tracer, providerId, tool, args, correlationId, options);
+  }
+
+  /**
+   * A call whose outcome goes to `reply` alone, with no promise: the stdio and HTTP front ends'
+   * short route, which answers its client from the outcome (answer first) and has nothing to
+   * await. Per call that spares the promise, its resolving functions and the microtasks a
+   * promise's reactions take (the handler's await, its async function's promise and the
+   * router's reaction to it). `reply` is called exactly once, as `onOutcome` would be.
+   */
+  dispatch(
+    providerId: string,
+    tool: string,
+    args: Record<string, unknown> | undefined,
+    options: InvokeOptions,
+    reply: (outcome: CallOutcome) => void,
+  ): void {
+    const correlationId = options.correlationId ?? newCorrelationId();
+    const tracer = this.options.callTracer;
+    if (tracer === undefined) {
+      this.sendCall(providerId, tool, args, correlationId, options, undefined, reply);
+      return;
+    }
+    void this.traced(tracer, providerId, tool, args, correlationId, { ...options, onOutcome: reply });
+  }
+
+  private traced(
+    tracer: CallTracer,
+    providerId: string,
+    tool: string,
+    args: Record<string, unknown> | undefined,
+    correlationId: string,
+    options: InvokeOptions,
+  ): Promise<CallOutcome> {
     const traced = {
       providerId,
       tool,
@@ -331,24 +365,36 @@ export class HangarRuntime {
     trace: CallTrace | undefined,
   ): Promise<CallOutcome> {
     return new Promise<CallOutcome>((resolve) => {
-      const call: ToolCall = {
-        tool,
-        arguments: args,
-        correlationId,
-        timeoutMs: options.timeoutMs,
-        signal: options.signal,
-        meta: options.meta,
-        principal: options.principal,
-        onProgress: options.onProgress,
-        request: options.request,
-        origin: options.origin,
-        admitMember: options.admitMember,
-        reply: options.onOutcome === undefined ? resolve : answeringFirst(options.onOutcome, resolve),
-        trace,
-      };
-      if (this.started) this.invokes.add(providerId, call);
-      else this.tell({ type: "INVOKE", providerId, call });
+      this.sendCall(providerId, tool, args, correlationId, options, trace, options.onOutcome === undefined ? resolve : answeringFirst(options.onOutcome, resolve));
     });
+  }
+
+  private sendCall(
+    providerId: string,
+    tool: string,
+    args: Record<string, unknown> | undefined,
+    correlationId: string,
+    options: InvokeOptions,
+    trace: CallTrace | undefined,
+    reply: (outcome: CallOutcome) => void,
+  ): void {
+    const call: ToolCall = {
+      tool,
+      arguments: args,
+      correlationId,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      meta: options.meta,
+      principal: options.principal,
+      onProgress: options.onProgress,
+      request: options.request,
+      origin: options.origin,
+      admitMember: options.admitMember,
+      reply,
+      trace,
+    };
+    if (this.started) this.invokes.add(providerId, call);
+    else this.tell({ type: "INVOKE", providerId, call });
   }
 
   /**

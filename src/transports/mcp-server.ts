@@ -24,7 +24,7 @@ import { combinedInstructions, passthroughOf } from "./passthrough.js";
 import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
-import { HangarServer, type RoutedToolCallExtra } from "./tool-call-router.js";
+import { HangarServer, type QuickToolCall, type RoutedToolCallExtra } from "./tool-call-router.js";
 
 export const SERVER_INFO = { name: "mcp-hangar", version: VERSION } as const;
 
@@ -127,7 +127,38 @@ export function createHangarServer(
     }
     throw new RpcError(ErrorCode.InvalidParams, unknownToolMessage(name, showRegistry, showProviderTools, catalogue, { security, caller }));
   };
-  server.handleToolCalls(handleCall);
+  // The common call — a provider tool the caller reaches, no progress asked for — without the
+  // handler's promises: the outcome is answered first and nothing awaits it (see QuickToolCall).
+  // The same steps as handleCall's, in the same order; anything else is left to handleCall.
+  const quickCall: QuickToolCall = (request, extra, settled) => {
+    if (!showProviderTools) return false;
+    const { name, arguments: args, _meta: meta } = request.params;
+    if (meta?.progressToken !== undefined) return false;
+    const entry = catalogue.resolve(name);
+    if (entry === undefined) return false;
+    const caller = callerOf(extra);
+    if (!security.providerVisible(caller, entry.providerId)) return false;
+    const principal = caller.principal;
+    session.principal = principal;
+    const answerFirst = extra.answerFirst;
+    const target = { providerId: entry.providerId, toolName: entry.tool.name, flatName: entry.flatName, tool: entry.tool };
+    const refused = security.admitToolCall(caller, target, args);
+    if (refused !== undefined) {
+      answerFirst(() => refused);
+      settled();
+      return true;
+    }
+    const admitMember = security.memberAdmission(entry.providerId, entry.tool.name);
+    const origin = { session, extra };
+    const sessionId = extra.sessionId ?? serverSessionId;
+    const headers = extra.requestInfo?.headers;
+    runtime.dispatch(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, origin, sessionId, headers, admitMember }, (outcome) => {
+      answerFirst(() => outcomeToResult(outcome));
+      settled();
+    });
+    return true;
+  };
+  server.handleToolCalls(handleCall, quickCall);
 
   const stopWatching = catalogue.onChanged(() => {
     if (showProviderTools) server.sendToolListChanged().catch(() => undefined);

@@ -47,6 +47,15 @@ export interface RoutedToolCallExtra extends ToolCallExtra {
 export type ToolCallHandler = (request: CallToolRequest, extra: ToolCallExtra) => Promise<CallToolResult>;
 
 /**
+ * The short route's way without promises for the common call: it returns true when it took the
+ * call, and then answers it exactly once through `extra.answerFirst` and calls `settled` after;
+ * false leaves the call to the ToolCallHandler (nothing done yet). Throwing answers the error, as
+ * a handler's rejection does. A call that needs to await something (progress to forward, a
+ * registry tool) is left to the handler.
+ */
+export type QuickToolCall = (request: CallToolRequest, extra: RoutedToolCallExtra & { answerFirst: NonNullable<RoutedToolCallExtra["answerFirst"]> }, settled: () => void) => boolean;
+
+/**
  * The front end's MCP server: the SDK's low-level Server (the high-level McpServer re-describes
  * tools with zod, and downstream JSON Schemas must pass through untouched), with `tools/call` — nearly every
  * message of a busy session — answered on a short route of its own (ToolCallRouter) instead of
@@ -60,6 +69,7 @@ export type ToolCallHandler = (request: CallToolRequest, extra: ToolCallExtra) =
  */
 export class HangarServer extends Server {
   private toolCalls: ToolCallHandler | undefined;
+  private quickCalls: QuickToolCall | undefined;
   /**
    * Runs as an `initialize` request is read, before the SDK handles it: the SDK takes the
    * client's capabilities two microtasks later, after a notifications/initialized and a
@@ -95,7 +105,8 @@ export class HangarServer extends Server {
   }
 
   /** Sets the tools/call handler: on the SDK's path (for what the short route leaves to it) and on the short route. */
-  handleToolCalls(handler: ToolCallHandler): void {
+  handleToolCalls(handler: ToolCallHandler, quick?: QuickToolCall): void {
+    this.quickCalls = quick;
     // Called with `this` as the Protocol on purpose: Server's own tools/call wrapper re-validates
     // (and copies) every result — per-call work a passthrough must not pay, and a copy that could
     // drop fields the provider sent.
@@ -107,7 +118,7 @@ export class HangarServer extends Server {
     const onInitializeRead = (params: JSONRPCRequest["params"]): void => {
       this.onInitializeRead?.(params);
     };
-    return super.connect(this.toolCalls === undefined ? transport : new ToolCallRouter(transport, this, this.toolCalls, onInitializeRead));
+    return super.connect(this.toolCalls === undefined ? transport : new ToolCallRouter(transport, this, this.toolCalls, onInitializeRead, this.quickCalls));
   }
 }
 
@@ -136,6 +147,7 @@ export class ToolCallRouter implements Transport {
     private readonly server: Server,
     private readonly handler: ToolCallHandler,
     private readonly onInitializeRead?: (params: JSONRPCRequest["params"]) => void,
+    private readonly quick?: QuickToolCall,
   ) {}
 
   get sessionId(): string | undefined {
@@ -199,7 +211,7 @@ export class ToolCallRouter implements Transport {
     this.inFlight.set(id, signal);
     const server = this.server;
     let answered = false;
-    const extra: RoutedToolCallExtra = {
+    const extra: Parameters<QuickToolCall>[1] = {
       signal,
       sessionId: this.inner.sessionId,
       _meta: request.params?._meta,
@@ -239,6 +251,8 @@ export class ToolCallRouter implements Transport {
         this.finish(id, signal, answered ? undefined : errorAnswer(id, error));
       };
       try {
+        // The common call takes no promise at all: answered first, then out of the table.
+        if (this.quick?.(request as unknown as CallToolRequest, extra, () => { this.finish(id, signal, undefined); }) === true) return;
         this.handler(request as unknown as CallToolRequest, extra).then((result) => {
           this.finish(id, signal, answered ? undefined : { result, jsonrpc: "2.0", id });
         }, failed);

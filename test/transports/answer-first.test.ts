@@ -42,6 +42,28 @@ describe("answer first", () => {
     }
   });
 
+  it("takes a plain provider call without a promise (HangarRuntime.dispatch), and leaves registry tools to the handler's promise", async () => {
+    const hangar = await startHangar({
+      providers: { echo: { command: fixtureCommand("echo-server.js", `answer-first-${randomUUID()}`), tools: [{ name: "echo" }] } },
+    });
+    const client = await hangar.connect();
+    const runtime = hangar.runtime;
+    const taken: string[] = [];
+    const invoke = runtime.invoke.bind(runtime);
+    runtime.invoke = (...args) => {
+      taken.push(`invoke ${args[1]}`);
+      return invoke(...args);
+    };
+    const dispatch = runtime.dispatch.bind(runtime);
+    runtime.dispatch = (...args) => {
+      taken.push(`dispatch ${args[1]}`);
+      dispatch(...args);
+    };
+    expect(textOf(await callTool(client, "echo__echo", { text: "one" }))).toBe("one");
+    expect(textOf(await callTool(client, "registry_invoke", { provider: "echo", tool: "echo", arguments: { text: "two" } }))).toBe("two");
+    expect(taken).toEqual(["dispatch echo", "invoke echo"]);
+  });
+
   it("keeps a call that asked for progress on its promise: every progress notification reaches the client, and counts, before the answer", async () => {
     const hangar = await startHangar({ providers: { bad: { command: fixtureCommand("faulty-server.js", `answer-first-${randomUUID()}`), tools: [{ name: "progress" }] } } });
     const client = await hangar.connect();
