@@ -178,21 +178,25 @@ describe("stdin EOF with requests in flight", () => {
 
   it("cuts a call that outlasts stdio.drain_timeout_s with an error saying why, then exits", async () => {
     const marker = e2e.marker();
-    const hangar = startHangar({ audit: { enabled: false }, stdio: { drain_timeout_s: 1 }, providers: { math: coldEcho(marker) } });
-    writeAllThenClose(hangar, [INITIALIZE, INITIALIZED, toolCall(1, "math__add", { a: 2, b: 2 }), toolCall(2, "math__slow", { ms: 60_000 })]);
+    const hangar = startHangar({ audit: { enabled: false }, stdio: { drain_timeout_s: 3 }, providers: { math: coldEcho(marker) } });
+    // The provider is started before EOF: a cold start on a loaded machine can take longer than
+    // the drain, and then call 1 would be cut too. Here only the slow call may outlast it.
+    hangar.write([INITIALIZE, INITIALIZED, toolCall(0, "math__add", { a: 1, b: 1 })].map((message) => `${JSON.stringify(message)}\n`).join(""));
+    expect(textOf(await answerTo(hangar, 0))).toBe("2");
+    writeAllThenClose(hangar, [toolCall(1, "math__add", { a: 2, b: 2 }), toolCall(2, "math__slow", { ms: 60_000 })]);
     expect(textOf(await answerTo(hangar, 1))).toBe("4");
     const cut = await answerTo(hangar, 2);
     expect(cut.result).toBeUndefined();
     expect(cut.error).toEqual({
       code: -32001,
-      message: "the client closed stdin; drain timed out after 1 s",
-      data: { reason: "stdin_closed_drain_timeout", drain_timeout_s: 1 },
+      message: "the client closed stdin; drain timed out after 3 s",
+      data: { reason: "stdin_closed_drain_timeout", drain_timeout_s: 3 },
     });
     await exitsCleanly(hangar, [marker]);
     // One answer per request: the shutdown's own answer to the cut call is not written after it.
     expect(hangar.messages.filter((message) => message.id === 2)).toHaveLength(1);
-    expect(hangar.stderr()).toContain("drain timed out after 1 s: 1 of 2 requests answered, 1 cut with an error");
-    expect(hangar.stderr()).toContain("shutting down (stdin closed; drain timed out after 1 s)");
+    expect(hangar.stderr()).toContain("drain timed out after 3 s: 1 of 2 requests answered, 1 cut with an error");
+    expect(hangar.stderr()).toContain("shutting down (stdin closed; drain timed out after 3 s)");
   });
 
   it.each(["SIGTERM", "SIGINT"] as const)("obeys %s during a drain at once", async (signal) => {
