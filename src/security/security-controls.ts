@@ -142,6 +142,19 @@ export class SecurityControls {
   }
 
   /**
+   * Equal for two callers only when every *Visible check above answers them alike, so lists
+   * built for one may be shown to the other (tool-lists.ts caches tools/list per key). What those
+   * checks read of a caller: whether the admin gate lets it in (its roles), and — only when some
+   * principal has allow_tools or provider lists — its principal. Any new per-caller rule in
+   * them must be part of this key, or one principal would be shown another's list.
+   */
+  viewKey(caller: Caller): string {
+    const admin = this.adminGate.allows(caller) ? "admin" : "user";
+    if (!this.principalTools.active && !this.principalProviders.active) return admin;
+    return caller.principal === undefined ? `${admin}:anonymous` : `${admin}:principal:${caller.principal}`;
+  }
+
+  /**
    * A call to a provider (or group) the caller may not reach: the caller is answered as for an
    * unknown name (nothing tells it the provider exists), but the attempt is published as a
    * refusal like any other, so the audit trail, logs and metrics still see it.

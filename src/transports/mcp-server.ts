@@ -8,7 +8,6 @@ import {
   ErrorCode,
   ListToolsRequestSchema,
   type CallToolResult,
-  type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import type { ExposeMode } from "../config/types.js";
 import type { CallOutcome, CallProgress } from "../machines/call.js";
@@ -25,6 +24,7 @@ import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./r
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
 import { HangarServer, type QuickToolCall, type RoutedToolCallExtra } from "./tool-call-router.js";
+import { toolListsOf } from "./tool-lists.js";
 
 export const SERVER_INFO = { name: "mcp-hangar", version: VERSION } as const;
 
@@ -73,15 +73,9 @@ export function createHangarServer(
   const showRegistry = expose !== "tools";
   const showProviderTools = expose !== "registry";
 
-  server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => {
-    const caller = callerOf(extra);
-    const tools: Tool[] = [];
-    if (showRegistry) tools.push(...REGISTRY_TOOL_DEFINITIONS.filter((tool) => security.registryToolVisible(caller, tool.name)));
-    if (showProviderTools) {
-      for (const entry of catalogue.entries()) if (security.providerToolVisible(caller, entry.flatName, entry.providerId)) tools.push(entry.listed);
-    }
-    return { tools };
-  });
+  // Built once per catalogue version and view, shared by every session of this front end (tool-lists.ts).
+  const toolLists = toolListsOf(catalogue, security, expose);
+  server.setRequestHandler(ListToolsRequestSchema, (_request, extra) => toolLists.answer(callerOf(extra)));
 
   const context = { runtime, catalogue, security };
   // stdio has no session id of its own; one per server session lets traces group a client's calls.

@@ -6,6 +6,7 @@ import { isBlank, LineSplitter } from "../actors/line-splitter.js";
 import { readBurst } from "../actors/read-burst.js";
 import { TickWrites } from "../actors/tick-writes.js";
 import { invalidRequestMessage } from "./invalid-request.js";
+import { splicedMessage } from "./message-text.js";
 import { OpenRequests } from "./open-requests.js";
 
 /** The longest line a client may send: 16 MiB, as a provider's default max_message_bytes. */
@@ -144,7 +145,7 @@ export class StdioServerLineTransport implements Transport {
 
   private write(message: JSONRPCMessage): Promise<void> {
     this.tickWrites.beforeWrite();
-    if (this.stdout.write(JSON.stringify(message) + "\n")) return Promise.resolve();
+    if (this.writeLine(message)) return Promise.resolve();
     // Backpressure: wait for the pipe to drain, or to close, which ends the wait just as well.
     return new Promise((resolve) => {
       const done = (): void => {
@@ -155,6 +156,20 @@ export class StdioServerLineTransport implements Transport {
       this.stdout.once("drain", done);
       this.stdout.once("close", done);
     });
+  }
+
+  /** Writes the message as one line; false when the stream asks to wait (backpressure). */
+  private writeLine(message: JSONRPCMessage): boolean {
+    const spliced = splicedMessage(message);
+    if (spliced === undefined) return this.stdout.write(JSON.stringify(message) + "\n");
+    // A result with its bytes made already (a cached tools/list): the three parts leave in one
+    // write (corked), the result's bytes as they are.
+    this.stdout.cork();
+    this.stdout.write(spliced.head);
+    this.stdout.write(spliced.result);
+    const flowing = this.stdout.write(`${spliced.tail}\n`);
+    this.stdout.uncork();
+    return flowing;
   }
 
   /**

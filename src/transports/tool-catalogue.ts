@@ -30,6 +30,7 @@ export class ToolCatalogue {
   private readonly signatures = new Map<string, string>();
   private readonly listeners = new Set<() => void>();
   private unsubscribe: (() => void) | undefined;
+  private changes = 0;
 
   constructor(private readonly runtime: HangarRuntime) {
     // Groups are listed like providers: `<group>__<tool>` for the union of their members' tools.
@@ -52,6 +53,14 @@ export class ToolCatalogue {
   onChanged(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Changes whenever entries() may answer differently (an entry added, replaced or removed):
+   * what is derived from the entries (the tools/list answers, tool-lists.ts) is kept until it does.
+   */
+  get version(): number {
+    return this.changes;
   }
 
   /** How many listeners (front-end sessions) watch the list: each closed session must leave. */
@@ -102,6 +111,7 @@ export class ToolCatalogue {
     });
     for (const entry of entries) this.byFlatName.set(entry.flatName, entry);
     this.byProvider.set(providerId, entries);
+    this.changes++;
     return true;
   }
 
@@ -109,7 +119,7 @@ export class ToolCatalogue {
   private forget(providerId: string): boolean {
     const old = this.byProvider.get(providerId) ?? [];
     for (const entry of old) this.byFlatName.delete(entry.flatName);
-    this.byProvider.delete(providerId);
+    if (this.byProvider.delete(providerId)) this.changes++;
     this.signatures.delete(providerId);
     return old.length > 0;
   }

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { Transport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCMessage, type MessageExtraInfo, type RequestId } from "@modelcontextprotocol/sdk/types.js";
+import { messageText, splicedMessage, type SplicedMessage } from "../message-text.js";
 import { PARSE_ERROR, sendRpcError, TRANSPORT_ERROR } from "./responses.js";
 
 /**
@@ -220,10 +221,26 @@ export class NodeStreamableTransport implements Transport {
     exchange.answers.push(message);
     if (exchange.waiting > 0) return;
     this.settle(exchange);
-    const body = JSON.stringify(exchange.batch ? exchange.answers : exchange.answers[0]);
+    const spliced = exchange.batch ? undefined : splicedMessage(message);
+    if (spliced !== undefined) {
+      this.answerSpliced(exchange.res, spliced);
+      return;
+    }
+    const body = exchange.batch ? `[${exchange.answers.map(messageText).join(",")}]` : JSON.stringify(message);
     exchange.res
       .writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body), "mcp-session-id": this.sessionId })
       .end(body);
+  }
+
+  /** A result with its bytes made already (a cached tools/list): written as they are, between the message's other members, in one write (corked). */
+  private answerSpliced(res: ServerResponse, { head, result, tail }: SplicedMessage): void {
+    const length = Buffer.byteLength(head) + result.length + Buffer.byteLength(tail);
+    res.writeHead(200, { "Content-Type": "application/json", "Content-Length": length, "mcp-session-id": this.sessionId });
+    res.cork();
+    res.write(head);
+    res.write(result);
+    res.end(tail);
+    res.uncork();
   }
 
   /** Turns a POST's answer into an event stream, writing whatever answers it already holds. */
@@ -291,7 +308,7 @@ export class NodeStreamableTransport implements Transport {
 }
 
 function writeEvent(res: ServerResponse, message: JSONRPCMessage): void {
-  res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  res.write(`event: message\ndata: ${messageText(message)}\n\n`);
 }
 
 function isJsonRpcMessage(value: unknown): value is JSONRPCMessage {
