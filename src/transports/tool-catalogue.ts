@@ -88,11 +88,12 @@ export class ToolCatalogue {
     // A group id is listed like a provider's; only an id that is neither has gone.
     if (!this.runtime.hasProvider(providerId) && !this.runtime.hasGroup(providerId)) return this.forget(providerId);
     const listed = this.runtime.tools(providerId);
-    const signature = JSON.stringify(listed.map((item) => item.tool));
+    const passthroughNames = this.runtime.spec(providerId)?.passthroughNames;
+    // The names shown follow passthrough_names too: a reload that changes only it renames every tool.
+    const signature = `${passthroughNames === true ? "own names" : "flat names"} ${JSON.stringify(listed.map((item) => item.tool))}`;
     if (this.signatures.get(providerId) === signature) return false;
     this.signatures.set(providerId, signature);
     for (const old of this.byProvider.get(providerId) ?? []) this.byFlatName.delete(old.flatName);
-    const passthroughNames = this.runtime.spec(providerId)?.passthroughNames;
     const entries = listed.flatMap(({ tool, source }): CatalogueEntry[] => {
       const flatName = exposedName(providerId, tool.name, passthroughNames);
       const owner = this.byFlatName.get(flatName);

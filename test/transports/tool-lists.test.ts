@@ -216,7 +216,7 @@ describe("tools/list answers, cached per catalogue version", () => {
     expect(await expectFresh(hangar, session)).toContain("grows__late");
   });
 
-  it("follows a hot reload: providers added, removed, their tools changed, group members changed", async () => {
+  it("follows a hot reload: providers added, removed, their tools and passthrough_names changed, group members changed", async () => {
     const marker = tag();
     const base = {
       a: echo(marker, { tools: predefined("echo", "pid") }),
@@ -237,10 +237,17 @@ describe("tools/list answers, cached per catalogue version", () => {
     expect(providerTools(await expectFresh(hangar, session), "b")).toEqual(["b__add", "b__echo", "b__env"]);
 
     await hangar.reload({ providers: { ...base, pool: { mode: "group", members: ["a", "b"] } } });
-    await nextListChanged(session, seen, "c removed, b joined the pool");
+    seen = await nextListChanged(session, seen, "c removed, b joined the pool");
     const names = await expectFresh(hangar, session);
     expect(providerTools(names, "c")).toEqual([]);
     expect(providerTools(names, "pool")).toEqual(["pool__add", "pool__echo", "pool__pid"]);
+
+    // Same tools, other names: the listed names change although the tools did not.
+    await hangar.reload({ providers: { ...base, a: echo(marker, { tools: predefined("echo", "pid"), passthrough_names: true }) } });
+    await nextListChanged(session, seen, "a's passthrough_names");
+    const passthrough = await expectFresh(hangar, session);
+    expect(passthrough).toContain("pid");
+    expect(providerTools(passthrough, "a")).toEqual([]);
   });
 
   it("follows discovery: a provider file added and removed", async () => {
