@@ -198,7 +198,8 @@ describe("circuit breaker", () => {
 
   it("a restarted provider keeps its predecessor's OPEN breaker (and its deadline), then closes it with a good trial", async () => {
     const pair = await suite.start((marker) =>
-      faultyProvider(marker, {}, { circuit_breaker: { ...BREAKER, failure_threshold: 1, reset_timeout_s: 1.5 }, restart: fastRestart(0.2) }),
+      // 4 s of OPEN: room for a restart on a loaded machine before the deadline half-opens it.
+      faultyProvider(marker, {}, { circuit_breaker: { ...BREAKER, failure_threshold: 1, reset_timeout_s: 4 }, restart: fastRestart(0.2) }),
     );
     const { client } = pair;
     const first = Number(textOf(await invoke(client, "bad", "pid")));
@@ -223,7 +224,7 @@ describe("circuit breaker", () => {
     expect(textOf(refused.value)).toMatch(/circuit breaker for provider 'bad' is OPEN after 1 failures/);
 
     // Its original deadline holds: HALF_OPEN, then a good trial closes it and the provider is READY.
-    await untilBreaker(pair, "HALF_OPEN");
+    await untilBreaker(pair, "HALF_OPEN", 4_000 + 3_000);
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(retryAt ?? "") - 50);
     expect(Number(textOf(await invoke(client, "bad", "pid")))).toBe(restarted.pid);
     const closed = await details(client, "bad");
