@@ -283,9 +283,11 @@ describe("subprocessConnection against real processes", () => {
   });
 
   it("re-lists tools on tools/list_changed and sends TOOLS_CHANGED", async () => {
-    const h = start(makeSpec({ command: fixture("echo-server.js"), env: { FIXTURE_TOOLS_CHANGE_AFTER_MS: "300" } }));
+    const h = start(makeSpec({ command: fixture("echo-server.js"), env: { FIXTURE_TOOLS_GROW: "1" } }));
     const ready = await h.waitForEvent("CONNECTION.READY");
     expect(ready.tools.some((tool) => tool.name === "late")).toBe(false);
+    expect(h.events.some((event) => event.type === "CONNECTION.TOOLS_CHANGED")).toBe(false);
+    expect(textOf(await h.call("grow"))).toBe("grown");
     const changed = await h.waitForEvent("CONNECTION.TOOLS_CHANGED");
     expect(changed.tools.some((tool) => tool.name === "late")).toBe(true);
     expect(changed.tools).toHaveLength(ready.tools.length + 1);

@@ -73,7 +73,7 @@ describe("the aggregated tool view", () => {
     const hangar = await e2e.start(
       {
         providers: {
-          grows: { command: fixtureCommand("echo-server.js", marker), env: { FIXTURE_TOOLS_CHANGE_AFTER_MS: "500" } },
+          grows: { command: fixtureCommand("echo-server.js", marker), env: { FIXTURE_TOOLS_GROW: "1" } },
         },
       },
       {
@@ -90,6 +90,8 @@ describe("the aggregated tool view", () => {
     expect((await client.listTools()).tools.map((tool) => tool.name)).not.toContain("grows__late");
     const afterStart = listChanged;
 
+    // The provider registers `late` when told to, and says so with its own tools/list_changed.
+    expect(textOf(await callTool(client, "grows__grow"))).toBe("grown");
     await waitFor(() => listChanged > afterStart, 5_000, "the provider's tools/list_changed, forwarded");
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain("grows__late");
     expect(textOf(await callTool(client, "grows__late"))).toBe("late");

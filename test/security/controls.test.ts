@@ -36,7 +36,7 @@ describe("tool filtering (allow_tools / deny_tools)", () => {
       providers: {
         echo: {
           command: fixtureCommand("echo-server.js", tag),
-          env: { FIXTURE_TOOLS_CHANGE_AFTER_MS: "300" },
+          env: { FIXTURE_TOOLS_GROW: "1" },
           tools: [ADD, CRASH],
           deny_tools: ["crash", "close_*", "late"],
         },
@@ -71,6 +71,7 @@ describe("tool filtering (allow_tools / deny_tools)", () => {
     expect(list.find((provider) => provider.id === "echo")?.tools).not.toContain("crash");
 
     // tools/list_changed: `late` appears in the provider's own list, never in the hangar's.
+    expect(textOf(await callTool(client, "echo__grow"))).toBe("grown");
     const echoToolCounts = (): number[] =>
       hangar.events.flatMap((event) => (event.type === "ProviderToolsChanged" && event.providerId === "echo" ? [event.toolCount] : []));
     await waitFor(() => new Set(echoToolCounts()).size > 1, 5_000, "echo's tools/list_changed");

@@ -195,7 +195,7 @@ describe("tools/list answers, cached per catalogue version", () => {
     const hangar = startHangar({
       providers: {
         bare: echo(tag()),
-        grows: echo(tag(), { tools: predefined("echo"), env: { FIXTURE_TOOLS_CHANGE_AFTER_MS: "300" } }),
+        grows: echo(tag(), { tools: predefined("echo"), env: { FIXTURE_TOOLS_GROW: "1" } }),
       },
     });
     const session = await hangar.session();
@@ -211,6 +211,7 @@ describe("tools/list answers, cached per catalogue version", () => {
     await hangar.runtime.invoke("grows", "echo", { text: "start" });
     await waitFor(() => hangar.catalogue.resolve("grows__pid") !== undefined, 10_000, "grows's live tools");
     expect(await expectFresh(hangar, session)).not.toContain("grows__late");
+    await hangar.runtime.invoke("grows", "grow", {});
     await waitFor(() => hangar.catalogue.resolve("grows__late") !== undefined, 10_000, "grows's late tool");
     await nextListChanged(session, seen, "grows's own change");
     expect(await expectFresh(hangar, session)).toContain("grows__late");
