@@ -32,8 +32,10 @@ export function watchedSourceBody(parts: WatchedSourceParts): SourceBody {
 
     const report = (syncId?: number): void => {
       if (stopped) return;
-      const result = scan();
+      // Watch first, then scan: a file that arrives after the scan read the folder then wakes a
+      // new scan. The other way round, one written between the two went unseen until the next change.
       ensureWatching();
+      const result = scan();
       const text = JSON.stringify(result);
       if (syncId === undefined && text === lastReported) return;
       lastReported = text;
