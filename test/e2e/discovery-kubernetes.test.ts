@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { callTool, eventually, fixtureCommand, jsonOf, useE2E } from "../helpers/cli.js";
-import { expectProviders, listedProviders, providerIds } from "../helpers/discovery.js";
+import { expectProviders, listedProviders, providerIds, sourcesSynced } from "../helpers/discovery.js";
 import { FakeKubeApi } from "../helpers/fake-kube-api.js";
 
 const e2e = useE2E();
@@ -16,7 +16,7 @@ afterEach(async () => {
 const MCP = { "mcp.hangar.io/enabled": "true", "mcp.hangar.io/port": "8080" };
 
 describe("Kubernetes discovery (against a local server speaking the API's list and watch wire format)", () => {
-  it("adds Running, Ready pods with an IP as remote providers and removes them when they go, through relists after 410 Gone", async () => {
+  it("adds Running, Ready pods with an IP as remote providers and removes them when they go, through relists after 410 Gone", { timeout: 60_000 }, async () => {
     api = new FakeKubeApi();
     const url = await api.start();
     const kubeconfig = join(e2e.dir(), "kubeconfig.yaml");
@@ -31,6 +31,7 @@ describe("Kubernetes discovery (against a local server speaking the API's list a
       discovery: { sources: [{ type: "kubernetes", name: "cluster", kubeconfig, namespaces: ["default", "team"] }] },
     });
     // Only the annotated pod in an allowed namespace; kube-system is denied unless listed.
+    expect(await sourcesSynced(hangar)).toMatchObject([{ source: "kubernetes:cluster", health: "ok" }]);
     await expectProviders(hangar, ["early", "fixed"], "the pod listed at start");
     const early = (await listedProviders(hangar)).find((p) => p.id === "early");
     expect(early).toMatchObject({ mode: "remote", state: "COLD" });
@@ -68,7 +69,7 @@ describe("Kubernetes discovery (against a local server speaking the API's list a
     await expectProviders(hangar, ["fixed"], "a deleted pod");
   });
 
-  it("an unreachable API server is reported; the source keeps its last good set", async () => {
+  it("an unreachable API server is reported; the source keeps its last good set", { timeout: 60_000 }, async () => {
     api = new FakeKubeApi();
     const url = await api.start();
     const kubeconfig = join(e2e.dir(), "kubeconfig-down.yaml");
@@ -77,6 +78,7 @@ describe("Kubernetes discovery (against a local server speaking the API's list a
     const hangar = await e2e.start({
       discovery: { sources: [{ type: "kubernetes", kubeconfig }] },
     });
+    expect(await sourcesSynced(hangar)).toMatchObject([{ health: "ok", providers: 1 }]);
     await expectProviders(hangar, ["steady"], "the pod");
     await api.close();
     api = undefined;

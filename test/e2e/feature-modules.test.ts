@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
-import { callTool, eventually, FIXTURES, fixtureCommand, jsonOf, textOf, useE2E } from "../helpers/cli.js";
+import { callTool, FIXTURES, fixtureCommand, textOf, useE2E } from "../helpers/cli.js";
+import { sourcesSynced } from "../helpers/discovery.js";
 
 /**
  * A feature's heavy library is loaded when the config turns the feature on, never at start-up:
@@ -38,12 +39,6 @@ function provider(marker: string) {
   return { echo: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "echo" }] } };
 }
 
-interface SourceStatus {
-  type: string;
-  health: string;
-  last_error?: string;
-}
-
 describe("feature libraries load on demand", () => {
   it("a hangar without containers, discovery sources, remote providers or a metrics reader loads neither the Kubernetes client, dockerode, prom-client, the SDK's HTTP client, yaml's document model, the discovery sources nor the container launcher", async () => {
     const loads = join(e2e.dir(), "loads-plain.txt");
@@ -66,7 +61,7 @@ describe("feature libraries load on demand", () => {
     expect(modules.filter((specifier) => DISCOVERY_SOURCES.test(specifier) || CONTAINERS.test(specifier))).toEqual([]);
   });
 
-  it("a Kubernetes and a Docker source load their libraries when they start, and report what they cannot reach", async () => {
+  it("a Kubernetes and a Docker source load their libraries when they start, and report what they cannot reach", { timeout: 60_000 }, async () => {
     const loads = join(e2e.dir(), "loads-sources.txt");
     const hangar = await e2e.start(
       {
@@ -81,10 +76,8 @@ describe("feature libraries load on demand", () => {
       { env: recordingEnv(loads) },
     );
     // The sources run (after their library loaded) and say why they hold no providers.
-    const statuses = await eventually(async () => {
-      const { sources } = jsonOf(await callTool(hangar.client, "registry_sources")) as { sources: SourceStatus[] };
-      return sources.every((source) => source.health === "error") && sources.length === 2 ? sources : undefined;
-    }, 10_000, "both sources to report their errors");
+    const statuses = await sourcesSynced(hangar);
+    expect(statuses.map((source) => source.health)).toEqual(["error", "error"]);
     expect(statuses.find((source) => source.type === "kubernetes")?.last_error).toContain("kubeconfig");
     expect(statuses.find((source) => source.type === "docker")?.last_error).toContain("no-such-docker.sock");
     // Answered again on request (registry_discover), through the same deferred start.

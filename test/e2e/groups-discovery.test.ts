@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { callTool, eventually, fixtureCommand, invoke, jsonOf, textOf, useE2E } from "../helpers/cli.js";
-import { expectProviders } from "../helpers/discovery.js";
+import { expectProviders, sourcesSynced } from "../helpers/discovery.js";
 import { FakeKubeApi } from "../helpers/fake-kube-api.js";
 import { echoMember, groupRow, memberOf, untilGroup } from "../helpers/groups.js";
 import { findProcesses, waitForNoProcesses } from "../helpers/processes.js";
@@ -115,7 +115,7 @@ describe("discovered providers join groups", () => {
     expect(findProcesses(fileMarker)).toEqual([]);
   });
 
-  it("Kubernetes: a pod with the group annotation forms an auto group; deleting the pod removes the group and its tools", async () => {
+  it("Kubernetes: a pod with the group annotation forms an auto group; deleting the pod removes the group and its tools", { timeout: 60_000 }, async () => {
     // The pod's "IP" is loopback, where a real MCP server over streamable HTTP listens.
     const server = await startEverythingHttp();
     api = new FakeKubeApi();
@@ -144,6 +144,7 @@ describe("discovered providers join groups", () => {
       "mcp.hangar.io/group": "everything",
       "mcp.hangar.io/weight": "3",
     };
+    await sourcesSynced(hangar);
     api.apply({ name: "everything-0", annotations, phase: "Running", ready: true, podIP: "127.0.0.1" });
     // The group does not exist until the pod is seen: wait on the full list.
     await eventually(async () => (jsonOf(await callTool(client, "registry_group_list")).groups as unknown[]).length === 1, 5_000, "the auto group");

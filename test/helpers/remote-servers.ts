@@ -53,7 +53,15 @@ async function startServer(kind: ServerKind, fixedPort?: number): Promise<Remote
       stream.setEncoding("utf8");
       stream.on("data", (chunk: string) => output.push(...chunk.split("\n").filter((line) => line !== "")));
     }
-    await waitFor(() => output.slice(seenBefore).some((line) => kind.ready.test(line)) || started.exitCode !== null, 10_000, "the server to listen");
+    try {
+      // Waits on its "listening" line. server-everything loads the SDK and its own modules first:
+      // ≈ 1 s of CPU on a quiet machine, over 10 s at load 14 (measured), hence the wide bound.
+      await waitFor(() => output.slice(seenBefore).some((line) => kind.ready.test(line)) || started.exitCode !== null, 30_000, "the server to listen");
+    } catch (error) {
+      // Not yet among the running servers: stop it here, or it outlives the suite.
+      await halt();
+      throw error;
+    }
     if (started.exitCode !== null) throw new Error(`the server exited: ${output.join("\n")}`);
   };
   const halt = async (): Promise<void> => {
