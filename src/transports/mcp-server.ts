@@ -23,7 +23,8 @@ import { combinedInstructions, passthroughOf } from "./passthrough.js";
 import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
-import { HangarServer, type QuickToolCall, type RoutedToolCallExtra } from "./tool-call-router.js";
+import { HangarServer, type QuickToolCall, type RoutedToolCallExtra, type ToolCallExtra } from "./tool-call-router.js";
+import { isRefusal, toolCallAdmission } from "./tool-call-admission.js";
 import { toolListsOf } from "./tool-lists.js";
 
 export const SERVER_INFO = { name: "mcp-hangar", version: VERSION } as const;
@@ -80,41 +81,30 @@ export function createHangarServer(
   const context = { runtime, catalogue, security };
   // stdio has no session id of its own; one per server session lets traces group a client's calls.
   const serverSessionId = randomUUID();
-  const handleCall = async (
-    request: CallToolRequest,
-    extra: RequestHandlerExtra<ServerRequest, ServerNotification>,
-  ): Promise<CallToolResult> => {
+  // One admission for the quick path and the handler: a rule added there holds on both.
+  const admitFlatNameCall = toolCallAdmission({ catalogue, security, session, serverSessionId, providerTools: showProviderTools });
+  const handleCall = async (request: CallToolRequest, extra: ToolCallExtra): Promise<CallToolResult> => {
     const { name, arguments: args, _meta: meta } = request.params;
     const caller = callerOf(extra);
-    const principal = caller.principal;
-    session.principal = principal;
-    const origin = { session, extra };
     const progress = meta?.progressToken === undefined ? undefined : new ProgressForwarder(meta.progressToken, extra);
     const onProgress = progress?.forward;
-    // For the call's trace: the session it came in on and (HTTP) a `traceparent` header.
-    const sessionId = extra.sessionId ?? serverSessionId;
-    const headers = extra.requestInfo?.headers;
-    if (showProviderTools) {
-      const entry = catalogue.resolve(name);
-      // A tool of a provider the caller may not reach is as unknown to it as a name no provider
-      // has; the attempt is still recorded (audit, logs, metrics).
-      if (entry && !security.providerVisible(caller, entry.providerId)) security.recordHiddenCall(caller, entry.providerId, entry.flatName);
-      else if (entry) {
-        const target = { providerId: entry.providerId, toolName: entry.tool.name, flatName: entry.flatName, tool: entry.tool };
-        const refused = security.admitToolCall(caller, target, args);
-        if (refused !== undefined) return refused;
-        const admitMember = security.memberAdmission(entry.providerId, entry.tool.name);
-        // Without progress to wait for, the answer leaves as soon as the provider's does (see RoutedToolCallExtra).
-        const answerFirst = progress === undefined ? (extra as RoutedToolCallExtra).answerFirst : undefined;
-        const onOutcome = answerFirst && ((outcome: CallOutcome) => { answerFirst(() => outcomeToResult(outcome)); });
-        const outcome = await runtime.invoke(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, onProgress, origin, sessionId, headers, admitMember, onOutcome });
-        if (progress !== undefined) await progress.settled();
-        return outcomeToResult(outcome);
-      }
+    // Without progress to wait for, the answer leaves as soon as the provider's does (see RoutedToolCallExtra).
+    const answerFirst = progress === undefined ? (extra as RoutedToolCallExtra).answerFirst : undefined;
+    const admitted = admitFlatNameCall(request.params, extra, caller, true);
+    if (admitted !== undefined) {
+      if (isRefusal(admitted)) return admitted;
+      admitted.onProgress = onProgress;
+      admitted.onOutcome = answerFirst && ((outcome: CallOutcome) => { answerFirst(() => outcomeToResult(outcome)); });
+      const outcome = await runtime.invoke(admitted.providerId, admitted.tool, args, admitted);
+      if (progress !== undefined) await progress.settled();
+      return outcomeToResult(outcome);
     }
     if (showRegistry && isRegistryTool(name)) {
       security.admitRegistryCall(caller, name);
-      const answerFirst = progress === undefined ? (extra as RoutedToolCallExtra).answerFirst : undefined;
+      const principal = caller.principal;
+      const origin = { session, extra };
+      const sessionId = extra.sessionId ?? serverSessionId;
+      const headers = extra.requestInfo?.headers;
       const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, caller, onProgress, origin, sessionId, headers, answerFirst });
       if (progress !== undefined) await progress.settled();
       return result;
@@ -123,30 +113,18 @@ export function createHangarServer(
   };
   // The common call — a provider tool the caller reaches, no progress asked for — without the
   // handler's promises: the outcome is answered first and nothing awaits it (see QuickToolCall).
-  // The same steps as handleCall's, in the same order; anything else is left to handleCall.
+  // Admitted as handleCall admits it; anything but an admitted or refused provider tool is left to handleCall.
   const quickCall: QuickToolCall = (request, extra, settled) => {
-    if (!showProviderTools) return false;
-    const { name, arguments: args, _meta: meta } = request.params;
-    if (meta?.progressToken !== undefined) return false;
-    const entry = catalogue.resolve(name);
-    if (entry === undefined) return false;
-    const caller = callerOf(extra);
-    if (!security.providerVisible(caller, entry.providerId)) return false;
-    const principal = caller.principal;
-    session.principal = principal;
+    if (request.params._meta?.progressToken !== undefined) return false;
+    const admitted = admitFlatNameCall(request.params, extra, callerOf(extra), false);
+    if (admitted === undefined) return false;
     const answerFirst = extra.answerFirst;
-    const target = { providerId: entry.providerId, toolName: entry.tool.name, flatName: entry.flatName, tool: entry.tool };
-    const refused = security.admitToolCall(caller, target, args);
-    if (refused !== undefined) {
-      answerFirst(() => refused);
+    if (isRefusal(admitted)) {
+      answerFirst(() => admitted);
       settled();
       return true;
     }
-    const admitMember = security.memberAdmission(entry.providerId, entry.tool.name);
-    const origin = { session, extra };
-    const sessionId = extra.sessionId ?? serverSessionId;
-    const headers = extra.requestInfo?.headers;
-    runtime.dispatch(entry.providerId, entry.tool.name, args, { signal: extra.signal, meta, principal, origin, sessionId, headers, admitMember }, (outcome) => {
+    runtime.dispatch(admitted.providerId, admitted.tool, request.params.arguments, admitted, (outcome) => {
       answerFirst(() => outcomeToResult(outcome));
       settled();
     });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { RATE_LIMITED_CODE } from "../../src/security/security-controls.js";
 import { MAX_CLIENT_MESSAGE_BYTES } from "../../src/transports/stdio-server-transport.js";
 import { eventually, fixtureCommand, useE2E, within } from "../helpers/cli.js";
 import { findProcesses, waitForExit } from "../helpers/processes.js";
@@ -192,6 +193,45 @@ describe("stdio front end", () => {
     // Every notification came before the answer.
     const answerAt = hangar.messages.indexOf(answer);
     expect(progress.every((message) => hangar.messages.indexOf(message) < answerAt)).toBe(true);
+  });
+
+  // A call with a progress token takes the handler's path, one without it the quick path: both
+  // are admitted by the same steps, so each refusal reads the same on either.
+  it("refuses invalid arguments, a rate-limited tool, a denied tool and an unknown name alike with and without a progress token", async () => {
+    const marker = e2e.marker();
+    const add = { name: "add", inputSchema: { type: "object", properties: { a: { type: "number" } }, required: ["a"] } };
+    const hangar = start({
+      echo: {
+        command: fixtureCommand("echo-server.js", marker),
+        tools: [add, { name: "echo" }, { name: "crash" }],
+        deny_tools: ["crash"],
+        // One call per 100 s after the first: the next ones are refused however slow the machine.
+        tools_rate_limit: { echo: { rps: 0.01, burst: 1 } },
+      },
+    });
+    await hangar.initialize();
+    const both = async (index: number, params: { name: string; arguments: object }): Promise<RawMessage> => {
+      const quick = await hangar.request(`quick-${index}`, "tools/call", params);
+      const withProgress = await hangar.request(`progress-${index}`, "tools/call", { ...params, _meta: { progressToken: `token-${index}` } });
+      // The retry time counts down between the two.
+      const timeless = (message: RawMessage): unknown =>
+        JSON.parse(JSON.stringify({ ...message, id: undefined }).replace(/retry after [\d.]+ s/g, "retry after … s").replace(/"retry_after_(m?s)":[\d.]+/g, '"retry_after_$1":0'));
+      expect(timeless(withProgress), params.name).toEqual(timeless(quick));
+      return quick;
+    };
+    const invalid = await both(1, { name: "echo__add", arguments: { a: "one" } });
+    expect(invalid.result).toMatchObject({ isError: true, _meta: { "mcp-hangar/violations": [expect.objectContaining({ path: "/a" })] } });
+    // A tool deny_tools names is not in the catalogue: unknown, as a name no provider has.
+    const denied = await both(2, { name: "echo__crash", arguments: {} });
+    expect(denied.error).toMatchObject({ code: -32602, message: expect.stringMatching(/^unknown tool 'echo__crash'; known tools: echo__add, echo__echo, registry_/) as unknown });
+    const unknown = await both(3, { name: "no_such_tool", arguments: {} });
+    expect(unknown.error).toMatchObject({ code: -32602, message: expect.stringMatching(/^unknown tool 'no_such_tool'; known tools: echo__add, echo__echo, registry_/) as unknown });
+    expect(findProcesses(marker)).toEqual([]);
+
+    expect(textOf(await hangar.request("first", "tools/call", { name: "echo__echo", arguments: { text: "once" } }))).toBe("once");
+    const limited = await both(4, { name: "echo__echo", arguments: { text: "twice" } });
+    expect(limited.error).toMatchObject({ code: RATE_LIMITED_CODE, message: expect.stringContaining("tool 'echo/echo' (tools_rate_limit): 0.01 calls/s, burst 1; retry after") as unknown });
+    expect(hangar.messages.filter((message) => message.method === "notifications/progress")).toEqual([]);
   });
 
   it("handles notifications/initialized before a tools/call read in the same chunk (the provider started by the call hears the client's sampling)", async () => {

@@ -125,7 +125,11 @@ describe("a principal's providers (allow_providers / deny_providers)", () => {
         const tools = (await client.listTools()).tools.map((tool) => tool.name);
         expect(tools, name).toContain("echo__echo");
         expect(tools.filter((tool) => tool.startsWith("fixture__")), name).toEqual([]);
-        expect((await refusal(callTool(client, "fixture__test_simple_text"))).message, name).toContain(toolRefusal);
+        const quick = await refusal(callTool(client, "fixture__test_simple_text"));
+        expect(quick.message, name).toContain(toolRefusal);
+        // With a progress token the call takes the handler's path: the same answer, and (below) the same one record.
+        const withProgress = await refusal(callTool(client, "fixture__test_simple_text", {}, { onprogress: () => undefined }));
+        expect({ code: withProgress.code, message: withProgress.message, data: withProgress.data }, name).toEqual({ code: quick.code, message: quick.message, data: quick.data });
       }
     };
 
@@ -150,7 +154,9 @@ describe("a principal's providers (allow_providers / deny_providers)", () => {
     const hidden = hangar.events.flatMap((event) =>
       event.type === "ToolInvocationFailed" && event.refusal === "not_allowed" ? [`${event.principal ?? ""}:${event.providerId}:${event.tool}`] : [],
     );
-    expect(hidden).toEqual(["guest:fixture:fixture__test_simple_text", "ci:fixture:fixture__test_simple_text", "guest:fixture:fixture__test_simple_text"]);
+    // Once per call, with a progress token or without.
+    const flat = (principal: string): string => `${principal}:fixture:fixture__test_simple_text`;
+    expect(hidden).toEqual([flat("guest"), flat("guest"), flat("ci"), flat("ci"), flat("guest")]);
 
     // A session that set a log level hears only the providers its principal reaches.
     const logged = { guest: [] as unknown[], alice: [] as unknown[] };
