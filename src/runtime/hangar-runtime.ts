@@ -10,7 +10,7 @@ import {
   type StateValue,
 } from "xstate";
 import type { HangarConfig, ProviderSpec } from "../config/types.js";
-import type { CallOutcome, CallProgress, CallTrace, MemberAdmission, ProviderRequest, ToolCall } from "../machines/call.js";
+import type { CallOutcome, CallProgress, MemberAdmission, ProviderRequest, ToolCall } from "../machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { groupTools, groupView, type GroupView } from "../machines/group-view.js";
 import { groupMachine } from "../machines/group.js";
@@ -306,10 +306,10 @@ export class HangarRuntime {
     args: Record<string, unknown> | undefined,
     options: InvokeOptions = {},
   ): Promise<CallOutcome> {
-    const correlationId = options.correlationId ?? newCorrelationId();
+    const call = toolCallOf(tool, args, options);
     const tracer = this.options.callTracer;
-    if (tracer === undefined) return this.send(providerId, tool, args, correlationId, options, undefined);
-    return this.traced(tracer, providerId, tool, args, correlationId, options);
+    if (tracer === undefined) return this.send(providerId, call, options.onOutcome);
+    return this.traced(tracer, providerId, call, options);
   }
 
   /**
@@ -326,73 +326,43 @@ export class HangarRuntime {
     options: InvokeOptions,
     reply: (outcome: CallOutcome) => void,
   ): void {
-    const correlationId = options.correlationId ?? newCorrelationId();
+    const call = toolCallOf(tool, args, options);
     const tracer = this.options.callTracer;
     if (tracer === undefined) {
-      this.sendCall(providerId, tool, args, correlationId, options, undefined, reply);
+      this.submit(providerId, call, reply);
       return;
     }
-    void this.traced(tracer, providerId, tool, args, correlationId, { ...options, onOutcome: reply });
+    void this.traced(tracer, providerId, call, { ...options, onOutcome: reply });
   }
 
-  private traced(
-    tracer: CallTracer,
-    providerId: string,
-    tool: string,
-    args: Record<string, unknown> | undefined,
-    correlationId: string,
-    options: InvokeOptions,
-  ): Promise<CallOutcome> {
+  /** `call` in its span: the tracer opens it, sends the call with its CallTrace and ends it with the outcome. */
+  private traced(tracer: CallTracer, providerId: string, call: ToolCall, options: InvokeOptions): Promise<CallOutcome> {
     const traced = {
       providerId,
-      tool,
-      arguments: args,
-      correlationId,
-      principal: options.principal,
+      tool: call.tool,
+      arguments: call.arguments,
+      correlationId: call.correlationId,
+      principal: call.principal,
       sessionId: options.sessionId,
-      meta: options.meta,
+      meta: call.meta,
       headers: options.headers,
     };
-    return tracer.traceCall(traced, (trace) => this.send(providerId, tool, args, correlationId, options, trace));
-  }
-
-  private send(
-    providerId: string,
-    tool: string,
-    args: Record<string, unknown> | undefined,
-    correlationId: string,
-    options: InvokeOptions,
-    trace: CallTrace | undefined,
-  ): Promise<CallOutcome> {
-    return new Promise<CallOutcome>((resolve) => {
-      this.sendCall(providerId, tool, args, correlationId, options, trace, options.onOutcome === undefined ? resolve : answeringFirst(options.onOutcome, resolve));
+    return tracer.traceCall(traced, (trace) => {
+      call.trace = trace;
+      return this.send(providerId, call, options.onOutcome);
     });
   }
 
-  private sendCall(
-    providerId: string,
-    tool: string,
-    args: Record<string, unknown> | undefined,
-    correlationId: string,
-    options: InvokeOptions,
-    trace: CallTrace | undefined,
-    reply: (outcome: CallOutcome) => void,
-  ): void {
-    const call: ToolCall = {
-      tool,
-      arguments: args,
-      correlationId,
-      timeoutMs: options.timeoutMs,
-      signal: options.signal,
-      meta: options.meta,
-      principal: options.principal,
-      onProgress: options.onProgress,
-      request: options.request,
-      origin: options.origin,
-      admitMember: options.admitMember,
-      reply,
-      trace,
-    };
+  /** Sends `call` with a promise of its outcome (handed to `onOutcome` first, when given). */
+  private send(providerId: string, call: ToolCall, onOutcome: ((outcome: CallOutcome) => void) | undefined): Promise<CallOutcome> {
+    return new Promise<CallOutcome>((resolve) => {
+      this.submit(providerId, call, onOutcome === undefined ? resolve : answeringFirst(onOutcome, resolve));
+    });
+  }
+
+  /** `call` goes out with its reply: with the tick's other calls once started, to the supervisor before. */
+  private submit(providerId: string, call: ToolCall, reply: (outcome: CallOutcome) => void): void {
+    call.reply = reply;
     if (this.started) this.invokes.add(providerId, call);
     else this.tell({ type: "INVOKE", providerId, call });
   }
@@ -520,6 +490,35 @@ export class HangarRuntime {
     })();
     return this.shuttingDown;
   }
+}
+
+/**
+ * The call as its provider actor will take it, made once and handed along (invoke, traced, send,
+ * submit) instead of its parts: the object the runtime built per call already, not one more. Its
+ * reply is set as it is sent (submit), where the promise or the dispatch's callback is at hand;
+ * its trace, when traced, as its span opens.
+ */
+function toolCallOf(tool: string, args: Record<string, unknown> | undefined, options: InvokeOptions): ToolCall {
+  return {
+    tool,
+    arguments: args,
+    correlationId: options.correlationId ?? newCorrelationId(),
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    meta: options.meta,
+    principal: options.principal,
+    onProgress: options.onProgress,
+    request: options.request,
+    origin: options.origin,
+    admitMember: options.admitMember,
+    reply: notSentYet,
+    trace: undefined,
+  };
+}
+
+/** The reply of a call not sent yet: submit replaces it before anything can answer the call. */
+function notSentYet(): void {
+  throw new Error("a call was answered before it was sent");
 }
 
 /** A call's reply that hands the outcome to `first` before resolving the invoke promise (which nothing `first` throws may stop). */

@@ -65,6 +65,13 @@ afterEach(async () => {
 });
 
 function start(line: Line) {
+  const made = make(line);
+  runtimes.push(made.runtime.start());
+  return made;
+}
+
+/** The runtime not started yet. */
+function make(line: Line) {
   const received: string[] = [];
   /** What the provider's connection actor was sent with calls: CALL (one) or CALLS (a batch, as one event). */
   const handedOver: string[] = [];
@@ -79,7 +86,6 @@ function start(line: Line) {
   const runtime = new HangarRuntime(config, { connection: tickConnection(line), inspect });
   const events: StampedDomainEvent[] = [];
   runtime.events.subscribe((event) => events.push(event));
-  runtimes.push(runtime.start());
   return { runtime, events, received, handedOver };
 }
 
@@ -172,6 +178,41 @@ describe("calls made in one tick", () => {
     await stopped;
     expect(outcomes.map((outcome) => outcome.status)).toEqual(["failure", "failure", "failure"]);
     expect(runtime.view("p")?.state).toBe("COLD");
+  });
+
+  it("made before the runtime starts reach the provider once it has, through the supervisor", async () => {
+    const line: Line = { received: [], hold: false };
+    const { runtime, received } = make(line);
+    const invoked = runtime.invoke("p", "t", {}, { correlationId: "early-invoke" });
+    let dispatched: CallOutcome | undefined;
+    runtime.dispatch("p", "t", {}, { correlationId: "early-dispatch" }, (outcome) => {
+      dispatched = outcome;
+    });
+    runtimes.push(runtime.start());
+    expect(await invoked).toMatchObject({ status: "result", result: { content: [{ text: "early-invoke" }] } });
+    await waitFor(() => dispatched !== undefined, 5_000, "the dispatched call's outcome");
+    expect(dispatched).toMatchObject({ status: "result", result: { content: [{ text: "early-dispatch" }] } });
+    // Each went on its own, through the supervisor (which has the provider queue it while it starts).
+    expect(line.received.map((call) => call.correlationId)).toEqual(["early-invoke", "early-dispatch"]);
+    expect(received.filter((type) => type === "INVOKE.BATCH")).toEqual([]);
+  });
+
+  it("dispatched with a reply take the tick's batch as invoked ones do, and each reply is called once", async () => {
+    const line: Line = { received: [], hold: false };
+    const { runtime, received } = start(line);
+    await runtime.startProvider("p");
+    const replies: string[] = [];
+    const invoked = calls(runtime, 1, "i");
+    for (const tag of ["d0", "d1"]) {
+      runtime.dispatch("p", "t", {}, { correlationId: tag }, (outcome) => {
+        replies.push(outcome.status === "result" ? String((outcome.result as { content: { text: string }[] }).content[0]?.text) : outcome.status);
+      });
+    }
+    await Promise.all(invoked);
+    await waitFor(() => replies.length === 2, 5_000, "both dispatched calls' replies");
+    expect(replies).toEqual(["d0", "d1"]);
+    expect(received).toEqual(["INVOKE.BATCH"]);
+    expect(line.received.map((call) => call.correlationId)).toEqual(["i0", "d0", "d1"]);
   });
 
   it("are answered when the hangar shuts down in the same tick", async () => {
