@@ -1,8 +1,7 @@
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { callTool, details, fixtureCommand, invoke, jsonOf, runCli, textOf, useE2E } from "../helpers/cli.js";
-import { oneRowPerCall } from "../helpers/audit-db.js";
+import { oneRowPerCall, tamper } from "../helpers/audit-db.js";
 
 /**
  * The audit trail from the outside: `mcp-hangar audit` queries and `audit verify` through the
@@ -99,9 +98,7 @@ describe("audit trail: CLI, registry_history and replay", () => {
     await second.close();
 
     // Tampering is found and named.
-    const db = new Database(path);
-    db.prepare("UPDATE events SET principal = 'mallory' WHERE id = 5").run();
-    db.close();
+    tamper(path, "UPDATE events SET principal = 'mallory' WHERE id = 5");
     const broken = await runCli(["audit", "verify", "--db", path]);
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain("BROKEN at row 5");

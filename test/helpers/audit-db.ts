@@ -1,8 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { queryEvents, type AuditEvent, type AuditFilter } from "../../src/observability/audit/query.js";
 import { ROW_COLUMNS, type ChainedRow } from "../../src/observability/audit/row.js";
-import { openAuditDatabase } from "../../src/observability/audit/store.js";
+import { openAuditDatabase, type AuditDatabase } from "../../src/observability/audit/store.js";
 import { verifyChain, type VerifyResult } from "../../src/observability/audit/verify.js";
 
 /** The audit database in `dir`, its WAL and shared memory, as raw bytes (latin1), to search for what must not be there. */
@@ -13,34 +14,45 @@ export function auditFileBytes(dir: string): string {
     .join("\n");
 }
 
-/** Reads an audit file the way a person would: a separate, read-only connection. */
-export function readAudit(path: string, filter: AuditFilter = {}): AuditEvent[] {
+/** Reads an audit file the way a person would: a separate, read-only connection, closed once `read` returns. */
+export function readAuditFile<T>(path: string, read: (db: AuditDatabase) => T): T {
   if (!existsSync(path)) throw new Error(`no audit file at ${path}`);
   const db = openAuditDatabase(path, { readonly: true });
   try {
-    return queryEvents(db, filter);
+    return read(db);
   } finally {
     db.close();
   }
+}
+
+/**
+ * Changes an audit file behind the hangar's back, as a person with the file would: a separate
+ * connection (not the hangar's store) runs `change` (SQL, or a function given the connection),
+ * closed after.
+ */
+export function tamper(path: string, change: string | ((db: AuditDatabase) => void)): void {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    if (typeof change === "string") db.exec(change);
+    else change(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** The events stored in an audit file, as the query tools read them. */
+export function readAudit(path: string, filter: AuditFilter = {}): AuditEvent[] {
+  return readAuditFile(path, (db) => queryEvents(db, filter));
 }
 
 /** Every stored row as the table holds it (ids, columns, payload bytes, chain), in id order. */
 export function storedRows(path: string): ChainedRow[] {
-  const db = openAuditDatabase(path, { readonly: true });
-  try {
-    return db.prepare(`SELECT ${ROW_COLUMNS} FROM events ORDER BY id`).all() as ChainedRow[];
-  } finally {
-    db.close();
-  }
+  return readAuditFile(path, (db) => db.prepare(`SELECT ${ROW_COLUMNS} FROM events ORDER BY id`).all() as ChainedRow[]);
 }
 
+/** What `audit verify` finds in the file's chain. */
 export function verifyAudit(path: string): VerifyResult {
-  const db = openAuditDatabase(path, { readonly: true });
-  try {
-    return verifyChain(db);
-  } finally {
-    db.close();
-  }
+  return readAuditFile(path, verifyChain);
 }
 
 /** `Type` or `Type(detail)`: an event as the sequence tests compare it. */

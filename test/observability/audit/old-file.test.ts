@@ -1,11 +1,10 @@
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { chainHashV1 } from "../../../src/observability/audit/chain.js";
 import type { AuditRow } from "../../../src/observability/audit/row.js";
-import { readAudit, storedRows, verifyAudit } from "../../helpers/audit-db.js";
+import { readAudit, readAuditFile, storedRows, tamper, verifyAudit } from "../../helpers/audit-db.js";
 import { useAuditFiles } from "./helpers.js";
 
 /**
@@ -26,27 +25,11 @@ function oldFile(): string {
 }
 
 function columns(path: string): string[] {
-  const db = new Database(path, { readonly: true });
-  try {
-    return (db.pragma("table_info(events)") as { name: string }[]).map((column) => column.name);
-  } finally {
-    db.close();
-  }
+  return readAuditFile(path, (db) => (db.pragma("table_info(events)") as { name: string }[]).map((column) => column.name));
 }
 
 function chainVersions(path: string): (number | null)[] {
-  const db = new Database(path, { readonly: true });
-  try {
-    return db.prepare("SELECT chain_version FROM events ORDER BY id").pluck().all() as (number | null)[];
-  } finally {
-    db.close();
-  }
-}
-
-function tamper(path: string, sql: string): void {
-  const db = new Database(path);
-  db.exec(sql);
-  db.close();
+  return readAuditFile(path, (db) => db.prepare("SELECT chain_version FROM events ORDER BY id").pluck().all() as (number | null)[]);
 }
 
 /** Appends calls through the hangar's own trail (writer thread), then closes it. */
@@ -94,25 +77,25 @@ describe("an audit file written before chain_version", () => {
     const path = oldFile();
     appendCalls(1);
     // What 923e09c's store does for each row: the last hash, the form-1 hash, an INSERT without chain_version.
-    const db = new Database(path);
-    const last = db.prepare("SELECT hash FROM events ORDER BY id DESC LIMIT 1").pluck().get() as string;
-    const row: AuditRow = {
-      ts: Date.now(),
-      instance: "older-hangar",
-      seq: 1,
-      source: "/etc/hangar.yaml",
-      systemId: "provider:math",
-      type: "ProviderStarted",
-      provider: "math",
-      correlationId: null,
-      principal: null,
-      payload: '{"pid":1}',
-    };
-    db.prepare(
-      `INSERT INTO events (ts, instance, seq, source, system_id, type, provider, correlation_id, principal, payload, prev_hash, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(row.ts, row.instance, row.seq, row.source, row.systemId, row.type, row.provider, row.correlationId, row.principal, row.payload, last, chainHashV1(last, row));
-    db.close();
+    tamper(path, (db) => {
+      const last = db.prepare("SELECT hash FROM events ORDER BY id DESC LIMIT 1").pluck().get() as string;
+      const row: AuditRow = {
+        ts: Date.now(),
+        instance: "older-hangar",
+        seq: 1,
+        source: "/etc/hangar.yaml",
+        systemId: "provider:math",
+        type: "ProviderStarted",
+        provider: "math",
+        correlationId: null,
+        principal: null,
+        payload: '{"pid":1}',
+      };
+      db.prepare(
+        `INSERT INTO events (ts, instance, seq, source, system_id, type, provider, correlation_id, principal, payload, prev_hash, hash)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(row.ts, row.instance, row.seq, row.source, row.systemId, row.type, row.provider, row.correlationId, row.principal, row.payload, last, chainHashV1(last, row));
+    });
     expect(chainVersions(path)).toEqual([null, null, null, null, null, null, 2, null]);
     expect(verifyAudit(path)).toMatchObject({ ok: true, rows: 8 });
     appendCalls(1);

@@ -3,7 +3,7 @@ import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { AuditStore, openAuditDatabase } from "../../../src/observability/audit/store.js";
 import type { AuditRow } from "../../../src/observability/audit/row.js";
-import { verifyAudit } from "../../helpers/audit-db.js";
+import { readAuditFile, verifyAudit } from "../../helpers/audit-db.js";
 import { useAuditFiles } from "./helpers.js";
 
 /**
@@ -46,10 +46,10 @@ describe("audit file pages", () => {
     expect(pragmas(path)).toEqual({ pageSize: 16_384, autocheckpoint: 250 });
     expect(verifyAudit(path)).toMatchObject({ ok: true, rows: 10_000 });
     // Ids given by the store (no sqlite_sequence to update per row), each row's chain form stored.
-    const db = new Database(path, { readonly: true });
-    const table = db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").pluck().get() as string;
-    const versions = db.prepare("SELECT DISTINCT chain_version FROM events").pluck().all();
-    db.close();
+    const { table, versions } = readAuditFile(path, (db) => ({
+      table: db.prepare("SELECT sql FROM sqlite_master WHERE name = 'events'").pluck().get() as string,
+      versions: db.prepare("SELECT DISTINCT chain_version FROM events").pluck().all(),
+    }));
     expect(table).not.toContain("AUTOINCREMENT");
     expect(versions).toEqual([2]);
   });

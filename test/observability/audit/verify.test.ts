@@ -1,9 +1,7 @@
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { chainHash } from "../../../src/observability/audit/chain.js";
 import { ROW_COLUMNS, type ChainedRow } from "../../../src/observability/audit/row.js";
-import { openAuditDatabase } from "../../../src/observability/audit/store.js";
-import { verifyChain } from "../../../src/observability/audit/verify.js";
+import { tamper, verifyAudit } from "../../helpers/audit-db.js";
 import { useAuditFiles } from "./helpers.js";
 
 /**
@@ -24,61 +22,46 @@ function writeCalls(count: number): string {
   return trail.path;
 }
 
-function verifyFile(path: string): ReturnType<typeof verifyChain> {
-  const db = openAuditDatabase(path, { readonly: true });
-  try {
-    return verifyChain(db);
-  } finally {
-    db.close();
-  }
-}
-
-function tamper(path: string, sql: string): void {
-  const db = new Database(path);
-  db.exec(sql);
-  db.close();
-}
-
 describe("audit verify", () => {
   it("passes on a good file", () => {
     const path = writeCalls(5);
-    expect(verifyFile(path)).toEqual({ ok: true, rows: 10, firstId: 1, lastId: 10, anchoredAt: undefined });
+    expect(verifyAudit(path)).toEqual({ ok: true, rows: 10, firstId: 1, lastId: 10, anchoredAt: undefined });
   });
 
   it("pinpoints a row changed by UPDATE", () => {
     const path = writeCalls(5);
     tamper(path, `UPDATE events SET principal = 'mallory' WHERE id = 4`);
-    expect(verifyFile(path)).toMatchObject({ ok: false, brokenId: 4, reason: expect.stringContaining("content was changed") as string });
+    expect(verifyAudit(path)).toMatchObject({ ok: false, brokenId: 4, reason: expect.stringContaining("content was changed") as string });
   });
 
   it("pinpoints the row after one whose hash was recomputed to hide an UPDATE", () => {
     const path = writeCalls(5);
-    const db = new Database(path);
-    const row = db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE id = 4`).get() as ChainedRow;
-    // A careful forger rewrites the content and its hash — the next row still points at the old hash.
-    const forged = { ...row, payload: row.payload.replace('"ok"', '"tool_error"') };
-    expect(forged.payload).not.toBe(row.payload);
-    db.prepare("UPDATE events SET payload = ?, hash = ? WHERE id = 4").run(forged.payload, chainHash(row.prevHash, forged));
-    db.close();
-    expect(verifyFile(path)).toMatchObject({ ok: false, brokenId: 5, reason: expect.stringContaining("not chained to row 4") as string });
+    tamper(path, (db) => {
+      const row = db.prepare(`SELECT ${ROW_COLUMNS} FROM events WHERE id = 4`).get() as ChainedRow;
+      // A careful forger rewrites the content and its hash — the next row still points at the old hash.
+      const forged = { ...row, payload: row.payload.replace('"ok"', '"tool_error"') };
+      expect(forged.payload).not.toBe(row.payload);
+      db.prepare("UPDATE events SET payload = ?, hash = ? WHERE id = 4").run(forged.payload, chainHash(row.prevHash, forged));
+    });
+    expect(verifyAudit(path)).toMatchObject({ ok: false, brokenId: 5, reason: expect.stringContaining("not chained to row 4") as string });
   });
 
   it("pinpoints the row after a DELETE", () => {
     const path = writeCalls(5);
     tamper(path, "DELETE FROM events WHERE id = 6");
-    expect(verifyFile(path)).toMatchObject({ ok: false, brokenId: 7, reason: expect.stringContaining("not chained to row 5") as string });
+    expect(verifyAudit(path)).toMatchObject({ ok: false, brokenId: 7, reason: expect.stringContaining("not chained to row 5") as string });
   });
 
   it("pinpoints a DELETE of the first row", () => {
     const path = writeCalls(2);
     tamper(path, "DELETE FROM events WHERE id = 1");
-    expect(verifyFile(path)).toMatchObject({ ok: false, brokenId: 2, reason: expect.stringContaining("the start of the chain") as string });
+    expect(verifyAudit(path)).toMatchObject({ ok: false, brokenId: 2, reason: expect.stringContaining("the start of the chain") as string });
   });
 
   it("pinpoints re-ordered rows", () => {
     const path = writeCalls(5);
     // Swap rows 3 and 4 whole (hashes included) through the ids.
     tamper(path, "UPDATE events SET id = -3 WHERE id = 3; UPDATE events SET id = 3 WHERE id = 4; UPDATE events SET id = 4 WHERE id = -3;");
-    expect(verifyFile(path)).toMatchObject({ ok: false, brokenId: 3 });
+    expect(verifyAudit(path)).toMatchObject({ ok: false, brokenId: 3 });
   });
 });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { openAuditDatabase, WRITER_CACHE_KIB } from "../../../src/observability/audit/store.js";
-import { queryEvents } from "../../../src/observability/audit/query.js";
-import { verifyChain } from "../../../src/observability/audit/verify.js";
+import { readAudit, verifyAudit } from "../../helpers/audit-db.js";
 import { waitFor } from "../../helpers/wait.js";
 import { useAuditFiles } from "./helpers.js";
 
@@ -9,12 +8,7 @@ import { useAuditFiles } from "./helpers.js";
 const files = useAuditFiles();
 
 function count(path: string): number {
-  const db = openAuditDatabase(path, { readonly: true });
-  try {
-    return queryEvents(db).length;
-  } finally {
-    db.close();
-  }
+  return readAudit(path).length;
 }
 
 describe("audit writer", () => {
@@ -59,14 +53,9 @@ describe("audit writer", () => {
     }
     first.trail.close();
     second.trail.close();
-    const db = openAuditDatabase(first.trail.path, { readonly: true });
-    try {
-      expect(verifyChain(db)).toMatchObject({ ok: true, rows: 15 });
-      const sources = queryEvents(db).map((event) => event.source);
-      expect(sources.slice(0, 3)).toEqual(["/a/hangar.yaml", "/b/hangar.yaml", "/b/hangar.yaml"]);
-    } finally {
-      db.close();
-    }
+    expect(verifyAudit(first.trail.path)).toMatchObject({ ok: true, rows: 15 });
+    const sources = readAudit(first.trail.path).map((event) => event.source);
+    expect(sources.slice(0, 3)).toEqual(["/a/hangar.yaml", "/b/hangar.yaml", "/b/hangar.yaml"]);
   });
 
   it("never waits for another hangar's transaction: a busy file is tried again soon, in order, without forking the chain", async () => {
@@ -86,12 +75,7 @@ describe("audit writer", () => {
     // The retry comes by itself, well before the next 60 s batch.
     await waitFor(() => count(trail.path) === 2, 2_000, "the busy batch to be retried");
     trail.close();
-    const db = openAuditDatabase(trail.path, { readonly: true });
-    try {
-      expect(queryEvents(db).map((event) => event.type)).toEqual(["CircuitHalfOpened", "CircuitClosed"]);
-      expect(verifyChain(db)).toMatchObject({ ok: true, rows: 2 });
-    } finally {
-      db.close();
-    }
+    expect(readAudit(trail.path).map((event) => event.type)).toEqual(["CircuitHalfOpened", "CircuitClosed"]);
+    expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 2 });
   });
 });
