@@ -198,7 +198,7 @@ export class ToolCallRouter implements Transport {
 
   /** A tools/call whose params have the wrong shape is answered -32602 Invalid params here, in words (see tool-call-params.ts). */
   private refuseInvalidParams(request: JSONRPCRequest): boolean {
-    const problem = toolCallParamsProblem(request.params);
+    const problem = toolCallParamsProblem(request);
     if (problem === undefined) return false;
     const answer: JSONRPCErrorResponse = { jsonrpc: "2.0", id: request.id, error: { code: ErrorCode.InvalidParams, message: problem } };
     this.inner.send(answer).catch(this.reportSendFailure);

@@ -79,9 +79,15 @@ describe("the streamable HTTP transport", () => {
     const { post } = await openSession(hangar.url);
     const badArguments = await post({ jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "faulty__echo", arguments: "x" } });
     expect(badArguments.status).toBe(200);
-    expect(JSON.parse(badArguments.body)).toEqual({ jsonrpc: "2.0", id: 2, error: { code: -32602, message: "tools/call: arguments must be an object, not a string" } });
+    expect(JSON.parse(badArguments.body)).toEqual({ jsonrpc: "2.0", id: 2, error: { code: -32602, message: 'tools/call: params.arguments must be an object, not "x"' } });
     const noName = await post({ jsonrpc: "2.0", id: 3, method: "tools/call", params: {} });
-    expect(JSON.parse(noName.body)).toEqual({ jsonrpc: "2.0", id: 3, error: { code: -32602, message: "tools/call: params.name must be a string (the tool's name)" } });
+    expect(JSON.parse(noName.body)).toEqual({ jsonrpc: "2.0", id: 3, error: { code: -32602, message: "tools/call: params.name is missing (a string)" } });
+    // In the words of every other method's params (the router judges tools/call's, HangarServer the rest): one sentence, other names.
+    const wrongName = await post({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: 5 } });
+    const wrongUri = await post({ jsonrpc: "2.0", id: 5, method: "resources/read", params: { uri: 5 } });
+    const sentence = (body: string, method: string, field: string): string => (JSON.parse(body) as { error: { message: string } }).error.message.replace(method, "METHOD").replace(field, "FIELD");
+    expect(sentence(wrongName.body, "tools/call", "name")).toBe("METHOD: params.FIELD must be a string, not the number 5");
+    expect(sentence(wrongUri.body, "resources/read", "uri")).toBe(sentence(wrongName.body, "tools/call", "name"));
   });
 
   // Changed on purpose: the SDK answered these -32603 Internal error with zod's issue list as JSON.

@@ -124,8 +124,8 @@ describe("the tools/call short route", () => {
     short.deliver(call(9, { arguments: {} }));
     await short.sentCount(2);
     expect(short.sent.map(({ message }) => message)).toEqual([
-      { jsonrpc: "2.0", id: 8, error: { code: -32602, message: "tools/call: arguments must be an object, not an array" } },
-      { jsonrpc: "2.0", id: 9, error: { code: -32602, message: "tools/call: params.name must be a string (the tool's name)" } },
+      { jsonrpc: "2.0", id: 8, error: { code: -32602, message: "tools/call: params.arguments must be an object, not an array" } },
+      { jsonrpc: "2.0", id: 9, error: { code: -32602, message: "tools/call: params.name is missing (a string)" } },
     ]);
   });
 
