@@ -168,14 +168,18 @@ class RemoteSession {
   private async initialize(spec: RemoteProviderSpec, startupMs: number): Promise<void> {
     try {
       const session = await this.connect(spec, this.startup.signal, startupMs);
-      const tools = await listAllTools(session.client, this.startup.signal, startupMs);
+      // Predefined tools are enough to take calls: the calls that started the provider go out
+      // now, and its own list is asked for beside them (each request is its own POST).
+      const listFirst = spec.tools.length === 0;
+      const tools = listFirst ? await listAllTools(session.client, this.startup.signal, startupMs) : undefined;
       if (this.phase !== "starting") return;
       clearTimeout(this.startupTimer);
-      this.tools = tools;
+      if (tools !== undefined) this.tools = tools;
       this.phase = "ready";
       const protocolVersion = transportProtocolVersion(session.transport);
-      this.log.debug("remote provider ready", { url: this.where, transport: session.kind, tools: tools.length });
+      this.log.debug("remote provider ready", { url: this.where, transport: session.kind, tools: tools?.length ?? "not listed yet" });
       this.emit({ type: "CONNECTION.READY", tools, pid: undefined, serverInfo: session.client.getServerVersion(), protocolVersion });
+      if (!listFirst) this.onToolsListChanged();
     } catch (error) {
       if (this.phase !== "starting") return;
       this.fail("start_failed", `could not connect to remote provider "${this.id}" at ${this.where}: ${safeText(error)}`);
@@ -501,7 +505,8 @@ class RemoteSession {
         this.emit({ type: "CONNECTION.TOOLS_CHANGED", tools });
       },
       (error: unknown) => {
-        if (this.phase === "ready") this.log.warn("re-listing tools after tools/list_changed failed", { error: safeText(error) });
+        // The tools known so far stand (the predefined ones, or the last list).
+        if (this.phase === "ready") this.log.warn("listing the remote provider's tools failed", { error: safeText(error) });
       },
     );
   };

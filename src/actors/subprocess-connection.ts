@@ -75,7 +75,7 @@ export interface SubprocessConnectionOptions {
 
 /**
  * One provider process and its MCP session, for exactly as long as the invoking provider state
- * lasts. Events follow connection-protocol.ts: READY once initialized and listed, FAILED at most
+ * lasts. Events follow connection-protocol.ts: READY once initialized and listed (initialized only, with predefined tools), FAILED at most
  * once, CALL.DONE per call, nothing after the actor stops. Stopping answers the calls still in
  * flight, closes the session and ends the process group through terminateProcessGroup.
  */
@@ -281,15 +281,19 @@ class StdioSession {
       // connect() sends initialize, checks the version and sends notifications/initialized.
       await this.client.connect(transport, { signal, timeout: startupMs });
       this.requests?.initialized({ capabilities: this.client.getServerCapabilities(), instructions: this.client.getInstructions() });
+      if (this.spec.tools.length > 0) {
+        // Predefined tools are enough to take calls: the calls that started the provider go out
+        // now, and the provider's own list follows them (a server that builds its list slowly
+        // no longer holds the cold start's first call behind it).
+        if (this.phase !== "starting") return;
+        this.becomeReady(transport, undefined);
+        this.relistTimer = setTimeout(this.onStartupRelist, STARTUP_RELIST_DELAY_MS);
+        return;
+      }
       const changesBeforeListing = this.listChanges;
       const tools = await this.listTools(signal, startupMs);
       if (this.phase !== "starting") return;
-      clearTimeout(this.startupTimer);
-      this.phase = "ready";
-      const pid = this.child?.pid;
-      const protocolVersion = transport.protocolVersion;
-      this.log.debug("provider ready", { pid, tools: tools.length, protocolVersion });
-      this.emit({ type: "CONNECTION.READY", tools, pid, serverInfo: this.client.getServerVersion(), protocolVersion });
+      this.becomeReady(transport, tools);
       if (this.listChanges !== changesBeforeListing) this.relistTimer = setTimeout(this.onStartupRelist, STARTUP_RELIST_DELAY_MS);
     } catch (error) {
       if (this.phase !== "starting") return;
@@ -300,6 +304,16 @@ class StdioSession {
       }
       this.fail("start_failed", `MCP initialization failed: ${errorText(error)}`);
     }
+  }
+
+  /** READY: with the provider's listed tools, or without (undefined) while its predefined tools stand in. */
+  private becomeReady(transport: ChildProcessTransport, tools: Tool[] | undefined): void {
+    clearTimeout(this.startupTimer);
+    this.phase = "ready";
+    const pid = this.child?.pid;
+    const protocolVersion = transport.protocolVersion;
+    this.log.debug("provider ready", { pid, tools: tools?.length ?? "not listed yet", protocolVersion });
+    this.emit({ type: "CONNECTION.READY", tools, pid, serverInfo: this.client.getServerVersion(), protocolVersion });
   }
 
   private listTools(signal: AbortSignal | undefined, timeout: number): Promise<Tool[]> {
@@ -488,7 +502,8 @@ class StdioSession {
       this.log.debug("provider tools changed", { tools: tools.length });
       if (this.phase === "ready") this.emit({ type: "CONNECTION.TOOLS_CHANGED", tools });
     } catch (error) {
-      if (this.phase === "ready") this.log.warn("re-listing tools after tools/list_changed failed", { error });
+      // The tools known so far stand (the predefined ones, or the last list).
+      if (this.phase === "ready") this.log.warn("listing the provider's tools failed", { error });
     } finally {
       this.relisting = false;
     }

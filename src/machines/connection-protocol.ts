@@ -20,7 +20,11 @@ export interface ConnectionInput {
 export type ConnectionEvent =
   | {
       type: "CONNECTION.READY";
-      tools: Tool[];
+      /**
+       * The provider's listed tools; undefined when it is not listed yet because its predefined
+       * tools let calls go first (a CONNECTION.TOOLS_CHANGED brings the list).
+       */
+      tools: Tool[] | undefined;
       pid: number | undefined;
       serverInfo: Implementation | undefined;
       protocolVersion: string | undefined;

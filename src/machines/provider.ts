@@ -363,8 +363,10 @@ export const providerMachine = setup({
     recordReady: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "CONNECTION.READY") return;
       const now = Date.now();
+      // Not listed yet (predefined tools let the calls go first): what was known stands until the list comes.
+      const tools = event.tools ?? context.liveTools;
       enqueue.assign({
-        liveTools: event.tools,
+        liveTools: tools,
         pid: event.pid,
         serverInfo: event.serverInfo,
         protocolVersion: event.protocolVersion,
@@ -378,10 +380,10 @@ export const providerMachine = setup({
         type: "ProviderStarted",
         providerId: context.spec.id,
         pid: event.pid,
-        toolCount: event.tools.length,
+        toolCount: (tools ?? context.spec.tools).length,
         durationMs: now - (context.startRequestedAt ?? now),
       });
-      enqueue.emit({ type: "ProviderToolsChanged", providerId: context.spec.id, toolCount: event.tools.length });
+      if (event.tools !== undefined) enqueue.emit({ type: "ProviderToolsChanged", providerId: context.spec.id, toolCount: event.tools.length });
     }),
     recordToolsChanged: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "CONNECTION.TOOLS_CHANGED") return;
@@ -777,7 +779,7 @@ export const providerMachine = setup({
                     guard: "breakerClosed",
                     target: "serving.READY",
                     actions: ["recordReady", "flushQueue"],
-                    description: "Initialized and tools listed: queued calls go out, waiters are answered.",
+                    description: "Initialized and tools listed (or predefined, the list to follow): queued calls go out, waiters are answered.",
                   },
                   {
                     target: "serving.DEGRADED",

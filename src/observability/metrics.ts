@@ -93,7 +93,7 @@ export function createMetrics(bus: DomainEventBus, runtime: HangarRuntime, optio
   });
   const providerStarts = new Counter({
     name: "mcp_hangar_provider_starts_total",
-    help: "Provider starts, by outcome: ok (initialized and listed its tools) or start_failed.",
+    help: "Provider starts, by outcome: ok (initialized; tools listed, or predefined) or start_failed.",
     labelNames: ["provider", "outcome"] as const,
     registers,
   });

@@ -36,6 +36,17 @@ describe("remote providers over streamable HTTP (server-everything)", () => {
     expect(server.output.some((line) => line.includes("Received session termination request"))).toBe(true);
   });
 
+  it("with predefined tools, answers the first call and learns the server's own list beside it", async () => {
+    const server = await startEverythingHttp();
+    const runtime = startRuntime(remoteSpec(server.url, { transport: "streamable-http", tools: [{ name: "echo", inputSchema: { type: "object" } }] }));
+    expect(resultText(await runtime.invoke("remote", "echo", { message: "first" }))).toBe("Echo: first");
+    const live = await waitFor(() => {
+      const tools = runtime.view("remote")?.tools ?? [];
+      return tools.some((tool) => tool.source === "live") && tools;
+    }, 5_000, "the server's own tools");
+    expect(live.map((tool) => tool.tool.name)).toEqual(expect.arrayContaining(["echo", "get-sum"]));
+  });
+
   it("recovers transparently when a server restart loses the session: re-initializes once and repeats a safe call", async () => {
     const server = await startEverythingHttp();
     const logLines: string[] = [];

@@ -18,10 +18,19 @@ afterAll(() => {
 const start = trackedHarnesses();
 
 describe("subprocessConnection against real processes", () => {
+  it("with predefined tools, is READY once initialized and sends the provider's list after", async () => {
+    const h = start(makeSpec({ command: fixture("echo-server.js"), tools: [{ name: "echo", inputSchema: { type: "object" } }] }));
+    const ready = await h.waitForEvent("CONNECTION.READY");
+    expect(ready.tools).toBeUndefined();
+    expect(ready.pid).toBeTypeOf("number");
+    const listed = await h.waitForEvent("CONNECTION.TOOLS_CHANGED");
+    expect(listed.tools.map((tool) => tool.name)).toEqual(expect.arrayContaining(["echo", "pid", "slow"]));
+  });
+
   it("starts, lists every tool and reports a live pid", async () => {
     const h = start(makeSpec({ command: fixture("echo-server.js") }));
     const ready = await h.waitForEvent("CONNECTION.READY");
-    expect(ready.tools.map((tool) => tool.name).sort()).toEqual(
+    expect((ready.tools ?? []).map((tool) => tool.name).sort()).toEqual(
       ["add", "close_stdout", "crash", "echo", "env", "fail", "image", "pid", "rpc_error", "slow", "structured"].sort(),
     );
     expect(ready.serverInfo?.name).toBe("echo-fixture");
@@ -170,7 +179,7 @@ describe("subprocessConnection against real processes", () => {
   it("follows nextCursor through every page of tools/list", async () => {
     const h = start(makeSpec({ command: fixture("paged-server.js") }));
     const ready = await h.waitForEvent("CONNECTION.READY");
-    expect(ready.tools.map((tool) => tool.name)).toEqual(["t1", "t2", "t3", "t4"]);
+    expect((ready.tools ?? []).map((tool) => tool.name)).toEqual(["t1", "t2", "t3", "t4"]);
   });
 
   it("stopping during start-up kills the process and sends nothing", async () => {
@@ -285,12 +294,12 @@ describe("subprocessConnection against real processes", () => {
   it("re-lists tools on tools/list_changed and sends TOOLS_CHANGED", async () => {
     const h = start(makeSpec({ command: fixture("echo-server.js"), env: { FIXTURE_TOOLS_GROW: "1" } }));
     const ready = await h.waitForEvent("CONNECTION.READY");
-    expect(ready.tools.some((tool) => tool.name === "late")).toBe(false);
+    expect((ready.tools ?? []).some((tool) => tool.name === "late")).toBe(false);
     expect(h.events.some((event) => event.type === "CONNECTION.TOOLS_CHANGED")).toBe(false);
     expect(textOf(await h.call("grow"))).toBe("grown");
     const changed = await h.waitForEvent("CONNECTION.TOOLS_CHANGED");
     expect(changed.tools.some((tool) => tool.name === "late")).toBe(true);
-    expect(changed.tools).toHaveLength(ready.tools.length + 1);
+    expect(changed.tools).toHaveLength((ready.tools ?? []).length + 1);
     expect(textOf(await h.call("late"))).toBe("late");
   });
 
@@ -304,14 +313,14 @@ describe("subprocessConnection against real processes", () => {
     expect(h.events.some((event) => event.type === "CONNECTION.TOOLS_CHANGED")).toBe(false);
     // The re-list still comes, a moment later.
     const changed = await h.waitForEvent("CONNECTION.TOOLS_CHANGED");
-    expect(changed.tools.map((tool) => tool.name).sort()).toEqual(ready.tools.map((tool) => tool.name).sort());
+    expect(changed.tools.map((tool) => tool.name).sort()).toEqual((ready.tools ?? []).map((tool) => tool.name).sort());
   });
 
   it("serves the README's demo provider", async () => {
     const h = start(makeSpec({ command: [process.execPath, new URL("../../examples/providers/math.js", import.meta.url).pathname] }));
     const ready = await h.waitForEvent("CONNECTION.READY");
-    expect(ready.tools.map((tool) => tool.name)).toEqual(["add", "subtract", "multiply", "divide"]);
-    expect(ready.tools.every((tool) => tool.annotations?.readOnlyHint === true)).toBe(true);
+    expect((ready.tools ?? []).map((tool) => tool.name)).toEqual(["add", "subtract", "multiply", "divide"]);
+    expect((ready.tools ?? []).every((tool) => tool.annotations?.readOnlyHint === true)).toBe(true);
     expect(textOf(await h.call("divide", { a: 1, b: 4 }))).toBe("0.25");
     expect(await h.call("divide", { a: 1, b: 0 })).toMatchObject({ kind: "tool_error" });
   });

@@ -92,7 +92,11 @@ describe("provider lifecycle", () => {
 
     const first = Number(textOf(await callTool(client, "idle__pid")));
     expect(isRunning(first)).toBe(true);
-    const listedWhileRunning = (await client.listTools()).tools.map((tool) => tool.name);
+    // The call went out before the provider's own list (its predefined tool stood in); the list follows.
+    const listedWhileRunning = await eventually(async () => {
+      const listed = (await client.listTools()).tools.map((tool) => tool.name);
+      return listed.includes("idle__slow") && listed;
+    }, 5_000, "the provider's own tools listed");
     expect(listedWhileRunning).toEqual(expect.arrayContaining(["idle__pid", "idle__echo", "idle__slow"]));
 
     await waitForExit(first, 5_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { callTool, details, fixtureCommand, invoke, jsonOf, textOf, useE2E } from "../helpers/cli.js";
+import { callTool, details, eventually, fixtureCommand, invoke, jsonOf, textOf, useE2E } from "../helpers/cli.js";
 import { findProcesses, isRunning, waitForExit } from "../helpers/processes.js";
 
 const e2e = useE2E();
@@ -48,7 +48,12 @@ describe("registry tools", () => {
     expect(running.calls).toBe(1);
     expect(running.starts).toBe(1);
     expect(running.stderr_tail).toContain("echo-server ready");
-    expect(running.tools.find((tool) => tool.name === "pid")?.source).toBe("live");
+    // The call went out before the provider's own list (its predefined tool stood in); the list follows.
+    const learned = await eventually(async () => {
+      const view = await details(client, "echo");
+      return view.tools.some((tool) => tool.source === "live") && view;
+    }, 5_000, "the provider's own tools listed");
+    expect(learned.tools.find((tool) => tool.name === "pid")?.source).toBe("live");
 
     const afterStart = jsonOf(await callTool(client, "registry_list")).providers as ListedProvider[];
     expect(afterStart.map((p) => [p.id, p.state])).toEqual([

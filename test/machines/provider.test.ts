@@ -16,6 +16,9 @@ interface FakeConnectionControl {
   starts: number;
   stops: number;
   ready: (tools?: Tool[]) => void;
+  /** READY before the provider's list: its predefined tools stand in (see CONNECTION.READY). */
+  readyUnlisted: () => void;
+  toolsChanged: (tools: Tool[]) => void;
   fail: (kind: "start_failed" | "crash", message: string) => void;
 }
 
@@ -27,6 +30,12 @@ function fakeConnection(control: FakeConnectionControl, { autoReady = false } = 
     };
     control.ready = (tools = [{ name: "add", inputSchema: { type: "object" } }]) => {
       send({ type: "CONNECTION.READY", tools, pid: 1000 + control.starts, serverInfo: undefined, protocolVersion: undefined });
+    };
+    control.readyUnlisted = () => {
+      send({ type: "CONNECTION.READY", tools: undefined, pid: 1000 + control.starts, serverInfo: undefined, protocolVersion: undefined });
+    };
+    control.toolsChanged = (tools) => {
+      send({ type: "CONNECTION.TOOLS_CHANGED", tools });
     };
     control.fail = (kind, message) => {
       send({ type: "CONNECTION.FAILED", kind, message });
@@ -50,7 +59,7 @@ function fakeConnection(control: FakeConnectionControl, { autoReady = false } = 
 }
 
 function newControl(): FakeConnectionControl {
-  return { starts: 0, stops: 0, ready: () => undefined, fail: () => undefined };
+  return { starts: 0, stops: 0, ready: () => undefined, readyUnlisted: () => undefined, toolsChanged: () => undefined, fail: () => undefined };
 }
 
 function invoke(actor: { send: (event: never) => void }, a: number, b: number): Promise<CallOutcome> {
@@ -126,6 +135,41 @@ describe("provider chart with a scripted connection", () => {
     expect(events).toContainEqual(expect.objectContaining({ type: "ProviderStopped", reason: "idle" }));
     await expect(invoke(actor, 3, 3)).resolves.toMatchObject({ status: "result" });
     expect(control.starts).toBe(2);
+    actor.stop();
+  });
+
+  it("takes calls on a READY whose tools are not listed yet, keeps what was known, and announces tools only when the list comes", async () => {
+    const control = newControl();
+    const events: DomainEvent[] = [];
+    const predefined: Tool[] = [{ name: "add", inputSchema: { type: "object" } }];
+    const listed: Tool[] = [...predefined, { name: "mul", inputSchema: { type: "object" } }];
+    const actor = createActor(providerMachine.provide({ actors: { connection: fakeConnection(control) } }), {
+      input: { spec: testSpec({ tools: predefined }) },
+    });
+    actor.on("*", (event) => events.push(event));
+    actor.start();
+    const first = invoke(actor, 2, 2);
+    await waitFor(actor, (snapshot) => snapshot.context.state === "INITIALIZING", { timeout: 2000 });
+    control.readyUnlisted();
+    await expect(first).resolves.toMatchObject({ status: "result" });
+    expect(actor.getSnapshot().context.state).toBe("READY");
+    expect(actor.getSnapshot().context.liveTools).toBeUndefined();
+    expect(events).toContainEqual(expect.objectContaining({ type: "ProviderStarted", toolCount: 1 }));
+    expect(events.filter((event) => event.type === "ProviderToolsChanged")).toEqual([]);
+
+    control.toolsChanged(listed);
+    expect(actor.getSnapshot().context.liveTools).toEqual(listed);
+    expect(events).toContainEqual(expect.objectContaining({ type: "ProviderToolsChanged", toolCount: 2 }));
+
+    // A later start that has not listed yet keeps the last list rather than forgetting it.
+    actor.send({ type: "STOP", reason: "manual" });
+    await waitFor(actor, (snapshot) => snapshot.context.state === "COLD", { timeout: 2000 });
+    actor.send({ type: "START" });
+    await waitFor(actor, (snapshot) => snapshot.context.state === "INITIALIZING", { timeout: 2000 });
+    control.readyUnlisted();
+    expect(actor.getSnapshot().context.state).toBe("READY");
+    expect(actor.getSnapshot().context.liveTools).toEqual(listed);
+    expect(events.filter((event) => event.type === "ProviderStarted").at(-1)).toMatchObject({ toolCount: 2 });
     actor.stop();
   });
 
