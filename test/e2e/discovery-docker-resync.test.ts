@@ -102,28 +102,24 @@ describe.runIf(ENGINE)("Docker discovery: resync after the events stream drops (
     const late = startMcpContainer("late");
     docker("rm", "-f", gone);
 
-    // Reconnect attempts back off: the second comes about twice as long after the first as the first after the drop.
+    // Reconnect attempts back off (1 s, 2 s, 4 s, each ±20 %). Measured between attempts, not from
+    // the cut or from the list at the drop: a loaded hangar may notice the closed stream seconds
+    // late, and that list can queue behind a scan still in flight (it came after the first
+    // reconnect in one landing). A late timer only lengthens the gap after it.
     const eventsAttempts = (): number[] => engine.refused.filter((request) => request.request.includes("/events")).map((request) => request.at);
-    const [first, second] = await waitFor(
+    const [first, second, third] = await waitFor(
       () => {
         const attempts = eventsAttempts();
-        return attempts.length >= 2 ? attempts : undefined;
+        return attempts.length >= 3 ? attempts : undefined;
       },
-      15_000,
-      "two reconnect attempts",
+      20_000,
+      "three reconnect attempts",
     );
-    if (first === undefined || second === undefined) throw new Error("unreachable");
-    // Counted from the list the source makes the moment it sees the drop (the first refused request),
-    // not from the cut: on a loaded machine the hangar may notice the closed stream seconds later.
-    const noticedAt = engine.refused.find((request) => request.request.includes("/containers/json"))?.at;
-    if (noticedAt === undefined || noticedAt > first) throw new Error(`no list before the first reconnect: ${JSON.stringify(engine.refused)}`);
-    const firstDelay = first - noticedAt;
-    const secondDelay = second - first;
-    expect(firstDelay).toBeGreaterThanOrEqual(700);
-    expect(secondDelay).toBeGreaterThan(firstDelay);
-    expect(secondDelay).toBeGreaterThanOrEqual(1_500);
-    // No hot loop: each attempt is one events request and one list (plus the list right at the drop).
-    expect(engine.refused.length).toBeLessThanOrEqual(6);
+    if (first === undefined || second === undefined || third === undefined) throw new Error("unreachable");
+    expect(second - first).toBeGreaterThanOrEqual(1_500);
+    expect(third - second).toBeGreaterThanOrEqual(3_000);
+    // No hot loop: each attempt is one events request and one list (plus the list at the drop).
+    expect(engine.refused.length).toBeLessThanOrEqual(7);
     // Each reconnect asks for the scoped stream and list again.
     for (const filter of labelFiltersAsked(engine.refused.map((request) => request.request), "")) expect(filter).toEqual(SCOPED_FILTER);
 
