@@ -63,31 +63,36 @@ describe("audit trail: CLI, registry_history and replay", () => {
     expect(before).toMatchObject({ calls: 3, failures: 1, starts: 1 });
     await first.close();
 
-    // Queries through the built CLI, on the file the hangar left.
-    const all = await runCli(["audit", "--db", path, "--json"]);
+    // Queries through the built CLI, on the file the hangar left: read-only, so they run side by side
+    // (each is a process start; one after the other they were most of this test's time).
+    const audit = (...args: string[]): ReturnType<typeof runCli> => runCli(["audit", ...args]);
+    const [all, otherOnly, failedRun, callsRun, sinceRun, table, viaConfig, verified] = await Promise.all([
+      audit("--db", path, "--json"),
+      audit("--db", path, "--provider", "other", "--json"),
+      audit("--db", path, "--type", "ToolInvocationFailed", "--json"),
+      audit("--db", path, "--type", "ToolInvocation*", "--json"),
+      audit("--db", path, "--since", "1h", "--json"),
+      audit("--db", path, "--provider", "echo", "--type", "ToolInvocationFailed"),
+      // The config names the file too.
+      audit("--config", config, "--json", "--limit", "1"),
+      audit("verify", "--db", path),
+    ]);
     expect(all.code, all.stderr).toBe(0);
     const events = jsonLines(all.stdout);
     expect(events.length).toBeGreaterThan(10);
-    const echoOnly = jsonLines((await runCli(["audit", "--db", path, "--provider", "other", "--json"])).stdout);
-    expect(new Set(echoOnly.map((event) => event.provider))).toEqual(new Set(["other"]));
-    const failed = jsonLines((await runCli(["audit", "--db", path, "--type", "ToolInvocationFailed", "--json"])).stdout);
+    expect(new Set(jsonLines(otherOnly.stdout).map((event) => event.provider))).toEqual(new Set(["other"]));
+    const failed = jsonLines(failedRun.stdout);
     expect(failed.map((event) => event.data.kind)).toEqual(["timeout"]);
-    const calls = jsonLines((await runCli(["audit", "--db", path, "--type", "ToolInvocation*", "--json"])).stdout);
-    expect(oneRowPerCall(calls)).toHaveLength(4);
-    const oneCall = jsonLines((await runCli(["audit", "--db", path, "--correlation", failed[0]?.correlationId ?? "?", "--json"])).stdout);
-    expect(oneCall.map((event) => event.type)).toEqual(["ToolInvocationRequested", "ToolInvocationFailed"]);
-    expect(jsonLines((await runCli(["audit", "--db", path, "--since", "1h", "--json"])).stdout)).toHaveLength(events.length);
-    const table = await runCli(["audit", "--db", path, "--provider", "echo", "--type", "ToolInvocationFailed"]);
+    expect(oneRowPerCall(jsonLines(callsRun.stdout))).toHaveLength(4);
+    expect(jsonLines(sinceRun.stdout)).toHaveLength(events.length);
     expect(table.stdout).toMatch(/^ID\s+TIME\s+TYPE\s+PROVIDER\s+CORRELATION\s+PRINCIPAL\s+DETAILS\n/);
     expect(table.stdout).toContain("ToolInvocationFailed");
     expect(table.stdout).toContain("kind=timeout");
-    // The config names the file too.
-    const viaConfig = await runCli(["audit", "--config", config, "--json", "--limit", "1"]);
     expect(jsonLines(viaConfig.stdout)).toHaveLength(1);
-
-    const verified = await runCli(["audit", "verify", "--db", path]);
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/ok — \d+ rows, the hash chain is intact/);
+    const oneCall = jsonLines((await audit("--db", path, "--correlation", failed[0]?.correlationId ?? "?", "--json")).stdout);
+    expect(oneCall.map((event) => event.type)).toEqual(["ToolInvocationRequested", "ToolInvocationFailed"]);
 
     // Replay: a new hangar on the same config shows the same counters before any call.
     const second = await e2e.startWith(config);
