@@ -104,7 +104,10 @@ export function startRawHangar(configPath: string): RawHangar {
     next,
     request,
     initialize: async () => {
-      const answer = await request("init", "initialize", { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw-e2e", version: "1" } });
+      // The first answer waits for the hangar's start-up (≈ 0.7 s of CPU loading its modules on a quiet
+      // machine; over 10 s at load 17), so its bound is wider than a request's.
+      write({ jsonrpc: "2.0", id: "init", method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw-e2e", version: "1" } } });
+      const answer = await next((message) => message.id === "init" && message.method === undefined, "the answer to initialize (id \"init\")", 30_000);
       if (answer.result === undefined) throw new Error(`initialize failed: ${JSON.stringify(answer)}`);
       write({ jsonrpc: "2.0", method: "notifications/initialized" });
     },
