@@ -65,7 +65,8 @@ describe("audit trail: CLI, registry_history and replay", () => {
 
     // Queries through the built CLI, on the file the hangar left: read-only, so they run side by side
     // (each is a process start; one after the other they were most of this test's time).
-    const audit = (...args: string[]): ReturnType<typeof runCli> => runCli(["audit", ...args]);
+    // Eight at once share the cores with the rest of the machine: each may take longer than runCli's default 10 s.
+    const audit = (...args: string[]): ReturnType<typeof runCli> => runCli(["audit", ...args], { timeoutMs: 60_000 });
     const [all, otherOnly, failedRun, callsRun, sinceRun, table, viaConfig, verified] = await Promise.all([
       audit("--db", path, "--json"),
       audit("--db", path, "--provider", "other", "--json"),
@@ -77,7 +78,7 @@ describe("audit trail: CLI, registry_history and replay", () => {
       audit("--config", config, "--json", "--limit", "1"),
       audit("verify", "--db", path),
     ]);
-    expect(all.code, all.stderr).toBe(0);
+    for (const run of [all, otherOnly, failedRun, callsRun, sinceRun, table, viaConfig, verified]) expect(run.code, run.stderr).toBe(0);
     const events = jsonLines(all.stdout);
     expect(events.length).toBeGreaterThan(10);
     expect(new Set(jsonLines(otherOnly.stdout).map((event) => event.provider))).toEqual(new Set(["other"]));
