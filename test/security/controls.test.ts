@@ -6,7 +6,7 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { ErrorCode, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { RATE_LIMITED_CODE } from "../../src/security/security-controls.js";
-import { callTool, callToolRaw, fixtureCommand, invoke, jsonOf, textOf } from "../helpers/cli.js";
+import { callTool, callToolRaw, eventually, fixtureCommand, invoke, jsonOf, textOf } from "../helpers/cli.js";
 import { findProcesses, waitForNoProcesses } from "../helpers/processes.js";
 import { refusal } from "../helpers/rpc-refusal.js";
 import { waitFor } from "../helpers/wait.js";
@@ -19,6 +19,17 @@ const CRASH = { name: "crash", inputSchema: { type: "object" } };
 
 async function listed(client: Client): Promise<string[]> {
   return (await client.listTools()).tools.map((tool) => tool.name);
+}
+
+/**
+ * Waits until the aggregated list names every one of `names`: a provider with predefined tools
+ * takes its first call before its own tools/list is answered, and the live tools follow.
+ */
+async function learned(client: Client, ...names: string[]): Promise<void> {
+  await eventually(async () => {
+    const known = await listed(client);
+    return names.every((name) => known.includes(name));
+  }, 5_000, `${names.join(", ")} listed`);
 }
 
 function marker(): string {
@@ -57,6 +68,7 @@ describe("tool filtering (allow_tools / deny_tools)", () => {
     // Live: the started providers list more tools, filtered the same way.
     expect(textOf(await callTool(client, "echo__add", { a: 2, b: 3 }))).toBe("5");
     expect(textOf(await callTool(client, "narrow__add", { a: 1, b: 1 }))).toBe("2");
+    await learned(client, "echo__echo", "narrow__echo");
     expect(textOf(await callTool(client, "narrow__echo", { text: "hi" }))).toBe("hi");
     const live = await listed(client);
     expect(live).toEqual(expect.arrayContaining(["echo__echo", "echo__pid", "echo__env", "narrow__add", "narrow__echo"]));
@@ -160,6 +172,7 @@ describe("rate limits (fake clock)", () => {
     expect((await refusal(invoke(client, "echo", "add", { a: 1, b: 1 }))).code).toBe(RATE_LIMITED_CODE);
 
     now += 500;
+    await learned(client, "echo__echo");
     expect(textOf(await callTool(client, "echo__echo", { text: "one" }))).toBe("one");
     now += 1_000;
     expect(textOf(await callTool(client, "echo__echo", { text: "two" }))).toBe("two");
