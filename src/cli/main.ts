@@ -1,8 +1,7 @@
 import { letYoungGenerationGrow } from "../runtime/young-generation.js";
 import { parseCommand, UsageError, type Command } from "./args.js";
-import { NO_CONFIG_HELP, USAGE } from "./usage.js";
-import { findConfigFile } from "../config/find.js";
-import { providerCount, readConfig } from "./read-config.js";
+import { USAGE } from "./usage.js";
+import { commandConfig, providerCount } from "./read-config.js";
 import { VERSION } from "../version.js";
 
 // The serving hangar (./serve.js) is imported only to serve: audit, validate, --help and
@@ -31,13 +30,9 @@ async function main(argv: string[]): Promise<number | undefined> {
       return 0;
     case "validate": {
       // The answer starts with the file's path, so a validate that found its config says which.
-      const file = command.file ?? findConfigFile(process.cwd(), process.env);
-      if (file === undefined) {
-        console.error(NO_CONFIG_HELP);
-        return 2;
-      }
-      const config = readConfig(file);
-      if (!config) return 1;
+      const found = commandConfig(command.file);
+      if (typeof found === "number") return found;
+      const { path: file, config } = found;
       process.stdout.write(`${file}: ok (${providerCount(config.providers.length)}: ${config.providers.map((p) => p.id).join(", ")})\n`);
       return 0;
     }

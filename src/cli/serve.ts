@@ -12,9 +12,7 @@ import { discoverySources } from "../actors/discovery-sources.js";
 import { configReloader } from "../runtime/config-reload.js";
 import { compactHeapAfterStartUp } from "../runtime/compact-heap.js";
 import type { Command } from "./args.js";
-import { NO_CONFIG_HELP } from "./usage.js";
-import { providerCount, readConfig } from "./read-config.js";
-import { findConfigFile } from "../config/find.js";
+import { commandConfig, providerCount } from "./read-config.js";
 import { httpSpecOf, observabilityOf, stdioSpecOf } from "../config/load.js";
 import { configureLog, log } from "../observability/log.js";
 import { startAuditTrail } from "../observability/audit/start.js";
@@ -40,13 +38,9 @@ const CONTAINER_REMOVAL_MS = 4_000;
 
 export async function serve(command: Extract<Command, { kind: "serve" }>): Promise<number | undefined> {
   configureLog({ level: command.logLevel, format: command.logFormat });
-  const configPath = command.configPath ?? findConfigFile(process.cwd(), process.env);
-  if (configPath === undefined) {
-    console.error(NO_CONFIG_HELP);
-    return 2;
-  }
-  const config = readConfig(configPath);
-  if (!config) return 1;
+  const found = commandConfig(command.configPath);
+  if (typeof found === "number") return found;
+  const { path: configPath, config } = found;
 
   // --http: address and tokens are settled, and an unsafe bind refused, before anything starts.
   let httpPlan: HttpPlan | undefined;
