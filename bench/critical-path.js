@@ -51,10 +51,16 @@ const connection = fromCallback(({ sendBack, receive }) => {
     const done = { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 };
     const reply = () => call.reply({ status: "result", kind: "ok", result });
     tAnswer = performance.now();
-    if (outbox === undefined) {
-      reply();
-      sendBack(done);
-    } else outbox.settle(done, reply);
+    const toChart =
+      outbox === undefined
+        ? () => {
+            reply();
+            sendBack(done);
+          }
+        : () => outbox.settle(done, reply);
+    // Through the provider's serving lane when the call went out on one (builds before it never set it).
+    if (call.lane === undefined) toChart();
+    else call.lane.settle(done, reply, toChart);
   };
 });
 let answerPending;

@@ -66,18 +66,25 @@ export async function startInstantRuntime(tools = []) {
 }
 
 /**
- * Answers one call as a real connection does: through the build's ConnectionOutbox when it has
- * one (the answered calls of a tick become one CALLS.DONE), else with one CALL.DONE each.
+ * Answers one call as a real connection does: through its serving lane when it went out on one,
+ * else through the build's ConnectionOutbox when it has one (the answered calls of a tick become
+ * one CALLS.DONE), else with one CALL.DONE each.
  */
 function answerer(sendBack, result) {
   const outbox = Outbox === undefined ? undefined : new Outbox(sendBack);
   return (call) => {
     const done = { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 };
     const reply = () => call.reply({ status: "result", kind: "ok", result });
-    if (outbox === undefined) {
-      reply();
-      sendBack(done);
-    } else outbox.settle(done, reply);
+    const toChart =
+      outbox === undefined
+        ? () => {
+            reply();
+            sendBack(done);
+          }
+        : () => outbox.settle(done, reply);
+    // A call that went out on its provider's serving lane is settled there (builds before the lane never set it).
+    if (call.lane === undefined) toChart();
+    else call.lane.settle(done, reply, toChart);
   };
 }
 

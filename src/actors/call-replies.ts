@@ -16,7 +16,8 @@ export function replySafely(call: ToolCall, outcome: CallOutcome, log: Logger): 
 /**
  * Answers a call that is still in flight (membership in `inflight`, with its start time, is what
  * guarantees one reply per call) and tells the provider actor it is done (CALL.DONE, through the
- * outbox, which gathers the answered calls of one tick into one event).
+ * outbox, which gathers the answered calls of one tick into one event) — unless the call went out
+ * on the provider's open serving lane and was answered: the lane counts and announces it.
  */
 export function settleCall(
   inflight: Map<ToolCall, number>,
@@ -37,9 +38,16 @@ export function settleCall(
     principal: call.principal,
     toolResult: outcome.status === "result" ? outcome.result : undefined,
   };
-  outbox.settle(done, () => {
+  const answer = () => {
     replySafely(call, outcome, log);
-  });
+  };
+  const lane = call.lane;
+  if (lane === undefined) outbox.settle(done, answer);
+  // A call that went out on its provider's serving lane is settled there (counted while it is open).
+  else
+    lane.settle(done, answer, () => {
+      outbox.settle(done, answer);
+    });
 }
 
 /** A health probe waiting for its answer. */

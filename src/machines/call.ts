@@ -82,7 +82,42 @@ export interface ToolCall {
   reply: CallReply;
   /** Set only when tracing is on (see CallTrace). */
   trace?: CallTrace;
+  /**
+   * Set when the call went out through its provider's serving lane, not through a step of the
+   * provider chart (see src/runtime/serving-lanes.ts): the connection settles it there first.
+   */
+  lane?: CallLane;
 }
+
+/**
+ * The serving lane a call went out on, as the connection that settles the call sees it: the
+ * connection hands it the call's CALL.DONE, the answer to the client (`answer`), and what it would
+ * do without a lane (`toChart`: answer, then send the CALL.DONE to the provider actor). An answered
+ * call (ok, tool_error) is counted and announced by the lane while it is open; anything else goes
+ * `toChart`, its CALL.DONE marked with how the lane counted it.
+ */
+export interface CallLane {
+  settle(done: LanedCallDone, answer: () => void, toChart: () => void): void;
+}
+
+/** The part of a CALL.DONE a lane reads and marks (see connection-protocol.ts's CallDone). */
+export interface LanedCallDone {
+  correlationId: string;
+  tool: string;
+  kind: FailureKind;
+  durationMs: number;
+  principal?: string;
+  toolResult?: CallToolResult;
+  laned?: LaneCount;
+}
+
+/**
+ * How a call that went out on a serving lane is counted when its CALL.DONE reaches the chart:
+ * `open` — the lane was still open and took it off its own count (the chart counts it in its
+ * stats only); `closed` — the lane had closed, its calls in flight were folded into the chart's
+ * `laneInFlight`, and this one leaves that count.
+ */
+export type LaneCount = "open" | "closed";
 
 /**
  * The tracing side of one call, handed along with it so every connection kind can take part

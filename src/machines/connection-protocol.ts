@@ -3,7 +3,7 @@ import type { AnyEventObject, CallbackLogicFunction } from "xstate";
 import type { ProviderSpec } from "../config/types.js";
 import type { LineRing } from "../shared/line-ring.js";
 import type { FailureKind } from "../shared/failure-kind.js";
-import type { ToolCall } from "./call.js";
+import type { LaneCount, ToolCall } from "./call.js";
 
 /**
  * The contract between the provider chart and its invoked `connection` actor. The chart knows
@@ -45,6 +45,8 @@ export type ConnectionEvent =
       principal?: string;
       /** The provider's result, by reference, for observers (the audit trail hashes it). */
       toolResult?: CallToolResult;
+      /** Set for a call that went out on the provider's serving lane (see LaneCount); absent for the chart's own. */
+      laned?: LaneCount;
     }
   | {
       /**

@@ -33,7 +33,8 @@ export function describeStop(context: ProviderContext, event: ProviderEvent): St
   if (context.drainReply !== undefined) {
     return { kind: "unavailable", reason: "config", message: `provider '${id}' was stopped after draining (config)` };
   }
-  if (event.type === "IDLE.CHECK") {
+  // The idle check decides, or the lane's answer to it when calls went through the lane.
+  if (event.type === "IDLE.CHECK" || event.type === "LANE.ACTIVITY") {
     return { kind: "unavailable", reason: "idle", message: `provider '${id}' stopped after ${context.spec.idleTtlS}s idle` };
   }
   const type = (event as { type: string }).type;
@@ -70,8 +71,10 @@ export function transitionReason(event: ProviderEvent): string {
     case "DRAIN.DEADLINE":
     case "CALL.DONE":
     case "CALLS.DONE":
+    case "LANE.CLOSED":
       return "config change (drained)";
     case "IDLE.CHECK":
+    case "LANE.ACTIVITY":
       return "idle";
     default: {
       const type = (event as { type: string }).type;

@@ -100,6 +100,15 @@ export interface ProviderContext {
   queue: ToolCall[];
   startWaiters: StartReply[];
   inFlight: number;
+  /**
+   * The serving lane (see src/runtime/serving-lanes.ts): `open` while the provider is READY with
+   * its breaker CLOSED, no fault counted and no drain — its direct calls then go to the
+   * connection without a step of this chart, and the lane counts them; `closing` from the moment
+   * the chart closes it until its counts come back (LANE.CLOSED); `closed` otherwise.
+   */
+  lane: LaneState;
+  /** Calls that went out on the lane and were still running when it closed (folded by LANE.CLOSED). */
+  laneInFlight: number;
   /** stats.calls when the idle timer was last armed: a change means the provider was not idle. */
   idleArmedAtCalls: number;
   pid: number | undefined;
@@ -117,6 +126,18 @@ export interface ProviderContext {
    * calls here, and this is answered once the calls in flight have finished and the process stopped.
    */
   drainReply: (() => void) | undefined;
+}
+
+export type LaneState = "open" | "closing" | "closed";
+
+/** What a serving lane counted, as it tells the chart (LANE.CLOSED, LANE.ACTIVITY). */
+export interface LaneCounts {
+  /** Its calls still running. */
+  inFlight: number;
+  /** Its calls answered since it last told the chart. */
+  finished: number;
+  /** When the last of those was answered. */
+  lastCallAt: number | undefined;
 }
 
 export type ProviderEvent =
@@ -137,6 +158,9 @@ export type ProviderEvent =
   // Raised by the chart itself, delayed: serving's two timers, and the health probe actor's result.
   | { type: "PROBE.DUE" }
   | { type: "IDLE.CHECK" }
+  // The serving lane's answers: its counts once it closed, and its activity when the idle check asks.
+  | ({ type: "LANE.CLOSED" } & LaneCounts)
+  | ({ type: "LANE.ACTIVITY" } & LaneCounts)
   | { type: "xstate.done.actor.healthProbe"; output: ProbeResult }
   | ConnectionEvent
   // Raised by the chart itself so the breaker region learns what the lifecycle region judged.
@@ -164,6 +188,8 @@ export function initialProviderContext(input: ProviderInput): ProviderContext {
     queue: [],
     startWaiters: [],
     inFlight: 0,
+    lane: "closed",
+    laneInFlight: 0,
     idleArmedAtCalls: 0,
     pid: undefined,
     serverInfo: undefined,

@@ -15,7 +15,8 @@ import {
 } from "xstate";
 import type { DomainEvent, ProviderStateName } from "../shared/domain-events.js";
 import { isProviderFault } from "../shared/failure-kind.js";
-import { failure, type ToolCall } from "./call.js";
+import { failure, type LaneCount, type ToolCall } from "./call.js";
+import { completedEvent, requestedEvent } from "./call-events.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "./connection-protocol.js";
 import { describeStop, transitionReason } from "./provider-reasons.js";
 import { SUPERVISOR_SYSTEM_ID } from "./supervisor-id.js";
@@ -25,6 +26,7 @@ import {
   type ProviderCrashedEvent,
   type ProviderEvent,
   type ProviderInput,
+  type LaneCounts,
 } from "./provider-types.js";
 import { ATTACH_OBSERVER } from "./observer-attach.js";
 
@@ -43,14 +45,28 @@ export { SUPERVISOR_SYSTEM_ID };
  * - `breaker`: CLOSED → OPEN → HALF_OPEN. The lifecycle judges each outcome and raises
  *   BREAKER.FAULT or BREAKER.SUCCESS; routing reads the breaker (OPEN forwards nothing).
  *
- * Every call costs two steps of this chart (INVOKE and CALL.DONE; the calls made in one tick share
+ * A call the chart sees costs it two steps (INVOKE and CALL.DONE; the calls made in one tick share
  * one INVOKE.BATCH, see TickInvokes, and those answered in one tick one CALLS.DONE, see
- * ConnectionOutbox), and xstate's cost per step
+ * ConnectionOutbox). While the provider serves with nothing for the chart to judge — READY, breaker
+ * CLOSED with no fault counted, no drain — the chart opens a *serving lane* (injected by the runtime,
+ * src/runtime/serving-lanes.ts): direct calls go to the connection without a step, and the lane
+ * counts them. The chart stays the authority on whether calls may flow so: it closes the lane on
+ * every way out of that condition (the first failure the lane sees comes here as a CALL.DONE, and
+ * a fault closes it), and the lane's counts come back when it closes (LANE.CLOSED) and when the
+ * idle check asks (LANE.ACTIVITY). xstate's cost per step
  * grows with the states active at once (it walks them to pick transitions, to look for
  * eventless ones, and to rebuild the state value of every new snapshot). So the timers are
  * events rather than regions of their own, and nothing is checked "always": each condition
  * is a guard on the events that can make it true.
  */
+
+/**
+ * The lane's two injected actions, referred to by name from the chart's own actions so the runtime
+ * can provide them. setup() types its actions from their implementations, so inside them no
+ * reference to another of them type-checks: `never` stands in for the name's type.
+ */
+const OPEN_LANE = { type: "openLane" } as never;
+const CLOSE_LANE = { type: "closeLane" } as never;
 
 /** Longest delay setTimeout accepts; larger values fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -90,14 +106,7 @@ function refused(context: ProviderContext, call: ToolCall, message: string): Dom
 
 /** A call handed to the connection, as observers hear of it. */
 function callRequested(context: ProviderContext, call: ToolCall): DomainEvent {
-  return {
-    type: "ToolInvocationRequested",
-    providerId: context.spec.id,
-    tool: call.tool,
-    correlationId: call.correlationId,
-    principal: call.principal,
-    arguments: call.arguments,
-  };
+  return requestedEvent(context.spec.id, call);
 }
 
 /**
@@ -121,27 +130,49 @@ function handToConnection(self: AnyActorRef, calls: readonly ToolCall[]): void {
 
 /** A call the provider answered (ok or tool_error), as observers hear of it. */
 function callCompleted(context: ProviderContext, event: Extract<ProviderEvent, { type: "CALL.DONE" }>): DomainEvent {
-  return {
-    type: "ToolInvocationCompleted",
-    providerId: context.spec.id,
-    tool: event.tool,
-    correlationId: event.correlationId,
-    principal: event.principal,
-    // Only successes come here; the check narrows the type.
-    kind: succeeded(event.kind) ? event.kind : "ok",
-    durationMs: event.durationMs,
-    toolResult: event.toolResult,
-  };
+  return completedEvent(context.spec.id, event);
+}
+
+/**
+ * Of the calls this CALL.DONE (or CALLS.DONE) finishes, how many the chart counted in flight
+ * (`inFlight`) and how many a closed lane left it (`laneInFlight`). A call finished while its lane
+ * was still open was already taken off the lane's own count: it counts in neither.
+ */
+function finishedCounts(event: ProviderEvent): { chart: number; lane: number } {
+  if (event.type === "CALL.DONE") return countOne(event.laned, { chart: 0, lane: 0 });
+  if (event.type !== "CALLS.DONE") return { chart: 0, lane: 0 };
+  const counts = { chart: 0, lane: 0 };
+  for (const done of event.calls) countOne(done.laned, counts);
+  return counts;
+}
+
+function countOne(laned: LaneCount | undefined, counts: { chart: number; lane: number }): { chart: number; lane: number } {
+  if (laned === undefined) counts.chart += 1;
+  else if (laned === "closed") counts.lane += 1;
+  return counts;
+}
+
+/** Whether the provider may serve through its lane: READY, the breaker CLOSED with no fault counted, no drain. */
+function laneMayOpen(context: ProviderContext): boolean {
+  return (
+    context.state === "READY" &&
+    context.breaker.state === "CLOSED" &&
+    context.breaker.failures === 0 &&
+    context.drainReply === undefined
+  );
+}
+
+/** A lane's answer folded into the stats: the calls it answered, and when the last was. */
+function foldedStats(context: ProviderContext, counts: LaneCounts): ProviderContext["stats"] {
+  const stats = context.stats;
+  if (counts.finished === 0) return stats;
+  const lastCallAt = Math.max(stats.lastCallAt ?? 0, counts.lastCallAt ?? 0);
+  return { ...stats, calls: stats.calls + counts.finished, lastCallAt: lastCallAt === 0 ? stats.lastCallAt : lastCallAt };
 }
 
 /** Whether a success means something to the breaker: it is not CLOSED, or it counts faults to forget. */
 function breakerHasFaults(context: ProviderContext): boolean {
   return context.breaker.state !== "CLOSED" || context.breaker.failures > 0;
-}
-
-/** How many calls this event finishes: CALLS.DONE carries the answered calls of one tick. */
-function callsFinishedBy(event: ProviderEvent): number {
-  return event.type === "CALLS.DONE" ? event.calls.length : 1;
 }
 
 /** ok and tool_error: the provider answered (a tool's own error is no fault of the provider). */
@@ -212,10 +243,12 @@ export const providerMachine = setup({
   delays: {
     startupTimeout: ({ context }) => timer(context.spec.startupTimeoutS),
     // Time left until idle_ttl_s after the last finished call (the full period while calls run).
-    idleCheck: ({ context }) => {
+    idleCheck: ({ context, event }) => {
       if (context.spec.idleTtlS <= 0) return MAX_TIMER_MS;
       const ttl = timer(context.spec.idleTtlS);
-      if (context.inFlight > 0) return ttl;
+      if (context.inFlight > 0 || context.laneInFlight > 0) return ttl;
+      // The lane said it has calls running (the re-arm after its LANE.ACTIVITY).
+      if (event.type === "LANE.ACTIVITY" && event.inFlight > 0) return ttl;
       const since = Math.max(context.readyAt ?? 0, context.stats.lastCallAt ?? 0);
       return Math.min(Math.max(0, since + ttl - Date.now()), MAX_TIMER_MS);
     },
@@ -226,7 +259,22 @@ export const providerMachine = setup({
   guards: {
     /** Nothing in flight, and no call finished since the idle timer was armed. */
     idleForFullPeriod: ({ context }) =>
-      context.spec.idleTtlS > 0 && context.inFlight === 0 && context.stats.calls === context.idleArmedAtCalls,
+      context.spec.idleTtlS > 0 &&
+      context.lane === "closed" &&
+      context.inFlight === 0 &&
+      context.laneInFlight === 0 &&
+      context.stats.calls === context.idleArmedAtCalls,
+    /** The same, for an idle check the lane answered: nothing running or answered there either. */
+    idleWithLane: ({ context, event }) =>
+      event.type === "LANE.ACTIVITY" &&
+      context.lane === "open" &&
+      event.inFlight === 0 &&
+      event.finished === 0 &&
+      context.spec.idleTtlS > 0 &&
+      context.inFlight === 0 &&
+      context.laneInFlight === 0 &&
+      context.stats.calls === context.idleArmedAtCalls,
+    laneOpen: ({ context }) => context.lane === "open",
     restartingAfterCrash: ({ context }) => context.recovery.restarting,
     trialSlotFree: ({ context }) => context.breaker.trialsAdmitted < context.spec.circuitBreaker.halfOpenMaxCalls,
     breakerRejects: ({ context }) =>
@@ -251,17 +299,57 @@ export const providerMachine = setup({
      * recovery saga; a lazy start that fails (or times out) just goes back to COLD.
      */
     /** Draining, and this CALL.DONE (or CALLS.DONE) finishes the last calls in flight (none queued). */
-    finishesDrain: ({ context, event }) =>
-      context.drainReply !== undefined && context.inFlight <= callsFinishedBy(event) && context.queue.length === 0,
+    finishesDrain: ({ context, event }) => {
+      if (context.drainReply === undefined || context.lane !== "closed" || context.queue.length > 0) return false;
+      const finished = finishedCounts(event);
+      return context.inFlight <= finished.chart && context.laneInFlight <= finished.lane;
+    },
+    /** Draining, and the lane's counts just folded leave nothing in flight (none queued). */
+    foldFinishesDrain: ({ context, event }) =>
+      event.type === "LANE.CLOSED" &&
+      context.drainReply !== undefined &&
+      context.lane !== "open" &&
+      context.inFlight === 0 &&
+      context.laneInFlight + event.inFlight === 0 &&
+      context.queue.length === 0,
     /** The breaker is CLOSED with no fault counted: an answered call has nothing to tell it. */
     breakerHasNothingToForget: ({ context }) => !breakerHasFaults(context),
     /** Nothing in flight and nothing queued: a DRAIN now is drained at once. */
-    nothingToFinish: ({ context }) => context.inFlight === 0 && context.queue.length === 0,
+    nothingToFinish: ({ context }) =>
+      context.lane === "closed" && context.inFlight === 0 && context.laneInFlight === 0 && context.queue.length === 0,
     needsRecovery: ({ context, event }) =>
       context.recovery.restarting || (event.type === "CONNECTION.FAILED" && event.kind !== "start_failed"),
   },
   actions: {
     attachObserver: enqueueActions(() => undefined),
+    // The serving lane's I/O, injected by the runtime (src/runtime/serving-lanes.ts). Without a
+    // lane nothing serves outside the chart: a close has nothing to report and an idle check
+    // nothing to learn, so both answer at once with nothing counted.
+    openLane: enqueueActions(() => undefined),
+    closeLane: raise({ type: "LANE.CLOSED", inFlight: 0, finished: 0, lastCallAt: undefined }),
+    askLane: raise({ type: "LANE.ACTIVITY", inFlight: 0, finished: 0, lastCallAt: undefined }),
+    /** Opens the lane if the provider may serve through it now (see laneMayOpen). */
+    openLaneIfClear: enqueueActions(({ context, enqueue }) => {
+      if (context.lane === "open" || !laneMayOpen(context)) return;
+      enqueue.assign({ lane: "open" });
+      enqueue(OPEN_LANE);
+    }),
+    /** Closes the lane if open: its counts come back as LANE.CLOSED. */
+    closeLaneIfOpen: enqueueActions(({ context, enqueue }) => {
+      if (context.lane !== "open") return;
+      enqueue.assign({ lane: "closing" });
+      enqueue(CLOSE_LANE);
+    }),
+    /** A lane's answer: the calls it answered count in the stats; a closed lane's LANE.CLOSED ends its closing. */
+    foldLaneStats: assign(({ context, event }) => {
+      assertEvent(event, ["LANE.CLOSED", "LANE.ACTIVITY"]);
+      const lane = event.type === "LANE.CLOSED" && context.lane === "closing" ? "closed" : context.lane;
+      return { stats: foldedStats(context, event), lane };
+    }),
+    /** While running, a closed lane's calls still in flight are the chart's to wait for (a drain, the idle check). */
+    foldLaneInFlight: assign({
+      laneInFlight: ({ context, event }) => (event.type === "LANE.CLOSED" ? context.laneInFlight + event.inFlight : context.laneInFlight),
+    }),
     /** Keeps `context.state` in step and announces the change (re-entering the same state is silent). */
     enterState: enqueueActions(({ context, event, enqueue }, params: { to: ProviderStateName }) => {
       if (context.state === params.to) return;
@@ -394,10 +482,14 @@ export const providerMachine = setup({
     // breaker when it means something to it (a crash is judged once, by CONNECTION.FAILED), announced.
     countCallDone: assign(({ context, event }) => {
       assertEvent(event, ["CALL.DONE", "CALLS.DONE"]);
-      const finished = callsFinishedBy(event);
+      const finished = event.type === "CALLS.DONE" ? event.calls.length : 1;
       const failed = event.type === "CALL.DONE" && !succeeded(event.kind) && event.kind !== "cancelled" ? 1 : 0;
+      // The hot path: the chart's own calls, none from a lane.
+      const fromLane = event.type === "CALL.DONE" ? event.laned !== undefined : event.calls.some((done) => done.laned !== undefined);
+      const counts = fromLane ? finishedCounts(event) : { chart: finished, lane: 0 };
       return {
-        inFlight: Math.max(0, context.inFlight - finished),
+        inFlight: Math.max(0, context.inFlight - counts.chart),
+        laneInFlight: counts.lane === 0 ? context.laneInFlight : Math.max(0, context.laneInFlight - counts.lane),
         stats: {
           calls: context.stats.calls + finished,
           failures: context.stats.failures + failed,
@@ -474,6 +566,7 @@ export const providerMachine = setup({
       const isFault = reason === "crash" || reason === "start_failed";
       enqueue.assign({
         inFlight: 0,
+        laneInFlight: 0,
         pid: undefined,
         readyAt: undefined,
         lastError: isFault ? { kind, message, at: Date.now() } : context.lastError,
@@ -638,6 +731,14 @@ export const providerMachine = setup({
       actions: "takeEachInvoke",
       description: "The calls of one tick, where they are not all sent at once (see serving): each taken as its own INVOKE, in order.",
     },
+    "LANE.CLOSED": {
+      actions: "foldLaneStats",
+      description: "The lane closed as the provider stopped: the calls it answered count in the stats (those it had running were cut with the connection).",
+    },
+    "LANE.ACTIVITY": {
+      actions: "foldLaneStats",
+      description: "The lane's answer to an idle check that came after the provider stopped serving: the calls it answered count in the stats.",
+    },
   },
   states: {
     lifecycle: {
@@ -693,8 +794,21 @@ export const providerMachine = setup({
                 description: "Config change or removal with no call in flight or queued: drained at once, stop.",
               },
               {
-                actions: "beginDrain",
-                description: "Config change or removal: the supervisor routes nothing new here; finish the calls in flight, then stop.",
+                actions: ["beginDrain", "closeLaneIfOpen"],
+                description:
+                  "Config change or removal: the supervisor routes nothing new here and the lane closes; finish the calls in flight, then stop.",
+              },
+            ],
+            "LANE.CLOSED": [
+              {
+                guard: "foldFinishesDrain",
+                target: "COLD",
+                actions: ["foldLaneStats", "failPending", "recordStop"],
+                description: "Draining, and the lane closed with no call running: stop (the supervisor then replaces or removes this actor).",
+              },
+              {
+                actions: ["foldLaneStats", "foldLaneInFlight"],
+                description: "The lane closed: the calls it answered count in the stats, and the chart waits for those it still has running.",
               },
             ],
             "DRAIN.DEADLINE": {
@@ -812,6 +926,11 @@ export const providerMachine = setup({
                 },
                 "IDLE.CHECK": [
                   {
+                    guard: "laneOpen",
+                    actions: "askLane",
+                    description: "The lane serves calls this chart does not see: ask it (its LANE.ACTIVITY decides).",
+                  },
+                  {
                     guard: "idleForFullPeriod",
                     target: "#provider.lifecycle.COLD",
                     actions: "recordStop",
@@ -822,11 +941,24 @@ export const providerMachine = setup({
                     description: "Calls happened meanwhile: re-arm for idle_ttl_s after the last one finished.",
                   },
                 ],
+                "LANE.ACTIVITY": [
+                  {
+                    guard: "idleWithLane",
+                    target: "#provider.lifecycle.COLD",
+                    actions: "recordStop",
+                    description: "Idle stop: the lane too had nothing running and answered nothing for idle_ttl_s.",
+                  },
+                  {
+                    actions: ["foldLaneStats", "armIdleTimer", "scheduleIdleCheck"],
+                    description: "The lane had calls: they count in the stats, and the idle timer re-arms after the last one.",
+                  },
+                ],
               },
               states: {
                 READY: {
-                  description: "Serving, probes pass and the breaker is CLOSED.",
-                  entry: { type: "enterState", params: { to: "READY" } },
+                  description: "Serving, probes pass and the breaker is CLOSED. With no fault counted and no drain, calls go through the lane.",
+                  entry: [{ type: "enterState", params: { to: "READY" } }, "openLaneIfClear"],
+                  exit: "closeLaneIfOpen",
                   on: {
                     "HEALTH.FAILED": {
                       target: "DEGRADED",
@@ -911,10 +1043,18 @@ export const providerMachine = setup({
           entry: "enterClosed",
           on: {
             "BREAKER.FAULT": [
-              { guard: "reachesFailureThreshold", target: "OPEN", description: "failure_threshold faults in a row: open." },
-              { actions: "countFault", description: "Count the fault." },
+              {
+                guard: "reachesFailureThreshold",
+                target: "OPEN",
+                actions: "closeLaneIfOpen",
+                description: "failure_threshold faults in a row: open.",
+              },
+              { actions: ["countFault", "closeLaneIfOpen"], description: "Count the fault; calls go through the chart until it is forgotten." },
             ],
-            "BREAKER.SUCCESS": { actions: "resetFaults", description: "A success resets the count." },
+            "BREAKER.SUCCESS": {
+              actions: ["resetFaults", "openLaneIfClear"],
+              description: "A success resets the count (a READY provider's lane opens again).",
+            },
           },
         },
         OPEN: {

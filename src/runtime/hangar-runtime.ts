@@ -22,6 +22,7 @@ import {
   providerMachine,
   SUPERVISOR_SYSTEM_ID,
   type HealthProbeInput,
+  type LaneCounts,
   type ProviderRecord,
   type StartResult,
 } from "../machines/provider.js";
@@ -32,6 +33,7 @@ import type { DiscoverResult, SourceView } from "../discovery/status.js";
 import { listedTools, providerView, type ListedTool, type ProviderView } from "../machines/provider-view.js";
 import { DomainEventBus } from "../observability/domain-event-bus.js";
 import { TickInvokes } from "./tick-invokes.js";
+import { ServingLanes } from "./serving-lanes.js";
 import type { CallTracer, RequestHeaders } from "../observability/tracing/call-tracer.js";
 import { toolFilterOf } from "../security/tool-filter.js";
 import type { ClientBridge } from "../actors/provider-requests.js";
@@ -111,12 +113,17 @@ export class HangarRuntime {
   private readonly invokes = new TickInvokes((providerId, calls) => {
     this.deliver(providerId, calls);
   });
+  /** Each provider's serving lane, opened and closed by its chart (see serving-lanes.ts). */
+  private readonly lanes: ServingLanes;
 
   constructor(
     readonly config: HangarConfig,
     private readonly options: HangarRuntimeOptions,
   ) {
     this.events = new DomainEventBus(options.onObserverError);
+    this.lanes = new ServingLanes((source, event) => {
+      this.events.publish(source, event);
+    });
     const sources = options.sources ?? {};
     // Every chart that emits runs this first (see observer-attach.ts), so every actor of the
     // system — providers restarted by recovery, sagas, groups, discovery — feeds the one bus from
@@ -130,7 +137,7 @@ export class HangarRuntime {
       actions,
       actors: {
         provider: providerMachine.provide({
-          actions,
+          actions: { ...actions, ...this.lanes.actions },
           actors: { connection: options.connection, ...(options.healthProbe ? { healthProbe: options.healthProbe } : {}) },
         }),
         recoverySaga: recoverySaga.provide({ actions }),
@@ -292,7 +299,13 @@ export class HangarRuntime {
 
   view(providerId: string): ProviderView | undefined {
     const ref = this.providers[providerId];
-    return ref ? providerView(ref.getSnapshot().context) : undefined;
+    return ref ? this.withLane(ref, providerView(ref.getSnapshot().context)) : undefined;
+  }
+
+  /** A provider's view with what its open lane counted that the chart has not folded yet. */
+  private withLane(ref: ProviderRef, view: ProviderView): ProviderView {
+    const counts = this.lanes.counts(ref);
+    return counts === undefined ? view : withLaneCounts(view, counts);
   }
 
   /** The provider actor's current state value (every region), for diagrams of its chart. */
@@ -375,8 +388,11 @@ export class HangarRuntime {
   private deliver(providerId: string, calls: ToolCall[]): void {
     const supervisor = this.actor.getSnapshot();
     const target = passThroughTarget(supervisor, providerId);
-    if (target !== undefined && calls.length > 1 && supervisor.context.providers[providerId] === target) {
-      target.send({ type: "INVOKE.BATCH", calls });
+    const provider = target !== undefined && supervisor.context.providers[providerId] === target ? target : undefined;
+    // A provider serving with nothing for its chart to judge takes the calls through its lane.
+    if (provider !== undefined && this.lanes.take(provider, calls)) return;
+    if (provider !== undefined && calls.length > 1) {
+      provider.send({ type: "INVOKE.BATCH", calls });
       return;
     }
     for (const call of calls) {
@@ -399,7 +415,16 @@ export class HangarRuntime {
 
   status(): Promise<ProviderView[]> {
     return new Promise<ProviderView[]>((resolve) => {
-      this.tell({ type: "STATUS", reply: resolve });
+      this.tell({
+        type: "STATUS",
+        reply: (views) => {
+          const providers = this.actorsAsTheyAre().providers;
+          resolve(views.map((view) => {
+            const ref = providers[view.id];
+            return ref === undefined ? view : this.withLane(ref, view);
+          }));
+        },
+      });
     });
   }
 
@@ -513,6 +538,17 @@ function toolCallOf(tool: string, args: Record<string, unknown> | undefined, opt
     admitMember: options.admitMember,
     reply: notSentYet,
     trace: undefined,
+  };
+}
+
+/** `view` with the counts of its provider's open lane added (calls running and answered there). */
+function withLaneCounts(view: ProviderView, counts: Readonly<LaneCounts>): ProviderView {
+  if (counts.inFlight === 0 && counts.finished === 0) return view;
+  const lastCallAt = Math.max(view.stats.lastCallAt ?? 0, counts.lastCallAt ?? 0);
+  return {
+    ...view,
+    inFlight: view.inFlight + counts.inFlight,
+    stats: { ...view.stats, calls: view.stats.calls + counts.finished, lastCallAt: lastCallAt === 0 ? view.stats.lastCallAt : lastCallAt },
   };
 }
 

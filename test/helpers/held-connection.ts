@@ -2,6 +2,7 @@ import { fromCallback } from "xstate";
 import type { ProviderSpec } from "../../src/config/types.js";
 import type { CallOutcome } from "../../src/machines/call.js";
 import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { finishCall } from "./finish-call.js";
 
 /**
  * A connection that is ready at once with one tool, `who`, which answers with `answer(spec)` (so a
@@ -17,8 +18,8 @@ export function heldConnection(held: (() => void)[], started: string[], answer: 
     receive((event) => {
       for (const call of callsOf(event)) {
         const reply = (): void => {
-          call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: answer(input.spec) }] } });
-          sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+          const outcome: CallOutcome = { status: "result", kind: "ok", result: { content: [{ type: "text", text: answer(input.spec) }] } };
+          finishCall(call, outcome, { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 }, sendBack);
         };
         if (call.tool === "hold") held.push(reply);
         else reply();

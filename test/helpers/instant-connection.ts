@@ -1,5 +1,7 @@
+import type { CallOutcome } from "../../src/machines/call.js";
 import { fromCallback } from "xstate";
 import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
+import { finishCall } from "./finish-call.js";
 
 /** A connection that is READY at once (pid 7, no tools) and answers every call with an empty result. */
 export const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ sendBack, receive }) => {
@@ -8,8 +10,8 @@ export const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInp
   });
   receive((event) => {
     for (const call of callsOf(event)) {
-      call.reply({ status: "result", kind: "ok", result: { content: [] } });
-      sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+      const outcome: CallOutcome = { status: "result", kind: "ok", result: { content: [] } };
+      finishCall(call, outcome, { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 }, sendBack);
     }
   });
 });

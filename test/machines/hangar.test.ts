@@ -1,9 +1,11 @@
+import type { CallOutcome } from "../../src/machines/call.js";
 import { describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
 import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
 import { testSpec } from "../helpers/specs.js";
+import { finishCall } from "../helpers/finish-call.js";
 
 /** A connection that is ready at once and answers every call with the provider id. */
 const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ input, sendBack, receive }) => {
@@ -12,8 +14,8 @@ const instantConnection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ 
   });
   receive((event) => {
     for (const call of callsOf(event)) {
-      call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: input.spec.id }] } });
-      sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+      const outcome: CallOutcome = { status: "result", kind: "ok", result: { content: [{ type: "text", text: input.spec.id }] } };
+      finishCall(call, outcome, { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 }, sendBack);
     }
   });
 });

@@ -41,6 +41,20 @@ const events = [
       { type: "CALL.DONE", correlationId: "c2", tool: "add", kind: "tool_error", durationMs: 1 },
     ],
   },
+  // Calls that went out on the serving lane: a failure the lane left to the chart while it was open,
+  // and calls that outlived a closed lane (see LaneCount).
+  { type: "CALL.DONE", correlationId: "l1", tool: "add", kind: "timeout", durationMs: 1, laned: "open" },
+  { type: "CALL.DONE", correlationId: "l2", tool: "add", kind: "ok", durationMs: 1, laned: "closed" },
+  {
+    type: "CALLS.DONE",
+    calls: [
+      { type: "CALL.DONE", correlationId: "c1", tool: "add", kind: "ok", durationMs: 1 },
+      { type: "CALL.DONE", correlationId: "l4", tool: "add", kind: "ok", durationMs: 1, laned: "closed" },
+    ],
+  },
+  // What a runtime's lane answers (the chart's own defaults answer with nothing counted, within the step).
+  { type: "LANE.CLOSED", inFlight: 1, finished: 2, lastCallAt: 5 },
+  { type: "LANE.ACTIVITY", inFlight: 1, finished: 1, lastCallAt: 5 },
   { type: "xstate.after.startupTimeout.provider.lifecycle.running.INITIALIZING" },
   { type: "IDLE.CHECK" },
   { type: "PROBE.DUE" },
@@ -48,6 +62,14 @@ const events = [
   { type: "xstate.done.actor.healthProbe", output: { ok: false, message: "no pong" } },
   { type: "xstate.after.breakerReset.provider.breaker.OPEN" },
 ] as const satisfies readonly (ProviderEvent | { type: `xstate.${string}`; output?: unknown })[];
+
+/** Events that may stop a running provider for being done (a drain, an idle stop), tried from every state reached. */
+const stopProbes = [
+  { type: "DRAIN", reply: () => undefined },
+  { type: "IDLE.CHECK" },
+  { type: "LANE.ACTIVITY", inFlight: 0, finished: 0, lastCallAt: undefined },
+  { type: "LANE.ACTIVITY", inFlight: 1, finished: 0, lastCallAt: undefined },
+] as const satisfies readonly ProviderEvent[];
 
 type Lifecycle = "COLD" | "INITIALIZING" | "READY" | "DEGRADED" | "RECOVERING" | "DEAD";
 
@@ -70,6 +92,8 @@ function serialize(snapshot: ProviderSnapshot): string {
   return JSON.stringify({
     value: snapshot.value,
     inFlight: Math.min(context.inFlight, 2),
+    lane: context.lane,
+    laneInFlight: Math.min(context.laneInFlight, 1),
     queued: Math.min(context.queue.length, 1),
     live: context.liveTools !== undefined,
     faults: context.breaker.failures,
@@ -92,6 +116,8 @@ const spec = testSpec({
 
 describe("provider chart (model-based, real machine)", () => {
   it("keeps its invariants on every shortest path", () => {
+    /** The states the stop probes were tried from (once each: the walk passes through many states again and again). */
+    const probed = new Set<string>();
     const report = walkModel<ProviderSnapshot>(providerMachine, {
       events: [...events],
       input: { spec },
@@ -114,9 +140,33 @@ describe("provider chart (model-based, real machine)", () => {
         if (!running) {
           expect(context.pid, where).toBeUndefined();
           expect(context.inFlight, where).toBe(0);
+          expect(context.laneInFlight, where).toBe(0);
         }
-        // A drain ends with its last call: a running provider that drains always has a call to finish.
-        if (context.drainReply !== undefined) expect(running && context.inFlight + context.queue.length > 0, where).toBe(true);
+        // The serving lane is open exactly while the provider serves with nothing for the chart to
+        // judge: READY, breaker CLOSED with no fault counted, no drain. Every way out of that closes
+        // it, and every way back in opens it. (Closing lasts only until the lane's answer, which the
+        // chart's own default gives within the step.)
+        const laneMayOpen = lifecycle === "READY" && breaker === "CLOSED" && context.breaker.failures === 0 && context.drainReply === undefined;
+        expect(context.lane, where).toBe(laneMayOpen ? "open" : "closed");
+        // A drain ends with its last call: a running provider that drains always has a call to finish,
+        // its own or one that outlived the lane.
+        if (context.drainReply !== undefined) {
+          expect(running && context.inFlight + context.laneInFlight + context.queue.length > 0, where).toBe(true);
+        }
+        // A drain, and an idle stop, never cut a call. Checked by trying each from every state the
+        // walk reaches (the walk itself keeps only the shortest path to each state, so an edge into
+        // a state reached before is not a step it checks): no stop while anything is in flight —
+        // the chart's own calls, calls that outlived the lane, queued calls, or calls the lane says it has.
+        const key = serialize(snapshot);
+        if (running && !probed.has(key)) {
+          probed.add(key);
+          const busy = context.inFlight + context.laneInFlight + context.queue.length;
+          for (const probe of stopProbes) {
+            const [after] = transition(providerMachine, snapshot, probe);
+            if (after.matches({ lifecycle: "running" })) continue;
+            expect(busy + ("inFlight" in probe ? probe.inFlight : 0), `${where} → ${probe.type}`).toBe(0);
+          }
+        }
         // Calls wait only while the provider is starting.
         if (lifecycle !== "INITIALIZING") expect(context.queue, where).toHaveLength(0);
         if (lifecycle === "INITIALIZING") expect(context.inFlight, where).toBe(0);
@@ -151,7 +201,7 @@ describe("provider chart (model-based, real machine)", () => {
           let oneByOne = previous;
           for (const one of single) [oneByOne] = transition(providerMachine, oneByOne, one);
           expect(serialize(batched), where).toBe(serialize(oneByOne));
-          for (const key of ["inFlight", "queue", "breaker", "state", "drainReply"] as const) {
+          for (const key of ["inFlight", "laneInFlight", "lane", "queue", "breaker", "state", "drainReply"] as const) {
             expect(batched.context[key], `${where}: ${key}`).toEqual(oneByOne.context[key]);
           }
           const { calls, failures, starts } = oneByOne.context.stats;
@@ -164,7 +214,8 @@ describe("provider chart (model-based, real machine)", () => {
       expect(reached).toContain(state);
     }
     expect(report.statesChecked).toBeGreaterThan(100);
-  });
+    // ≈ 2,700 states, each tried with every event: 8–20 s, more on a loaded machine.
+  }, 120_000);
 
   it("keeps its invariants on every simple path from COLD to READY (bounded)", () => {
     // Simple paths explode combinatorially on the full chart; bounding the events to the start-up

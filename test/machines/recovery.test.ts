@@ -1,3 +1,4 @@
+import type { CallOutcome } from "../../src/machines/call.js";
 import { describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
 import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
@@ -6,6 +7,7 @@ import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
 import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
+import { finishCall } from "../helpers/finish-call.js";
 
 /** Each connection becomes ready at once; `crash()` makes the current one die like a killed process. */
 function crashableConnection(control: { starts: number; crash: () => void }) {
@@ -22,8 +24,8 @@ function crashableConnection(control: { starts: number; crash: () => void }) {
     });
     receive((event) => {
       for (const call of callsOf(event)) {
-        call.reply({ status: "result", kind: "ok", result: { content: [] } });
-        sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 });
+        const outcome: CallOutcome = { status: "result", kind: "ok", result: { content: [] } };
+        finishCall(call, outcome, { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 }, sendBack);
       }
     });
     return () => {

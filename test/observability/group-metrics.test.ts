@@ -1,3 +1,4 @@
+import type { CallOutcome } from "../../src/machines/call.js";
 import type { Tool } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
@@ -8,6 +9,7 @@ import { sample } from "../helpers/prom-text.js";
 import { testGroupSpec } from "../helpers/group-specs.js";
 import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
+import { finishCall } from "../helpers/finish-call.js";
 
 /**
  * The group metrics on a real HangarRuntime (real supervisor, group chart, providers and
@@ -30,8 +32,8 @@ const connection = fromCallback<ConnectionCallEvent, ConnectionInput>(({ input, 
         sendBack({ type: "CONNECTION.FAILED", kind: "crash", message: "killed by SIGKILL" });
         return;
       }
-      call.reply({ status: "result", kind: "ok", result: { content: [] } });
-      sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 1 });
+      const outcome: CallOutcome = { status: "result", kind: "ok", result: { content: [] } };
+      finishCall(call, outcome, { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 1 }, sendBack);
     }
   });
   return () => undefined;

@@ -3,13 +3,14 @@ import { afterEach, describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
 import { healthProbe } from "../../src/actors/health-probe.js";
 import type { SubprocessProviderSpec } from "../../src/config/types.js";
-import type { ToolCall } from "../../src/machines/call.js";
+import type { CallOutcome, ToolCall } from "../../src/machines/call.js";
 import { callsOf, type ConnectionCallEvent, type ConnectionEvent, type ConnectionInput, type ProbeResult } from "../../src/machines/connection-protocol.js";
 import { createMetrics, type HangarMetrics } from "../../src/observability/metrics.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import { sample, samples, total } from "../helpers/prom-text.js";
 import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
+import { finishCall } from "../helpers/finish-call.js";
 
 /**
  * The metrics observer on a real HangarRuntime (real charts, supervisor and recovery saga) whose
@@ -54,21 +55,18 @@ function scriptedConnection(script: Script) {
       for (const call of callsOf(event)) answer(call);
     });
     const answer = (call: ToolCall): void => {
-      const done = (kind: "ok" | "tool_error" | "timeout", durationMs: number): void => {
-        send({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind, durationMs });
+      const finish = (outcome: CallOutcome, durationMs: number): void => {
+        finishCall(call, outcome, { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: outcome.kind, durationMs }, send);
       };
       switch (call.tool) {
         case "fail":
-          call.reply({ status: "result", kind: "tool_error", result: { content: [], isError: true } });
-          done("tool_error", 5);
+          finish({ status: "result", kind: "tool_error", result: { content: [], isError: true } }, 5);
           return;
         case "slow":
-          call.reply({ status: "failure", kind: "timeout", message: "no answer within 1s" });
-          done("timeout", 1000);
+          finish({ status: "failure", kind: "timeout", message: "no answer within 1s" }, 1000);
           return;
         default:
-          call.reply({ status: "result", kind: "ok", result: { content: [] } });
-          done("ok", 20);
+          finish({ status: "result", kind: "ok", result: { content: [] } }, 20);
       }
     };
     return () => {

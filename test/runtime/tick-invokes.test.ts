@@ -13,8 +13,9 @@ import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
 
 /**
- * The runtime gathers the calls of one tick per provider (TickInvokes) and the provider actor
- * takes them in one step (INVOKE.BATCH). What else happens in the same tick — a stop, a read, a
+ * The runtime gathers the calls of one tick per provider (TickInvokes) and hands them over in one
+ * event: through the provider's serving lane while it is open (the READY providers here), else in
+ * one step of the provider chart (INVOKE.BATCH; see test/machines/provider-batched-calls.test.ts). What else happens in the same tick — a stop, a read, a
  * shutdown — finds the calls where it would had each been sent at once.
  */
 interface Line {
@@ -33,9 +34,15 @@ function tickConnection(line: Line) {
       const calls = sent;
       sent = [];
       for (const call of calls) {
-        outbox.settle({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 }, () => {
+        const done = { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 } as const;
+        const answer = () => {
           call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: call.correlationId }] } });
-        });
+        };
+        const toChart = () => {
+          outbox.settle(done, answer);
+        };
+        if (call.lane === undefined) toChart();
+        else call.lane.settle(done, answer, toChart);
       }
     };
     queueMicrotask(() => {
@@ -99,22 +106,24 @@ describe("calls made in one tick", () => {
     await runtime.startProvider("p");
     const outcomes = await Promise.all(calls(runtime, 5, "c"));
     expect(outcomes.every((outcome) => outcome.status === "result")).toBe(true);
-    expect(received).toEqual(["INVOKE.BATCH"]);
-    // Handed to the connection in one event too, not one CALL each.
+    // READY with nothing for its chart to judge: the provider's serving lane takes them, no step of the chart.
+    expect(received).toEqual([]);
+    // Handed to the connection in one event, not one CALL each.
     expect(handedOver).toEqual(["CALLS"]);
     expect(line.received.map((call) => call.correlationId)).toEqual(["c0", "c1", "c2", "c3", "c4"]);
     const requested = events.filter((event) => event.type === "ToolInvocationRequested").map((event) => event.correlationId);
     expect(requested).toEqual(["c0", "c1", "c2", "c3", "c4"]);
     expect(runtime.view("p")).toMatchObject({ inFlight: 0 });
-    // A lone call goes as a plain INVOKE.
+    expect(runtime.view("p")?.stats.calls).toBe(5);
+    // A lone call goes as a plain CALL.
     await runtime.invoke("p", "t", {});
-    expect(received).toEqual(["INVOKE.BATCH", "INVOKE"]);
+    expect(received).toEqual([]);
     expect(handedOver).toEqual(["CALLS", "CALL"]);
   });
 
   it("stay together when the security controls read a provider's spec or a group's members between them", async () => {
     const line: Line = { received: [], hold: false };
-    const { runtime, received } = start(line);
+    const { runtime, handedOver } = start(line);
     await runtime.startProvider("p");
     const outcomes = calls(runtime, 2, "c");
     // What admitting the next call reads: nothing a call can change, so nothing is sent for it.
@@ -122,13 +131,13 @@ describe("calls made in one tick", () => {
     expect(runtime.groupMemberIds("p")).toBeUndefined();
     outcomes.push(...calls(runtime, 2, "d"));
     await Promise.all(outcomes);
-    expect(received).toEqual(["INVOKE.BATCH"]);
+    expect(handedOver).toEqual(["CALLS"]);
     expect(line.received.map((call) => call.correlationId)).toEqual(["c0", "c1", "d0", "d1"]);
   });
 
   it("from a client's chunk of tools/call lines reach the provider as one event, through the stdio front end and its admission", async () => {
     const line: Line = { received: [], hold: false };
-    const { runtime, received } = start(line);
+    const { runtime, handedOver } = start(line);
     await runtime.startProvider("p");
     const server = createHangarServer(runtime, new ToolCatalogue(runtime), runtime.config.expose);
     const stdin = new PassThrough();
@@ -146,7 +155,7 @@ describe("calls made in one tick", () => {
     await waitFor(() => answers.length === 1, 5_000, "the initialize answer");
     stdin.write(Array.from({ length: 4 }, (_, i) => request(i, "tools/call", { name: "p__t", arguments: {} })).join(""));
     await waitFor(() => answers.length === 5, 5_000, "the four answers");
-    expect(received).toEqual(["INVOKE.BATCH"]);
+    expect(handedOver).toEqual(["CALLS"]);
     expect(line.received).toHaveLength(4);
     await server.close();
   });
@@ -199,7 +208,7 @@ describe("calls made in one tick", () => {
 
   it("dispatched with a reply take the tick's batch as invoked ones do, and each reply is called once", async () => {
     const line: Line = { received: [], hold: false };
-    const { runtime, received } = start(line);
+    const { runtime, handedOver } = start(line);
     await runtime.startProvider("p");
     const replies: string[] = [];
     const invoked = calls(runtime, 1, "i");
@@ -211,7 +220,7 @@ describe("calls made in one tick", () => {
     await Promise.all(invoked);
     await waitFor(() => replies.length === 2, 5_000, "both dispatched calls' replies");
     expect(replies).toEqual(["d0", "d1"]);
-    expect(received).toEqual(["INVOKE.BATCH"]);
+    expect(handedOver).toEqual(["CALLS"]);
     expect(line.received.map((call) => call.correlationId)).toEqual(["i0", "d0", "d1"]);
   });
 

@@ -3,7 +3,7 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { fromCallback } from "xstate";
-import type { ToolCall } from "../../src/machines/call.js";
+import type { CallOutcome, ToolCall } from "../../src/machines/call.js";
 import { callsOf, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
@@ -15,6 +15,7 @@ import { configureLog, log, resetLog } from "../../src/observability/log.js";
 import { logDomainEvents } from "../../src/observability/log-observer.js";
 import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
+import { finishCall } from "../helpers/finish-call.js";
 
 /** Ready at once; answers every call with the principal it carried. */
 const calls: ToolCall[] = [];
@@ -25,8 +26,9 @@ const principalConnection = fromCallback<ConnectionCallEvent, ConnectionInput>((
   receive((event) => {
     for (const call of callsOf(event)) {
       calls.push(call);
-      call.reply({ status: "result", kind: "ok", result: { content: [{ type: "text", text: call.principal ?? "(nobody)" }] } });
-      sendBack({ type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0, principal: call.principal });
+      const outcome: CallOutcome = { status: "result", kind: "ok", result: { content: [{ type: "text", text: call.principal ?? "(nobody)" }] } };
+      const done = { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0, principal: call.principal } as const;
+      finishCall(call, outcome, done, sendBack);
     }
   });
 });
