@@ -8,7 +8,10 @@ export default tseslint.config(
   ...tseslint.configs.strictTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ["*.js", "examples/providers/*.js", "test/fixtures/*.js"] }, tsconfigRootDir: import.meta.dirname },
+      // One program from tsconfig.json (which includes every linted .ts file; a file outside it is an error),
+      // not the project service: the same findings for ≈ 15 % less CPU (91–96 s instead of 110–112 s, A/B),
+      // and lint is the longest of npm test's checks. The .js files below are linted without types.
+      parserOptions: { project: "./tsconfig.json", tsconfigRootDir: import.meta.dirname },
     },
     rules: {
       // A supervisor that drops a rejected promise loses calls.
