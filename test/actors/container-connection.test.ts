@@ -135,7 +135,10 @@ describe.skipIf(engine === undefined)("container providers (real Docker engine)"
     try {
       const livePid = live.pid ?? 0;
       await waitFor(() => processStartTime(livePid), 5_000, "the live process's start time");
-      const me = ownIdentity();
+      // A host name of its own: a hangar that other test files start meanwhile (containers.test.ts and
+      // the like run beside this one) cleans up dead owners of *its* host at start-up, and would take
+      // this leftover first — this test's cleanup is the only one that may see these two containers.
+      const me = { ...ownIdentity(), host: `test-host-${providerId}` };
       const deadOwner = { ...me, id: "dead-hangar", pid: deadPid, startTime: "1" };
       const liveOwner = { ...me, id: "live-hangar", pid: livePid, startTime: processStartTime(livePid) ?? "" };
       const make = (labels: Record<string, string>, name: string) =>
@@ -144,7 +147,7 @@ describe.skipIf(engine === undefined)("container providers (real Docker engine)"
       await leftover.start();
       const neighbour = await make(ownerLabels(providerId, liveOwner), "neighbour");
 
-      const removed = await removeLeftoverContainers(dockerEngine, capturingLog([]));
+      const removed = await removeLeftoverContainers(dockerEngine, capturingLog([]), me);
       expect(removed).toContain(`${providerId}-leftover`);
       expect(removed).not.toContain(`${providerId}-neighbour`);
       const remaining = await containersOf(dockerEngine, providerId);
