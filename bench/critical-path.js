@@ -15,7 +15,7 @@ import { setImmediate, setTimeout } from "node:timers";
 import { Writable } from "node:stream";
 import { fromCallback } from "xstate";
 import { MAIN_JS } from "./lib/clients.js";
-import { dist, instantConfig } from "./lib/instant-runtime.js";
+import { dist, instantConfig, settleOk } from "./lib/instant-runtime.js";
 import { median } from "./lib/stats.js";
 
 const CALLS = Number(process.argv[2] ?? 20_000);
@@ -48,19 +48,8 @@ const connection = fromCallback(({ sendBack, receive }) => {
   answerPending = () => {
     const call = pending;
     pending = undefined;
-    const done = { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 };
-    const reply = () => call.reply({ status: "result", kind: "ok", result });
     tAnswer = performance.now();
-    const toChart =
-      outbox === undefined
-        ? () => {
-            reply();
-            sendBack(done);
-          }
-        : () => outbox.settle(done, reply);
-    // Through the provider's serving lane when the call went out on one (builds before it never set it).
-    if (call.lane === undefined) toChart();
-    else call.lane.settle(done, reply, toChart);
+    settleOk(call, result, sendBack, outbox);
   };
 });
 let answerPending;

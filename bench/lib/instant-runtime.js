@@ -73,19 +73,27 @@ export async function startInstantRuntime(tools = []) {
 function answerer(sendBack, result) {
   const outbox = Outbox === undefined ? undefined : new Outbox(sendBack);
   return (call) => {
-    const done = { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 };
-    const reply = () => call.reply({ status: "result", kind: "ok", result });
-    const toChart =
-      outbox === undefined
-        ? () => {
-            reply();
-            sendBack(done);
-          }
-        : () => outbox.settle(done, reply);
-    // A call that went out on its provider's serving lane is settled there (builds before the lane never set it).
-    if (call.lane === undefined) toChart();
-    else call.lane.settle(done, reply, toChart);
+    settleOk(call, result, sendBack, outbox);
   };
+}
+
+/**
+ * Settles `call` with `result` as a real connection does: through its provider's serving lane when
+ * it went out on one (builds before the lane never set it), else through `outbox` (the build's
+ * ConnectionOutbox) when there is one, else with its own CALL.DONE.
+ */
+export function settleOk(call, result, sendBack, outbox) {
+  const done = { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: "ok", durationMs: 0 };
+  const reply = () => call.reply({ status: "result", kind: "ok", result });
+  const toChart =
+    outbox === undefined
+      ? () => {
+          reply();
+          sendBack(done);
+        }
+      : () => outbox.settle(done, reply);
+  if (call.lane === undefined) toChart();
+  else call.lane.settle(done, reply, toChart);
 }
 
 /** The build's ConnectionOutbox, when it has one (builds before it sent every CALL.DONE alone). */

@@ -1,5 +1,6 @@
 import type { DomainEvent } from "../shared/domain-events.js";
-import type { LanedCallDone, ToolCall } from "./call.js";
+import type { ToolCall } from "./call.js";
+import type { CallDone } from "./connection-protocol.js";
 
 /**
  * A call's two ordinary domain events, built the same way whether the provider chart announces
@@ -19,7 +20,7 @@ export function requestedEvent(providerId: string, call: ToolCall): DomainEvent 
 }
 
 /** A call the provider answered (ok or tool_error), as observers hear of it. */
-export function completedEvent(providerId: string, done: LanedCallDone): DomainEvent {
+export function completedEvent(providerId: string, done: CallDone): DomainEvent {
   return {
     type: "ToolInvocationCompleted",
     providerId,

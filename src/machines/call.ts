@@ -2,6 +2,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { CallOrigin } from "../shared/call-origin.js";
 import type { RefusalReason } from "../shared/domain-events.js";
 import type { FailureKind } from "../shared/failure-kind.js";
+import type { CallDone } from "./connection-protocol.js";
 
 /**
  * How one tool call ended, as the front end needs it:
@@ -97,18 +98,7 @@ export interface ToolCall {
  * `toChart`, its CALL.DONE marked with how the lane counted it.
  */
 export interface CallLane {
-  settle(done: LanedCallDone, answer: () => void, toChart: () => void): void;
-}
-
-/** The part of a CALL.DONE a lane reads and marks (see connection-protocol.ts's CallDone). */
-export interface LanedCallDone {
-  correlationId: string;
-  tool: string;
-  kind: FailureKind;
-  durationMs: number;
-  principal?: string;
-  toolResult?: CallToolResult;
-  laned?: LaneCount;
+  settle(done: CallDone, answer: () => void, toChart: () => void): void;
 }
 
 /**

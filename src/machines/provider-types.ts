@@ -140,6 +140,13 @@ export interface LaneCounts {
   lastCallAt: number | undefined;
 }
 
+/** `stats` with a lane's answered calls added (the chart's fold, and the views' live counts). */
+export function statsWithLane(stats: ProviderStats, counts: LaneCounts): ProviderStats {
+  if (counts.finished === 0) return stats;
+  const lastCallAt = Math.max(stats.lastCallAt ?? 0, counts.lastCallAt ?? 0);
+  return { ...stats, calls: stats.calls + counts.finished, lastCallAt: lastCallAt === 0 ? stats.lastCallAt : lastCallAt };
+}
+
 export type ProviderEvent =
   | { type: "INVOKE"; call: ToolCall }
   /** The calls the front ends made for this provider in one tick, in order (see TickInvokes). */

@@ -26,7 +26,7 @@ import {
   type ProviderCrashedEvent,
   type ProviderEvent,
   type ProviderInput,
-  type LaneCounts,
+  statsWithLane,
 } from "./provider-types.js";
 import { ATTACH_OBSERVER } from "./observer-attach.js";
 
@@ -162,13 +162,6 @@ function laneMayOpen(context: ProviderContext): boolean {
   );
 }
 
-/** A lane's answer folded into the stats: the calls it answered, and when the last was. */
-function foldedStats(context: ProviderContext, counts: LaneCounts): ProviderContext["stats"] {
-  const stats = context.stats;
-  if (counts.finished === 0) return stats;
-  const lastCallAt = Math.max(stats.lastCallAt ?? 0, counts.lastCallAt ?? 0);
-  return { ...stats, calls: stats.calls + counts.finished, lastCallAt: lastCallAt === 0 ? stats.lastCallAt : lastCallAt };
-}
 
 /** Whether a success means something to the breaker: it is not CLOSED, or it counts faults to forget. */
 function breakerHasFaults(context: ProviderContext): boolean {
@@ -344,7 +337,7 @@ export const providerMachine = setup({
     foldLaneStats: assign(({ context, event }) => {
       assertEvent(event, ["LANE.CLOSED", "LANE.ACTIVITY"]);
       const lane = event.type === "LANE.CLOSED" && context.lane === "closing" ? "closed" : context.lane;
-      return { stats: foldedStats(context, event), lane };
+      return { stats: statsWithLane(context.stats, event), lane };
     }),
     /** While running, a closed lane's calls still in flight are the chart's to wait for (a drain, the idle check). */
     foldLaneInFlight: assign({

@@ -23,6 +23,7 @@ import {
   SUPERVISOR_SYSTEM_ID,
   type HealthProbeInput,
   type LaneCounts,
+  statsWithLane,
   type ProviderRecord,
   type StartResult,
 } from "../machines/provider.js";
@@ -544,12 +545,7 @@ function toolCallOf(tool: string, args: Record<string, unknown> | undefined, opt
 /** `view` with the counts of its provider's open lane added (calls running and answered there). */
 function withLaneCounts(view: ProviderView, counts: Readonly<LaneCounts>): ProviderView {
   if (counts.inFlight === 0 && counts.finished === 0) return view;
-  const lastCallAt = Math.max(view.stats.lastCallAt ?? 0, counts.lastCallAt ?? 0);
-  return {
-    ...view,
-    inFlight: view.inFlight + counts.inFlight,
-    stats: { ...view.stats, calls: view.stats.calls + counts.finished, lastCallAt: lastCallAt === 0 ? view.stats.lastCallAt : lastCallAt },
-  };
+  return { ...view, inFlight: view.inFlight + counts.inFlight, stats: statsWithLane(view.stats, counts) };
 }
 
 /** The reply of a call not sent yet: submit replaces it before anything can answer the call. */

@@ -1,7 +1,7 @@
 import type { AnyActorRef } from "xstate";
 import { completedEvent, requestedEvent } from "../machines/call-events.js";
-import type { CallLane, LanedCallDone, ToolCall } from "../machines/call.js";
-import type { ConnectionCallEvent } from "../machines/connection-protocol.js";
+import type { CallLane, ToolCall } from "../machines/call.js";
+import type { CallDone, ConnectionCallEvent } from "../machines/connection-protocol.js";
 import type { LaneCounts, ProviderEvent } from "../machines/provider-types.js";
 import type { DomainEvent } from "../shared/domain-events.js";
 
@@ -56,7 +56,7 @@ class LaneOpening implements CallLane {
     return true;
   }
 
-  settle(done: LanedCallDone, answer: () => void, toChart: () => void): void {
+  settle(done: CallDone, answer: () => void, toChart: () => void): void {
     if (this.handingOver) {
       (this.early ??= []).push(() => {
         this.settle(done, answer, toChart);
