@@ -162,6 +162,18 @@ function laneMayOpen(context: ProviderContext): boolean {
   );
 }
 
+/**
+ * What the chart itself knows of idleness: idle stop is on, none of its calls (nor any that
+ * outlived a lane) is running, and none finished since the idle timer was armed.
+ */
+function quietSinceArmed(context: ProviderContext): boolean {
+  return (
+    context.spec.idleTtlS > 0 &&
+    context.inFlight === 0 &&
+    context.laneInFlight === 0 &&
+    context.stats.calls === context.idleArmedAtCalls
+  );
+}
 
 /** Whether a success means something to the breaker: it is not CLOSED, or it counts faults to forget. */
 function breakerHasFaults(context: ProviderContext): boolean {
@@ -251,22 +263,14 @@ export const providerMachine = setup({
   },
   guards: {
     /** Nothing in flight, and no call finished since the idle timer was armed. */
-    idleForFullPeriod: ({ context }) =>
-      context.spec.idleTtlS > 0 &&
-      context.lane === "closed" &&
-      context.inFlight === 0 &&
-      context.laneInFlight === 0 &&
-      context.stats.calls === context.idleArmedAtCalls,
+    idleForFullPeriod: ({ context }) => context.lane === "closed" && quietSinceArmed(context),
     /** The same, for an idle check the lane answered: nothing running or answered there either. */
     idleWithLane: ({ context, event }) =>
       event.type === "LANE.ACTIVITY" &&
       context.lane === "open" &&
       event.inFlight === 0 &&
       event.finished === 0 &&
-      context.spec.idleTtlS > 0 &&
-      context.inFlight === 0 &&
-      context.laneInFlight === 0 &&
-      context.stats.calls === context.idleArmedAtCalls,
+      quietSinceArmed(context),
     laneOpen: ({ context }) => context.lane === "open",
     restartingAfterCrash: ({ context }) => context.recovery.restarting,
     trialSlotFree: ({ context }) => context.breaker.trialsAdmitted < context.spec.circuitBreaker.halfOpenMaxCalls,

@@ -99,34 +99,34 @@ class LaneOpening implements CallLane {
  * as events (LANE.CLOSED, LANE.ACTIVITY) at a close and at each idle check.
  */
 export class ServingLanes {
-  private readonly open = new WeakMap<AnyActorRef, LaneOpening>();
+  private readonly openings = new WeakMap<AnyActorRef, LaneOpening>();
 
   constructor(private readonly publish: PublishEvent) {}
 
   /** The chart's `openLane`, `closeLane` and `askLane`, for `providerMachine.provide`. */
   readonly actions = {
     openLane: ({ self, context }: { self: AnyActorRef; context: { spec: { id: string } } }) => {
-      this.open.set(self, new LaneOpening(self, context.spec.id, this.publish));
+      this.openings.set(self, new LaneOpening(self, context.spec.id, this.publish));
     },
     closeLane: ({ self }: { self: AnyActorRef }) => {
-      const opening = this.open.get(self);
-      this.open.delete(self);
+      const opening = this.openings.get(self);
+      this.openings.delete(self);
       if (opening !== undefined) opening.open = false;
       tell(self, { type: "LANE.CLOSED", ...(opening?.report() ?? NOTHING) });
     },
     askLane: ({ self }: { self: AnyActorRef }) => {
-      tell(self, { type: "LANE.ACTIVITY", ...(this.open.get(self)?.report() ?? NOTHING) });
+      tell(self, { type: "LANE.ACTIVITY", ...(this.openings.get(self)?.report() ?? NOTHING) });
     },
   };
 
   /** Sends `calls` through the provider's lane when it is open; false when the chart must take them. */
   take(provider: AnyActorRef, calls: readonly ToolCall[]): boolean {
-    return this.open.get(provider)?.take(calls) ?? false;
+    return this.openings.get(provider)?.take(calls) ?? false;
   }
 
   /** What the provider's open lane counted and the chart does not know yet (for views). */
   counts(provider: AnyActorRef): Readonly<LaneCounts> | undefined {
-    return this.open.get(provider);
+    return this.openings.get(provider);
   }
 }
 
