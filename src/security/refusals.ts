@@ -36,7 +36,8 @@ export class Refusals {
     this.refuse(what, caller, `rate_limited_${refusal.level}`, RATE_LIMITED_CODE, describeRateLimitRefusal(refusal), rateLimitData(refusal));
   }
 
-  publish(what: RefusalSubject, caller: Caller, reason: RefusalReason, message: string): void {
+  /** `args`: the refused call's arguments, for the audit trail to capture (a registry tool's refusal has no request that carries them). */
+  publish(what: RefusalSubject, caller: Caller, reason: RefusalReason, message: string, args?: Record<string, unknown>): void {
     this.events?.publish("security", {
       type: "ToolInvocationFailed",
       providerId: what.providerId ?? "",
@@ -48,6 +49,7 @@ export class Refusals {
       refusal: reason,
       // Never reached the provider: not one of its calls (audit replay counts by this).
       stage: "refused",
+      ...(args === undefined ? {} : { arguments: args }),
     });
   }
 }

@@ -9,7 +9,7 @@ import { ArgumentValidator, type ArgumentViolation } from "./argument-validator.
 import { PrincipalProviders } from "./principal-providers.js";
 import { PrincipalTools } from "./principal-tools.js";
 import { describeRateLimitRefusal, hasRateLimits, RateLimiter } from "./rate-limiter.js";
-import { invalidArgumentsText, notAllowedMessage, RATE_LIMITED_CODE, rateLimitData, Refusals } from "./refusals.js";
+import { invalidArgumentsText, notAllowedMessage, RATE_LIMITED_CODE, rateLimitData, Refusals, type RefusalSubject } from "./refusals.js";
 import { requestFiltersOf } from "./request-filters.js";
 import { checkStructure, DEFAULT_STRUCTURAL_LIMITS } from "./structural-limits.js";
 import { toolFilterOf } from "./tool-filter.js";
@@ -159,9 +159,18 @@ export class SecurityControls {
    * unknown name (nothing tells it the provider exists), but the attempt is published as a
    * refusal like any other, so the audit trail, logs and metrics still see it.
    */
-  recordHiddenCall(caller: Caller, providerId: string, subject: string): void {
+  recordHiddenCall(caller: Caller, providerId: string, subject: string, args?: Record<string, unknown>): void {
     const principal = caller.principal ?? "";
-    this.refusals.publish({ providerId, subject }, caller, "not_allowed", `provider '${providerId}' is not available to principal '${principal}' (http.auth.principals.${principal}.allow_providers / deny_providers); answered as an unknown name`);
+    this.refusals.publish({ providerId, subject }, caller, "not_allowed", `provider '${providerId}' is not available to principal '${principal}' (http.auth.principals.${principal}.allow_providers / deny_providers); answered as an unknown name`, args);
+  }
+
+  /**
+   * A registry tool call refused for its arguments (wrong types, an unknown provider, group or
+   * tool): published like the refusals above — the audit trail, logs and metrics see it — with
+   * the arguments as given. `what.providerId` is the id the arguments named, known or not.
+   */
+  recordInvalidRegistryCall(caller: Caller, what: RefusalSubject, message: string, args: Record<string, unknown>): void {
+    this.refusals.publish(what, caller, "invalid_arguments", message, args);
   }
 
   /** Whether a provider's prompt (its own name) exists for clients (allow_prompts / deny_prompts). */

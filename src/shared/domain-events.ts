@@ -87,6 +87,11 @@ export type DomainEvent =
       /** Why the hangar refused the call (kind `rejected` by a security control): see security/security-controls.ts. */
       refusal?: RefusalReason;
       /**
+       * A refused registry tool call's arguments, by reference (see ToolInvocationRequested's: the
+       * audit trail captures them per audit.capture). A call that reached its provider has them on its request.
+       */
+      arguments?: Record<string, unknown>;
+      /**
        * Where the call failed, when it never reached the provider: `queued` (it waited for a start
        * that failed, or a stop), `refused` (breaker OPEN, RECOVERING, DEAD). Absent: the call was
        * sent to the provider (and counts as a call in its stats).

@@ -1,7 +1,6 @@
-import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 import { ANONYMOUS } from "../security/admin-gate.js";
+import { RegistryRefusal } from "./registry-refusal.js";
 import type { RegistryCallExtra, RegistryContext } from "./registry-tool-kit.js";
-import { RpcError } from "./rpc-error.js";
 
 /** Whether the caller may reach a provider or group id (its principal's allow_providers / deny_providers). */
 export type Reach = (id: string) => boolean;
@@ -29,22 +28,24 @@ function unknownProvider(id: string, providers: string[]): string {
   return `unknown provider '${id}'; known providers: ${providers.join(", ") || "(none)"}`;
 }
 
+/** A provider the caller may reach, or the refusal (RegistryRefusal: recorded, hidden or unknown, by the tool kit). */
 export function requireProvider(context: RegistryContext, reach: Reach, id: string): void {
-  if (context.runtime.hasProvider(id) && reach(id)) return;
-  throw new RpcError(ErrorCode.InvalidParams, unknownProvider(id, knownProviders(context, reach)));
+  const exists = context.runtime.hasProvider(id);
+  if (exists && reach(id)) return;
+  throw new RegistryRefusal(unknownProvider(id, knownProviders(context, reach)), { providerId: id, hidden: exists });
 }
 
 /**
- * registry_invoke takes a provider or a group id. `onHidden` runs when the id exists but the
- * caller may not reach it (the caller is still told it is unknown).
+ * registry_invoke takes a provider or a group id. An id that exists but the caller may not reach
+ * is refused as unknown, and recorded as not allowed; `subject` is what the record names (the
+ * call's flat tool name).
  */
-export function requireProviderOrGroup(context: RegistryContext, reach: Reach, id: string, onHidden?: () => void): void {
+export function requireProviderOrGroup(context: RegistryContext, reach: Reach, id: string, subject?: string): void {
   const exists = context.runtime.hasProvider(id) || context.runtime.hasGroup(id);
   if (exists && reach(id)) return;
-  if (exists) onHidden?.();
   const groups = knownGroups(context, reach);
-  throw new RpcError(
-    ErrorCode.InvalidParams,
+  throw new RegistryRefusal(
     unknownProvider(id, knownProviders(context, reach)) + (groups.length > 0 ? `; known groups: ${groups.join(", ")}` : ""),
+    { providerId: id, subject, hidden: exists },
   );
 }

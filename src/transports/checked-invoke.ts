@@ -1,9 +1,9 @@
-import { ErrorCode, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { CallOutcome, CallProgress } from "../machines/call.js";
 import { ANONYMOUS } from "../security/admin-gate.js";
 import { reachOf, requireProviderOrGroup } from "./caller-reach.js";
 import type { RegistryCallExtra, RegistryContext } from "./registry-tool-kit.js";
-import { RpcError } from "./rpc-error.js";
+import { RegistryRefusal } from "./registry-refusal.js";
 import { flatToolName } from "./tool-names.js";
 import { outcomeToResult } from "./outcome-result.js";
 
@@ -36,10 +36,10 @@ export async function checkedInvoke(
   overrides: InvokeOverrides = {},
 ): Promise<CheckedOutcome> {
   // A provider or group the caller may not reach is unknown to it, like one no config has; the
-  // attempt is still recorded (audit, logs, metrics).
+  // attempt is still recorded (audit, logs, metrics), as the tool kit records every refusal.
   const caller = extra.caller ?? ANONYMOUS;
   const flatName = flatToolName(args.provider, args.tool);
-  requireProviderOrGroup(context, reachOf(context, extra), args.provider, () => context.security?.recordHiddenCall(caller, args.provider, flatName));
+  requireProviderOrGroup(context, reachOf(context, extra), args.provider, flatName);
   const known = context.catalogue.entries(args.provider);
   const tool = known.find((entry) => entry.tool.name === args.tool)?.tool;
   const target = { providerId: args.provider, toolName: args.tool, flatName, tool };
@@ -49,9 +49,9 @@ export async function checkedInvoke(
   // a provider that never ran lists nothing yet — then the call starts it and it answers.
   const authoritative = known.some((entry) => entry.source === "live");
   if (authoritative && tool === undefined) {
-    throw new RpcError(
-      ErrorCode.InvalidParams,
+    throw new RegistryRefusal(
       `unknown tool '${args.tool}' of provider '${args.provider}'; known tools: ${known.map((e) => e.tool.name).join(", ")}`,
+      { providerId: args.provider, subject: args.tool },
     );
   }
   const outcome = await context.runtime.invoke(args.provider, args.tool, args.arguments, {

@@ -1,18 +1,17 @@
-import { ErrorCode } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { GroupView } from "../machines/group-view.js";
 import { defineTool, jsonResult, type ErasedRegistryTool, type RegistryContext } from "./registry-tool-kit.js";
-import { RpcError } from "./rpc-error.js";
+import { RegistryRefusal } from "./registry-refusal.js";
 import { knownGroups, reachOf, type Reach } from "./caller-reach.js";
 
 /** The group tools: registry_group_list and registry_group_rebalance (docs/groups.md). */
 
 function requireGroup(context: RegistryContext, reach: Reach, groupId: string): GroupView {
-  const view = reach(groupId) ? context.runtime.groupView(groupId) : undefined;
-  if (view !== undefined) return view;
-  throw new RpcError(
-    ErrorCode.InvalidParams,
+  const view = context.runtime.groupView(groupId);
+  if (view !== undefined && reach(groupId)) return view;
+  throw new RegistryRefusal(
     `unknown group '${groupId}'; known groups: ${knownGroups(context, reach).join(", ") || "(none: define one with mode: group)"}`,
+    { providerId: groupId, hidden: view !== undefined },
   );
 }
 

@@ -3,12 +3,13 @@ import { z } from "zod";
 import type { CallProgress } from "../machines/call.js";
 import type { RequestHeaders } from "../observability/tracing/call-tracer.js";
 import type { HangarRuntime } from "../runtime/hangar-runtime.js";
-import type { Caller } from "../security/admin-gate.js";
+import { ANONYMOUS, type Caller } from "../security/admin-gate.js";
 import type { ArgumentViolation } from "../security/argument-validator.js";
 import type { SecurityControls } from "../security/security-controls.js";
 import type { CallOrigin } from "../shared/call-origin.js";
 import { redactor } from "../shared/redaction.js";
 import { failureResult } from "./outcome-result.js";
+import { RegistryRefusal, type RefusedTarget } from "./registry-refusal.js";
 import { pointerPath, schemaProblems, type SchemaIssue } from "./schema-issues.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 
@@ -73,10 +74,55 @@ export function defineTool<Schema extends z.ZodObject>(tool: RegistryTool<Schema
     call: (args, context, extra) => {
       const given = args ?? {};
       const parsed = strict.safeParse(given);
-      if (!parsed.success) return Promise.resolve(invalidArgumentsResult(tool.name, Object.keys(tool.schema.shape), parsed.error.issues, given));
-      return tool.run(parsed.data as z.infer<Schema>, context, extra);
+      if (!parsed.success) {
+        const result = invalidArgumentsResult(tool.name, Object.keys(tool.schema.shape), parsed.error.issues, given);
+        recordRefusal(context, extra, tool.name, { providerId: namedId(given) }, textOf(result), given);
+        return Promise.resolve(result);
+      }
+      const refused = (error: unknown): never => {
+        if (error instanceof RegistryRefusal) recordRefusal(context, extra, tool.name, error.target, error.message, given);
+        throw error;
+      };
+      // Some tools refuse before their first await (a synchronous throw), others after.
+      try {
+        return tool.run(parsed.data as z.infer<Schema>, context, extra).catch(refused);
+      } catch (error) {
+        return refused(error);
+      }
     },
   };
+}
+
+/**
+ * A refused call leaves a trace like a refused provider-tool call (SecurityControls): a
+ * ToolInvocationFailed (kind `rejected`, stage `refused`) for the audit trail, the log and the
+ * metrics, with the arguments as given. Its provider is the id the arguments named, as given
+ * (known or not), or none (empty, as for the registry tools' other refusals).
+ */
+function recordRefusal(context: RegistryContext, extra: RegistryCallExtra, toolName: string, target: RefusedTarget, message: string, given: unknown): void {
+  const security = context.security;
+  if (security === undefined) return;
+  const caller = extra.caller ?? ANONYMOUS;
+  const args = isRecord(given) ? given : { arguments: given };
+  const subject = target.subject ?? toolName;
+  if (target.hidden === true && target.providerId !== undefined) security.recordHiddenCall(caller, target.providerId, subject, args);
+  else security.recordInvalidRegistryCall(caller, { providerId: target.providerId, subject }, message, args);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** The provider (or group) id arguments name, when they name one as a string. */
+function namedId(given: unknown): string | undefined {
+  if (!isRecord(given)) return undefined;
+  const id = given.provider ?? given.group;
+  return typeof id === "string" && id !== "" ? id : undefined;
+}
+
+function textOf(result: CallToolResult): string {
+  const first = result.content[0];
+  return first?.type === "text" ? first.text : "";
 }
 
 /**

@@ -9,6 +9,7 @@ import { targetDetails } from "./target-details.js";
 import { GROUP_TOOLS } from "./group-tools.js";
 import { defineTool, jsonResult, type ErasedRegistryTool, type RegistryCallExtra, type RegistryContext } from "./registry-tool-kit.js";
 import { RpcError } from "./rpc-error.js";
+import { RegistryRefusal } from "./registry-refusal.js";
 import { plainInvoke } from "./checked-invoke.js";
 import { INVOKE_TOOLS } from "./invoke-tools.js";
 import { ANONYMOUS } from "../security/admin-gate.js";
@@ -284,7 +285,7 @@ const registryApprove = defineTool({
   readOnly: false,
   run: async ({ provider }, { runtime }) => {
     const outcome = await runtime.approve(provider);
-    if (!outcome.ok) throw new RpcError(ErrorCode.InvalidParams, outcome.message);
+    if (!outcome.ok) throw new RegistryRefusal(outcome.message, { providerId: provider });
     return jsonResult({ provider, approved: true, message: outcome.message });
   },
 });
