@@ -1,3 +1,5 @@
+import { JSONRPCRequestSchema, type RequestId } from "@modelcontextprotocol/sdk/types.js";
+
 /** The members a JSON-RPC request or notification may have (the SDK's schemas are strict). */
 const MEMBERS = new Set(["jsonrpc", "id", "method", "params"]);
 
@@ -46,4 +48,24 @@ function kind(value: unknown): string {
   if (typeof value === "string") return "a string";
   if (typeof value === "boolean") return String(value);
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
+}
+
+/** The words of a by-position params problem, for every method alike (tools/call's too). */
+export function byPositionParamsText(method: string): string {
+  return `${method}: params must be an object, not an array — MCP's params are named (an object); JSON-RPC's by-position params (an array) are not part of MCP`;
+}
+
+/**
+ * A request that is sound JSON-RPC but for its params: an array, JSON-RPC's by-position params,
+ * which MCP never takes. The message is well formed, so it is no Invalid Request (-32600): it is
+ * answered -32602 Invalid params with its id, on stdio (the transport, stdio-server-transport.ts)
+ * and over HTTP (the router, tool-call-router.ts) alike. Undefined for anything else — a
+ * notification too (it has no id to answer), and a request that is wrong in another way as well.
+ */
+export function byPositionParams(value: unknown): { id: RequestId; message: string } | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const request = value as Record<string, unknown>;
+  if (!Array.isArray(request.params) || !isRequestId(request.id) || typeof request.method !== "string") return undefined;
+  if (!JSONRPCRequestSchema.safeParse({ ...request, params: {} }).success) return undefined;
+  return { id: request.id as RequestId, message: byPositionParamsText(request.method) };
 }

@@ -5,7 +5,7 @@ import { isPlainRequestOrNotification, isPlainResultResponse } from "../actors/j
 import { isBlank, LineSplitter } from "../actors/line-splitter.js";
 import { readBurst } from "../actors/read-burst.js";
 import { TickWrites } from "../actors/tick-writes.js";
-import { invalidRequestMessage } from "./invalid-request.js";
+import { byPositionParams, invalidRequestMessage } from "./invalid-request.js";
 import { splicedMessage } from "./message-text.js";
 import { OpenRequests } from "./open-requests.js";
 
@@ -232,6 +232,11 @@ export class StdioServerLineTransport implements Transport {
     }
     if (isAnswer(value)) {
       this.onerror?.(new ClientLineError(ErrorCode.InvalidRequest, "a malformed JSON-RPC answer from the client was dropped"));
+      return;
+    }
+    const byPosition = byPositionParams(value);
+    if (byPosition !== undefined) {
+      this.refuse(ErrorCode.InvalidParams, byPosition.message, byPosition.id);
       return;
     }
     this.refuse(ErrorCode.InvalidRequest, invalidRequestMessage(value), usableId(value));

@@ -30,6 +30,7 @@ import { paramsProblem } from "./request-params.js";
 import type { SchemaIssue } from "./schema-issues.js";
 import { RpcError } from "./rpc-error.js";
 import { toolCallParamsProblem } from "./tool-call-params.js";
+import { byPositionParams } from "./invalid-request.js";
 
 export type ToolCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -187,6 +188,9 @@ export class ToolCallRouter implements Transport {
           return;
         }
         if ("id" in message && this.refuseInvalidParams(message)) return;
+      } else if (Array.isArray(message.params) && this.refuseByPositionParams(message)) {
+        // Left to the SDK's Protocol, such a request was never answered (it is no request to its schema).
+        return;
       } else if (message.method === "notifications/cancelled" && !("id" in message)) {
         this.cancel(message);
       } else if (message.method === "initialize" && "id" in message) {
@@ -198,11 +202,27 @@ export class ToolCallRouter implements Transport {
 
   /** A tools/call whose params have the wrong shape is answered -32602 Invalid params here, in words (see tool-call-params.ts). */
   private refuseInvalidParams(request: JSONRPCRequest): boolean {
-    const problem = toolCallParamsProblem(request);
+    const problem = byPositionParams(request)?.message ?? toolCallParamsProblem(request);
     if (problem === undefined) return false;
-    const answer: JSONRPCErrorResponse = { jsonrpc: "2.0", id: request.id, error: { code: ErrorCode.InvalidParams, message: problem } };
-    this.inner.send(answer).catch(this.reportSendFailure);
+    this.answerInvalidParams(request.id, problem);
     return true;
+  }
+
+  /**
+   * A request whose params are an array (JSON-RPC's by-position params, which MCP never takes) is
+   * answered -32602 Invalid params here, with its id (see invalid-request.ts). stdio's transport
+   * answers it before it gets here; an HTTP transport hands it on.
+   */
+  private refuseByPositionParams(message: JSONRPCMessage): boolean {
+    const byPosition = byPositionParams(message);
+    if (byPosition === undefined) return false;
+    this.answerInvalidParams(byPosition.id, byPosition.message);
+    return true;
+  }
+
+  private answerInvalidParams(id: RequestId, message: string): void {
+    const answer: JSONRPCErrorResponse = { jsonrpc: "2.0", id, error: { code: ErrorCode.InvalidParams, message } };
+    this.inner.send(answer).catch(this.reportSendFailure);
   }
 
   private call(request: JSONRPCRequest, info: MessageExtraInfo | undefined): void {

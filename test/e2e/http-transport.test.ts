@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fixtureCommand } from "../helpers/cli.js";
+import { fixtureCommand, within } from "../helpers/cli.js";
 import { INITIALIZE, rawRequest, useHttpE2E, type RawResponse } from "../helpers/http.js";
 import { chunk, rawConnection, requestHead } from "../helpers/raw-http.js";
 
@@ -104,6 +104,32 @@ describe("the streamable HTTP transport", () => {
     expect(JSON.parse(level.body)).toMatchObject({ id: 4, error: { code: -32602, message: expect.stringMatching(/^logging\/setLevel: params\.level must be one of "debug", .*, not "verbose"$/) as unknown } });
     const list = await post({ jsonrpc: "2.0", id: 5, method: "tools/list", params: { cursor: 1 } });
     expect(JSON.parse(list.body)).toEqual({ jsonrpc: "2.0", id: 5, error: { code: -32602, message: "tools/list: params.cursor must be a string, not the number 1" } });
+  });
+
+  // Changed on purpose: a request with array params reached the SDK's Protocol, which took it for no request and never answered it.
+  it("answers a request whose params are an array (JSON-RPC by position) -32602 Invalid params with its id, any method, alone or in a batch", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.startHttp(config(marker));
+    const { post } = await openSession(hangar.url);
+    const byPosition = (method: string): string =>
+      `${method}: params must be an object, not an array — MCP's params are named (an object); JSON-RPC's by-position params (an array) are not part of MCP`;
+    for (const [id, method, params] of [[2, "tools/list", []], [3, "ping", []], [4, "tools/call", ["faulty__echo", { text: "x" }]], [5, "resources/read", ["file:///x"]]] as const) {
+      const answer = await within(post({ jsonrpc: "2.0", id, method, params }), 10_000, `the answer to ${method} by position`);
+      expect(answer.status).toBe(200);
+      expect(JSON.parse(answer.body)).toEqual({ jsonrpc: "2.0", id, error: { code: -32602, message: byPosition(method) } });
+    }
+    const batch = await within(
+      post([
+        { jsonrpc: "2.0", id: 6, method: "ping", params: [] },
+        { jsonrpc: "2.0", id: 7, method: "ping" },
+      ]),
+      10_000,
+      "the batch's answers",
+    );
+    expect((JSON.parse(batch.body) as { id: number }[]).sort((a, b) => a.id - b.id)).toEqual([
+      { jsonrpc: "2.0", id: 6, error: { code: -32602, message: byPosition("ping") } },
+      { jsonrpc: "2.0", id: 7, result: {} },
+    ]);
   });
 
   it("refuses a wrong Accept (406), an unsupported protocol version (400) and a second initialize (400)", async () => {

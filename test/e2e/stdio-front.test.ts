@@ -132,6 +132,28 @@ describe("stdio front end", () => {
     expect(hangar.messages.filter((message) => message.id === 1 || message.id === 2)).toEqual([]);
   });
 
+  // Changed on purpose: these were answered -32600 Invalid Request ("params" must be an object, not an array).
+  it("answers a request whose params are an array (JSON-RPC by position) -32602 Invalid params with its id, any method, and serves on", async () => {
+    const marker = e2e.marker();
+    const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
+    await hangar.initialize();
+    const cases: [string | number, string, unknown[]][] = [
+      [1, "tools/list", []],
+      ["call", "tools/call", ["echo__echo", { text: "by position" }]],
+      [3, "ping", []],
+      ["read", "resources/read", ["file:///x"]],
+    ];
+    for (const [id, method, params] of cases) {
+      const answer = await hangar.request(id, method, params);
+      const message = `${method}: params must be an object, not an array — MCP's params are named (an object); JSON-RPC's by-position params (an array) are not part of MCP`;
+      expect({ method, answer }).toEqual({ method, answer: { jsonrpc: "2.0", id, error: { code: -32602, message } } });
+    }
+    // The call was not made by position either, and the session serves on.
+    const after = await hangar.request("after", "tools/call", { name: "registry_invoke", arguments: { provider: "echo", tool: "echo", arguments: { text: "by name" } } });
+    expect(textOf(after)).toBe("by name");
+    expect(hangar.messages.filter((message) => message.result !== undefined && JSON.stringify(message.result).includes("by position"))).toEqual([]);
+  });
+
   it("skips a line of only whitespace as it skips an empty line: no Parse error, no warning", async () => {
     const marker = e2e.marker();
     const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
