@@ -23,8 +23,9 @@ import * as singleFlight from "./scenarios/single-flight.js";
 import * as scale from "./scenarios/scale.js";
 import * as soak from "./scenarios/soak.js";
 import * as audit from "./scenarios/audit.js";
+import * as group from "./scenarios/group.js";
 
-const SCENARIOS = [overhead, concurrency, httpFront, coldStart, singleFlight, scale, soak, audit];
+const SCENARIOS = [overhead, concurrency, httpFront, coldStart, singleFlight, scale, soak, audit, group];
 const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "results", "latest.json");
 
 function progress(text) {

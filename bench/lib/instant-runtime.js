@@ -13,25 +13,29 @@ import { median } from "./stats.js";
 /** A module of the build under test (dist/…). */
 export const dist = (path) => import(pathToFileURL(resolve(dirname(MAIN_JS), path)).href);
 
-/** The loaded config of one provider `p` that lists `tools` (predefined) and is never really started. */
-export async function instantConfig(tools = []) {
+/**
+ * The loaded config of one provider `p` that lists `tools` (predefined) and is never really
+ * started; with `group`, a second such provider `q` and a round-robin group `g` of the two.
+ */
+export async function instantConfig(tools = [], { group = false } = {}) {
   const { loadConfig } = await dist("config/load.js");
   const dir = mkdtempSync(join(tmpdir(), "hangar-instant-"));
   const configPath = join(dir, "hangar.yaml");
   const provider = { command: ["node", "never-started.js"], ...(tools.length > 0 ? { tools } : {}) };
-  writeFileSync(configPath, JSON.stringify({ providers: { p: provider } }));
+  const providers = group ? { p: provider, q: provider, g: { mode: "group", members: ["p", "q"] } } : { p: provider };
+  writeFileSync(configPath, JSON.stringify({ providers }));
   const config = loadConfig(configPath);
   rmSync(dir, { recursive: true, force: true });
   return config;
 }
 
-/** A started runtime whose provider `p` lists `tools` (predefined in its config too) and answers "hello". */
-export async function startInstantRuntime(tools = []) {
+/** A started runtime whose provider `p` (and with `group`, `q` and the group `g`) lists `tools` (predefined in its config too) and answers "hello". */
+export async function startInstantRuntime(tools = [], { group = false } = {}) {
   const { HangarRuntime } = await dist("runtime/hangar-runtime.js");
   const { configureLog, log } = await dist("observability/log.js");
   const { logDomainEvents } = await dist("observability/log-observer.js");
   const metrics = await dist("observability/metrics.js").catch(() => undefined);
-  const config = await instantConfig(tools);
+  const config = await instantConfig(tools, { group });
 
   const result = { content: [{ type: "text", text: "hello" }] };
   const connection = fromCallback(({ sendBack, receive }) => {

@@ -18,7 +18,9 @@ export async function startProbedHangar(name, probeFile, params = {}) {
   for (const [key, value] of Object.entries(params)) probe.searchParams.set(key, value);
   const marker = `${name}-${process.pid}`;
   const config = writeConfig(dir, "hangar", { fixture: { ...providerEntry("fixture", marker, name), tools: PROVIDERS.fixture.tools } });
-  const hangar = await connectHangar(config, { marker, stateDir: join(dir, "state"), nodeArgs: ["--import", probe.href] });
+  // BENCH_HANGAR_NODE_FLAGS as in run.js: node flags for the hangar process only.
+  const flags = process.env.BENCH_HANGAR_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
+  const hangar = await connectHangar(config, { marker, stateDir: join(dir, "state"), nodeArgs: [...flags, "--import", probe.href] });
   return {
     dir,
     pid: hangar.pid,

@@ -1,4 +1,4 @@
-import { enqueueActions, setup, type AnyActorRef } from "xstate";
+import { enqueueActions, sendTo, setup, type AnyActorRef } from "xstate";
 import type { DomainEvent, GroupStateName } from "../shared/domain-events.js";
 import { failure, type CallOutcome, type ToolCall } from "./call.js";
 import { memberWatch } from "./group-member-watch.js";
@@ -51,7 +51,13 @@ export * from "./group-types.js";
 interface Enqueue {
   (effect: () => void): void;
   raise: (event: GroupEvent) => void;
-  sendTo: (to: AnyActorRef, event: { type: "INVOKE"; call: ToolCall }) => void;
+}
+
+/** One attempt for a member: its id and its provider actor. */
+export interface MemberDelivery {
+  member: string;
+  provider: AnyActorRef;
+  call: ToolCall;
 }
 type System = { get: (systemId: string) => unknown };
 
@@ -94,7 +100,16 @@ function sendAttempt(enqueue: Enqueue, system: System, self: AnyActorRef, groupI
       else attempt.call.reply(annotateOutcome(outcome, groupId, attempt.member, attempt.retried, attempt.limited));
     },
   };
-  enqueue.sendTo(provider, { type: "INVOKE", call });
+  enqueue(sendToMember({ member: attempt.member, provider, call }));
+}
+
+/**
+ * The named action `sendToMember` with its params. setup() types its actions from their
+ * implementations, so inside them no reference to another of them type-checks (as the provider
+ * chart's OPEN_LANE): `never` stands in for the name's type.
+ */
+function sendToMember(params: MemberDelivery): never {
+  return { type: "sendToMember", params } as never;
 }
 
 type CallFailed = Extract<DomainEvent, { type: "ToolInvocationFailed" }>;
@@ -133,6 +148,17 @@ export const groupMachine = setup({
   },
   actions: {
     attachObserver: enqueueActions(() => undefined),
+    /**
+     * Hands an attempt to the member's provider actor as an INVOKE. The runtime provides one that
+     * sends it the way it sends a direct call to that provider (hangar-runtime.ts, deliver): with
+     * the tick's other calls, through the member's serving lane when that is open, so the
+     * member's chart takes no step for it. That chart stays the judge of everything else: a
+     * failure reaches it as ever, and a closed lane means an INVOKE.
+     */
+    sendToMember: sendTo(
+      (_, { provider }: MemberDelivery) => provider,
+      (_, { call }: MemberDelivery) => ({ type: "INVOKE", call }),
+    ),
     /** Keeps `context.state` in step and announces the change. */
     enterState: enqueueActions(({ context, enqueue }, params: { to: GroupStateName }) => {
       if (context.state === params.to) return;

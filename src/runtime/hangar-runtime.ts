@@ -13,7 +13,7 @@ import type { HangarConfig, ProviderSpec } from "../config/types.js";
 import type { CallOutcome, CallProgress, MemberAdmission, ProviderRequest, ToolCall } from "../machines/call.js";
 import type { ConnectionCallEvent, ConnectionInput, ProbeResult } from "../machines/connection-protocol.js";
 import { groupTools, groupView, type GroupView } from "../machines/group-view.js";
-import { groupMachine } from "../machines/group.js";
+import { groupMachine, type MemberDelivery } from "../machines/group.js";
 import { hangarMachine, passThroughTarget, type GroupRef, type ProviderRef } from "../machines/hangar.js";
 import { failoverSaga } from "../machines/sagas/failover.js";
 import { rebalanceSaga } from "../machines/sagas/rebalance.js";
@@ -114,6 +114,13 @@ export class HangarRuntime {
   private readonly invokes = new TickInvokes((providerId, calls) => {
     this.deliver(providerId, calls);
   });
+  /**
+   * The group chart's `sendToMember`: a group's attempt goes out as a direct call to that member
+   * does (with the tick's calls, after the group's step; through the member's lane when open).
+   */
+  private readonly sendToMember = (_: unknown, { member, call }: MemberDelivery): void => {
+    this.invokes.add(member, call);
+  };
   /** Each provider's serving lane, opened and closed by its chart (see serving-lanes.ts). */
   private readonly lanes: ServingLanes;
 
@@ -143,7 +150,7 @@ export class HangarRuntime {
         }),
         recoverySaga: recoverySaga.provide({ actions }),
         group: groupMachine.provide({
-          actions,
+          actions: { ...actions, sendToMember: this.sendToMember },
           actors: { failoverSaga: failoverSaga.provide({ actions }), rebalanceSaga: rebalanceSaga.provide({ actions }) },
         }),
         discovery: discoveryMachine.provide({

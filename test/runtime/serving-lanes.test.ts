@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { fromCallback, type ActorRefFrom, type AnyActorRef, type InspectionEvent } from "xstate";
-import type { SubprocessProviderSpec } from "../../src/config/types.js";
+import type { GroupSpec, SubprocessProviderSpec } from "../../src/config/types.js";
 import { failure, type CallOutcome, type ToolCall } from "../../src/machines/call.js";
 import { callsOf, type CallDone, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
 import type { hangarMachine } from "../../src/machines/hangar.js";
@@ -8,6 +8,7 @@ import type { ProviderContext } from "../../src/machines/provider-types.js";
 import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
 import { finishCall } from "../helpers/finish-call.js";
+import { testGroupSpec } from "../helpers/group-specs.js";
 import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -27,7 +28,7 @@ interface Script {
 }
 
 function scriptedConnection(script: Script) {
-  return fromCallback<ConnectionCallEvent, ConnectionInput>(({ sendBack, receive }) => {
+  return fromCallback<ConnectionCallEvent, ConnectionInput>(({ sendBack, receive, input }) => {
     script.starts += 1;
     queueMicrotask(() => {
       sendBack({ type: "CONNECTION.READY", tools: [], pid: 100 + script.starts, serverInfo: undefined, protocolVersion: undefined });
@@ -43,7 +44,7 @@ function scriptedConnection(script: Script) {
             finish(call, { status: "result", kind: "ok", result: { content: [] } });
           });
         }
-        else if (call.tool === "slow") finish(call, failure("timeout", "no answer within 1s"));
+        else if (call.tool === "slow" || call.tool === `slow_on_${input.spec.id}`) finish(call, failure("timeout", "no answer within 1s"));
         else if (call.tool === "tool_error") finish(call, { status: "result", kind: "tool_error", result: { content: [], isError: true } });
         else finish(call, { status: "result", kind: "ok", result: { content: [] } });
       }
@@ -61,24 +62,30 @@ afterEach(async () => {
 });
 
 function start(overrides: Partial<SubprocessProviderSpec> = {}) {
+  return startHangar([testSpec({ id: "p", healthCheckIntervalS: 3_600, ...overrides })]);
+}
+
+function startHangar(providers: SubprocessProviderSpec[], groups?: GroupSpec[]) {
   const script: Script = { held: [], starts: 0 };
-  /** The events the provider actor took, by type (each is a step of its chart). */
-  const steps: string[] = [];
+  /** The events each provider actor took, by type (each is a step of its chart). */
+  const stepsOf: Record<string, string[]> = {};
   const inspect = (event: InspectionEvent) => {
-    if (event.type === "@xstate.event" && (event.actorRef as AnyActorRef).id === "provider:p") steps.push(event.event.type);
+    const id = (event.actorRef as AnyActorRef).id;
+    if (event.type === "@xstate.event" && id.startsWith("provider:")) (stepsOf[id.slice("provider:".length)] ??= []).push(event.event.type);
   };
-  const spec = testSpec({ id: "p", healthCheckIntervalS: 3_600, ...overrides });
-  const runtime = new HangarRuntime({ source: "test.yaml", expose: "both", providers: [spec] }, { connection: scriptedConnection(script), inspect });
+  const runtime = new HangarRuntime({ source: "test.yaml", expose: "both", providers, groups }, { connection: scriptedConnection(script), inspect });
   const events: StampedDomainEvent[] = [];
   runtime.events.subscribe((event) => events.push(event));
   runtimes.push(runtime.start());
-  // The provider chart's own context (what it has been told), beside the views (which add the lane's counts).
-  const chart = (): ProviderContext => {
-    const provider = (runtime as unknown as { actor: ActorRefFrom<typeof hangarMachine> }).actor.getSnapshot().context.providers.p;
-    if (provider === undefined) throw new Error("no provider p");
+  // A provider chart's own context (what it has been told), beside the views (which add the lane's counts).
+  const chartOf = (id: string): ProviderContext => {
+    const provider = (runtime as unknown as { actor: ActorRefFrom<typeof hangarMachine> }).actor.getSnapshot().context.providers[id];
+    if (provider === undefined) throw new Error(`no provider ${id}`);
     return provider.getSnapshot().context;
   };
-  return { runtime, script, steps, events, chart };
+  const steps: string[] = [];
+  stepsOf.p = steps;
+  return { runtime, script, steps, stepsOf, events, chart: () => chartOf("p"), chartOf };
 }
 
 const callSteps = (steps: string[]) => steps.filter((type) => type.startsWith("INVOKE") || type.startsWith("CALL"));
@@ -186,5 +193,51 @@ describe("a provider's serving lane", () => {
     await replacing;
     expect(runtime.spec("p")?.description).toBe("changed");
     expect(await runtime.invoke("p", "echo", {})).toMatchObject({ status: "result" });
+  });
+});
+
+describe("a group's calls through its members' lanes", () => {
+  const members = () => ["a", "b"].map((id) => testSpec({ id, healthCheckIntervalS: 3_600 }));
+  const memberOf = (outcome: CallOutcome) => (outcome.status === "result" ? outcome.result._meta?.["mcp-hangar/member"] : undefined);
+
+  it("serves a READY member's attempts without a step of its chart: the group still picks (round robin) and counts, and the members' counters are live", async () => {
+    const { runtime, stepsOf, events, chartOf } = startHangar(members(), [testGroupSpec()]);
+    await Promise.all([runtime.startProvider("a"), runtime.startProvider("b")]);
+    expect([chartOf("a").lane, chartOf("b").lane]).toEqual(["open", "open"]);
+    const outcomes: CallOutcome[] = [];
+    for (let i = 0; i < 4; i++) outcomes.push(await runtime.invoke("g", "echo", {}));
+    expect(outcomes.map(memberOf)).toEqual(["a", "b", "a", "b"]);
+    expect(callSteps(stepsOf.a ?? [])).toEqual([]);
+    expect(callSteps(stepsOf.b ?? [])).toEqual([]);
+    expect([runtime.view("a")?.stats.calls, runtime.view("b")?.stats.calls]).toEqual([2, 2]);
+    // Announced under the member that ran each call, requested before completed.
+    const completed = events.filter((event) => event.type === "ToolInvocationCompleted").map((event) => event.systemId);
+    expect(completed).toEqual(["provider:a", "provider:b", "provider:a", "provider:b"]);
+  });
+
+  it("hands a member's fault to its chart (the breaker counts it, the lane closes) and retries the call on the other member", async () => {
+    const { runtime, stepsOf, chartOf } = startHangar(members(), [testGroupSpec({ retryOnMemberFailure: "always" })]);
+    await Promise.all([runtime.startProvider("a"), runtime.startProvider("b")]);
+    const outcome = await runtime.invoke("g", "slow_on_a", {});
+    expect(outcome).toMatchObject({ status: "result", kind: "ok" });
+    expect(memberOf(outcome)).toBe("b");
+    expect(outcome.status === "result" ? outcome.result._meta?.["mcp-hangar/retried"] : undefined).toMatchObject([{ member: "a", kind: "timeout" }]);
+    expect(chartOf("a")).toMatchObject({ lane: "closed", breaker: { failures: 1 }, stats: { failures: 1 } });
+    expect(callSteps(stepsOf.a ?? [])).toEqual(["CALL.DONE"]);
+    expect(callSteps(stepsOf.b ?? [])).toEqual([]);
+    // a's next attempt is its chart's (a fault is counted); its success reopens the lane.
+    await runtime.invoke("g", "echo", {});
+    await runtime.invoke("g", "echo", {});
+    expect(callSteps(stepsOf.a ?? [])).toEqual(["CALL.DONE", "INVOKE", "CALL.DONE"]);
+    expect(chartOf("a")).toMatchObject({ lane: "open", breaker: { failures: 0 } });
+  });
+
+  it("sends an attempt for a member that is not READY to its chart, which starts it", async () => {
+    const { runtime, stepsOf, chartOf } = startHangar(members(), [testGroupSpec()]);
+    const outcome = await runtime.invoke("g", "echo", {});
+    expect(outcome).toMatchObject({ status: "result", kind: "ok" });
+    const member = memberOf(outcome) as string;
+    expect(callSteps(stepsOf[member] ?? [])).toEqual(["INVOKE", "CALL.DONE"]);
+    expect(chartOf(member)).toMatchObject({ state: "READY", lane: "open" });
   });
 });
