@@ -316,6 +316,18 @@ export class HangarRuntime {
     return counts === undefined ? view : withLaneCounts(view, counts);
   }
 
+  /**
+   * Whether a provider's own tool list is on its way and none is known yet: it is starting, or
+   * READY with its predefined tools standing in until its tools/list answers. (A list that then
+   * fails leaves this true until the provider stops; a call held for it waits out its bound.)
+   */
+  toolListPending(providerId: string): boolean {
+    const context = this.providers[providerId]?.getSnapshot().context;
+    if (context === undefined || context.liveTools !== undefined) return false;
+    if (context.state === "INITIALIZING") return true;
+    return (context.state === "READY" || context.state === "DEGRADED") && context.spec.tools.length > 0;
+  }
+
   /** The provider actor's current state value (every region), for diagrams of its chart. */
   stateValue(providerId: string): StateValue | undefined {
     return this.providers[providerId]?.getSnapshot().value;

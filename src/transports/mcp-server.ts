@@ -20,6 +20,7 @@ import { outcomeToResult } from "./outcome-result.js";
 import { registerPassthroughHandlers } from "./passthrough-handlers.js";
 import { callerOf } from "./request-caller.js";
 import { combinedInstructions, passthroughOf } from "./passthrough.js";
+import { pendingToolList } from "./pending-tool-list.js";
 import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
@@ -90,7 +91,12 @@ export function createHangarServer(
     const onProgress = progress?.forward;
     // Without progress to wait for, the answer leaves as soon as the provider's does (see RoutedToolCallExtra).
     const answerFirst = progress === undefined ? (extra as RoutedToolCallExtra).answerFirst : undefined;
-    const admitted = admitFlatNameCall(request.params, extra, caller, true);
+    let admitted = admitFlatNameCall(request.params, extra, caller, true);
+    if (admitted === undefined && showProviderTools && !isRegistryTool(name)) {
+      // A name whose provider's own list is on its way waits for it, then is admitted or refused (pending-tool-list.ts).
+      const held = pendingToolList(runtime, catalogue, name, (id) => security.providerVisible(caller, id), extra.signal);
+      if (held !== false && (await held)) admitted = admitFlatNameCall(request.params, extra, caller, true);
+    }
     if (admitted !== undefined) {
       if (isRefusal(admitted)) return admitted;
       admitted.onProgress = onProgress;
