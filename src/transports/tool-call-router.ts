@@ -8,6 +8,7 @@ import {
   CallToolRequestSchema,
   CancelledNotificationSchema,
   ErrorCode,
+  JSONRPCRequestSchema,
   McpError,
   type CallToolRequest,
   type CallToolResult,
@@ -30,7 +31,7 @@ import { paramsProblem } from "./request-params.js";
 import type { SchemaIssue } from "./schema-issues.js";
 import { RpcError } from "./rpc-error.js";
 import { toolCallParamsProblem } from "./tool-call-params.js";
-import { byPositionParams } from "./invalid-request.js";
+import { byPositionParams, invalidRequestMessage } from "./invalid-request.js";
 
 export type ToolCallExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -183,12 +184,16 @@ export class ToolCallRouter implements Transport {
   private readonly route = (message: JSONRPCMessage, extra?: MessageExtraInfo): void => {
     if ("method" in message) {
       if (message.method === "tools/call") {
-        if ("id" in message && isPlainRequestOrNotification(message) && isPlainToolCallParams(message.params)) {
-          this.call(message, extra);
-          return;
+        if ("id" in message) {
+          if (isPlainRequestOrNotification(message)) {
+            if (isPlainToolCallParams(message.params)) {
+              this.call(message, extra);
+              return;
+            }
+          } else if (this.refuseMalformedRequest(message)) return;
+          if (this.refuseInvalidParams(message)) return;
         }
-        if ("id" in message && this.refuseInvalidParams(message)) return;
-      } else if (Array.isArray(message.params) && this.refuseByPositionParams(message)) {
+      } else if ("id" in message && !isPlainRequestOrNotification(message) && this.refuseMalformedRequest(message)) {
         // Left to the SDK's Protocol, such a request was never answered (it is no request to its schema).
         return;
       } else if (message.method === "notifications/cancelled" && !("id" in message)) {
@@ -209,19 +214,32 @@ export class ToolCallRouter implements Transport {
   }
 
   /**
-   * A request whose params are an array (JSON-RPC's by-position params, which MCP never takes) is
-   * answered -32602 Invalid params here, with its id (see invalid-request.ts). stdio's transport
-   * answers it before it gets here; an HTTP transport hands it on.
+   * A request (with an id it can be answered by) that is no JSON-RPC request to the SDK's schema,
+   * answered here as the stdio transport answers such a line: its params an array → -32602 Invalid
+   * params (JSON-RPC's by-position params, which MCP never takes); anything else — a member no
+   * request has, params null, a progressToken of the wrong type — → -32600 Invalid Request saying
+   * why (invalid-request.ts). stdio's transport never hands one on; an HTTP transport does, and the
+   * SDK's Protocol, finding no request in it, never answered it: the POST hung. Asked only for a
+   * message the fast check does not take, so never on the hot path.
    */
-  private refuseByPositionParams(message: JSONRPCMessage): boolean {
+  private refuseMalformedRequest(message: JSONRPCMessage): boolean {
     const byPosition = byPositionParams(message);
-    if (byPosition === undefined) return false;
-    this.answerInvalidParams(byPosition.id, byPosition.message);
+    if (byPosition !== undefined) {
+      this.answerError(byPosition.id, ErrorCode.InvalidParams, byPosition.message);
+      return true;
+    }
+    const id = (message as { id?: unknown }).id;
+    if (!(typeof id === "string" || Number.isSafeInteger(id)) || JSONRPCRequestSchema.safeParse(message).success) return false;
+    this.answerError(id as RequestId, ErrorCode.InvalidRequest, invalidRequestMessage(message));
     return true;
   }
 
   private answerInvalidParams(id: RequestId, message: string): void {
-    const answer: JSONRPCErrorResponse = { jsonrpc: "2.0", id, error: { code: ErrorCode.InvalidParams, message } };
+    this.answerError(id, ErrorCode.InvalidParams, message);
+  }
+
+  private answerError(id: RequestId, code: number, message: string): void {
+    const answer: JSONRPCErrorResponse = { jsonrpc: "2.0", id, error: { code, message } };
     this.inner.send(answer).catch(this.reportSendFailure);
   }
 

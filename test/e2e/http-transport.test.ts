@@ -132,6 +132,26 @@ describe("the streamable HTTP transport", () => {
     ]);
   });
 
+  // Changed on purpose: the SDK's Protocol took each of these for no request and never answered it (the POST hung).
+  it("answers a request that is malformed otherwise -32600 Invalid Request with its id, saying why, as stdio does", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.startHttp(config(marker));
+    const { post } = await openSession(hangar.url);
+    const cases: [object, string][] = [
+      [{ jsonrpc: "2.0", id: 2, method: "tools/list", extra: 1 }, 'Invalid Request: unexpected member "extra" (a request has only jsonrpc, id, method and params)'],
+      [{ jsonrpc: "2.0", id: 3, method: "ping", params: null }, 'Invalid Request: "params" must be an object, not null'],
+      [{ jsonrpc: "2.0", id: 4, method: "ping", params: { _meta: { progressToken: true } } }, 'Invalid Request: "params._meta.progressToken" must be a string or an integer, not true'],
+      [{ jsonrpc: "2.0", id: 5, method: "tools/call", params: { name: "faulty__echo", arguments: { text: "x" } }, extra: 1 }, 'Invalid Request: unexpected member "extra" (a request has only jsonrpc, id, method and params)'],
+    ];
+    for (const [request, message] of cases) {
+      const answer = await within(post(request), 10_000, `the answer to ${JSON.stringify(request)}`);
+      expect({ request, body: JSON.parse(answer.body) as unknown }).toEqual({ request, body: { jsonrpc: "2.0", id: (request as { id: number }).id, error: { code: -32600, message } } });
+    }
+    // The session serves on.
+    const plain = await post({ jsonrpc: "2.0", id: 6, method: "ping" });
+    expect(JSON.parse(plain.body)).toEqual({ jsonrpc: "2.0", id: 6, result: {} });
+  });
+
   it("refuses a wrong Accept (406), an unsupported protocol version (400) and a second initialize (400)", async () => {
     const marker = e2e.marker();
     const hangar = await e2e.startHttp(config(marker));
