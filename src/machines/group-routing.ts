@@ -1,9 +1,9 @@
 import type { ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
 import type { MemberRetryPolicy } from "../config/types.js";
-import type { GroupStateName } from "../shared/domain-events.js";
+import type { DomainEvent, GroupStateName } from "../shared/domain-events.js";
 import { isRetrySafe } from "../shared/retry-safety.js";
-import type { CallOutcome, MemberAdmission, MemberRefusal } from "./call.js";
-import { bestPriority, STRATEGIES, type Pick } from "./group-strategies/index.js";
+import { failure, type CallOutcome, type MemberAdmission, type MemberRefusal, type ToolCall } from "./call.js";
+import { bestPriority, STRATEGIES, type Pick, type StrategyMemory } from "./group-strategies/index.js";
 import type { GroupContext, GroupMemberState, RetryRecord } from "./group-types.js";
 
 /** The group chart's pure decisions: who is in rotation, who takes a call, what is retried. */
@@ -88,6 +88,33 @@ export function pickAdmitted(context: GroupContext, exclude: readonly string[], 
     skipped = [...skipped, pick.id];
     memory = pick.memory;
   }
+}
+
+/**
+ * Where a new call goes: to a member (`send`, with the strategy's memory after the pick and the
+ * members skipped over their limits), or back to the caller at once (`answer`, with the failure
+ * event the group announces when its members' limits refused it). One decision for the chart
+ * (dispatchCall) and for the group's serving lane, so both route alike.
+ */
+export type CallRoute =
+  | { kind: "send"; member: string; memory: StrategyMemory; limited: string[] }
+  | { kind: "answer"; outcome: CallOutcome; failed: CallFailed | undefined };
+
+export function routeCall(context: GroupContext, call: ToolCall): CallRoute {
+  // The members' own limits apply to a call through the group: a member over its limit is skipped.
+  const { pick, refused } = pickAdmitted(context, [], call.admitMember);
+  if (pick !== undefined) return { kind: "send", member: pick.id, memory: pick.memory, limited: refused.map((item) => item.member) };
+  if (refused.length === 0) return { kind: "answer", outcome: failure("unavailable", inactiveMessage(context)), failed: undefined };
+  const outcome = allMembersRefused(context.spec.id, refused);
+  const refusal = refused[0]?.refusal.reason ?? "rate_limited_provider";
+  return { kind: "answer", outcome, failed: groupCallFailed(context.spec.id, call, { kind: "rejected", message: outcome.message, refusal, stage: "refused" }) };
+}
+
+export type CallFailed = Extract<DomainEvent, { type: "ToolInvocationFailed" }>;
+
+/** A call the group itself answered with a failure (no member ran it), for metrics, logs and audit. */
+export function groupCallFailed(groupId: string, call: ToolCall, details: Omit<CallFailed, "type" | "providerId" | "tool" | "correlationId" | "principal">): CallFailed {
+  return { type: "ToolInvocationFailed", providerId: groupId, tool: call.tool, correlationId: call.correlationId, principal: call.principal, ...details };
 }
 
 /**

@@ -39,8 +39,22 @@ export interface GroupContext {
   plannedMembers?: GroupMemberSpec[];
   /** The group's state name for observers; kept in step by each state's entry. */
   state: GroupStateName;
+  /**
+   * The group's serving lane (src/runtime/group-lanes.ts): `open` while the runtime routes the
+   * group's calls itself with the chart's strategy, rotation, memory and counts; `closing` from the
+   * chart's closeLane until the lane's LANE.CLOSED hands its memory and counts back; else `closed`.
+   */
+  lane: GroupLaneState;
+  /**
+   * Events that came while the lane was closing (the first is the one that closed it): taken, in
+   * the order they came, as soon as LANE.CLOSED has folded the lane's memory and counts in.
+   */
+  laneHeld: GroupEvent[];
   random: () => number;
 }
+
+/** `replaying`: LANE.CLOSED is taking the held events; the lane may open again once they are taken. */
+export type GroupLaneState = "open" | "closing" | "replaying" | "closed";
 
 /** One member's failed attempt, as the result's `_meta` reports it. */
 export interface RetryRecord {
@@ -80,7 +94,15 @@ export type GroupEvent =
   /** From the rebalance saga: switch to the new rotation. */
   | { type: "REBALANCE.APPLY"; plan: RebalancePlan; reply?: () => void }
   /** From the failover saga: the preferred member has been healthy for failback_delay_s. */
-  | { type: "FAILBACK" };
+  | { type: "FAILBACK" }
+  /**
+   * From the serving lane, answering the chart's closeLane: the calls it sent each member and has
+   * not seen answered (added to the chart's counts) and the strategy's memory as the lane left it
+   * (absent: unchanged).
+   */
+  | { type: "LANE.CLOSED"; inFlight: Readonly<Record<string, number>>; memory?: StrategyMemory }
+  /** Raised by the chart after the events held while its lane closed: the lane may open again. */
+  | { type: "LANE.REPLAYED" };
 
 /** Sent to the member watch (src/machines/group-member-watch.ts): the members to follow now. */
 export type MemberWatchEvent = { type: "WATCH.MEMBERS"; memberIds: string[] };
@@ -104,6 +126,8 @@ export function initialGroupContext(input: GroupInput): GroupContext {
     memory: INITIAL_MEMORY,
     active: undefined,
     state: "HEALTHY",
+    lane: "closed",
+    laneHeld: [],
     random: input.random ?? Math.random,
   };
 }

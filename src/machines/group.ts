@@ -1,17 +1,18 @@
-import { enqueueActions, sendTo, setup, type AnyActorRef } from "xstate";
+import { enqueueActions, raise, sendTo, setup, type AnyActorRef } from "xstate";
 import type { DomainEvent, GroupStateName } from "../shared/domain-events.js";
 import { failure, type CallOutcome, type ToolCall } from "./call.js";
 import { memberWatch } from "./group-member-watch.js";
 import {
-  allMembersRefused,
   annotateOutcome,
   bestInRotation,
+  groupCallFailed,
   inactiveMessage,
   isHealthyForFailback,
   isInRotation,
   pickAdmitted,
   preferredMember,
   rotationOf,
+  routeCall,
   shouldRetry,
 } from "./group-routing.js";
 import { INITIAL_MEMORY } from "./group-strategies/index.js";
@@ -112,11 +113,18 @@ function sendToMember(params: MemberDelivery): never {
   return { type: "sendToMember", params } as never;
 }
 
-type CallFailed = Extract<DomainEvent, { type: "ToolInvocationFailed" }>;
+/**
+ * The serving lane's injected actions (src/runtime/group-lanes.ts), referred to by name from the
+ * chart's own actions; `never` stands in for their names' type, as for sendToMember.
+ */
+const OPEN_LANE = { type: "openLane" } as never;
+const CLOSE_LANE = { type: "closeLane" } as never;
 
-/** A call the group itself answered with a failure (no member ran it), for metrics, logs and audit. */
-function groupCallFailed(groupId: string, call: ToolCall, details: Pick<CallFailed, "kind" | "message" | "refusal" | "stage">): CallFailed {
-  return { type: "ToolInvocationFailed", providerId: groupId, tool: call.tool, correlationId: call.correlationId, principal: call.principal, ...details };
+/** Adds what a closed lane sent each member and did not see answered to the chart's counts. */
+function withLaneCounts(inFlight: Record<string, number>, lane: Readonly<Record<string, number>>): Record<string, number> {
+  const sum = { ...inFlight };
+  for (const [member, count] of Object.entries(lane)) if (count !== 0) sum[member] = (sum[member] ?? 0) + count;
+  return sum;
 }
 
 function sagaRef(system: System, systemId: string): AnyActorRef | undefined {
@@ -127,8 +135,29 @@ function memberSpecs(members: readonly GroupMemberState[]): RebalancePlan["membe
   return members.map(({ id, weight, priority }) => ({ id, weight, priority }));
 }
 
+/**
+ * Before any event is taken: an open lane closes (the event is held until its LANE.CLOSED has
+ * handed back the memory and counts, so the chart decides on all of them), and while it closes
+ * every event waits behind the first.
+ */
+const closeLaneFirst = {
+  guard: "laneOpen",
+  actions: "closeLaneHolding",
+  description: "The serving lane is open: it closes first; the event is taken once the lane's counts are back (LANE.CLOSED).",
+} as const;
+const holdWhileClosing = {
+  guard: "laneClosing",
+  actions: "holdForLane",
+  description: "The serving lane is closing: the event waits for its counts (LANE.CLOSED), in the order events came.",
+} as const;
+const laneFirst = [closeLaneFirst, holdWhileClosing] as const;
 /** HEALTHY and PARTIAL serve alike; only the count of members in rotation tells them apart. */
-const serveInvoke = { actions: "dispatchCall", description: "Pick a member with the strategy and send it the call." } as const;
+const serveInvoke = [...laneFirst, { actions: "dispatchCall", description: "Pick a member with the strategy and send it the call." }] as const;
+const openLane = {
+  guard: "laneMayOpen",
+  actions: "openLaneNow",
+  description: "Nothing to decide: the serving lane routes the group's calls (same strategy, rotation and counts) without a step of the chart.",
+} as const;
 const lastMemberLeft = { guard: "noneInRotation", target: "INACTIVE", description: "The last member left the rotation." } as const;
 const backToHealthy = { guard: "enoughInRotation", target: "HEALTHY", description: "min_healthy members are back in rotation." } as const;
 
@@ -145,9 +174,41 @@ export const groupMachine = setup({
     belowMinHealthy: ({ context }) => context.rotation.length < context.spec.minHealthy,
     enoughInRotation: ({ context }) => context.rotation.length >= context.spec.minHealthy,
     someInRotation: ({ context }) => context.rotation.length > 0,
+    laneOpen: ({ context }) => context.lane === "open",
+    laneClosing: ({ context }) => context.lane === "closing",
+    /** Serving, nothing held or replaying, and no rebalance waiting to apply (its plan changes the rotation). */
+    laneMayOpen: ({ context }) => context.lane === "closed" && context.plannedMembers === undefined && context.rotation.length > 0,
   },
   actions: {
     attachObserver: enqueueActions(() => undefined),
+    // The serving lane's I/O, injected by the runtime (src/runtime/group-lanes.ts). Without a lane
+    // nothing routes outside the chart: a close has nothing to hand back and answers at once.
+    openLane: enqueueActions(() => undefined),
+    closeLane: raise({ type: "LANE.CLOSED", inFlight: {} }),
+    openLaneNow: enqueueActions(({ enqueue }) => {
+      enqueue.assign({ lane: "open" });
+      enqueue(OPEN_LANE);
+    }),
+    /** The lane closes; the event that closed it waits for its LANE.CLOSED. */
+    closeLaneHolding: enqueueActions(({ event, enqueue }) => {
+      enqueue.assign({ lane: "closing", laneHeld: [event] });
+      enqueue(CLOSE_LANE);
+    }),
+    holdForLane: enqueueActions(({ context, event, enqueue }) => {
+      enqueue.assign({ laneHeld: [...context.laneHeld, event] });
+    }),
+    /** The lane's memory and counts are the chart's again; then the events held meanwhile are taken, in order. */
+    foldLane: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "LANE.CLOSED") return;
+      enqueue.assign({
+        inFlight: withLaneCounts(context.inFlight, event.inFlight),
+        memory: event.memory ?? context.memory,
+        lane: "replaying",
+        laneHeld: [],
+      });
+      for (const held of context.laneHeld) enqueue.raise(held);
+      enqueue.raise({ type: "LANE.REPLAYED" });
+    }),
     /**
      * Hands an attempt to the member's provider actor as an INVOKE. The runtime provides one that
      * sends it the way it sends a direct call to that provider (hangar-runtime.ts, deliver): with
@@ -176,22 +237,15 @@ export const groupMachine = setup({
     dispatchCall: enqueueActions(({ context, event, enqueue, system, self }) => {
       if (event.type !== "INVOKE") return;
       const { call } = event;
-      // The members' own limits apply to a call through the group: a member over its limit is skipped.
-      const { pick, refused } = pickAdmitted(context, [], call.admitMember);
-      if (pick === undefined) {
-        if (refused.length === 0) {
-          answer(enqueue, call, failure("unavailable", inactiveMessage(context)));
-          return;
-        }
-        const outcome = allMembersRefused(context.spec.id, refused);
-        answer(enqueue, call, outcome);
-        const refusal = refused[0]?.refusal.reason ?? "rate_limited_provider";
-        enqueue.emit(groupCallFailed(context.spec.id, call, { kind: "rejected", message: outcome.message, refusal, stage: "refused" }));
+      const route = routeCall(context, call);
+      if (route.kind === "answer") {
+        answer(enqueue, call, route.outcome);
+        if (route.failed !== undefined) enqueue.emit(route.failed);
         return;
       }
-      const limited = refused.map((item) => item.member);
-      enqueue.assign({ inFlight: increment(context.inFlight, pick.id), memory: pick.memory });
-      sendAttempt(enqueue, system, self, context.spec.id, { call, member: pick.id, tried: [pick.id], retried: [], ...(limited.length === 0 ? {} : { limited }) });
+      const { member, limited } = route;
+      enqueue.assign({ inFlight: increment(context.inFlight, member), memory: route.memory });
+      sendAttempt(enqueue, system, self, context.spec.id, { call, member, tried: [member], retried: [], ...(limited.length === 0 ? {} : { limited }) });
     }),
     rejectInactive: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE") return;
@@ -396,16 +450,29 @@ export const groupMachine = setup({
     input: ({ context }) => ({ memberIds: context.members.map((member) => member.id) }),
   },
   on: {
-    "MEMBER.REPLIED": { actions: "settleAttempt", description: "A member answered: answer the caller, or retry on another member." },
-    "MEMBER.STATE": { actions: "recordMemberState", description: "A member's state changed: recompute the rotation (failover if needed)." },
-    "MEMBER.ADD": { actions: "startRebalance", description: "A member joins: the rebalance saga switches the rotation." },
-    "MEMBER.REMOVE": {
-      actions: "startRebalance",
-      description: "A member leaves: new calls avoid it at once, its in-flight calls finish (rebalance saga).",
+    "MEMBER.REPLIED": [...laneFirst, { actions: "settleAttempt", description: "A member answered: answer the caller, or retry on another member." }],
+    "MEMBER.STATE": [...laneFirst, { actions: "recordMemberState", description: "A member's state changed: recompute the rotation (failover if needed)." }],
+    "MEMBER.ADD": [...laneFirst, { actions: "startRebalance", description: "A member joins: the rebalance saga switches the rotation." }],
+    "MEMBER.REMOVE": [
+      ...laneFirst,
+      {
+        actions: "startRebalance",
+        description: "A member leaves: new calls avoid it at once, its in-flight calls finish (rebalance saga).",
+      },
+    ],
+    REBALANCE: [...laneFirst, { actions: "startRebalance", description: "registry_group_rebalance: recompute the rotation from the members' states." }],
+    "REBALANCE.APPLY": [...laneFirst, { actions: "applyRebalance", description: "The rebalance saga's new rotation takes effect." }],
+    FAILBACK: [...laneFirst, { actions: "failBack", description: "The failover saga: the preferred member is healthy again; traffic returns." }],
+    "LANE.CLOSED": {
+      actions: "foldLane",
+      description: "The serving lane closed: its memory and counts are the chart's again; the events held meanwhile are taken.",
     },
-    REBALANCE: { actions: "startRebalance", description: "registry_group_rebalance: recompute the rotation from the members' states." },
-    "REBALANCE.APPLY": { actions: "applyRebalance", description: "The rebalance saga's new rotation takes effect." },
-    FAILBACK: { actions: "failBack", description: "The failover saga: the preferred member is healthy again; traffic returns." },
+    "LANE.REPLAYED": {
+      actions: enqueueActions(({ enqueue }) => {
+        enqueue.assign({ lane: "closed" });
+      }),
+      description: "The held events are taken: the lane may open again.",
+    },
   },
   initial: "restore",
   states: {
@@ -423,6 +490,7 @@ export const groupMachine = setup({
       always: [
         lastMemberLeft,
         { guard: "belowMinHealthy", target: "PARTIAL", description: "Fewer than min_healthy members left in rotation." },
+        openLane,
       ],
       on: { INVOKE: serveInvoke },
     },
@@ -432,6 +500,7 @@ export const groupMachine = setup({
       always: [
         lastMemberLeft,
         backToHealthy,
+        openLane,
       ],
       on: { INVOKE: serveInvoke },
     },
@@ -442,7 +511,7 @@ export const groupMachine = setup({
         backToHealthy,
         { guard: "someInRotation", target: "PARTIAL", description: "A member is back in rotation." },
       ],
-      on: { INVOKE: { actions: "rejectInactive", description: "Refuse at once: no member can take the call." } },
+      on: { INVOKE: [...laneFirst, { actions: "rejectInactive", description: "Refuse at once: no member can take the call." }] },
     },
   },
 });

@@ -35,6 +35,7 @@ import { listedTools, providerView, type ListedTool, type ProviderView } from ".
 import { DomainEventBus } from "../observability/domain-event-bus.js";
 import { TickInvokes } from "./tick-invokes.js";
 import { ServingLanes } from "./serving-lanes.js";
+import { GroupLanes } from "./group-lanes.js";
 import type { CallTracer, RequestHeaders } from "../observability/tracing/call-tracer.js";
 import { toolFilterOf } from "../security/tool-filter.js";
 import type { ClientBridge } from "../actors/provider-requests.js";
@@ -65,6 +66,11 @@ export interface HangarRuntimeOptions {
   bridge?: ClientBridge;
   /** Traces every call (src/observability/tracing/); absent when tracing and Langfuse are off. */
   callTracer?: CallTracer;
+  /**
+   * false: groups route every call through their chart's steps, as before group lanes (for
+   * comparing the two paths in tests and benchmarks); default true.
+   */
+  groupLanes?: boolean;
 }
 
 /** A provider's recent transitions and calls, as stored (see observability/audit). */
@@ -123,15 +129,21 @@ export class HangarRuntime {
   };
   /** Each provider's serving lane, opened and closed by its chart (see serving-lanes.ts). */
   private readonly lanes: ServingLanes;
+  /** Each group's serving lane, opened and closed by its chart (see group-lanes.ts). */
+  private readonly groupLanes: GroupLanes;
 
   constructor(
     readonly config: HangarConfig,
     private readonly options: HangarRuntimeOptions,
   ) {
     this.events = new DomainEventBus(options.onObserverError);
-    this.lanes = new ServingLanes((source, event) => {
+    const publish = (source: string, event: DomainEvent): void => {
       this.events.publish(source, event);
-    });
+    };
+    this.lanes = new ServingLanes(publish);
+    this.groupLanes = new GroupLanes((member, call) => {
+      this.invokes.add(member, call);
+    }, publish);
     const sources = options.sources ?? {};
     // Every chart that emits runs this first (see observer-attach.ts), so every actor of the
     // system — providers restarted by recovery, sagas, groups, discovery — feeds the one bus from
@@ -150,7 +162,7 @@ export class HangarRuntime {
         }),
         recoverySaga: recoverySaga.provide({ actions }),
         group: groupMachine.provide({
-          actions: { ...actions, sendToMember: this.sendToMember },
+          actions: { ...actions, sendToMember: this.sendToMember, ...(options.groupLanes === false ? {} : this.groupLanes.actions) },
           actors: { failoverSaga: failoverSaga.provide({ actions }), rebalanceSaga: rebalanceSaga.provide({ actions }) },
         }),
         discovery: discoveryMachine.provide({
@@ -290,7 +302,12 @@ export class HangarRuntime {
 
   groupView(groupId: string): GroupView | undefined {
     const ref = this.groups[groupId];
-    return ref ? groupView(ref.getSnapshot().context) : undefined;
+    if (!ref) return undefined;
+    const view = groupView(ref.getSnapshot().context);
+    // What the group's open lane runs that its chart does not count yet.
+    const counts = this.groupLanes.counts(ref);
+    if (counts === undefined) return view;
+    return { ...view, members: view.members.map((member) => ({ ...member, inFlight: member.inFlight + (counts[member.id] ?? 0) })) };
   }
 
   /** Whether a group was made for the providers that named it (no `mode: group` entry): it goes with its last member. */
@@ -411,6 +428,11 @@ export class HangarRuntime {
     const provider = target !== undefined && supervisor.context.providers[providerId] === target ? target : undefined;
     // A provider serving with nothing for its chart to judge takes the calls through its lane.
     if (provider !== undefined && this.lanes.take(provider, calls)) return;
+    // So does a group: each call its lane takes is routed without a step of the group chart.
+    if (target !== undefined && provider === undefined && supervisor.context.groups[providerId] === target) {
+      for (const call of calls) if (!this.groupLanes.take(target, call)) target.send({ type: "INVOKE", call });
+      return;
+    }
     if (provider !== undefined && calls.length > 1) {
       provider.send({ type: "INVOKE.BATCH", calls });
       return;
