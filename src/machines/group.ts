@@ -51,8 +51,14 @@ export * from "./group-types.js";
 /** What the helpers below need of enqueueActions' `enqueue`. */
 interface Enqueue {
   (effect: () => void): void;
-  raise: (event: GroupEvent) => void;
 }
+
+/**
+ * How an action hands the group an event of its own (a member that has no provider actor
+ * "answers" at once): raised, so it is taken in this same macrostep — or, while the events a
+ * closed lane held are being taken, first in line of them (see replayHeld).
+ */
+type RaiseOwn = (event: GroupEvent) => void;
 
 /** One attempt for a member: its id and its provider actor. */
 export interface MemberDelivery {
@@ -77,14 +83,13 @@ function increment(inFlight: Record<string, number>, memberId: string): Record<s
  * here, which comes back to the group as MEMBER.REPLIED, so the in-flight count drops exactly
  * when the call ends, however it ends.
  */
-function sendAttempt(enqueue: Enqueue, system: System, self: AnyActorRef, groupId: string, attempt: GroupAttempt): void {
+function sendAttempt(enqueue: Enqueue, raiseOwn: RaiseOwn, system: System, self: AnyActorRef, groupId: string, attempt: GroupAttempt): void {
   const provider = system.get(providerSystemId(attempt.member)) as AnyActorRef | undefined;
   if (provider === undefined) {
-    enqueue.raise({
-      type: "MEMBER.REPLIED",
-      attempt,
-      outcome: failure("unavailable", `member '${attempt.member}' has no provider actor`),
-    } satisfies GroupEvent);
+    // Sent, not raised: it comes back as any member's answer does, after this step (so the events
+    // a closing lane held are all taken before it, and the lane may open in between).
+    const outcome = failure("unavailable", `member '${attempt.member}' has no provider actor`);
+    raiseOwn({ type: "MEMBER.REPLIED", attempt, outcome } satisfies GroupEvent);
     return;
   }
   const trace = attempt.call.trace;
@@ -102,6 +107,17 @@ function sendAttempt(enqueue: Enqueue, system: System, self: AnyActorRef, groupI
     },
   };
   enqueue(sendToMember({ member: attempt.member, provider, call }));
+}
+
+/** See RaiseOwn. */
+function raiseOwnFor(
+  context: GroupContext,
+  enqueue: { raise: (event: GroupEvent) => void; assign: (values: Pick<GroupContext, "laneHeld">) => void },
+): RaiseOwn {
+  return (event) => {
+    if (context.lane === "replaying") enqueue.assign({ laneHeld: [event, ...context.laneHeld] });
+    else enqueue.raise(event);
+  };
 }
 
 /**
@@ -204,9 +220,22 @@ export const groupMachine = setup({
         inFlight: withLaneCounts(context.inFlight, event.inFlight),
         memory: event.memory ?? context.memory,
         lane: "replaying",
-        laneHeld: [],
       });
-      for (const held of context.laneHeld) enqueue.raise(held);
+      enqueue.raise({ type: "LANE.REPLAYED" });
+    }),
+    /**
+     * Takes the first event held, then comes back for the next; an event of the group's own that
+     * taking it gave (a member's immediate answer) goes first in line, so each held event is taken
+     * with all it leads to, as it would have been with no lane. With none left the lane may open.
+     */
+    replayHeld: enqueueActions(({ context, enqueue }) => {
+      const [next, ...rest] = context.laneHeld;
+      if (next === undefined) {
+        enqueue.assign({ lane: "closed" });
+        return;
+      }
+      enqueue.assign({ laneHeld: rest });
+      enqueue.raise(next);
       enqueue.raise({ type: "LANE.REPLAYED" });
     }),
     /**
@@ -245,7 +274,7 @@ export const groupMachine = setup({
       }
       const { member, limited } = route;
       enqueue.assign({ inFlight: increment(context.inFlight, member), memory: route.memory });
-      sendAttempt(enqueue, system, self, context.spec.id, { call, member, tried: [member], retried: [], ...(limited.length === 0 ? {} : { limited }) });
+      sendAttempt(enqueue, raiseOwnFor(context, enqueue), system, self, context.spec.id, { call, member, tried: [member], retried: [], ...(limited.length === 0 ? {} : { limited }) });
     }),
     rejectInactive: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "INVOKE") return;
@@ -297,7 +326,7 @@ export const groupMachine = setup({
         kind: outcome.kind,
         nextMember: next.id,
       });
-      sendAttempt(enqueue, system, self, context.spec.id, {
+      sendAttempt(enqueue, raiseOwnFor(context, enqueue), system, self, context.spec.id, {
         call,
         member: next.id,
         tried: [...attempt.tried, next.id],
@@ -464,14 +493,13 @@ export const groupMachine = setup({
     "REBALANCE.APPLY": [...laneFirst, { actions: "applyRebalance", description: "The rebalance saga's new rotation takes effect." }],
     FAILBACK: [...laneFirst, { actions: "failBack", description: "The failover saga: the preferred member is healthy again; traffic returns." }],
     "LANE.CLOSED": {
+      guard: "laneClosing",
       actions: "foldLane",
       description: "The serving lane closed: its memory and counts are the chart's again; the events held meanwhile are taken.",
     },
     "LANE.REPLAYED": {
-      actions: enqueueActions(({ enqueue }) => {
-        enqueue.assign({ lane: "closed" });
-      }),
-      description: "The held events are taken: the lane may open again.",
+      actions: "replayHeld",
+      description: "Takes the events held while the lane closed; once none is left, the lane may open again.",
     },
   },
   initial: "restore",

@@ -1,16 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { fromCallback, type ActorRefFrom, type AnyActorRef, type InspectionEvent } from "xstate";
-import type { GroupSpec, SubprocessProviderSpec } from "../../src/config/types.js";
-import { failure, type CallOutcome, type ToolCall } from "../../src/machines/call.js";
-import { callsOf, type CallDone, type ConnectionCallEvent, type ConnectionInput } from "../../src/machines/connection-protocol.js";
-import type { hangarMachine } from "../../src/machines/hangar.js";
-import type { ProviderContext } from "../../src/machines/provider-types.js";
-import { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
-import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
-import { finishCall } from "../helpers/finish-call.js";
+import type { CallOutcome } from "../../src/machines/call.js";
 import { testGroupSpec } from "../helpers/group-specs.js";
+import { callSteps, start, startHangar, stopHangars } from "../helpers/scripted-hangar.js";
 import { testSpec } from "../helpers/specs.js";
 import { waitFor } from "../helpers/wait.js";
+
+afterEach(stopHangars);
 
 /**
  * The serving lane (src/runtime/serving-lanes.ts) on a real HangarRuntime: while a provider is
@@ -19,77 +14,8 @@ import { waitFor } from "../helpers/wait.js";
  * chart must still see: a failure (and the breaker's verdict), the idle stop, a drain, the
  * counters people read.
  *
- * The connection: `hold` is answered when the test releases it, `slow` fails with a timeout (a
- * provider fault), `tool_error` answers with the tool's own error, anything else answers ok.
+ * The connection and the hangar: test/helpers/scripted-hangar.ts.
  */
-interface Script {
-  held: (() => void)[];
-  starts: number;
-}
-
-function scriptedConnection(script: Script) {
-  return fromCallback<ConnectionCallEvent, ConnectionInput>(({ sendBack, receive, input }) => {
-    script.starts += 1;
-    queueMicrotask(() => {
-      sendBack({ type: "CONNECTION.READY", tools: [], pid: 100 + script.starts, serverInfo: undefined, protocolVersion: undefined });
-    });
-    const finish = (call: ToolCall, outcome: CallOutcome): void => {
-      const done: CallDone = { type: "CALL.DONE", correlationId: call.correlationId, tool: call.tool, kind: outcome.kind, durationMs: 1 };
-      finishCall(call, outcome, done, sendBack);
-    };
-    receive((event) => {
-      for (const call of callsOf(event)) {
-        if (call.tool === "hold") {
-          script.held.push(() => {
-            finish(call, { status: "result", kind: "ok", result: { content: [] } });
-          });
-        }
-        else if (call.tool === "slow" || call.tool === `slow_on_${input.spec.id}`) finish(call, failure("timeout", "no answer within 1s"));
-        else if (call.tool === "tool_error") finish(call, { status: "result", kind: "tool_error", result: { content: [], isError: true } });
-        else finish(call, { status: "result", kind: "ok", result: { content: [] } });
-      }
-    });
-    // As a real connection does when it stops: what it still holds is answered.
-    return () => {
-      for (const release of script.held.splice(0)) release();
-    };
-  });
-}
-
-const runtimes: HangarRuntime[] = [];
-afterEach(async () => {
-  await Promise.all(runtimes.splice(0).map((runtime) => runtime.shutdown()));
-});
-
-function start(overrides: Partial<SubprocessProviderSpec> = {}) {
-  return startHangar([testSpec({ id: "p", healthCheckIntervalS: 3_600, ...overrides })]);
-}
-
-function startHangar(providers: SubprocessProviderSpec[], groups?: GroupSpec[]) {
-  const script: Script = { held: [], starts: 0 };
-  /** The events each provider actor took, by type (each is a step of its chart). */
-  const stepsOf: Record<string, string[]> = {};
-  const inspect = (event: InspectionEvent) => {
-    const id = (event.actorRef as AnyActorRef).id;
-    if (event.type === "@xstate.event" && id.startsWith("provider:")) (stepsOf[id.slice("provider:".length)] ??= []).push(event.event.type);
-  };
-  const runtime = new HangarRuntime({ source: "test.yaml", expose: "both", providers, groups }, { connection: scriptedConnection(script), inspect });
-  const events: StampedDomainEvent[] = [];
-  runtime.events.subscribe((event) => events.push(event));
-  runtimes.push(runtime.start());
-  // A provider chart's own context (what it has been told), beside the views (which add the lane's counts).
-  const chartOf = (id: string): ProviderContext => {
-    const provider = (runtime as unknown as { actor: ActorRefFrom<typeof hangarMachine> }).actor.getSnapshot().context.providers[id];
-    if (provider === undefined) throw new Error(`no provider ${id}`);
-    return provider.getSnapshot().context;
-  };
-  const steps: string[] = [];
-  stepsOf.p = steps;
-  return { runtime, script, steps, stepsOf, events, chart: () => chartOf("p"), chartOf };
-}
-
-const callSteps = (steps: string[]) => steps.filter((type) => type.startsWith("INVOKE") || type.startsWith("CALL"));
-
 describe("a provider's serving lane", () => {
   it("takes a READY provider's calls without a step of its chart, counts them live, and folds the counts into the chart when it closes", async () => {
     const { runtime, script, steps, events, chart } = start();
