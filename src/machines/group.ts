@@ -46,6 +46,14 @@ export * from "./group-types.js";
  * Member states arrive as MEMBER.STATE from the member watch (no snapshot reads per call).
  * Failover and failback (priority strategy) run in the failover saga; changes of membership and
  * manual rebalances in the rebalance saga; both are children of the group.
+ *
+ * While it serves (HEALTHY, PARTIAL) with nothing to decide — no rebalance waiting to apply, no
+ * event being taken — the chart opens a *serving lane* (injected by the runtime,
+ * src/runtime/group-lanes.ts): the runtime routes the group's calls with the same decision
+ * (routeCall) on the chart's rotation, strategy memory and counts, and answers a member's success
+ * itself, without a step of this chart. The chart stays the authority: any event it gets closes
+ * the lane first and is held until the lane hands its memory and counts back (LANE.CLOSED), then
+ * taken as it would have been; a member's failure closes the lane and comes here as MEMBER.REPLIED.
  */
 
 /** What the helpers below need of enqueueActions' `enqueue`. */
