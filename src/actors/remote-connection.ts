@@ -1,4 +1,4 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
   EmptyResultSchema,
@@ -17,7 +17,7 @@ import { log as hangarLog, type Logger } from "../observability/log.js";
 import type { LineRing } from "../shared/line-ring.js";
 import { redactor } from "../shared/redaction.js";
 import { isRetrySafe } from "../shared/retry-safety.js";
-import { VERSION } from "../version.js";
+import { newProviderClient } from "./provider-client.js";
 import { positiveOr, replySafely, seconds, settleCall, settleProbe, type PendingProbe } from "./call-replies.js";
 import { ConnectionOutbox } from "./connection-outbox.js";
 import { listAllTools } from "./list-tools.js";
@@ -37,7 +37,6 @@ import {
 } from "./remote-transport.js";
 import { trackTeardown } from "./teardown-registry.js";
 
-const CLIENT_INFO = { name: "mcp-hangar", version: VERSION };
 /** max_call_s when the spec has none (a config from before the field existed). */
 const DEFAULT_MAX_CALL_S = 600;
 /** The DELETE that ends a session on stop gets this long (then the session is dropped anyway). */
@@ -208,7 +207,7 @@ class RemoteSession {
   }
 
   private newSession(spec: RemoteProviderSpec, kind: RemoteTransportKind): Session {
-    const client = new Client(CLIENT_INFO, { capabilities: {} });
+    const client = newProviderClient();
     const transport = createRemoteTransport(spec, kind);
     const session: Session = { client, transport, kind, generation: ++this.generation, broken: false };
     // Seen before the SDK's Protocol sees each message (connect() chains it), synchronously.

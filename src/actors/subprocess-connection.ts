@@ -1,4 +1,3 @@
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import {
   EmptyResultSchema,
   ErrorCode,
@@ -29,9 +28,8 @@ import { callRequest } from "./call-request.js";
 import { StderrLogLimiter } from "./stderr-log-limiter.js";
 import { DirectRequests, type DirectAnswer } from "./direct-requests.js";
 import { subprocessLauncher } from "./subprocess-launcher.js";
-import { VERSION } from "../version.js";
+import { newProviderClient } from "./provider-client.js";
 
-const CLIENT_INFO = { name: "mcp-hangar", version: VERSION };
 /** How much of the provider's stderr travels with a crash or start failure. */
 export const STDERR_TAIL_LINES = 20;
 /**
@@ -129,7 +127,7 @@ class StdioSession {
   private transport: ChildProcessTransport | undefined;
   /** tools/call and the other calls, sent on the transport without the SDK's Protocol. */
   private direct: DirectRequests<CallAttempt> | undefined;
-  private readonly client = new Client(CLIENT_INFO, { capabilities: {} });
+  private readonly client = newProviderClient();
   /** In-flight calls and when each started; membership is what guarantees one reply per call. */
   private readonly inflight = new Map<ToolCall, number>();
   /** Calls that asked for progress, by the progressToken sent with them. */

@@ -30,10 +30,19 @@ type Compiled = ValidateFunction | null;
  * coerced, defaulted or removed: valid arguments reach the provider exactly as sent. A schema ajv
  * cannot compile (an unknown draft, a broken `$ref`) validates nothing rather than blocking the
  * tool; `onUncompilable` hears about it once per schema.
+ *
+ * A schema is checked against its dialect's meta-schema only once it has refused some arguments,
+ * not when it is compiled: ajv compiles a meta-schema the first time it checks a schema against
+ * it, 30–150 ms of CPU that the hangar's first call of each dialect waited for (on a cold start,
+ * before the provider was spawned). Arguments a schema lets through need no such check; a schema
+ * that breaks its meta-schema and refuses arguments is then set aside as one that cannot be
+ * compiled, as ajv's own check at compile time did, so no call is refused by a broken schema.
  */
 export class ArgumentValidator {
   private readonly compiled = new WeakMap<object, Compiled>();
   private readonly instances = new Map<Dialect, AjvInstance>();
+  /** Schemas already checked against their meta-schema (see above). */
+  private readonly metaChecked = new WeakSet<object>();
 
   constructor(private readonly onUncompilable: (error: unknown) => void = () => undefined) {}
 
@@ -42,7 +51,27 @@ export class ArgumentValidator {
     let validator = this.compiled.get(schema);
     if (validator === undefined) validator = this.compile(schema);
     if (validator === null || validator(args)) return undefined;
-    return (validator.errors ?? []).map(toViolation);
+    const errors = validator.errors ?? [];
+    if (!this.metaChecked.has(schema)) {
+      this.metaChecked.add(schema);
+      if (!this.followsMetaSchema(schema)) {
+        this.compiled.set(schema, null);
+        return undefined;
+      }
+    }
+    return errors.map(toViolation);
+  }
+
+  /** Whether the schema is valid against its dialect's meta-schema (`onUncompilable` hears why not). */
+  private followsMetaSchema(schema: object): boolean {
+    const ajv = this.instance(dialectOf(schema));
+    try {
+      if (ajv.validateSchema(schema) === true) return true;
+      this.onUncompilable(new Error(`schema is invalid: ${ajv.errorsText(ajv.errors)}`));
+    } catch (error) {
+      this.onUncompilable(error);
+    }
+    return false;
   }
 
   private compile(schema: object): Compiled {
@@ -65,7 +94,8 @@ export class ArgumentValidator {
     if (ajv === undefined) {
       // strict: false — real-world schemas carry keywords ajv does not know; they must not break a tool.
       // addUsedSchema: false — two providers may use the same $id for different schemas.
-      const options = { allErrors: true, strict: false, addUsedSchema: false, validateFormats: true };
+      // validateSchema: false — the meta-schema check comes later, and only if needed (see above).
+      const options = { allErrors: true, strict: false, addUsedSchema: false, validateFormats: true, validateSchema: false };
       ajv = dialect === "2020-12" ? new Ajv2020(options) : dialect === "2019-09" ? new Ajv2019(options) : new Ajv(options);
       addFormats(ajv);
       this.instances.set(dialect, ajv);

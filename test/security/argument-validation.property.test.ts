@@ -116,6 +116,26 @@ describe("argument validator", () => {
     expect(validator.validate(broken, { a: 2 })).toBeUndefined();
     expect(errors).toHaveLength(1);
   });
+
+  it("checks a schema against its meta-schema once it refuses arguments, and refuses nothing by a schema that breaks it", () => {
+    const errors: unknown[] = [];
+    const validator = new ArgumentValidator((error) => errors.push(error));
+    // multipleOf must be > 0 (both dialects' meta-schemas): compiled anyway, it would refuse every number.
+    const broken07 = { $schema: "http://json-schema.org/draft-07/schema#", type: "object", properties: { n: { type: "number", multipleOf: 0 } } };
+    const broken2020 = { type: "object", properties: { n: { type: "number", multipleOf: 0 } } };
+    for (const schema of [broken07, broken2020]) {
+      expect(validator.validate(schema, { n: 4 })).toBeUndefined();
+      expect(validator.validate(schema, { n: 5 })).toBeUndefined();
+    }
+    expect(errors).toHaveLength(2);
+    expect(String(errors[0])).toMatch(/multipleOf/);
+    // A sound schema's refusals stand, before and after its meta-schema check.
+    const sound = { type: "object", properties: { n: { type: "number", multipleOf: 2 } } };
+    expect(validator.validate(sound, { n: 4 })).toBeUndefined();
+    expect(validator.validate(sound, { n: 5 })).toEqual([{ path: "/n", message: "must be multiple of 2" }]);
+    expect(validator.validate(sound, { n: 7 })).toEqual([{ path: "/n", message: "must be multiple of 2" }]);
+    expect(errors).toHaveLength(2);
+  });
 });
 
 describe("argument validation in front of the real server-filesystem", () => {
