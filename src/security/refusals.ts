@@ -14,6 +14,8 @@ export interface RefusalSubject {
   providerId: string | undefined;
   /** The tool, prompt or resource URI the call named (the method for other requests). */
   subject: string;
+  /** A refused tool call's arguments as given, for the audit trail to capture per `audit.capture`. */
+  arguments?: Record<string, unknown> | undefined;
 }
 
 /**
@@ -36,8 +38,12 @@ export class Refusals {
     this.refuse(what, caller, `rate_limited_${refusal.level}`, RATE_LIMITED_CODE, describeRateLimitRefusal(refusal), rateLimitData(refusal));
   }
 
-  /** `args`: the refused call's arguments, for the audit trail to capture (a registry tool's refusal has no request that carries them). */
-  publish(what: RefusalSubject, caller: Caller, reason: RefusalReason, message: string, args?: Record<string, unknown>): void {
+  /**
+   * A refused call never becomes a call of a provider, so no request carries its arguments: they
+   * travel with the refusal (`what.arguments`), and the audit trail captures them as it does a
+   * call's (none, size and keyed hash, or in full, per `audit.capture`).
+   */
+  publish(what: RefusalSubject, caller: Caller, reason: RefusalReason, message: string): void {
     this.events?.publish("security", {
       type: "ToolInvocationFailed",
       providerId: what.providerId ?? "",
@@ -49,7 +55,7 @@ export class Refusals {
       refusal: reason,
       // Never reached the provider: not one of its calls (audit replay counts by this).
       stage: "refused",
-      ...(args === undefined ? {} : { arguments: args }),
+      ...(what.arguments === undefined ? {} : { arguments: what.arguments }),
     });
   }
 }

@@ -161,7 +161,7 @@ export class SecurityControls {
    */
   recordHiddenCall(caller: Caller, providerId: string, subject: string, args?: Record<string, unknown>): void {
     const principal = caller.principal ?? "";
-    this.refusals.publish({ providerId, subject }, caller, "not_allowed", `provider '${providerId}' is not available to principal '${principal}' (http.auth.principals.${principal}.allow_providers / deny_providers); answered as an unknown name`, args);
+    this.refusals.publish({ providerId, subject, arguments: args }, caller, "not_allowed", `provider '${providerId}' is not available to principal '${principal}' (http.auth.principals.${principal}.allow_providers / deny_providers); answered as an unknown name`);
   }
 
   /**
@@ -170,7 +170,7 @@ export class SecurityControls {
    * the arguments as given. `what.providerId` is the id the arguments named, known or not.
    */
   recordInvalidRegistryCall(caller: Caller, what: RefusalSubject, message: string, args: Record<string, unknown>): void {
-    this.refusals.publish(what, caller, "invalid_arguments", message, args);
+    this.refusals.publish({ ...what, arguments: args }, caller, "invalid_arguments", message);
   }
 
   /** Whether a provider's prompt (its own name) exists for clients (allow_prompts / deny_prompts). */
@@ -205,13 +205,14 @@ export class SecurityControls {
    */
   admitToolCall(caller: Caller, target: ToolCallTarget, args: Record<string, unknown> | undefined): CallToolResult | undefined {
     const security = this.securityOf(target.providerId);
-    const what = { providerId: target.providerId, subject: target.toolName };
+    // Every refusal below carries the arguments, for the audit trail (see Refusals.publish).
+    const what = { providerId: target.providerId, subject: target.toolName, arguments: args };
     // A group's call may land on any member: every member's filter and argument limits apply too.
     // (Providers, the common case, take the path without a list of members: nothing allocated.)
     const memberIds = this.options.membersOf?.(target.providerId);
-    this.refuseIfProviderDenied(caller, target.providerId, target.toolName);
-    this.refuseIfFiltered(security, caller, target);
-    if (memberIds !== undefined) for (const id of memberIds) this.refuseIfFiltered(this.securityOf(id), caller, target);
+    this.refuseIfProviderDenied(caller, what);
+    this.refuseIfFiltered(security, caller, what);
+    if (memberIds !== undefined) for (const id of memberIds) this.refuseIfFiltered(this.securityOf(id), caller, what);
     if (this.principalTools.active && !this.principalTools.allows(caller, target.flatName)) {
       this.refusals.refuse(what, caller, "not_allowed", ErrorCode.InvalidParams, notAllowedMessage(caller, target.flatName));
     }
@@ -236,7 +237,7 @@ export class SecurityControls {
   admitRequest(caller: Caller, target: ProviderRequestTarget): void {
     const subject = target.prompt ?? target.uri ?? target.method;
     const what = { providerId: target.providerId, subject };
-    this.refuseIfProviderDenied(caller, target.providerId, subject);
+    this.refuseIfProviderDenied(caller, what);
     const security = this.securityOf(target.providerId);
     const filters = requestFiltersOf(security);
     const filtered =
@@ -271,21 +272,22 @@ export class SecurityControls {
     };
   }
 
-  private refuseIfProviderDenied(caller: Caller, providerId: string, subject: string): void {
+  private refuseIfProviderDenied(caller: Caller, what: RefusalSubject & { providerId: string }): void {
     if (!this.principalProviders.active) return;
-    const denied = this.principalProviders.refusal(caller, providerId);
-    if (denied !== undefined) this.refusals.refuse({ providerId, subject }, caller, "not_allowed", ErrorCode.InvalidParams, denied);
+    const denied = this.principalProviders.refusal(caller, what.providerId);
+    if (denied !== undefined) this.refusals.refuse(what, caller, "not_allowed", ErrorCode.InvalidParams, denied);
   }
 
   private securityOf(providerId: string): ProviderSecuritySpec {
     return providerSecurityOf(this.options.specOf(providerId));
   }
 
-  private refuseIfFiltered(security: ProviderSecuritySpec, caller: Caller, target: ToolCallTarget): void {
-    const filtered = toolFilterOf(security).refusal(target.toolName);
+  /** `what`: the tool call (its provider, the tool's own name, its arguments). */
+  private refuseIfFiltered(security: ProviderSecuritySpec, caller: Caller, what: RefusalSubject & { providerId: string }): void {
+    const filtered = toolFilterOf(security).refusal(what.subject);
     if (filtered === undefined) return;
-    const message = `tool '${target.toolName}' of provider '${target.providerId}' is not available: ${filtered}`;
-    this.refusals.refuse({ providerId: target.providerId, subject: target.toolName }, caller, "not_allowed", ErrorCode.InvalidParams, message);
+    const message = `tool '${what.subject}' of provider '${what.providerId}' is not available: ${filtered}`;
+    this.refusals.refuse(what, caller, "not_allowed", ErrorCode.InvalidParams, message);
   }
 
   private violations(security: ProviderSecuritySpec, tool: Tool | undefined, args: Record<string, unknown> | undefined): ArgumentViolation[] | undefined {
