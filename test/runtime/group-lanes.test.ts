@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { AnyActorRef } from "xstate";
 import type { GroupSpec } from "../../src/config/types.js";
-import type { CallOutcome } from "../../src/machines/call.js";
+import type { CallOutcome, MemberRefusal } from "../../src/machines/call.js";
 import type { HangarRuntime } from "../../src/runtime/hangar-runtime.js";
 import type { StampedDomainEvent } from "../../src/shared/domain-events.js";
 import { testGroupSpec } from "../helpers/group-specs.js";
@@ -137,10 +137,22 @@ describe("a group's serving lane", () => {
     expect(laned.routedByChart).toBe(0);
     expect(charted.routedByChart).toBeGreaterThan(0);
     expect(laned.events).toEqual(charted.events);
+    // Among them the group's own: the refusal when every member was over its limit.
+    expect(laned.events).toContainEqual(expect.objectContaining({ type: "ToolInvocationFailed", systemId: "group:g", stage: "refused", correlationId: "c7" }));
   });
 });
 
-/** A few calls of each kind: results, a tool error, a call held while another runs. */
+/** A member's own limit refusing every call (as the security controls' admission does). */
+function overLimit(member: string): MemberRefusal {
+  const data = { limit: "provider", retry_after_ms: 1_000 };
+  return {
+    outcome: { status: "rpc_error", kind: "tool_error", code: -32029, message: `rate limit exceeded for provider '${member}'`, data },
+    reason: "rate_limited_provider",
+    retryAfterMs: 1_000,
+  };
+}
+
+/** A few calls of each kind: results, a tool error, a call held while another runs, members over their limits. */
 async function exercise(runtime: HangarRuntime, script: { held: (() => void)[] }): Promise<void> {
   await runtime.invoke("g", "echo", {}, { correlationId: "c1" });
   await runtime.invoke("g", "tool_error", {}, { correlationId: "c2" });
@@ -150,6 +162,18 @@ async function exercise(runtime: HangarRuntime, script: { held: (() => void)[] }
   script.held.shift()?.();
   await held;
   await runtime.invoke("g", "echo", {}, { correlationId: "c5" });
+  // The member picked first over its limit: the other takes the call (and the answer names the skipped one)…
+  const asked: string[] = [];
+  const admitMember = (member: string) => {
+    asked.push(member);
+    return asked.length === 1 ? overLimit(member) : undefined;
+  };
+  const skipped = await runtime.invoke("g", "echo", {}, { correlationId: "c6", admitMember });
+  expect(asked).toHaveLength(2);
+  expect(skipped).toMatchObject({ status: "result", result: { _meta: { "mcp-hangar/member": asked[1], "mcp-hangar/rate_limited": [asked[0]] } } });
+  // …every member over its limit: one -32029, and the group announces the refusal.
+  const refused = await runtime.invoke("g", "echo", {}, { correlationId: "c7", admitMember: overLimit });
+  expect(refused).toMatchObject({ status: "rpc_error", code: -32029 });
 }
 
 /** An event without what differs from run to run (times, pids). */
