@@ -110,9 +110,11 @@ describe("the HTTP front end", () => {
       [3, 4],
       [4, 4],
     ]);
-    // Nearly always every notification reaches its handler; at most the last one comes late.
-    expect(seenByA.length).toBeGreaterThanOrEqual(2);
-    expect(seenByC.length).toBeGreaterThanOrEqual(3);
+    // Late ones are only ever the last (the order above): a client busy long enough reads them in
+    // one go with the answer — two of c's did, once, while a landing's tests loaded the machine.
+    // The first is sent a whole interval before the next, so it reaches its handler.
+    expect(seenByA.length).toBeGreaterThanOrEqual(1);
+    expect(seenByC.length).toBeGreaterThanOrEqual(1);
     expect(late.b).toEqual([]);
     expect(otherErrors).toEqual([]);
   });
