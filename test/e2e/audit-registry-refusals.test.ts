@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { describe, expect, it } from "vitest";
 import { auditFileBytes, readAudit } from "../helpers/audit-db.js";
-import { fixtureCommand, textOf } from "../helpers/cli.js";
+import { callOutcome } from "../helpers/call-outcome.js";
+import { fixtureCommand } from "../helpers/cli.js";
 import { useHttpE2E } from "../helpers/http.js";
 
 /**
@@ -33,14 +33,7 @@ describe("audit trail: refused registry tool calls", () => {
       { env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HANGAR_TOKENS: `alice:${ALICE_TOKEN}` } },
     );
     const alice = (await e2e.streamable(hangar.url, { token: ALICE_TOKEN })).client;
-    const call = async (name: string, args: Record<string, unknown>): Promise<string> => {
-      try {
-        const result = (await alice.callTool({ name, arguments: args })) as CallToolResult;
-        return `${result.isError === true ? "isError" : "ok"}: ${textOf(result)}`;
-      } catch (error) {
-        return `error: ${(error as Error).message}`;
-      }
-    };
+    const call = callOutcome(alice);
 
     const missing = { tool: "echo", arguments: { text: ARGUMENT } };
     expect(await call("registry_invoke", missing)).toMatch(/^isError: invalid arguments for tool 'registry_invoke'/);
