@@ -94,8 +94,8 @@ function increment(inFlight: Record<string, number>, memberId: string): Record<s
 function sendAttempt(enqueue: Enqueue, raiseOwn: RaiseOwn, system: System, self: AnyActorRef, groupId: string, attempt: GroupAttempt): void {
   const provider = system.get(providerSystemId(attempt.member)) as AnyActorRef | undefined;
   if (provider === undefined) {
-    // Sent, not raised: it comes back as any member's answer does, after this step (so the events
-    // a closing lane held are all taken before it, and the lane may open in between).
+    // Taken in this macrostep — or, while a closed lane's held events are being taken, first in
+    // line of them (raiseOwnFor), so each held event is taken with all it leads to.
     const outcome = failure("unavailable", `member '${attempt.member}' has no provider actor`);
     raiseOwn({ type: "MEMBER.REPLIED", attempt, outcome } satisfies GroupEvent);
     return;
@@ -109,12 +109,20 @@ function sendAttempt(enqueue: Enqueue, raiseOwn: RaiseOwn, system: System, self:
   const call: ToolCall = {
     ...attempt.call,
     reply: (outcome) => {
-      if ((self.getSnapshot() as { status: string }).status === "active") self.send({ type: "MEMBER.REPLIED", attempt, outcome } satisfies GroupEvent);
-      // The group stopped first (hangar shutdown): the caller still gets the member's answer.
-      else attempt.call.reply(annotateOutcome(outcome, groupId, attempt.member, attempt.retried, attempt.limited));
+      replyToGroup(self, groupId, attempt, outcome);
     },
   };
   enqueue(sendToMember({ member: attempt.member, provider, call }));
+}
+
+/**
+ * A member's answer to an attempt, back to its group: as MEMBER.REPLIED while the group runs (for
+ * the chart, and the serving lane, src/runtime/group-lanes.ts, which hands it failures); once the
+ * group has stopped (hangar shutdown), straight to the caller with the group's `_meta`.
+ */
+export function replyToGroup(group: AnyActorRef, groupId: string, attempt: GroupAttempt, outcome: CallOutcome): void {
+  if ((group.getSnapshot() as { status: string }).status === "active") group.send({ type: "MEMBER.REPLIED", attempt, outcome } satisfies GroupEvent);
+  else attempt.call.reply(annotateOutcome(outcome, groupId, attempt.member, attempt.retried, attempt.limited));
 }
 
 /** See RaiseOwn. */

@@ -1,6 +1,7 @@
 import type { AnyActorRef } from "xstate";
 import { failure, type CallOutcome, type ToolCall } from "../machines/call.js";
 import { annotateOutcome, routeCall } from "../machines/group-routing.js";
+import { replyToGroup } from "../machines/group.js";
 import type { GroupAttempt, GroupContext, GroupEvent } from "../machines/group-types.js";
 import { providerSystemId } from "../machines/provider-id.js";
 import type { PublishEvent } from "./serving-lanes.js";
@@ -81,12 +82,7 @@ class GroupLaneOpening {
       return;
     }
     this.open = false;
-    if ((this.group.getSnapshot() as { status: string }).status === "active") {
-      this.group.send({ type: "MEMBER.REPLIED", attempt, outcome } satisfies GroupEvent);
-      return;
-    }
-    // The group stopped first (hangar shutdown): the caller still gets the member's answer.
-    attempt.call.reply(annotateOutcome(outcome, this.context.spec.id, member, attempt.retried, attempt.limited));
+    replyToGroup(this.group, this.context.spec.id, attempt, outcome);
   }
 
   /** What each member runs for this opening (for views: the chart does not count them yet). */
