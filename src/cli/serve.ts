@@ -11,6 +11,7 @@ import { pendingTeardowns } from "../actors/teardown-registry.js";
 import { discoverySources } from "../actors/discovery-sources.js";
 import { configReloader } from "../runtime/config-reload.js";
 import { compactHeapAfterStartUp } from "../runtime/compact-heap.js";
+import { letYoungGenerationServe } from "../runtime/young-generation.js";
 import type { Command } from "./args.js";
 import { commandConfig, providerCount } from "./read-config.js";
 import { httpSpecOf, observabilityOf, stdioSpecOf } from "../config/load.js";
@@ -199,6 +200,8 @@ export async function serve(command: Extract<Command, { kind: "serve" }>): Promi
   runtime.start();
   // Start-up's garbage left the heap's pages a quarter empty; compacted before the first request.
   compactHeapAfterStartUp();
+  // Serving: the young generation may take one step of growth (half the scavenging under load).
+  letYoungGenerationServe();
   if (httpPlan === undefined) {
     // stdin EOF: the requests already read are answered first, within stdio.drain_timeout_s.
     stdioFrontEnd = await serveStdio({ runtime, catalogue, expose: config.expose, drainTimeoutS: stdioSpecOf(config).drainTimeoutS, onGone: shutdown });
