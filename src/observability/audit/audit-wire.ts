@@ -107,13 +107,21 @@ export function objectsOnWire(events: readonly StampedDomainEvent[]): WireBatch 
 }
 
 /**
- * Walks a wire batch in order: each event as its pairs — `count` of them from `fields[start]`
- * on, made whole first, in place (each key index replaced by its key, each repeat by its value)
- * — or as its object.
+ * Walks a wire batch in order: each event as its pairs — `count` of them from `pairs[start]` on,
+ * whole (each key index replaced by its key, each repeat by its value) — or as its object. The
+ * whole pairs are written into one small array reused from record to record, valid only during
+ * the call; the batch itself is left as it came, so it can be walked again (the writer thread
+ * encodes a batch as it writes it, and again should the write fail, to keep its rows for the
+ * retry).
  */
-export function forEachRecord(batch: WireBatch, onPairs: (start: number, count: number) => void, onObject: (event: StampedDomainEvent) => void): void {
+export function forEachRecord(
+  batch: WireBatch,
+  onPairs: (pairs: readonly unknown[], start: number, count: number) => void,
+  onObject: (event: StampedDomainEvent) => void,
+): void {
   const { keys, fields } = batch;
   const lastValues: unknown[] = [];
+  const whole: unknown[] = [];
   let index = 0;
   while (index < fields.length) {
     const count = fields[index] as number;
@@ -122,15 +130,18 @@ export function forEachRecord(batch: WireBatch, onPairs: (start: number, count: 
       index += 2;
       continue;
     }
-    const start = index + 1;
-    const end = start + 2 * count;
-    for (let pair = start; pair < end; pair += 2) {
+    const end = index + 1 + 2 * count;
+    let at = 0;
+    for (let pair = index + 1; pair < end; pair += 2) {
       const key = fields[pair] as number;
-      fields[pair] = keys[key];
-      if (fields[pair + 1] === undefined) fields[pair + 1] = lastValues[key];
-      else lastValues[key] = fields[pair + 1];
+      let value = fields[pair + 1];
+      if (value === undefined) value = lastValues[key];
+      else lastValues[key] = value;
+      whole[at] = keys[key];
+      whole[at + 1] = value;
+      at += 2;
     }
-    onPairs(start, count);
+    onPairs(whole, 0, count);
     index = end;
   }
 }

@@ -160,6 +160,15 @@ function addChainVersion(db: AuditDatabase): void {
   }).immediate();
 }
 
+/** Hands each row of a batch to `emit`, in order; a batch's rows may be made while they are written (AuditStore.appendEach). */
+export type RowSource = (emit: (row: AuditRow) => void) => void;
+
+/** What one append wrote: how many rows, and the last of them. */
+export interface Appended {
+  count: number;
+  last: AuditRow | undefined;
+}
+
 /** Appends rows at the end of the chain: one BEGIN IMMEDIATE transaction per batch. */
 export class AuditStore {
   private readonly lastHash;
@@ -175,27 +184,43 @@ export class AuditStore {
     this.insert = db.prepare(`INSERT INTO events (${columns}) VALUES (${values})`);
     // The first row after retention pruned every row: the id after the pruned ones, never one used before.
     this.insertAt = db.prepare(`INSERT INTO events (id, ${columns}) VALUES (?, ${values})`);
-    this.appendBatch = db.transaction((rows: readonly AuditRow[]) => {
+    this.appendBatch = db.transaction((rows: RowSource): Appended => {
       // Read inside the write transaction: another hangar may have appended since our last batch.
       const last = this.lastHash.get() as string | undefined;
       const anchor = last === undefined ? readAnchor(db) : undefined;
       let prevHash = last ?? anchor?.lastHash ?? GENESIS_HASH;
       const afterPruned = anchor === undefined ? undefined : anchor.prunedThrough + 1;
-      rows.forEach((row, index) => {
+      const appended: Appended = { count: 0, last: undefined };
+      rows((row) => {
         const hash = chainHash(prevHash, row);
-        if (index === 0 && afterPruned !== undefined) {
+        if (appended.count === 0 && afterPruned !== undefined) {
           this.insertAt.run(afterPruned, row.ts, row.instance, row.seq, row.source, row.systemId, row.type, row.provider, row.correlationId, row.principal, row.payload, prevHash, hash);
         } else {
           this.insert.run(row.ts, row.instance, row.seq, row.source, row.systemId, row.type, row.provider, row.correlationId, row.principal, row.payload, prevHash, hash);
         }
         prevHash = hash;
+        appended.count += 1;
+        appended.last = row;
       });
+      return appended;
     });
   }
 
   append(rows: readonly AuditRow[]): void {
     if (rows.length === 0) return;
-    this.appendBatch.immediate(rows);
+    this.appendBatch.immediate((emit: (row: AuditRow) => void) => {
+      for (const row of rows) emit(row);
+    });
+  }
+
+  /**
+   * Appends the rows `rows` hands over, each inserted as soon as it is made, in one transaction:
+   * the writer thread encodes a batch while it writes it, so no more than a row of it is alive at
+   * once (a batch's rows held until the insert were copied by each scavenge of the thread's young
+   * generation, and promoted). A batch that makes no row still takes and ends a transaction.
+   */
+  appendEach(rows: RowSource): Appended {
+    return this.appendBatch.immediate(rows);
   }
 
   /** The same, waiting up to `waitMs` for another hangar's transaction: for the last batch at shutdown, which has no later retry. */

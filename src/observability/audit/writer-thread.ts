@@ -1,7 +1,6 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { Redactor } from "../../shared/redaction.js";
-import type { AuditRow } from "./row.js";
-import type { AuditStore } from "./store.js";
+import type { AuditStore, RowSource } from "./store.js";
 import type { AuditWriter } from "./writer.js";
 import {
   ACK_SLOT,
@@ -54,7 +53,7 @@ function report(error: unknown): void {
  * is then a failure this thread can still announce, instead of one before any of its code runs,
  * which would leave a flush on the main thread waiting out its timeout.
  */
-async function start(): Promise<{ writer: AuditWriter; store: AuditStore; redactor: Redactor; decode: (batch: WireBatch) => AuditRow[] }> {
+async function start(): Promise<{ writer: AuditWriter; store: AuditStore; redactor: Redactor; rowsOf: (batch: WireBatch) => RowSource }> {
   const [{ Redactor }, { createRowEncoder }, { AuditStore, openAuditDatabase }, { AuditWriter, encodeOrFallback }] = await Promise.all([
     import("../../shared/redaction.js"),
     import("./capture.js"),
@@ -72,29 +71,28 @@ async function start(): Promise<{ writer: AuditWriter; store: AuditStore; redact
     maxBacklog: data.maxBacklog,
     onError: report,
     // How far the file is written: what the main thread need not write again if this thread dies.
-    onWritten: (rows) => {
-      const last = rows.at(-1);
+    onWritten: (last) => {
       if (last !== undefined) Atomics.store(committed, 0, BigInt(last.seq));
       Atomics.store(control, UNWRITTEN_SLOT, 0);
     },
   });
   // Pairs carry the arguments' and results' JSON text with capture `hash` (audit-wire.ts).
   const capturedAsJson = data.capture === "hash";
-  const decode = (batch: WireBatch): AuditRow[] => {
-    const rows: AuditRow[] = [];
-    const { fields } = batch;
-    forEachRecord(
-      batch,
-      (start, count) => {
-        rows.push(encodeOrFallback(encoder, () => encoder.encodePairs(fields, start, count, capturedAsJson), () => eventOfPairs(fields, start, count), report));
-      },
-      (event) => {
-        rows.push(encodeOrFallback(encoder, () => encoder.encode(event), () => event, report));
-      },
-    );
-    return rows;
-  };
-  return { writer, store, redactor, decode };
+  /** A batch's rows, each encoded as the store asks for the next (so none waits in a list); the same rows each time it is asked. */
+  const rowsOf =
+    (batch: WireBatch): RowSource =>
+    (emit) => {
+      forEachRecord(
+        batch,
+        (pairs, start, count) => {
+          emit(encodeOrFallback(encoder, () => encoder.encodePairs(pairs, start, count, capturedAsJson), () => eventOfPairs(pairs, start, count), report));
+        },
+        (event) => {
+          emit(encodeOrFallback(encoder, () => encoder.encode(event), () => event, report));
+        },
+      );
+    };
+  return { writer, store, redactor, rowsOf };
 }
 
 type Parts = Awaited<ReturnType<typeof start>>;
@@ -104,7 +102,9 @@ function write(batch: WriterThreadBatch, parts: Parts): void {
   if (data.crashOnEventType !== undefined && typesOf(batch.wire).includes(data.crashOnEventType)) {
     throw new Error(`audit writer thread: crashing on ${data.crashOnEventType}, as asked (test hook)`);
   }
-  parts.writer.appendRows(parts.decode(batch.wire));
+  // An empty batch (a flush with nothing pending) writes only what a retry holds, without a transaction of its own.
+  if (batch.wire.fields.length === 0) parts.writer.appendRows([]);
+  else parts.writer.appendEach(parts.rowsOf(batch.wire));
   Atomics.store(control, UNWRITTEN_SLOT, parts.writer.unwrittenRows);
   if (batch.close === true) {
     parts.writer.close();
@@ -116,13 +116,12 @@ function write(batch: WriterThreadBatch, parts: Parts): void {
   }
 }
 
-/** The batch's event types (for the test hook only; on a copy, since walking a batch makes its pairs whole in place). */
+/** The batch's event types (for the test hook only). */
 function typesOf(batch: WireBatch): unknown[] {
   const types: unknown[] = [];
-  const copy = { keys: batch.keys, fields: [...batch.fields] };
   forEachRecord(
-    copy,
-    (start, count) => types.push(eventOfPairs(copy.fields, start, count).type),
+    batch,
+    (pairs, start, count) => types.push(eventOfPairs(pairs, start, count).type),
     (event) => types.push(event.type),
   );
   return types;

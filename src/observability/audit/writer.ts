@@ -3,7 +3,7 @@ import type { DomainEventBus } from "../domain-event-bus.js";
 import type { CallPairing } from "./call-pairing.js";
 import type { RowEncoder } from "./capture.js";
 import type { AuditRow } from "./row.js";
-import { isBusy, type AuditStore } from "./store.js";
+import { isBusy, type AuditStore, type RowSource } from "./store.js";
 
 /**
  * Keeps the disk off the call's path: the bus listener only pushes the event onto an array; a
@@ -20,8 +20,8 @@ export interface AuditWriterOptions {
   onError: (error: unknown) => void;
   /** Rows kept for a retry after failed writes; beyond that the oldest are dropped (and reported). */
   maxBacklog?: number;
-  /** Called after each committed batch with its rows (the writer thread tells the main thread how far it got). */
-  onWritten?: (rows: readonly AuditRow[]) => void;
+  /** Called after each committed batch with its last row (the writer thread tells the main thread how far it got). */
+  onWritten?: (last: AuditRow | undefined) => void;
   /**
    * Folds each answered call's request into its answer's row (call-pairing.ts), for a writer that
    * cuts its own batches. Absent where the batches come paired already (the threaded writer pairs
@@ -92,6 +92,29 @@ export class AuditWriter implements AuditSink {
     this.write(rows);
   }
 
+  /**
+   * Takes rows made while they are written (the writer thread encodes each record of a batch as
+   * the store inserts it: store.ts, appendEach) and writes them now. With rows held for a retry,
+   * or a write that fails, `rows` is asked for its rows again, all at once: they go through
+   * write() and its retries as appendRows' do — so `rows` must give the same rows every time.
+   */
+  appendEach(rows: RowSource): void {
+    if (this.closed) return;
+    if (this.pending.length > 0 || this.backlog.length > 0) {
+      this.write(collect(rows));
+      return;
+    }
+    try {
+      const appended = this.options.store.appendEach(rows);
+      this.written += appended.count;
+      this.options.onWritten?.(appended.last);
+    } catch (error) {
+      if (isBusy(error)) this.busyRetries += 1;
+      else this.options.onError(error);
+      this.keepForRetry(collect(rows), isBusy(error));
+    }
+  }
+
   /** The rows held for a retry, then the pending events' and `encoded`, in one transaction. */
   private write(encoded: readonly AuditRow[]): void {
     if (this.timer !== undefined) {
@@ -109,7 +132,7 @@ export class AuditWriter implements AuditSink {
     try {
       this.options.store.append(rows);
       this.written += rows.length;
-      this.options.onWritten?.(rows);
+      this.options.onWritten?.(rows.at(-1));
     } catch (error) {
       if (isBusy(error)) this.busyRetries += 1;
       else this.options.onError(error);
@@ -150,7 +173,7 @@ export class AuditWriter implements AuditSink {
     try {
       this.options.store.appendWaiting(rows, CLOSE_BUSY_WAIT_MS);
       this.written += rows.length;
-      this.options.onWritten?.(rows);
+      this.options.onWritten?.(rows.at(-1));
     } catch (error) {
       this.options.onError(error);
       this.options.onError(new Error(`audit trail: dropped ${rows.length} events that could not be written before closing`));
@@ -171,6 +194,12 @@ export class AuditWriter implements AuditSink {
     const delay = busy ? BUSY_RETRY_MIN_MS + Math.random() * BUSY_RETRY_SPREAD_MS : this.options.batchMs;
     this.timer ??= setTimeout(this.flushOnTimer, delay);
   }
+}
+
+function collect(source: RowSource): AuditRow[] {
+  const rows: AuditRow[] = [];
+  source((row) => rows.push(row));
+  return rows;
 }
 
 /**

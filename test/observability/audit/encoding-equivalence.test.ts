@@ -120,7 +120,7 @@ function throughWire(encoder: RowEncoder, events: readonly StampedDomainEvent[],
   const rows: (AuditRow | string)[] = [];
   forEachRecord(
     batch,
-    (start, count) => rows.push(outcome(() => encoder.encodePairs(batch.fields, start, count, capture === "hash"))),
+    (pairs, start, count) => rows.push(outcome(() => encoder.encodePairs(pairs, start, count, capture === "hash"))),
     (event) => rows.push(outcome(() => encoder.encode(event))),
   );
   return rows;
