@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import type { AuditCapture } from "../../../src/config/types.js";
-import { forEachRecord, toWire } from "../../../src/observability/audit/audit-wire.js";
+import { forEachRecord, toWire, type WireBatch } from "../../../src/observability/audit/audit-wire.js";
 import { CallPairing, mergedEvent } from "../../../src/observability/audit/call-pairing.js";
 import { createRowEncoder, type RowEncoder } from "../../../src/observability/audit/capture.js";
 import { keyedSha256 } from "../../../src/observability/audit/keyed-hash.js";
@@ -116,7 +116,11 @@ function outcome(encode: () => AuditRow): AuditRow | string {
 
 /** Each event through the wire the writer thread receives (structured clone included), encoded there; `requests` folded as paired. */
 function throughWire(encoder: RowEncoder, events: readonly StampedDomainEvent[], capture: AuditCapture, requests?: readonly (StampedDomainEvent | undefined)[]): (AuditRow | string)[] {
-  const batch = structuredClone(toWire(events, capture, requests));
+  return walk(encoder, structuredClone(toWire(events, capture, requests)), capture);
+}
+
+/** A wire batch's rows, as the writer thread encodes them. */
+function walk(encoder: RowEncoder, batch: WireBatch, capture: AuditCapture): (AuditRow | string)[] {
   const rows: (AuditRow | string)[] = [];
   forEachRecord(
     batch,
@@ -181,6 +185,25 @@ describe("audit encoding: the fast forms give the straightforward forms' bytes",
       expect(cloneable.length).toBeGreaterThan(events.length - 4);
       expect(throughWire(fast, cloneable, capture), capture).toEqual(cloneable.map((event) => outcome(() => reference(event))));
     }
+  });
+
+  it("a wire batch walked again gives the same rows: the thread encodes a batch again to keep it for the retry when its write fails", () => {
+    const key = randomBytes(32);
+    const encoder = createRowEncoder({ capture: "hash", key, redactor: redactor(), instance: INSTANCE, source: SOURCE });
+    // Repeated strings travel once (the second event's provider, tool, correlation id): the second walk must still find them.
+    const cloneable = corpus().filter((event) => {
+      try {
+        structuredClone(toWire([event], "hash"));
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    const batch = structuredClone(toWire(cloneable, "hash"));
+    const sent = structuredClone(batch);
+    const first = walk(encoder, batch, "hash");
+    expect(batch).toEqual(sent);
+    expect(walk(encoder, batch, "hash")).toEqual(first);
   });
 
   it("the wire sends a repeated string once per batch, and events whose captured values have no JSON text as objects", () => {

@@ -28,13 +28,20 @@ function rows(count: number): AuditRow[] {
   }));
 }
 
-/** Appends `all` in batches of the given sizes (cycled), each in its own transaction. */
-function appendInBatches(path: string, all: readonly AuditRow[], sizes: readonly number[]): void {
+/** Appends `all` in batches of the given sizes (cycled), each in its own transaction; `made`: each row handed over as it is inserted (appendEach). */
+function appendInBatches(path: string, all: readonly AuditRow[], sizes: readonly number[], made = false): void {
   const store = new AuditStore(openAuditDatabase(path));
   try {
     for (let next = 0, turn = 0; next < all.length; turn += 1) {
       const size = sizes[turn % sizes.length] ?? 1;
-      store.append(all.slice(next, next + size));
+      const batch = all.slice(next, next + size);
+      if (!made) store.append(batch);
+      else {
+        const appended = store.appendEach((emit) => {
+          for (const row of batch) emit({ ...row });
+        });
+        expect(appended).toEqual({ count: batch.length, last: batch.at(-1) });
+      }
       next += size;
     }
   } finally {
@@ -62,5 +69,9 @@ describe("audit store batches", () => {
       expect(storedRows(path)).toEqual(expected);
       expect(verifyAudit(path)).toMatchObject({ ok: true, rows: 700 });
     }
+    // Rows made while they are written (the writer thread's way), in the thread's usual batch sizes.
+    const made = join(files.dir(), "made.db");
+    appendInBatches(made, all, [512, 1, 187], true);
+    expect(storedRows(made)).toEqual(expected);
   });
 });

@@ -4,6 +4,7 @@ import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { DomainEventBus } from "../../../src/observability/domain-event-bus.js";
+import { openAuditDatabase } from "../../../src/observability/audit/store.js";
 import { POST_AT_EVENTS } from "../../../src/observability/audit/threaded-writer.js";
 import { AuditTrail } from "../../../src/observability/audit/trail.js";
 import { Redactor } from "../../../src/shared/redaction.js";
@@ -175,6 +176,23 @@ describe("audit writer thread", () => {
     const absorbed = new Set(Array.from({ length: 3_000 }, (_, call) => 3 * call + 1));
     expect(events.map((event) => event.seq)).toEqual(Array.from({ length: 9_100 }, (_, index) => index + 1).filter((seq) => !absorbed.has(seq)));
     expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 6_100 });
+  });
+
+  it("a batch the file refuses midway is reported, kept, and written whole and in order by the thread's retry", async () => {
+    const { trail, bus, errors } = files.open({ batchMs: 50 }, { threadAtEvents: 0 });
+    // The third row's INSERT fails, after the transaction began and two rows went in (a full disk fails so at the commit).
+    const other = openAuditDatabase(trail.path);
+    other.exec("CREATE TRIGGER refuse_third BEFORE INSERT ON events WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'refused for the test'); END");
+    for (let index = 0; index < 5; index += 1) bus.publish("provider:math", { type: "CircuitOpened", providerId: "math", failures: index, retryAt: 0 });
+    trail.flush();
+    expect(readAudit(trail.path)).toHaveLength(0);
+    await waitFor(() => errors.some((error) => String(error).includes("refused for the test")), 5_000, "the failed write to be reported");
+    other.exec("DROP TRIGGER refuse_third");
+    other.close();
+    await waitFor(() => readAudit(trail.path).length === 5, 5_000, "the kept rows to be written by the retry");
+    trail.close();
+    expect(readAudit(trail.path).map((event) => [event.seq, event.data.failures])).toEqual([0, 1, 2, 3, 4].map((failures) => [failures + 1, failures]));
+    expect(verifyAudit(trail.path)).toMatchObject({ ok: true, rows: 5 });
   });
 
   it("a crash of the thread is reported, and its events and all later ones are written on the main thread", async () => {
