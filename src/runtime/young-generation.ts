@@ -36,7 +36,7 @@ let wantedGrowthFactor: number | undefined = tunedByUser ? undefined : SMALL_GRO
 if (wantedGrowthFactor !== undefined) v8.setFlagsFromString(`--semi-space-growth-factor=${wantedGrowthFactor}`);
 
 /** The young generation's size (both semi-spaces, as V8 reports new_space) the hangar lets it grow to while serving. */
-export const SERVING_NEW_SPACE_BYTES = 4 * 1024 * 1024;
+const SERVING_NEW_SPACE_BYTES = 4 * 1024 * 1024;
 /**
  * How often the size is checked while the event loop is busy. A step of growth takes scavenges
  * surviving as many bytes as the young generation holds (≈ 10–20 under load, a few hundred ms),
@@ -59,7 +59,7 @@ export function letYoungGenerationServe(): void {
   let since = performance.eventLoopUtilization();
   const check = (): void => {
     const wanted = newSpaceBytes() < SERVING_NEW_SPACE_BYTES ? V8_DEFAULT_GROWTH_FACTOR : SMALL_GROWTH_FACTOR;
-    if (wanted !== wantedGrowthFactor && wantedGrowthFactor !== undefined) {
+    if (wanted !== wantedGrowthFactor) {
       wantedGrowthFactor = wanted;
       v8.setFlagsFromString(`--semi-space-growth-factor=${wanted}`);
     }
