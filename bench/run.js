@@ -1,10 +1,11 @@
 // `npm run bench`: every scenario, direct and through the hangar in the same run, interleaved.
-// Env: BENCH_QUICK=1 (smoke run, ~30 s), BENCH_SOAK_S (soak length, default 60),
+// Env: BENCH_QUICK=1 (smoke run of every scenario, about a minute), BENCH_SOAK_S (soak length, default 60),
 // BENCH_ONLY=overhead,scale (a subset), BENCH_PROFILE=1 (hangars run with --cpu-prof; the
 // .cpuprofile files go to a temp dir printed at the end; summarize with bench/profile-top.js),
 // BENCH_HANGAR_JS=/other/checkout/dist/main.js (measure another build of the hangar),
 // BENCH_CONFIG_EXTRA='{"audit":{"enabled":false}}' (top-level keys added to every hangar config),
-// BENCH_HANGAR_NODE_FLAGS='--max-semi-space-size=4' (node flags for every hangar process, not the others).
+// BENCH_HANGAR_NODE_FLAGS='--max-semi-space-size=4' (node flags for every hangar process, not the others),
+// BENCH_RESULTS=/tmp/run.json (where the results go instead of bench/results/latest.json).
 import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { randomUUID } from "node:crypto";
@@ -26,7 +27,7 @@ import * as audit from "./scenarios/audit.js";
 import * as group from "./scenarios/group.js";
 
 const SCENARIOS = [overhead, concurrency, httpFront, coldStart, singleFlight, scale, soak, audit, group];
-const RESULTS = join(dirname(fileURLToPath(import.meta.url)), "results", "latest.json");
+const RESULTS = resolve(process.env.BENCH_RESULTS ?? join(dirname(fileURLToPath(import.meta.url)), "results", "latest.json"));
 
 function progress(text) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${text}\n`);
