@@ -52,9 +52,9 @@ async function main() {
       ...hangarNodeFlags,
       ...(profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.${randomUUID().slice(0, 8)}.cpuprofile`] : []),
     ],
-    /** Starts a hangar on a config written from `providers`; `probe: true` preloads the memory probe. */
-    hangar: (name, providers, { probe = false } = {}) =>
-      connectHangar(writeConfig(dir, name, providers), { marker: ctx.marker, probeDir: probe ? dir : undefined, stateDir: ctx.stateDir, nodeArgs: ctx.nodeArgs(name) }),
+    /** Starts a hangar on a config written from `providers` (and `topLevel` keys); `probe: true` preloads the memory probe. */
+    hangar: (name, providers, { probe = false, topLevel = {} } = {}) =>
+      connectHangar(writeConfig(dir, name, providers, topLevel), { marker: ctx.marker, probeDir: probe ? dir : undefined, stateDir: ctx.stateDir, nodeArgs: ctx.nodeArgs(name) }),
   };
   const info = machine();
   const source = checkout(resolve(dirname(MAIN_JS), ".."));

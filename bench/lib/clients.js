@@ -59,11 +59,14 @@ export function providerEntry(kind, marker, tag, extra = {}) {
   return { command: PROVIDERS[kind].argv(tagArg(marker, tag)), ...extra };
 }
 
-/** Writes a hangar config; BENCH_CONFIG_EXTRA (a JSON object) adds top-level keys, e.g. '{"audit":{"enabled":false}}'. */
-export function writeConfig(dir, name, providers) {
+/**
+ * Writes a hangar config; BENCH_CONFIG_EXTRA (a JSON object) adds top-level keys, e.g.
+ * '{"audit":{"enabled":false}}', and so does `topLevel` (a scenario's own, which win).
+ */
+export function writeConfig(dir, name, providers, topLevel = {}) {
   const path = join(dir, `${name}.yaml`);
   const extra = process.env.BENCH_CONFIG_EXTRA === undefined ? {} : JSON.parse(process.env.BENCH_CONFIG_EXTRA);
-  writeFileSync(path, JSON.stringify({ providers, ...extra }, null, 1));
+  writeFileSync(path, JSON.stringify({ providers, ...extra, ...topLevel }, null, 1));
   return path;
 }
 
