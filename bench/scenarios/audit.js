@@ -19,8 +19,8 @@ function writeAuditConfig(ctx, variant, audit) {
 }
 
 export async function run(ctx) {
-  const calls = ctx.quick ? 300 : 2_000;
-  const rounds = ctx.quick ? 3 : 6;
+  const calls = ctx.quick ? 100 : 2_000;
+  const rounds = ctx.quick ? 1 : 6;
   const workers = 8;
   const provider = PROVIDERS[KIND];
   const off = await connectHangar(writeAuditConfig(ctx, "off", { enabled: false }), { marker: ctx.marker });
@@ -35,7 +35,7 @@ export async function run(ctx) {
       const text = textOf(await callTool(hangar.client, "registry_invoke", { provider: KIND, tool: provider.tool, arguments: provider.args }));
       if (text !== provider.expect) throw new Error(`audit: expected "${provider.expect}", got "${text}"`);
     }
-    for (const call of Object.values(variants)) await sequential(call, ctx.quick ? 300 : 2_000);
+    for (const call of Object.values(variants)) await sequential(call, ctx.quick ? 100 : 2_000);
     const pid = { off: off.pid, on: on.pid };
     const seq = { off: [], on: [] };
     const par = { off: [], on: [] };

@@ -12,7 +12,7 @@ export const name = "cold-start";
 
 export async function run(ctx) {
   // A node start-up varies by ±30 ms on this VM: 15 rounds narrow how far the medians swing between runs.
-  const rounds = ctx.quick ? 2 : 15;
+  const rounds = ctx.quick ? 1 : 15;
   const rows = [];
   const details = {};
   for (const kind of Object.keys(PROVIDERS)) {

@@ -10,7 +10,7 @@ import { compare } from "../lib/stats.js";
 export const name = "concurrency";
 
 export async function run(ctx) {
-  const total = ctx.quick ? 500 : 8_000;
+  const total = ctx.quick ? 320 : 8_000;
   const rounds = ctx.quick ? 1 : 3;
   const levels = [16, 128];
   const rows = [];
@@ -34,7 +34,7 @@ export async function run(ctx) {
         hangar: () => callTool(hangar.client, `${kind}__${provider.tool}`, provider.args),
         untrailed: () => callTool(untrailed.client, `${kind}__${provider.tool}`, provider.args),
       };
-      for (const call of Object.values(variants)) await concurrent(call, ctx.quick ? 200 : 1_000, 16);
+      for (const call of Object.values(variants)) await concurrent(call, ctx.quick ? 64 : 1_000, 16);
       for (const workers of levels) {
         const runs = { direct: [], relay: [], hangar: [], untrailed: [] };
         const order = Object.keys(runs);

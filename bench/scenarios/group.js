@@ -17,8 +17,8 @@ const KIND = "fixture";
 const CALLERS = 16;
 
 export async function run(ctx) {
-  const calls = ctx.quick ? 300 : 2_000;
-  const total = ctx.quick ? 500 : 8_000;
+  const calls = ctx.quick ? 100 : 2_000;
+  const total = ctx.quick ? 320 : 8_000;
   const rounds = ctx.quick ? 1 : 3;
   const provider = PROVIDERS[KIND];
   const member = (tag) => ({
@@ -44,7 +44,7 @@ export async function run(ctx) {
       answeredBy.add(result._meta?.["mcp-hangar/member"]);
     }
     if (answeredBy.size !== 2) throw new Error(`group: round robin should use both members, answered by ${[...answeredBy].join(", ")}`);
-    for (const call of Object.values(variants)) await sequential(call, ctx.quick ? 200 : 1_000);
+    for (const call of Object.values(variants)) await sequential(call, ctx.quick ? 50 : 1_000);
     const middle = { direct: direct.pid, provider: hangar.pid, group: hangar.pid };
     const seq = { direct: [], provider: [], group: [] };
     const par = { direct: [], provider: [], group: [] };

@@ -18,8 +18,8 @@ export const name = "http";
 
 export async function run(ctx) {
   // mcp-proxy answers ≈ 200 calls a second: a quick run keeps to a few hundred calls in all.
-  const calls = ctx.quick ? 50 : 2_000;
-  const total = ctx.quick ? 160 : 4_000;
+  const calls = ctx.quick ? 20 : 2_000;
+  const total = ctx.quick ? 64 : 4_000;
   const workers = 16;
   const rounds = ctx.quick ? 1 : 5;
   const rows = [];
@@ -49,7 +49,7 @@ export async function run(ctx) {
         const text = textOf(await call());
         if (text !== provider.expect) throw new Error(`${kind} over ${variant}: expected "${provider.expect}", got "${text}"`);
       }
-      for (let i = 0; i < (ctx.quick ? 1 : 3); i++) for (const call of Object.values(variants)) await sequential(call, ctx.quick ? 50 : 1_000);
+      for (let i = 0; i < (ctx.quick ? 1 : 3); i++) for (const call of Object.values(variants)) await sequential(call, ctx.quick ? 20 : 1_000);
 
       const middle = { direct: direct.pid, peer: peer.pid, hangar: hangar.pid, peerLight: peer.pid, hangarLight: hangar.pid };
       const seq = { direct: [], peer: [], hangar: [], peerLight: [], hangarLight: [] };

@@ -9,8 +9,8 @@ import { compare } from "../lib/stats.js";
 export const name = "overhead";
 
 export async function run(ctx) {
-  const calls = ctx.quick ? 200 : 2_000;
-  const rounds = ctx.quick ? 2 : 5;
+  const calls = ctx.quick ? 100 : 2_000;
+  const rounds = ctx.quick ? 1 : 5;
   const rows = [];
   const details = {};
   for (const kind of Object.keys(PROVIDERS)) {
@@ -32,7 +32,7 @@ export async function run(ctx) {
       }
       const warmup = Object.values(variants);
       // Long enough for every process on the path to reach its optimized steady state.
-      for (let i = 0; i < (ctx.quick ? 1 : 3); i++) for (const call of warmup) await sequential(call, ctx.quick ? 200 : 1_000);
+      for (let i = 0; i < (ctx.quick ? 1 : 3); i++) for (const call of warmup) await sequential(call, ctx.quick ? 50 : 1_000);
 
       // The process between client and provider, whose CPU per call is measured.
       const middle = { direct: direct.pid, relay: relay.pid, flat: hangar.pid, invoke: hangar.pid };

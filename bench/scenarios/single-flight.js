@@ -11,7 +11,7 @@ export const name = "single-flight";
 const CALLERS = 100;
 
 export async function run(ctx) {
-  const rounds = ctx.quick ? 2 : 5;
+  const rounds = ctx.quick ? 1 : 5;
   const provider = PROVIDERS.fixture;
   const ids = Array.from({ length: rounds }, (_, i) => `sf${i}`);
   const tag = (id) => tagArg(ctx.marker, `sf-${id}`);
