@@ -61,19 +61,22 @@ describe.skipIf(engine === undefined)("container providers (real Docker engine)"
   const dockerEngine = engine as Dockerode;
 
   it("starts lazily, answers calls, stops on idle and removes its container: docker ps -a shows nothing of it after", async () => {
-    const spec = containerSpec({ idleTtlS: 1 });
+    // Idle for 3 s: long enough that the engine's container list, slow on a loaded machine, still
+    // finds the container running (with 1 s the idle stop came first in one landing).
+    const spec = containerSpec({ idleTtlS: 3 });
     const runtime = startRuntime(spec);
     expect(await containersOf(dockerEngine, spec.id)).toEqual([]);
     expect(runtime.view(spec.id)?.state).toBe("COLD");
 
     expect(resultText(await runtime.invoke(spec.id, "echo", { text: "from a container" }))).toBe("from a container");
+    // Read in the same turn as the answer: no idle timer can have run since.
+    expect(runtime.view(spec.id)?.pid).toBeGreaterThan(0);
     const running = await containersOf(dockerEngine, spec.id);
     expect(running).toHaveLength(1);
     expect(running[0]?.Labels[LABEL.ownerPid]).toBe(String(process.pid));
     expect(running[0]?.Labels[LABEL.owner]).toBe(ownIdentity().id);
-    expect(runtime.view(spec.id)?.pid).toBeGreaterThan(0);
 
-    await waitFor(() => runtime.view(spec.id)?.state === "COLD", 10_000, "the idle stop");
+    await waitFor(() => runtime.view(spec.id)?.state === "COLD", 15_000, "the idle stop");
     await pendingTeardowns();
     expect(await containersOf(dockerEngine, spec.id)).toEqual([]);
   });
