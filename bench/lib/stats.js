@@ -24,10 +24,11 @@ export function summarize(samples) {
 /**
  * Interleaved rounds compared: the median of each side over its rounds, their ratio
  * (hangar ÷ direct) and difference (hangar − direct). Interleaving gives both sides the same
- * share of the machine's drifts; medians keep one disturbed round from deciding.
+ * share of the machine's drifts; medians keep one disturbed round from deciding. No ratio
+ * against zero: a short run can read 0 µs of CPU per call from /proc's 10 ms ticks.
  */
 export function compare(direct, hangar) {
   const d = median(direct);
   const h = median(hangar);
-  return { direct: d, hangar: h, ratio: h / d, added: h - d };
+  return { direct: d, hangar: h, ratio: d === 0 ? undefined : h / d, added: h - d };
 }
