@@ -106,12 +106,9 @@ export class AuditWriter implements AuditSink {
     }
     try {
       const appended = this.options.store.appendEach(rows);
-      this.written += appended.count;
-      this.options.onWritten?.(appended.last);
+      this.committed(appended.count, appended.last);
     } catch (error) {
-      if (isBusy(error)) this.busyRetries += 1;
-      else this.options.onError(error);
-      this.keepForRetry(collect(rows), isBusy(error));
+      this.failed(error, collect(rows));
     }
   }
 
@@ -131,12 +128,9 @@ export class AuditWriter implements AuditSink {
     for (const row of encoded) rows.push(row);
     try {
       this.options.store.append(rows);
-      this.written += rows.length;
-      this.options.onWritten?.(rows.at(-1));
+      this.committed(rows.length, rows.at(-1));
     } catch (error) {
-      if (isBusy(error)) this.busyRetries += 1;
-      else this.options.onError(error);
-      this.keepForRetry(rows, isBusy(error));
+      this.failed(error, rows);
     }
   }
 
@@ -172,8 +166,7 @@ export class AuditWriter implements AuditSink {
     this.backlog = [];
     try {
       this.options.store.appendWaiting(rows, CLOSE_BUSY_WAIT_MS);
-      this.written += rows.length;
-      this.options.onWritten?.(rows.at(-1));
+      this.committed(rows.length, rows.at(-1));
     } catch (error) {
       this.options.onError(error);
       this.options.onError(new Error(`audit trail: dropped ${rows.length} events that could not be written before closing`));
@@ -182,6 +175,20 @@ export class AuditWriter implements AuditSink {
 
   private encode(event: StampedDomainEvent): AuditRow {
     return encodeOrFallback(this.options.encoder, () => this.options.encoder.encode(event), () => event, this.options.onError);
+  }
+
+  /** A committed batch: counted, and its last row reported (how far the file is written). */
+  private committed(count: number, last: AuditRow | undefined): void {
+    this.written += count;
+    this.options.onWritten?.(last);
+  }
+
+  /** A batch whose write failed: a busy file is counted, any other error reported; its rows wait for the retry. */
+  private failed(error: unknown, rows: AuditRow[]): void {
+    const busy = isBusy(error);
+    if (busy) this.busyRetries += 1;
+    else this.options.onError(error);
+    this.keepForRetry(rows, busy);
   }
 
   private keepForRetry(rows: AuditRow[], busy: boolean): void {
