@@ -15,7 +15,10 @@ export interface RejectedItem {
 
 /** The result of one scan: what the source's backend holds now. */
 export interface SourceScan {
-  /** Providers found; undefined when the scan failed as a whole (the last good set stays). */
+  /**
+   * Providers found; undefined when the scan failed as a whole (the last good set stays), or,
+   * with no error, when the source has not finished its first listing (no sync yet).
+   */
   specs: ProviderSpec[] | undefined;
   /** What failed, when something did (the whole scan, or some items). */
   error?: string;

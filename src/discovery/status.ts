@@ -18,13 +18,18 @@ export function emptyStatus(): SourceStatus {
   return { specs: undefined, error: undefined, rejected: [], lastSyncAt: undefined, lastErrorAt: undefined };
 }
 
-/** A scan folded into the status: a failed scan keeps the last good set. */
+/**
+ * A scan folded into the status: a failed scan keeps the last good set. A scan with neither
+ * specs nor an error is a source still listing (a Kubernetes namespace between its list and its
+ * watch): no sync yet, so the source stays "waiting" instead of reading "ok" with no providers.
+ */
 export function withScan(status: SourceStatus, scan: SourceScan, now: number): SourceStatus {
+  const stillListing = scan.specs === undefined && scan.error === undefined;
   return {
     specs: scan.specs ?? status.specs,
     error: scan.error,
     rejected: scan.rejected,
-    lastSyncAt: now,
+    lastSyncAt: stillListing ? status.lastSyncAt : now,
     lastErrorAt: scan.error === undefined ? status.lastErrorAt : now,
   };
 }
