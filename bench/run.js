@@ -1,5 +1,5 @@
 // `npm run bench`: every scenario, direct and through the hangar in the same run, interleaved.
-// Env: BENCH_QUICK=1 (smoke run of every scenario, about a minute), BENCH_SOAK_S (soak length, default 60),
+// Env: BENCH_QUICK=1 (smoke run of every scenario, one provider each, under a minute), BENCH_SOAK_S (soak length, default 60),
 // BENCH_ONLY=overhead,scale (a subset), BENCH_PROFILE=1 (hangars run with --cpu-prof; the
 // .cpuprofile files go to a temp dir printed at the end; summarize with bench/profile-top.js),
 // BENCH_HANGAR_JS=/other/checkout/dist/main.js (measure another build of the hangar),
@@ -13,7 +13,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { closeAll, connectHangar, MAIN_JS, writeConfig } from "./lib/clients.js";
+import { closeAll, connectHangar, MAIN_JS, PROVIDERS, writeConfig } from "./lib/clients.js";
 import { findTagged, killAll } from "./lib/procs.js";
 import { checkout, cpuAccount, machine, markdownTable, otherLoad, row } from "./lib/report.js";
 import * as overhead from "./scenarios/overhead.js";
@@ -42,6 +42,12 @@ async function main() {
   const ctx = {
     quick,
     soakS: Number(process.env.BENCH_SOAK_S ?? (quick ? 3 : 60)),
+    /**
+     * The provider kinds a scenario measures: both in a full run; in a quick run only the one
+     * the scenario names, so a smoke run (npm test runs one) costs half the time and the
+     * scenarios between them still drive both providers.
+     */
+    providerKinds: (quickKind) => (quick ? [quickKind] : Object.keys(PROVIDERS)),
     // Every process of this run carries it (argv of providers, environment of hangars).
     marker: `bench-${randomUUID()}`,
     dir,

@@ -15,7 +15,7 @@ export async function run(ctx) {
   const rounds = ctx.quick ? 1 : 15;
   const rows = [];
   const details = {};
-  for (const kind of Object.keys(PROVIDERS)) {
+  for (const kind of ctx.providerKinds("fixture")) {
     const provider = PROVIDERS[kind];
     const ids = Array.from({ length: rounds }, (_, i) => `cold${i}`);
     const tag = (id) => tagArg(ctx.marker, `cold-${kind}-${id}`);

@@ -15,7 +15,7 @@ export async function run(ctx) {
   const levels = [16, 128];
   const rows = [];
   const details = {};
-  for (const kind of Object.keys(PROVIDERS)) {
+  for (const kind of ctx.providerKinds("fixture")) {
     const provider = PROVIDERS[kind];
     const direct = await connectDirect(provider.argv(tagArg(ctx.marker, `concurrency-direct-${kind}`)));
     const relay = await connectRelay(provider.argv(tagArg(ctx.marker, `concurrency-relay-${kind}`)));

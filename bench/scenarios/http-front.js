@@ -24,7 +24,7 @@ export async function run(ctx) {
   const rounds = ctx.quick ? 1 : 5;
   const rows = [];
   const details = {};
-  for (const kind of Object.keys(PROVIDERS)) {
+  for (const kind of ctx.providerKinds("everything")) {
     const provider = PROVIDERS[kind];
     const direct = await connectDirect(provider.argv(tagArg(ctx.marker, `http-direct-${kind}`)));
     const peer = await connectMcpProxy(provider.argv(tagArg(ctx.marker, `http-peer-${kind}`)), { marker: ctx.marker });
