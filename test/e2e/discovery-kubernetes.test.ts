@@ -69,6 +69,25 @@ describe("Kubernetes discovery (against a local server speaking the API's list a
     await expectProviders(hangar, ["fixed"], "a deleted pod");
   });
 
+  it("a source between its first list and its watch is still waiting, not ok with no providers", { timeout: 60_000 }, async () => {
+    api = new FakeKubeApi();
+    const url = await api.start();
+    const kubeconfig = join(e2e.dir(), "kubeconfig-held.yaml");
+    writeFileSync(kubeconfig, api.kubeconfig(url));
+    api.apply({ name: "listed", annotations: MCP, phase: "Running", ready: true, podIP: "10.1.0.5" });
+    api.holdWatches();
+    const hangar = await e2e.start({ discovery: { sources: [{ type: "kubernetes", kubeconfig }] } });
+    // Listed, and the pod is in the client's cache; its watch is not answered yet.
+    await eventually(() => Promise.resolve((api?.requests.watch ?? 0) > 0 || undefined), 30_000, "the client to list and ask to watch");
+    // A sync's report is folded in before registry_discover answers.
+    await callTool(hangar.client, "registry_discover");
+    const sources = jsonOf(await callTool(hangar.client, "registry_sources")) as { sources: { providers: number; health: string }[] };
+    expect(sources.sources[0]).toMatchObject({ health: "waiting", providers: 0 });
+    api.releaseWatches();
+    expect(await sourcesSynced(hangar)).toMatchObject([{ health: "ok", providers: 1 }]);
+    await expectProviders(hangar, ["listed"], "the listed pod");
+  });
+
   it("an unreachable API server is reported; the source keeps its last good set", { timeout: 60_000 }, async () => {
     api = new FakeKubeApi();
     const url = await api.start();

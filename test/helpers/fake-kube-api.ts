@@ -48,6 +48,7 @@ export class FakeKubeApi {
   private readonly pods = new Map<string, Record<string, unknown>>();
   private readonly history: HistoryEntry[] = [];
   private readonly watchers = new Set<Watcher>();
+  private heldWatches: (() => void)[] | undefined;
   /** Requests seen, for tests that check the client listed again. */
   readonly requests: { list: number; watch: number; gone: number } = { list: 0, watch: 0, gone: 0 };
 
@@ -134,6 +135,20 @@ export class FakeKubeApi {
     this.watchers.clear();
   }
 
+  /**
+   * Watch requests get no answer until releaseWatches(): a client stays between its list and
+   * its watch, as it does for a moment on a real API server (longer on a loaded machine).
+   */
+  holdWatches(): void {
+    this.heldWatches ??= [];
+  }
+
+  releaseWatches(): void {
+    const held = this.heldWatches ?? [];
+    this.heldWatches = undefined;
+    for (const serve of held) serve();
+  }
+
   get watcherCount(): number {
     return this.watchers.size;
   }
@@ -169,6 +184,16 @@ export class FakeKubeApi {
       return;
     }
     this.requests.watch += 1;
+    if (this.heldWatches !== undefined) {
+      this.heldWatches.push(() => {
+        this.serveWatch(request, response, url, namespace, labelSelector);
+      });
+      return;
+    }
+    this.serveWatch(request, response, url, namespace, labelSelector);
+  }
+
+  private serveWatch(request: IncomingMessage, response: ServerResponse, url: URL, namespace: string, labelSelector: string | undefined): void {
     response.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked" });
     response.flushHeaders();
     const from = Number(url.searchParams.get("resourceVersion") ?? "0");
