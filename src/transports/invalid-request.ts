@@ -50,6 +50,20 @@ function kind(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
+/**
+ * A JSON-RPC notification by JSON-RPC's own rules — version 2.0, a method, no id, params absent,
+ * an object or an array, no other member — that MCP's schema refused (by-position params, a
+ * malformed `_meta`). JSON-RPC never answers a notification, so such a line is only reported;
+ * anything that is not even that is an Invalid Request and is answered.
+ */
+export function isRefusedNotification(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const message = value as Record<string, unknown>;
+  if (message.jsonrpc !== "2.0" || typeof message.method !== "string" || Object.hasOwn(message, "id")) return false;
+  if (Object.hasOwn(message, "params") && (typeof message.params !== "object" || message.params === null)) return false;
+  return Object.keys(message).every((key) => MEMBERS.has(key));
+}
+
 /** The words of a by-position params problem, for every method alike (tools/call's too). */
 export function byPositionParamsText(method: string): string {
   return `${method}: params must be an object, not an array — MCP's params are named (an object); JSON-RPC's by-position params (an array) are not part of MCP`;

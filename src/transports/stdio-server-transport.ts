@@ -5,7 +5,7 @@ import { isPlainRequestOrNotification, isPlainResultResponse } from "../actors/j
 import { isBlank, LineSplitter } from "../actors/line-splitter.js";
 import { readBurst } from "../actors/read-burst.js";
 import { TickWrites } from "../actors/tick-writes.js";
-import { byPositionParams, invalidRequestMessage } from "./invalid-request.js";
+import { byPositionParams, invalidRequestMessage, isRefusedNotification } from "./invalid-request.js";
 import { splicedMessage } from "./message-text.js";
 import { OpenRequests } from "./open-requests.js";
 
@@ -57,8 +57,9 @@ export interface StdioServerTransportOptions {
  * a request (saying why, see invalid-request.ts: a JSON-RPC batch is one), with the request's id
  * when it had a usable one. A line longer than the limit is answered Invalid Request as soon as
  * it passes the limit, and its rest is skipped, so memory stays bounded (the SDK's transport
- * closes at 10 MB). A malformed answer (a line with `result` or `error` and no `method`) is only
- * reported: answering an answer could loop.
+ * closes at 10 MB). A notification MCP refuses (by-position params) is only reported: JSON-RPC
+ * never answers a notification. A malformed answer (a line with `result` or `error` and no
+ * `method`) is only reported: answering an answer could loop.
  *
  * It keeps the ids of the client's requests not answered yet (`unanswered`) and of its own
  * requests to the client not answered yet. When stdin ends the client can send nothing more: a
@@ -237,6 +238,12 @@ export class StdioServerLineTransport implements Transport {
     const byPosition = byPositionParams(value);
     if (byPosition !== undefined) {
       this.refuse(ErrorCode.InvalidParams, byPosition.message, byPosition.id);
+      return;
+    }
+    if (isRefusedNotification(value)) {
+      // JSON-RPC never answers a notification, not even a malformed one: reported, not answered.
+      const words = invalidRequestMessage(value).replace(/^Invalid Request: /, "");
+      this.onerror?.(new ClientLineError(ErrorCode.InvalidRequest, `a notification MCP cannot take was dropped (${words})`));
       return;
     }
     this.refuse(ErrorCode.InvalidRequest, invalidRequestMessage(value), usableId(value));

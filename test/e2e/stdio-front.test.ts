@@ -133,7 +133,7 @@ describe("stdio front end", () => {
   });
 
   // Changed on purpose: these were answered -32600 Invalid Request ("params" must be an object, not an array).
-  it("answers a request whose params are an array (JSON-RPC by position) -32602 Invalid params with its id, any method, and serves on", async () => {
+  it("answers a request whose params are an array (JSON-RPC by position) -32602 Invalid params with its id, any method, drops such a notification, and serves on", async () => {
     const marker = e2e.marker();
     const hangar = start({ echo: { command: fixtureCommand("echo-server.js", marker) } });
     await hangar.initialize();
@@ -148,9 +148,19 @@ describe("stdio front end", () => {
       const message = `${method}: params must be an object, not an array — MCP's params are named (an object); JSON-RPC's by-position params (an array) are not part of MCP`;
       expect({ method, answer }).toEqual({ method, answer: { jsonrpc: "2.0", id, error: { code: -32602, message } } });
     }
+    // A notification by position is JSON-RPC's too, and JSON-RPC never answers a notification:
+    // it is reported on stderr, not answered (it was answered -32600 with no id).
+    const beforeNotification = hangar.messages.length;
+    hangar.write({ jsonrpc: "2.0", method: "notifications/roots/list_changed", params: [] });
     // The call was not made by position either, and the session serves on.
     const after = await hangar.request("after", "tools/call", { name: "registry_invoke", arguments: { provider: "echo", tool: "echo", arguments: { text: "by name" } } });
     expect(textOf(after)).toBe("by name");
+    expect(hangar.messages.slice(beforeNotification).filter((message) => message.error !== undefined)).toEqual([]);
+    await eventually(
+      () => Promise.resolve(hangar.stderr().includes('stdio client: a notification MCP cannot take was dropped ("params" must be an object, not an array)') || undefined),
+      5_000,
+      "the dropped notification on stderr",
+    );
     expect(hangar.messages.filter((message) => message.result !== undefined && JSON.stringify(message.result).includes("by position"))).toEqual([]);
   });
 

@@ -51,6 +51,24 @@ describe("StdioServerLineTransport", () => {
     expect(writes).toEqual([]);
   });
 
+  it("never answers a notification MCP refuses (JSON-RPC answers no notification), but answers what is no notification at all", async () => {
+    const { stdin, transport, received, writes, errors } = open();
+    await transport.start();
+    stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized","params":[]}\n');
+    stdin.write('{"jsonrpc":"2.0","method":"notifications/progress","params":{"_meta":{"progressToken":true}}}\n');
+    await turnEnds();
+    expect(received).toEqual([]);
+    expect(writes).toEqual([]);
+    expect(errors).toEqual([
+      'a notification MCP cannot take was dropped ("params" must be an object, not an array)',
+      'a notification MCP cannot take was dropped ("params._meta.progressToken" must be a string or an integer, not true)',
+    ]);
+    // No id, but no notification either (params null, an extra member): Invalid Request, answered.
+    stdin.write('{"jsonrpc":"2.0","method":"ping","params":null}\n{"jsonrpc":"2.0","method":"ping","extra":1}\n');
+    await turnEnds();
+    expect(writes.join("").trim().split("\n").map((line) => (JSON.parse(line) as { error: { code: number } }).error.code)).toEqual([-32600, -32600]);
+  });
+
   it("at stdin EOF reads a last line without its newline as any other, ignores a blank one, and still bounds its size", async () => {
     const call = { jsonrpc: "2.0", id: 7, method: "tools/call", params: { name: "t", arguments: {} } };
     const cases: { tail: string; received: JSONRPCMessage[]; writes: string[] }[] = [
