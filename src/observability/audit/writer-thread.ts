@@ -54,11 +54,12 @@ function report(error: unknown): void {
  * which would leave a flush on the main thread waiting out its timeout.
  */
 async function start(): Promise<{ writer: AuditWriter; store: AuditStore; redactor: Redactor; rowsOf: (batch: WireBatch) => RowSource }> {
-  const [{ Redactor }, { createRowEncoder }, { AuditStore, openAuditDatabase }, { AuditWriter, encodeOrFallback }] = await Promise.all([
+  const [{ Redactor }, { createRowEncoder }, { AuditStore, openAuditDatabase }, { AuditWriter }, { wireRows }] = await Promise.all([
     import("../../shared/redaction.js"),
     import("./capture.js"),
     import("./store.js"),
     import("./writer.js"),
+    import("./wire-rows.js"),
   ]);
   const redactor = new Redactor();
   for (const secret of data.secrets) redactor.register(secret);
@@ -78,20 +79,7 @@ async function start(): Promise<{ writer: AuditWriter; store: AuditStore; redact
   });
   // Pairs carry the arguments' and results' JSON text with capture `hash` (audit-wire.ts).
   const capturedAsJson = data.capture === "hash";
-  /** A batch's rows, each encoded as the store asks for the next (so none waits in a list); the same rows each time it is asked. */
-  const rowsOf =
-    (batch: WireBatch): RowSource =>
-    (emit) => {
-      forEachRecord(
-        batch,
-        (pairs, start, count) => {
-          emit(encodeOrFallback(encoder, () => encoder.encodePairs(pairs, start, count, capturedAsJson), () => eventOfPairs(pairs, start, count), report));
-        },
-        (event) => {
-          emit(encodeOrFallback(encoder, () => encoder.encode(event), () => event, report));
-        },
-      );
-    };
+  const rowsOf = (batch: WireBatch): RowSource => wireRows(batch, encoder, capturedAsJson, report);
   return { writer, store, redactor, rowsOf };
 }
 
