@@ -118,6 +118,9 @@ describe("the streamable HTTP transport", () => {
       expect(answer.status).toBe(200);
       expect(JSON.parse(answer.body)).toEqual({ jsonrpc: "2.0", id, error: { code: -32602, message: byPosition(method) } });
     }
+    // Such a notification is accepted and never answered: JSON-RPC answers no notification (stdio logs it).
+    const notification = await within(post({ jsonrpc: "2.0", method: "notifications/roots/list_changed", params: [] }), 10_000, "the notification's 202");
+    expect({ status: notification.status, body: notification.body }).toEqual({ status: 202, body: "" });
     const batch = await within(
       post([
         { jsonrpc: "2.0", id: 6, method: "ping", params: [] },
