@@ -13,14 +13,21 @@ afterEach(async () => {
   api = undefined;
 });
 
+/** The fake API server, started, and a kubeconfig file `name` pointing at it. */
+async function startApi(name: string): Promise<{ server: FakeKubeApi; kubeconfig: string }> {
+  const server = new FakeKubeApi();
+  const url = await server.start();
+  const kubeconfig = join(e2e.dir(), name);
+  writeFileSync(kubeconfig, server.kubeconfig(url));
+  return { server, kubeconfig };
+}
+
 const MCP = { "mcp.hangar.io/enabled": "true", "mcp.hangar.io/port": "8080" };
 
 describe("Kubernetes discovery (against a local server speaking the API's list and watch wire format)", () => {
   it("adds Running, Ready pods with an IP as remote providers and removes them when they go, through relists after 410 Gone", { timeout: 60_000 }, async () => {
-    api = new FakeKubeApi();
-    const url = await api.start();
-    const kubeconfig = join(e2e.dir(), "kubeconfig.yaml");
-    writeFileSync(kubeconfig, api.kubeconfig(url));
+    const { server, kubeconfig } = await startApi("kubeconfig.yaml");
+    api = server;
     // Present before the hangar starts: found by the first list.
     api.apply({ name: "early-7d9f", annotations: { ...MCP, "mcp.hangar.io/name": "early" }, phase: "Running", ready: true, podIP: "10.1.0.5" });
     api.apply({ name: "web-1", labels: { app: "web" }, phase: "Running", ready: true, podIP: "10.1.0.6" });
@@ -70,10 +77,8 @@ describe("Kubernetes discovery (against a local server speaking the API's list a
   });
 
   it("a source between its first list and its watch is still waiting, not ok with no providers", { timeout: 60_000 }, async () => {
-    api = new FakeKubeApi();
-    const url = await api.start();
-    const kubeconfig = join(e2e.dir(), "kubeconfig-held.yaml");
-    writeFileSync(kubeconfig, api.kubeconfig(url));
+    const { server, kubeconfig } = await startApi("kubeconfig-held.yaml");
+    api = server;
     api.apply({ name: "listed", annotations: MCP, phase: "Running", ready: true, podIP: "10.1.0.5" });
     api.holdWatches();
     const hangar = await e2e.start({ discovery: { sources: [{ type: "kubernetes", kubeconfig }] } });
@@ -89,10 +94,8 @@ describe("Kubernetes discovery (against a local server speaking the API's list a
   });
 
   it("an unreachable API server is reported; the source keeps its last good set", { timeout: 60_000 }, async () => {
-    api = new FakeKubeApi();
-    const url = await api.start();
-    const kubeconfig = join(e2e.dir(), "kubeconfig-down.yaml");
-    writeFileSync(kubeconfig, api.kubeconfig(url));
+    const { server, kubeconfig } = await startApi("kubeconfig-down.yaml");
+    api = server;
     api.apply({ name: "steady", annotations: MCP, phase: "Running", ready: true, podIP: "10.1.0.5" });
     const hangar = await e2e.start({
       discovery: { sources: [{ type: "kubernetes", kubeconfig }] },
