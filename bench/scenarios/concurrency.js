@@ -61,16 +61,8 @@ export async function run(ctx) {
         rows.push(row(scenario, `${workers} callers: CPU per call of the middle process (direct column: the byte relay)`, "µs", cpu));
         const untrailedCpu = compare(pick("relay", "cpuUs"), pick("untrailed", "cpuUs"));
         rows.push(row(scenario, `${workers} callers: CPU per call, hangar with its audit trail off (direct column: the byte relay)`, "µs", untrailedCpu));
-        rows.push(
-          row(
-            scenario,
-            `${workers} callers: errors (both hangars)`,
-            "",
-            { direct: errors("direct"), hangar: errors("hangar") + errors("untrailed") },
-            "0",
-            errors("hangar") + errors("untrailed") === 0,
-          ),
-        );
+        const hangarErrors = errors("hangar") + errors("untrailed");
+        rows.push(row(scenario, `${workers} callers: errors (both hangars)`, "", { direct: errors("direct"), hangar: hangarErrors }, "0", hangarErrors === 0));
       }
     } finally {
       await Promise.all([direct.close(), relay.close(), hangar.close(), untrailed.close()]);

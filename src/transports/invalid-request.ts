@@ -10,10 +10,11 @@ const MEMBERS = new Set(["jsonrpc", "id", "method", "params"]);
  * method, the id, the params, a member no request has.
  */
 export function invalidRequestMessage(value: unknown): string {
-  return `Invalid Request: ${reason(value)}`;
+  return `Invalid Request: ${whyNotARequest(value)}`;
 }
 
-function reason(value: unknown): string {
+/** The same words without the "Invalid Request:" prefix (a dropped notification is logged with them). */
+export function whyNotARequest(value: unknown): string {
   if (Array.isArray(value)) {
     return "a JSON-RPC batch (an array) is not part of MCP (batches were removed in 2025-06-18): send each message on a line of its own";
   }

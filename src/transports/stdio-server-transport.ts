@@ -5,7 +5,7 @@ import { isPlainRequestOrNotification, isPlainResultResponse } from "../actors/j
 import { isBlank, LineSplitter } from "../actors/line-splitter.js";
 import { readBurst } from "../actors/read-burst.js";
 import { TickWrites } from "../actors/tick-writes.js";
-import { byPositionParams, invalidRequestMessage, isRefusedNotification } from "./invalid-request.js";
+import { byPositionParams, invalidRequestMessage, isRefusedNotification, whyNotARequest } from "./invalid-request.js";
 import { splicedMessage } from "./message-text.js";
 import { OpenRequests } from "./open-requests.js";
 
@@ -242,8 +242,7 @@ export class StdioServerLineTransport implements Transport {
     }
     if (isRefusedNotification(value)) {
       // JSON-RPC never answers a notification, not even a malformed one: reported, not answered.
-      const words = invalidRequestMessage(value).replace(/^Invalid Request: /, "");
-      this.onerror?.(new ClientLineError(ErrorCode.InvalidRequest, `a notification MCP cannot take was dropped (${words})`));
+      this.onerror?.(new ClientLineError(ErrorCode.InvalidRequest, `a notification MCP cannot take was dropped (${whyNotARequest(value)})`));
       return;
     }
     this.refuse(ErrorCode.InvalidRequest, invalidRequestMessage(value), usableId(value));
