@@ -44,7 +44,11 @@ send({ jsonrpc: "2.0", id: "init", method: "initialize", params: { protocolVersi
 send({ jsonrpc: "2.0", method: "notifications/initialized" });
 await runtime.invoke("p", "echo", { text: "warm" }); // the provider goes READY
 
-const line = (id) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"p__echo","arguments":{"text":"hello"}}}\n`;
+// FRONT_PATH_TOOL=registry_invoke measures the same call made through registry_invoke.
+const viaInvoke = process.env.FRONT_PATH_TOOL === "registry_invoke";
+const line = viaInvoke
+  ? (id) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"registry_invoke","arguments":{"provider":"p","tool":"echo","arguments":{"text":"hello"}}}}\n`
+  : (id) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"p__echo","arguments":{"text":"hello"}}}\n`;
 const run = async (count) => {
   for (let i = 0; i < count; i += CALLERS) {
     const until = answered + CALLERS;

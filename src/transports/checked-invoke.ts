@@ -1,8 +1,9 @@
 import type { CallToolResult, Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { CallOutcome, CallProgress } from "../machines/call.js";
+import type { InvokeOptions } from "../runtime/hangar-runtime.js";
 import { ANONYMOUS } from "../security/admin-gate.js";
 import { reachOf, requireProviderOrGroup } from "./caller-reach.js";
-import type { RegistryCallExtra, RegistryContext } from "./registry-tool-kit.js";
+import { recordedRefusal, type RegistryCallExtra, type RegistryContext } from "./registry-tool-kit.js";
 import { RegistryRefusal } from "./registry-refusal.js";
 import { flatToolName } from "./tool-names.js";
 import { outcomeToResult } from "./outcome-result.js";
@@ -24,17 +25,23 @@ export interface InvokeOverrides {
 /** A call the security controls refused (an isError result), or the call's outcome. */
 export type CheckedOutcome = { refused: CallToolResult } | { outcome: CallOutcome; tool: Tool | undefined };
 
+/** A call registry_invoke's checks let through: where it goes and the runtime's options for it. */
+export interface AdmittedInvoke {
+  providerId: string;
+  tool: string;
+  /** The tool's definition, when the provider's (or predefined) list has it. */
+  definition: Tool | undefined;
+  options: InvokeOptions;
+}
+
 /**
- * registry_invoke's way to a provider tool, shared by registry_invoke_ex and registry_invoke_stream:
- * the provider (or group) must exist, the security controls admit the call, a tool its live list
- * does not have is refused, and the call carries the caller's signal, progress and origin.
+ * registry_invoke's checks, shared by registry_invoke_ex and registry_invoke_stream and by the
+ * front end's quick route for a plain registry_invoke (quickInvoke): the provider (or group)
+ * must exist, the security controls admit the call, and a tool its live list does not have is
+ * refused (a RegistryRefusal thrown). Admitted, the call carries the caller's signal, progress
+ * and origin.
  */
-export async function checkedInvoke(
-  args: InvokeArgs,
-  context: RegistryContext,
-  extra: RegistryCallExtra,
-  overrides: InvokeOverrides = {},
-): Promise<CheckedOutcome> {
+export function admitInvoke(args: InvokeArgs, context: RegistryContext, extra: RegistryCallExtra, overrides: InvokeOverrides = {}): { refused: CallToolResult } | AdmittedInvoke {
   // A provider or group the caller may not reach is unknown to it, like one no config has; the
   // attempt is still recorded (audit, logs, metrics), as the tool kit records every refusal.
   const caller = extra.caller ?? ANONYMOUS;
@@ -54,7 +61,7 @@ export async function checkedInvoke(
       { providerId: args.provider, subject: args.tool },
     );
   }
-  const outcome = await context.runtime.invoke(args.provider, args.tool, args.arguments, {
+  const options: InvokeOptions = {
     timeoutMs: args.timeout_s === undefined ? undefined : args.timeout_s * 1000,
     signal: extra.signal,
     meta: extra.meta,
@@ -66,8 +73,44 @@ export async function checkedInvoke(
     headers: extra.headers,
     admitMember: context.security?.memberAdmission(args.provider, args.tool),
     onOutcome: overrides.onOutcome,
+  };
+  return { providerId: args.provider, tool: args.tool, definition: tool, options };
+}
+
+/** registry_invoke's way to a provider tool (admitInvoke's checks), awaiting the call's outcome. */
+export async function checkedInvoke(
+  args: InvokeArgs,
+  context: RegistryContext,
+  extra: RegistryCallExtra,
+  overrides: InvokeOverrides = {},
+): Promise<CheckedOutcome> {
+  const admitted = admitInvoke(args, context, extra, overrides);
+  if ("refused" in admitted) return admitted;
+  const outcome = await context.runtime.invoke(admitted.providerId, admitted.tool, args.arguments, admitted.options);
+  return { outcome, tool: admitted.definition };
+}
+
+/**
+ * A plain registry_invoke on the front end's quick route (see QuickToolCall), its arguments
+ * already found plain (plainInvokeArgs): admitted as registry_invoke admits them (admitInvoke; a
+ * refusal is recorded as the tool kit records it, then thrown) and dispatched without a promise.
+ * `answer` is called exactly once, with the result or the security controls' refusal.
+ */
+export function quickInvoke(args: InvokeArgs, context: RegistryContext, extra: RegistryCallExtra, answer: (produce: () => CallToolResult) => void): void {
+  let admitted: ReturnType<typeof admitInvoke>;
+  try {
+    admitted = admitInvoke(args, context, extra);
+  } catch (error) {
+    throw recordedRefusal(error, context, extra, "registry_invoke", args);
+  }
+  if ("refused" in admitted) {
+    const refused = admitted.refused;
+    answer(() => refused);
+    return;
+  }
+  context.runtime.dispatch(admitted.providerId, admitted.tool, args.arguments, admitted.options, (outcome) => {
+    answer(() => outcomeToResult(outcome));
   });
-  return { outcome, tool };
 }
 
 /**

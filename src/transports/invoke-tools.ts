@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { CallOutcome, CallProgress } from "../machines/call.js";
 import { isRetrySafe } from "../shared/retry-safety.js";
 import { checkedInvoke, plainInvoke, type InvokeArgs } from "./checked-invoke.js";
+import { invokeFields } from "./invoke-args.js";
 import { outcomeToResult } from "./outcome-result.js";
 import { defineTool, type ErasedRegistryTool, type RegistryCallExtra, type RegistryContext } from "./registry-tool-kit.js";
 
@@ -11,13 +12,6 @@ import { defineTool, type ErasedRegistryTool, type RegistryCallExtra, type Regis
 const DEFAULT_RETRY_ON = ["timeout", "transport", "crash", "unavailable", "start_failed"] as const;
 const RETRY_KINDS = [...DEFAULT_RETRY_ON, "tool_error", "rpc_error"] as const;
 type RetryKind = (typeof RETRY_KINDS)[number];
-
-const invokeFields = {
-  provider: z.string().min(1).describe("Provider or group id, as in the config"),
-  tool: z.string().min(1).describe("Tool name as the provider lists it"),
-  arguments: z.record(z.string(), z.unknown()).optional().describe("Tool arguments"),
-  timeout_s: z.number().positive().optional().describe("Overrides the provider's call_timeout_s"),
-};
 
 /** What one attempt's outcome means for a retry: its kind, or undefined for a success. */
 function retryKindOf(outcome: CallOutcome): RetryKind | undefined {

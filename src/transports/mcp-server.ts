@@ -21,6 +21,9 @@ import { registerPassthroughHandlers } from "./passthrough-handlers.js";
 import { callerOf } from "./request-caller.js";
 import { combinedInstructions, passthroughOf } from "./passthrough.js";
 import { pendingToolList } from "./pending-tool-list.js";
+import { quickInvoke } from "./checked-invoke.js";
+import { plainInvokeArgs } from "./invoke-args.js";
+import type { RegistryCallExtra } from "./registry-tool-kit.js";
 import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
@@ -84,6 +87,18 @@ export function createHangarServer(
   const serverSessionId = randomUUID();
   // One admission for the quick path and the handler: a rule added there holds on both.
   const admitFlatNameCall = toolCallAdmission({ catalogue, security, session, serverSessionId, providerTools: showProviderTools });
+  // What a registry tool is told of its call: one shape for the handler and the quick route.
+  const registryExtra = (extra: ToolCallExtra, caller: Caller, onProgress: RegistryCallExtra["onProgress"], answerFirst: RegistryCallExtra["answerFirst"]): RegistryCallExtra => ({
+    signal: extra.signal,
+    meta: extra._meta,
+    principal: caller.principal,
+    caller,
+    onProgress,
+    origin: { session, extra },
+    sessionId: extra.sessionId ?? serverSessionId,
+    headers: extra.requestInfo?.headers,
+    answerFirst,
+  });
   const handleCall = async (request: CallToolRequest, extra: ToolCallExtra): Promise<CallToolResult> => {
     const { name, arguments: args, _meta: meta } = request.params;
     const caller = callerOf(extra);
@@ -107,11 +122,7 @@ export function createHangarServer(
     }
     if (showRegistry && isRegistryTool(name)) {
       security.admitRegistryCall(caller, name);
-      const principal = caller.principal;
-      const origin = { session, extra };
-      const sessionId = extra.sessionId ?? serverSessionId;
-      const headers = extra.requestInfo?.headers;
-      const result = await callRegistryTool(name, args, context, { signal: extra.signal, meta, principal, caller, onProgress, origin, sessionId, headers, answerFirst });
+      const result = await callRegistryTool(name, args, context, registryExtra(extra, caller, onProgress, answerFirst));
       if (progress !== undefined) await progress.settled();
       return result;
     }
@@ -120,11 +131,22 @@ export function createHangarServer(
   // The common call — a provider tool the caller reaches, no progress asked for — without the
   // handler's promises: the outcome is answered first and nothing awaits it (see QuickToolCall).
   // Admitted as handleCall admits it; anything but an admitted or refused provider tool is left to handleCall.
+  // So is a registry_invoke whose arguments need no words from the tool kit (quickInvoke).
   const quickCall: QuickToolCall = (request, extra, settled) => {
     if (request.params._meta?.progressToken !== undefined) return false;
-    const admitted = admitFlatNameCall(request.params, extra, callerOf(extra), false);
-    if (admitted === undefined) return false;
+    const caller = callerOf(extra);
+    const admitted = admitFlatNameCall(request.params, extra, caller, false);
     const answerFirst = extra.answerFirst;
+    if (admitted === undefined) {
+      const args = showRegistry && request.params.name === "registry_invoke" ? plainInvokeArgs(request.params.arguments) : undefined;
+      if (args === undefined) return false;
+      security.admitRegistryCall(caller, "registry_invoke");
+      quickInvoke(args, context, registryExtra(extra, caller, undefined, answerFirst), (produce) => {
+        answerFirst(produce);
+        settled();
+      });
+      return true;
+    }
     if (isRefusal(admitted)) {
       answerFirst(() => admitted);
       settled();

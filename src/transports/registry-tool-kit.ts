@@ -80,8 +80,7 @@ export function defineTool<Schema extends z.ZodObject>(tool: RegistryTool<Schema
         return Promise.resolve(result);
       }
       const refused = (error: unknown): never => {
-        if (error instanceof RegistryRefusal) recordRefusal(context, extra, tool.name, error.target, error.message, given);
-        throw error;
+        throw recordedRefusal(error, context, extra, tool.name, given);
       };
       // Some tools refuse before their first await (a synchronous throw), others after.
       try {
@@ -91,6 +90,16 @@ export function defineTool<Schema extends z.ZodObject>(tool: RegistryTool<Schema
       }
     },
   };
+}
+
+/**
+ * The error a registry tool threw, to be thrown on: a RegistryRefusal is recorded first, as every
+ * refusal is (see recordRefusal). For a registry tool's work outside defineTool's `call` (the
+ * front end's quick route for registry_invoke).
+ */
+export function recordedRefusal(error: unknown, context: RegistryContext, extra: RegistryCallExtra, toolName: string, given: unknown): unknown {
+  if (error instanceof RegistryRefusal) recordRefusal(context, extra, toolName, error.target, error.message, given);
+  return error;
 }
 
 /**

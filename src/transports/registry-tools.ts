@@ -11,6 +11,7 @@ import { defineTool, jsonResult, type ErasedRegistryTool, type RegistryCallExtra
 import { RpcError } from "./rpc-error.js";
 import { RegistryRefusal } from "./registry-refusal.js";
 import { plainInvoke } from "./checked-invoke.js";
+import { invokeFields } from "./invoke-args.js";
 import { INVOKE_TOOLS } from "./invoke-tools.js";
 import { ANONYMOUS } from "../security/admin-gate.js";
 import { knownProviders, reachOf, requireProvider } from "./caller-reach.js";
@@ -121,12 +122,7 @@ const registryInvoke = defineTool({
   name: "registry_invoke",
   description:
     "Call a tool of a provider, starting the provider first if needed. The result is the tool's own. A group id picks a member (its _meta names the member).",
-  schema: z.object({
-    provider: providerArg.describe("Provider or group id, as in the config"),
-    tool: z.string().min(1).describe("Tool name as the provider lists it"),
-    arguments: z.record(z.string(), z.unknown()).optional().describe("Tool arguments"),
-    timeout_s: z.number().positive().optional().describe("Overrides the provider's call_timeout_s"),
-  }),
+  schema: z.object(invokeFields),
   readOnly: false,
   run: (args, context, extra) => plainInvoke(args, context, extra),
 });

@@ -44,13 +44,14 @@ describe("audit trail: refused registry tool calls", () => {
     expect(await call("registry_invoke", { provider: "open", tool: "no_such_tool" })).toMatch(/^error: .*unknown tool 'no_such_tool' of provider 'open'/);
     // A provider alice may not reach is unknown to her, as an id no config has — and recorded as not allowed.
     expect(await call("registry_details", { provider: "secret" })).toMatch(/^error: .*unknown provider 'secret'/);
+    expect(await call("registry_invoke", { provider: "secret", tool: "echo", arguments: { text: ARGUMENT } })).toMatch(/^error: .*unknown provider 'secret'/);
     expect(await call("registry_details", { provider: "nope" })).toMatch(/^error: .*unknown provider 'nope'/);
 
     const metrics = await (await fetch(`${hangar.url}/metrics`)).text();
     // An id no config has counts under the empty provider, as the registry tools' other refusals do (bounded labels).
     expect(metrics).toContain('mcp_hangar_calls_refused_total{provider="",reason="invalid_arguments"} 3');
     expect(metrics).toContain('mcp_hangar_calls_refused_total{provider="open",reason="invalid_arguments"} 2');
-    expect(metrics).toContain('mcp_hangar_calls_refused_total{provider="secret",reason="not_allowed"} 1');
+    expect(metrics).toContain('mcp_hangar_calls_refused_total{provider="secret",reason="not_allowed"} 2');
     expect(await hangar.stop()).toMatchObject({ code: 0 });
 
     const refused = readAudit(join(dir, "audit.db"), { type: "ToolInvocationFailed" }).filter((event) => event.data.stage === "refused");
@@ -60,6 +61,7 @@ describe("audit trail: refused registry tool calls", () => {
       ["open", "registry_invoke", "rejected", "invalid_arguments", "alice"],
       ["open", "no_such_tool", "rejected", "invalid_arguments", "alice"],
       ["secret", "registry_details", "rejected", "not_allowed", "alice"],
+      ["secret", "secret__echo", "rejected", "not_allowed", "alice"],
       ["nope", "registry_details", "rejected", "invalid_arguments", "alice"],
     ]);
     // The arguments as given, captured per audit.capture (hash, the default): size and keyed hash, never the value.

@@ -42,7 +42,7 @@ describe("answer first", () => {
     }
   });
 
-  it("takes a plain provider call without a promise (HangarRuntime.dispatch), and leaves registry tools to the handler's promise", async () => {
+  it("takes a plain provider call and a plain registry_invoke without a promise (HangarRuntime.dispatch), and leaves the other registry tools to the handler's promise", async () => {
     const hangar = await startHangar({
       providers: { echo: { command: fixtureCommand("echo-server.js", `answer-first-${randomUUID()}`), tools: [{ name: "echo" }] } },
     });
@@ -60,8 +60,11 @@ describe("answer first", () => {
       dispatch(...args);
     };
     expect(textOf(await callTool(client, "echo__echo", { text: "one" }))).toBe("one");
-    expect(textOf(await callTool(client, "registry_invoke", { provider: "echo", tool: "echo", arguments: { text: "two" } }))).toBe("two");
-    expect(taken).toEqual(["dispatch echo", "invoke echo"]);
+    expect(textOf(await callTool(client, "registry_invoke", { provider: "echo", tool: "echo", arguments: { text: "two" }, timeout_s: 5 }))).toBe("two");
+    expect(textOf(await callTool(client, "registry_invoke_stream", { provider: "echo", tool: "echo", arguments: { text: "three" } }))).toBe("three");
+    // Arguments the tool kit must word are left to it: refused there, nothing sent.
+    expect(textOf(await callTool(client, "registry_invoke", { provider: "echo", tool: "echo", timeout: 5 }))).toMatch(/invalid arguments for tool 'registry_invoke'/);
+    expect(taken).toEqual(["dispatch echo", "dispatch echo", "invoke echo"]);
   });
 
   it("keeps a call that asked for progress on its promise: every progress notification reaches the client, and counts, before the answer", async () => {
