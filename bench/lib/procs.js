@@ -75,12 +75,16 @@ export function fdCount(pid) {
   }
 }
 
-/** Live (non-zombie) descendants of `root`, at any depth. */
+/**
+ * Live (non-zombie) descendants of `root`, at any depth: a hangar's providers and theirs. The
+ * hangar's guardian (src/actors/group-guardian.ts, a small shell started with the first provider
+ * and kept until the hangar exits) is no provider and is left out.
+ */
 export function descendants(root) {
   const children = new Map();
   for (const pid of pids()) {
     const stat = statOf(pid);
-    if (!isLive(stat)) continue;
+    if (!isLive(stat) || isGuardian(pid)) continue;
     const list = children.get(stat.ppid) ?? [];
     list.push(pid);
     children.set(stat.ppid, list);
@@ -186,4 +190,12 @@ export function threadTimes(pid) {
     });
   }
   return threads;
+}
+
+function isGuardian(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes("mcp-hangar-guardian");
+  } catch {
+    return false;
+  }
 }

@@ -106,8 +106,8 @@ export function ownStateFilePath(): string | undefined {
 }
 
 /** Called by the process registry for every group it starts to own. */
-export function noteGroupOwned(pgid: number): void {
-  owned.set(pgid, processStartTime(pgid) ?? null);
+export function noteGroupOwned(pgid: number, startTime: string | null): void {
+  owned.set(pgid, startTime);
   writeStateFile();
 }
 

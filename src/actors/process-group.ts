@@ -6,6 +6,8 @@ export interface SpawnGroupOptions {
   cwd: string;
   /** The complete environment of the child (see provider-env.ts); nothing else is inherited. */
   env: Record<string, string>;
+  /** Between SIGTERM and SIGKILL should the hangar die suddenly (the guardian's; default DEFAULT_GRACE_MS). */
+  graceMs?: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export function spawnProcessGroup(argv: readonly string[], options: SpawnGroupOp
   });
   const pgid = child.pid;
   if (pgid !== undefined) {
-    registerProcessGroup(child);
+    registerProcessGroup(child, options.graceMs);
     // A provider that exits on its own with nothing left in its group needs no termination; drop
     // it now so a late terminate cannot signal a pgid the OS has handed to another process.
     child.once("exit", () => {

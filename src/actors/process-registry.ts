@@ -2,13 +2,16 @@ import type { ChildProcess } from "node:child_process";
 // terminate.ts records its work here and terminateAll calls it back: a deliberate import cycle
 // between two modules that only use each other's functions at call time, never while loading.
 import { terminateProcessGroup } from "./terminate.js";
+import { noteGroupGuarded, noteGroupUnguarded } from "./group-guardian.js";
 import { noteGroupOwned, noteGroupReleased } from "./pgid-state.js";
+import { processStartTime } from "./process-table.js";
 
 /**
  * Every process group the hangar started, from spawn until the group is confirmed gone. This is
  * what makes "no orphaned providers" checkable: shutdown ends everything listed here, and if the
  * hangar exits anyway, a synchronous exit hook SIGKILLs whatever is still listed. If it is
- * SIGKILLed (no hook runs), the state file kept by pgid-state.ts lets the next hangar reap them.
+ * SIGKILLed (no hook runs), the guardian (group-guardian.ts) ends them as it dies, and the state
+ * file kept by pgid-state.ts lets the next hangar reap any the guardian could not.
  */
 interface Entry {
   child: ChildProcess;
@@ -22,19 +25,27 @@ let exitHookInstalled = false;
 /** Default grace for terminateAll when the caller has no per-provider value. */
 export const DEFAULT_GRACE_MS = 5_000;
 
-/** Called by spawnProcessGroup for every child that got a pid (pid = pgid: it leads its group). */
-export function registerProcessGroup(child: ChildProcess): void {
+/**
+ * Called by spawnProcessGroup for every child that got a pid (pid = pgid: it leads its group);
+ * `graceMs` is what the group gets between SIGTERM and SIGKILL should the hangar die suddenly.
+ */
+export function registerProcessGroup(child: ChildProcess, graceMs: number = DEFAULT_GRACE_MS): void {
   const pgid = child.pid;
   if (pgid === undefined) return;
   groups.set(pgid, { child, termination: undefined });
-  // Into the state file (when recording), so a later hangar can reap the group if this one is SIGKILLed.
-  noteGroupOwned(pgid);
+  const startTime = processStartTime(pgid) ?? null;
+  // Into the state file (when recording), so a later hangar can reap the group if this one is SIGKILLed,
+  // and to the guardian (when guarding), which ends it the moment this one dies.
+  noteGroupOwned(pgid, startTime);
+  noteGroupGuarded({ pgid, startTime, graceMs });
   installExitHook();
 }
 
 /** Called once the group is confirmed gone; after this its pgid may be reused by the OS. */
 export function unregisterProcessGroup(pgid: number): void {
-  if (groups.delete(pgid)) noteGroupReleased(pgid);
+  if (!groups.delete(pgid)) return;
+  noteGroupReleased(pgid);
+  noteGroupUnguarded(pgid);
 }
 
 export function isProcessGroupRegistered(pgid: number): boolean {

@@ -13,7 +13,7 @@ export function subprocessLauncher(spec: ProviderSpec, hangarEnv: NodeJS.Process
   let child: ChildProcessWithoutNullStreams | undefined;
   return {
     description: `${JSON.stringify(spec.command.join(" "))} in ${spec.cwd}`,
-    launch: () => (child = spawnProcessGroup(spec.command, { cwd: spec.cwd, env: providerEnv(spec, hangarEnv) })),
+    launch: () => (child = spawnProcessGroup(spec.command, { cwd: spec.cwd, env: providerEnv(spec, hangarEnv), graceMs: spec.shutdownGraceS * 1000 })),
     terminate: (_process, graceMs) => (child === undefined ? Promise.resolve() : terminateProcessGroup(child, graceMs)),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { terminateAll } from "../actors/process-registry.js";
 import { healthProbe } from "../actors/health-probe.js";
+import { guardOwnedGroups } from "../actors/group-guardian.js";
 import { reapOrphanedGroups, recordOwnedGroups } from "../actors/pgid-state.js";
 import { createProviderConnection } from "../actors/provider-connection.js";
 import { pendingTeardowns } from "../actors/teardown-registry.js";
@@ -61,6 +62,8 @@ export async function serve(command: Extract<Command, { kind: "serve" }>): Promi
   const { reaped } = await reapOrphanedGroups();
   if (reaped.length > 0) log.warn(`reaped ${reaped.length} provider process groups left by a hangar that is gone`, { pgids: reaped });
   recordOwnedGroups();
+  // And a guardian ends them the moment this hangar dies, however it dies (group-guardian.ts).
+  guardOwnedGroups();
   // Containers too: labelled with their hangar, removed when that hangar is gone.
   // The Engine client and the container modules load only for a config that has containers.
   if (config.providers.some((provider) => provider.mode === "container")) {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { callTool, invoke, jsonOf, textOf, useE2E, within } from "../helpers/cli.js";
-import { describeProcess, findProcesses, isRunning, waitForExit } from "../helpers/processes.js";
+import { describeProcess, findProcesses, guardianOf, isRunning, killIfAlive, waitForExit } from "../helpers/processes.js";
 import { faultyProvider, untilDetails } from "../helpers/resilience.js";
 
 /**
@@ -82,7 +82,7 @@ describe("shutdown deadline and orphan reaping", () => {
     expect(answer.isError).toBe(true);
   });
 
-  it("after a SIGKILL of a hangar, the next hangar on the same state dir kills its orphaned groups at start-up, and leaves a live hangar's groups alone", async () => {
+  it("after a SIGKILL of a hangar and its guardian, the next hangar on the same state dir kills its orphaned groups at start-up, and leaves a live hangar's groups alone", async () => {
     const stateDir = join(e2e.dir(), `state-${e2e.marker()}`);
     mkdirSync(stateDir);
     const env = { MCP_HANGAR_STATE_DIR: stateDir };
@@ -106,6 +106,8 @@ describe("shutdown deadline and orphan reaping", () => {
     expect(recorded.pid).toBe(doomed.pid);
     expect(recorded.groups.map((group) => group.pgid)).toEqual([leader]);
 
+    // Its guardian dies first (as in a kill -9 of the whole tree), so only the state file is left to tell.
+    await killGuardian(doomed.pid);
     process.kill(doomed.pid, "SIGKILL");
     expect(await within(doomed.exited, 5_000, "the hangar to die")).toEqual({ code: null, signal: "SIGKILL" });
     // No hook ran: the orphans live on, and the state file stays behind.
@@ -146,6 +148,7 @@ describe("shutdown deadline and orphan reaping", () => {
     );
     const leader = Number(textOf(await invoke(doomed.client, "wrapper", "pid")));
     const grandchild = Number(textOf(await invoke(doomed.client, "wrapper", "grandchild")));
+    await killGuardian(doomed.pid);
     process.kill(doomed.pid, "SIGKILL");
     await within(doomed.exited, 5_000, "the hangar to die");
     // The leader sees stdin end and exits; the grandchild, in the same group, does not.
@@ -160,3 +163,11 @@ describe("shutdown deadline and orphan reaping", () => {
     expect(readdirSync(stateDir).filter((name) => name.startsWith("hangar-"))).toEqual([]);
   });
 });
+
+/** SIGKILLs a hangar's guardian and waits until it is gone. */
+async function killGuardian(hangarPid: number): Promise<void> {
+  const guardian = guardianOf(hangarPid);
+  if (guardian === undefined) throw new Error(`hangar ${hangarPid} runs no guardian`);
+  killIfAlive(guardian);
+  await waitForExit(guardian, 2_000);
+}

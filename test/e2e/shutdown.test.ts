@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { callTool, FIXTURES, fixtureCommand, jsonOf, NODE, textOf, useE2E, within, type RunningHangar } from "../helpers/cli.js";
-import { describeProcess, findProcesses, isRunning, waitForNoProcesses } from "../helpers/processes.js";
+import { describeProcess, findProcesses, guardianOf, isRunning, waitForExit, waitForNoProcesses } from "../helpers/processes.js";
 
 const e2e = useE2E();
 
@@ -9,6 +9,8 @@ interface Started {
   hangar: RunningHangar;
   markers: { plain: string; wrapped: string; stubborn: string };
   grandchild: number;
+  /** The hangar's guardian (src/actors/group-guardian.ts), started with its first provider. */
+  guardian: number;
 }
 
 /**
@@ -47,13 +49,17 @@ async function startThree(): Promise<Started> {
   expect(findProcesses(markers.stubborn).sort()).toEqual(
     [grandchild, Number(textOf(await callTool(hangar.client, "stubborn__pid")))].sort(),
   );
-  return { hangar, markers, grandchild };
+  const guardian = guardianOf(hangar.pid);
+  if (guardian === undefined) throw new Error("the hangar runs no guardian");
+  return { hangar, markers, grandchild, guardian };
 }
 
-function expectNothingLeft({ markers, grandchild }: Started): void {
+async function expectNothingLeft({ markers, grandchild, guardian }: Started): Promise<void> {
   // The hangar waits for every process group to be gone before it exits: nothing may be left.
   const left = [...Object.values(markers).flatMap(findProcesses), ...(isRunning(grandchild) ? [grandchild] : [])];
   expect(left.map(describeProcess)).toEqual([]);
+  // The guardian reads the end of its pipe as the hangar exits, finds no group left and exits too.
+  await waitForExit(guardian, 2_000);
 }
 
 describe("shutdown leaves no process behind", () => {
@@ -64,7 +70,7 @@ describe("shutdown leaves no process behind", () => {
     const exit = await within(hangar.exited, 10_000, "the hangar to exit after stdin EOF");
     expect(exit).toEqual({ code: 0, signal: null });
     expect(hangar.stderr()).toContain("shutting down (stdin closed)");
-    expectNothingLeft(started);
+    await expectNothingLeft(started);
   });
 
   it("on SIGTERM to the hangar", async () => {
@@ -76,7 +82,7 @@ describe("shutdown leaves no process behind", () => {
     expect(hangar.stderr()).toContain("shutting down (SIGTERM)");
     // The stubborn group needed SIGKILL after its grace period.
     expect(hangar.stderr()).toContain("ignored SIGTERM");
-    expectNothingLeft(started);
+    await expectNothingLeft(started);
   });
 
   it("on SIGTERM while calls are in flight and a provider is still starting", async () => {
@@ -108,6 +114,20 @@ describe("shutdown leaves no process behind", () => {
     expect(textOf(slowResult)).toMatch(/stopped/);
     expect(hangingResult.isError).toBe(true);
     expect(textOf(hangingResult)).toMatch(/stopped/);
+  });
+
+  it("after a SIGKILL of the hangar (no hook can run), its guardian ends every provider group — one that ignores stdin EOF and SIGTERM after its grace — and exits", async () => {
+    const started = await startThree();
+    const { hangar, markers, grandchild, guardian } = started;
+    process.kill(hangar.pid, "SIGKILL");
+    expect(await within(hangar.exited, 5_000, "the hangar to die")).toEqual({ code: null, signal: "SIGKILL" });
+    // The stubborn server and its grandchild ignore SIGTERM and their stdin's end: only the
+    // guardian's SIGKILL, after the group's 1 s grace, ends them (no other hangar starts here).
+    await waitForNoProcesses(markers.stubborn, 5_000);
+    await waitForExit(grandchild, 1_000);
+    await waitForNoProcesses(markers.plain, 1_000);
+    await waitForNoProcesses(markers.wrapped, 1_000);
+    await waitForExit(guardian, 1_000);
   });
 
   it("after a SIGKILL of the hangar (no hook can run), a well-behaved provider exits as its stdin closes", async () => {

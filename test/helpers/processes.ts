@@ -85,3 +85,14 @@ export function killProcesses(marker: string): number[] {
   for (const pid of pids) killIfAlive(pid);
   return pids;
 }
+
+/** The hangar's guardian (src/actors/group-guardian.ts): its child running as `mcp-hangar-guardian`, if one runs. */
+export function guardianOf(hangarPid: number): number | undefined {
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readText(`/proc/${name}/stat`);
+    const ppid = stat === undefined ? undefined : Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ", 2)[1]);
+    if (ppid === hangarPid && readText(`/proc/${name}/cmdline`)?.includes("mcp-hangar-guardian") === true && isRunning(Number(name))) return Number(name);
+  }
+  return undefined;
+}
