@@ -24,17 +24,15 @@ import { pendingToolList } from "./pending-tool-list.js";
 import { quickInvoke } from "./checked-invoke.js";
 import { plainInvokeArgs } from "./invoke-args.js";
 import type { RegistryCallExtra } from "./registry-tool-kit.js";
-import { callRegistryTool, isRegistryTool, REGISTRY_TOOL_DEFINITIONS } from "./registry-tools.js";
+import { callRegistryTool, isRegistryTool } from "./registry-tools.js";
 import type { ToolCatalogue } from "./tool-catalogue.js";
 import { RpcError } from "./rpc-error.js";
 import { HangarServer, type QuickToolCall, type RoutedToolCallExtra, type ToolCallExtra } from "./tool-call-router.js";
 import { isRefusal, toolCallAdmission } from "./tool-call-admission.js";
 import { toolListsOf } from "./tool-lists.js";
+import { unknownToolMessage } from "./unknown-tool.js";
 
 export const SERVER_INFO = { name: "mcp-hangar", version: VERSION } as const;
-
-/** How many tool names an "unknown tool" error lists before it says "and N more". */
-const KNOWN_TOOLS_SHOWN = 30;
 
 /**
  * One MCP server session in front of the hangar, independent of the transport (stdio now, HTTP
@@ -126,7 +124,7 @@ export function createHangarServer(
       if (progress !== undefined) await progress.settled();
       return result;
     }
-    throw new RpcError(ErrorCode.InvalidParams, unknownToolMessage(name, showRegistry, showProviderTools, catalogue, { security, caller }));
+    throw new RpcError(ErrorCode.InvalidParams, unknownToolMessage(name, { runtime, catalogue, security, caller, registry: showRegistry, providerTools: showProviderTools }));
   };
   // The common call — a provider tool the caller reaches, no progress asked for — without the
   // handler's promises: the outcome is answered first and nothing awaits it (see QuickToolCall).
@@ -217,14 +215,3 @@ class ProgressForwarder {
   }
 }
 
-/** The tools the caller could have meant: only those it may see, so the error names nothing hidden from it. */
-function unknownToolMessage(name: string, registry: boolean, providerTools: boolean, catalogue: ToolCatalogue, { security, caller }: { security: SecurityControls; caller: Caller }): string {
-  const known = [
-    ...(providerTools ? catalogue.entries().filter((entry) => security.providerToolVisible(caller, entry.flatName, entry.providerId)).map((entry) => entry.flatName) : []),
-    ...(registry ? REGISTRY_TOOL_DEFINITIONS.filter((tool) => security.registryToolVisible(caller, tool.name)).map((tool) => tool.name) : []),
-  ];
-  const shown = known.slice(0, KNOWN_TOOLS_SHOWN).join(", ");
-  const more = known.length > KNOWN_TOOLS_SHOWN ? ` and ${known.length - KNOWN_TOOLS_SHOWN} more` : "";
-  const hint = registry ? " (a provider that has not started yet may list more: see registry_tools)" : "";
-  return `unknown tool '${name}'; known tools: ${shown}${more}${hint}`;
-}

@@ -40,6 +40,39 @@ describe("errors", () => {
     expect(findProcesses(marker), "a refused call starts nothing").toEqual([]);
   });
 
+  it("says how to reach a tool by flat name whose provider has not listed its tools yet, and the way it names works", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({
+      providers: {
+        bare: { command: fixtureCommand("echo-server.js", marker) },
+        some: { command: fixtureCommand("echo-server.js", marker), tools: [{ name: "pid" }] },
+      },
+    });
+    const bare = await rpcError(callTool(hangar.client, "bare__echo", { text: "x" }));
+    expect(bare.code).toBe(-32602);
+    expect(bare.message).toContain(
+      `unknown tool 'bare__echo'; provider 'bare' has not listed its tools yet (it is COLD, and its config predefines no tools): ` +
+        `call registry_invoke with {"provider": "bare", "tool": "echo"}, which starts it, or start it (registry_start) and call this name again; known tools now: some__pid, registry_list`,
+    );
+    const some = await rpcError(callTool(hangar.client, "some__echo", { text: "x" }));
+    expect(some.message).toContain("provider 'some' has not listed its tools yet (it is COLD, and its config predefines 1 tool, not 'echo')");
+    expect(findProcesses(marker), "a refused call starts nothing").toEqual([]);
+    // Done as the error says: registry_invoke starts the provider, and its flat names work from then on.
+    expect(textOf(await invoke(hangar.client, "bare", "echo", { text: "via registry_invoke" }))).toBe("via registry_invoke");
+    expect(textOf(await callTool(hangar.client, "bare__echo", { text: "by flat name" }))).toBe("by flat name");
+    // Once its own list is known, a name it lacks gets the plain answer.
+    const listed = await rpcError(callTool(hangar.client, "bare__nope"));
+    expect(listed.message).toMatch(/^MCP error -32602: unknown tool 'bare__nope'; known tools: /);
+  });
+
+  it("with expose: tools, the hint for a provider that has not listed its tools names no registry tool", async () => {
+    const marker = e2e.marker();
+    const hangar = await e2e.start({ expose: "tools", providers: { bare: { command: fixtureCommand("echo-server.js", marker) } } });
+    const error = await rpcError(callTool(hangar.client, "bare__echo", { text: "x" }));
+    expect(error.message).toContain("provider 'bare' has not listed its tools yet (it is COLD, and its config predefines no tools): start it (warm: true in its config starts it with the hangar) or predefine the tool under its tools:");
+    expect(error.message).not.toContain("registry_");
+  });
+
   it("answers registry_invoke of an unknown provider with a JSON-RPC error naming the known providers", async () => {
     const marker = e2e.marker();
     const hangar = await e2e.start({
