@@ -4,7 +4,8 @@
 // a fake connection that answers at once, and the answer is written back as a line. No pipes, no
 // provider process: `node bench/front-path.js [calls]` minus `node bench/actor-path.js [calls]`
 // is what the front end costs per call. `[calls] [callers]`: with callers, that many lines a chunk. (BENCH_HANGAR_JS for another build; a build from before
-// the front end's own transport is measured with the SDK's StdioServerTransport.)
+// the front end's own transport is measured with the SDK's StdioServerTransport.) FRONT_PATH_TOOL=registry_invoke
+// makes the same calls through registry_invoke instead of the flat name.
 import process from "node:process";
 import { PassThrough, Writable } from "node:stream";
 import { MAIN_JS } from "./lib/clients.js";
@@ -44,7 +45,6 @@ send({ jsonrpc: "2.0", id: "init", method: "initialize", params: { protocolVersi
 send({ jsonrpc: "2.0", method: "notifications/initialized" });
 await runtime.invoke("p", "echo", { text: "warm" }); // the provider goes READY
 
-// FRONT_PATH_TOOL=registry_invoke measures the same call made through registry_invoke.
 const viaInvoke = process.env.FRONT_PATH_TOOL === "registry_invoke";
 const line = viaInvoke
   ? (id) => `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"registry_invoke","arguments":{"provider":"p","tool":"echo","arguments":{"text":"hello"}}}}\n`

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from "node:fs";
+import { GUARDIAN_NAME } from "../../src/actors/group-guardian.js";
 import { waitFor } from "./wait.js";
 
 /**
@@ -17,12 +18,16 @@ function readText(path: string): string | undefined {
   }
 }
 
+/** The fields of /proc/<pid>/stat after the command name (state, ppid, …), or undefined when the process is gone. */
+function statFields(pid: number | string): string[] | undefined {
+  const stat = readText(`/proc/${pid}/stat`);
+  // The command name in parentheses may contain spaces and ')': the state follows the last ')'.
+  return stat?.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
 /** The state letter of /proc/<pid>/stat (R, S, D, Z, …), or undefined when the process is gone. */
 export function processState(pid: number): string | undefined {
-  const stat = readText(`/proc/${pid}/stat`);
-  if (stat === undefined) return undefined;
-  // The command name in parentheses may contain spaces and ')': the state follows the last ')'.
-  return stat.slice(stat.lastIndexOf(")") + 2).split(" ", 1)[0];
+  return statFields(pid)?.[0];
 }
 
 /** True while the process exists and is not a zombie. */
@@ -90,9 +95,7 @@ export function killProcesses(marker: string): number[] {
 export function guardianOf(hangarPid: number): number | undefined {
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
-    const stat = readText(`/proc/${name}/stat`);
-    const ppid = stat === undefined ? undefined : Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ", 2)[1]);
-    if (ppid === hangarPid && readText(`/proc/${name}/cmdline`)?.includes("mcp-hangar-guardian") === true && isRunning(Number(name))) return Number(name);
+    if (Number(statFields(name)?.[1]) === hangarPid && readText(`/proc/${name}/cmdline`)?.includes(GUARDIAN_NAME) === true && isRunning(Number(name))) return Number(name);
   }
   return undefined;
 }
