@@ -105,34 +105,30 @@ export interface GuardedGroup {
 // ---------------------------------------------------------------------------------------------
 // This hangar's guardian (fed by the process registry)
 
-/** Every group the registry lists. */
-const guarded = new Map<number, GuardedGroup>();
-let enabled = false;
+/** The groups the registry owns, for a guardian that starts (set by guardOwnedGroups: guarding is on). */
+let ownedGroups: (() => readonly GuardedGroup[]) | undefined;
 let guardian: GuardianProcess | undefined;
 let warnedGone = false;
 
-/** Turns the guardian on: it starts with the first provider group (or now, when groups are already owned). Idempotent. */
-export function guardOwnedGroups(): void {
-  enabled = true;
-  if (guardian === undefined && guarded.size > 0) startGuardian();
+/**
+ * Turns the guardian on, given the registry's groups (process-registry.ts guardedGroups): it
+ * starts with the first provider group, or now when groups are owned already. Idempotent.
+ */
+export function guardOwnedGroups(groups: () => readonly GuardedGroup[]): void {
+  ownedGroups = groups;
+  if (guardian === undefined && groups().length > 0) startGuardian();
 }
 
-/** Called by the process registry for every group it starts to own. */
+/** Called by the process registry for every group it starts to own (after listing it). */
 export function noteGroupGuarded(group: GuardedGroup): void {
-  guarded.set(group.pgid, group);
-  if (!enabled) return;
+  if (ownedGroups === undefined) return;
   if (guardian === undefined) startGuardian();
   else tell(guardian, guardLine(group));
 }
 
 /** Called by the process registry once a group is confirmed gone. */
 export function noteGroupUnguarded(pgid: number): void {
-  if (guarded.delete(pgid) && guardian !== undefined) tell(guardian, releaseLine(pgid));
-}
-
-/** The guardian's pid while one runs (diagnostics and tests). */
-export function guardianPid(): number | undefined {
-  return guardian?.pid;
+  if (guardian !== undefined) tell(guardian, releaseLine(pgid));
 }
 
 function startGuardian(): void {
@@ -151,7 +147,7 @@ function startGuardian(): void {
   });
   // Everything owned so far, the new group included (a guardian started again after losing one).
   let lines = "";
-  for (const group of guarded.values()) lines += guardLine(group);
+  for (const group of ownedGroups?.() ?? []) lines += guardLine(group);
   tell(child, lines);
 }
 

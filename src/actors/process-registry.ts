@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 // terminate.ts records its work here and terminateAll calls it back: a deliberate import cycle
 // between two modules that only use each other's functions at call time, never while loading.
 import { terminateProcessGroup } from "./terminate.js";
-import { noteGroupGuarded, noteGroupUnguarded } from "./group-guardian.js";
+import { noteGroupGuarded, noteGroupUnguarded, type GuardedGroup } from "./group-guardian.js";
 import { noteGroupOwned, noteGroupReleased } from "./pgid-state.js";
 import { processStartTime } from "./process-table.js";
 
@@ -17,6 +17,8 @@ interface Entry {
   child: ChildProcess;
   /** Set while terminateProcessGroup works on this group. */
   termination: Promise<void> | undefined;
+  /** What the guardian is told of the group (and told again should it be started anew). */
+  guarded: GuardedGroup;
 }
 
 const groups = new Map<number, Entry>();
@@ -32,12 +34,13 @@ export const DEFAULT_GRACE_MS = 5_000;
 export function registerProcessGroup(child: ChildProcess, graceMs: number = DEFAULT_GRACE_MS): void {
   const pgid = child.pid;
   if (pgid === undefined) return;
-  groups.set(pgid, { child, termination: undefined });
   const startTime = processStartTime(pgid) ?? null;
+  const guarded = { pgid, startTime, graceMs };
+  groups.set(pgid, { child, termination: undefined, guarded });
   // Into the state file (when recording), so a later hangar can reap the group if this one is SIGKILLed,
   // and to the guardian (when guarding), which ends it the moment this one dies.
   noteGroupOwned(pgid, startTime);
-  noteGroupGuarded({ pgid, startTime, graceMs });
+  noteGroupGuarded(guarded);
   installExitHook();
 }
 
@@ -50,6 +53,11 @@ export function unregisterProcessGroup(pgid: number): void {
 
 export function isProcessGroupRegistered(pgid: number): boolean {
   return groups.has(pgid);
+}
+
+/** The groups still owned by the hangar, as the guardian is told them (a guardian started anew is told them all). */
+export function guardedGroups(): GuardedGroup[] {
+  return [...groups.values()].map((entry) => entry.guarded);
 }
 
 /** The pgids still owned by the hangar (for diagnostics and tests). */

@@ -3,7 +3,7 @@
  * Loaded by main.ts only to serve, so the one-shot commands (audit, validate, --help) start
  * without it (≈ half the CPU of an `mcp-hangar audit` run was loading this).
  */
-import { terminateAll } from "../actors/process-registry.js";
+import { guardedGroups, terminateAll } from "../actors/process-registry.js";
 import { healthProbe } from "../actors/health-probe.js";
 import { guardOwnedGroups } from "../actors/group-guardian.js";
 import { reapOrphanedGroups, recordOwnedGroups } from "../actors/pgid-state.js";
@@ -63,7 +63,7 @@ export async function serve(command: Extract<Command, { kind: "serve" }>): Promi
   if (reaped.length > 0) log.warn(`reaped ${reaped.length} provider process groups left by a hangar that is gone`, { pgids: reaped });
   recordOwnedGroups();
   // And a guardian ends them the moment this hangar dies, however it dies (group-guardian.ts).
-  guardOwnedGroups();
+  guardOwnedGroups(guardedGroups);
   // Containers too: labelled with their hangar, removed when that hangar is gone.
   // The Engine client and the container modules load only for a config that has containers.
   if (config.providers.some((provider) => provider.mode === "container")) {
