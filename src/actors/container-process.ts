@@ -14,7 +14,7 @@ const SIGNAL_EXITS: Readonly<Record<number, NodeJS.Signals>> = { 137: "SIGKILL",
 /**
  * A provider's container, shaped like the child process the stdio session already knows
  * (provider-process.ts): stdin/stdout/stderr streams that exist at once (bytes written before
- * the container runs wait in stdin), 'error' while `pid` is still undefined when it cannot be
+ * the container runs, and its pid is known, wait in stdin), 'error' while `pid` is still undefined when it cannot be
  * created or started, 'exit' when it stops — for whatever reason, `docker kill` included — and
  * 'close' once its output has been delivered. terminate() stops and removes it.
  */
@@ -59,6 +59,9 @@ export class ContainerProcess extends EventEmitter {
       if (this.stopping) return;
       this.pid = info.State.Pid > 0 ? info.State.Pid : undefined;
       this.log.info("container started", { container: this.name, image: spec.image, pid: this.pid });
+      // What the session wrote (initialize) reaches the server only now: an answer read before the
+      // pid was known made the provider READY without one (on a loaded machine inspect came later).
+      this.stdin.pipe(stream);
       void this.watchExit(container);
     } catch (error) {
       if (this.terminating !== undefined) return;
@@ -84,7 +87,6 @@ export class ContainerProcess extends EventEmitter {
     stream.on("error", (error: Error) => {
       this.log.debug("container stream error", { container: this.name, error: error.message });
     });
-    this.stdin.pipe(stream);
   }
 
   private async watchExit(container: Dockerode.Container): Promise<void> {

@@ -5,6 +5,7 @@ import type Dockerode from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ownIdentity, ownerLabels, LABEL } from "../../src/actors/container-labels.js";
 import { removeLeftoverContainers } from "../../src/actors/container-leftovers.js";
+import { ContainerProcess } from "../../src/actors/container-process.js";
 import { processStartTime } from "../../src/actors/process-table.js";
 import { pendingTeardowns } from "../../src/actors/teardown-registry.js";
 import type { ContainerProviderSpec } from "../../src/config/types.js";
@@ -59,6 +60,34 @@ function containersOf(dockerEngine: Dockerode, providerId: string): Promise<Dock
 
 describe.skipIf(engine === undefined)("container providers (real Docker engine)", () => {
   const dockerEngine = engine as Dockerode;
+
+  it("keeps what the session writes from the server until the container's pid is known: an answer read earlier made the provider READY without one", async () => {
+    // The engine as it is, but its inspect (where the pid comes from) answers 500 ms late, as on a loaded machine.
+    const lateInspect = new Proxy(dockerEngine, {
+      get(target, key) {
+        const value: unknown = Reflect.get(target, key);
+        if (key !== "createContainer" || typeof value !== "function") return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        return async (options: Dockerode.ContainerCreateOptions) => {
+          const container = await target.createContainer(options);
+          const inspect = container.inspect.bind(container);
+          container.inspect = (async () => {
+            await new Promise((resolve) => setTimeout(resolve, 500));
+            return inspect();
+          }) as typeof container.inspect;
+          return container;
+        };
+      },
+    });
+    const container = new ContainerProcess(containerSpec(), lateInspect, capturingLog([]));
+    try {
+      const initialize = { jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } };
+      container.stdin.write(`${JSON.stringify(initialize)}\n`);
+      await once(container.stdout, "data");
+      expect(container.pid).toBeGreaterThan(0);
+    } finally {
+      await container.terminate(1_000);
+    }
+  });
 
   it("starts lazily, answers calls, stops on idle and removes its container: docker ps -a shows nothing of it after", async () => {
     // Idle for 3 s: long enough that the engine's container list, slow on a loaded machine, still
